@@ -1,0 +1,299 @@
+"""The Python API behind every command: usable from a notebook or a test.
+
+Each function returns plain data (dicts and lists) and raises DlcliError subclasses with the
+message a user should read; dlcli.cli only parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dlcli import __version__
+from dlcli.errors import DataUnavailable, RunFailed, SpecError, UsageError
+from dlcli.rundir import RunDir, elapsed, latest_completed_run, now
+from dlcli.catalog import experiment_files
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+def list_experiments() -> list[dict[str, Any]]:
+    """Every named experiment: name, description, source and listing, dataset, CPU runtime note.
+
+    Reads the YAML files only (no validation), so it stays fast; `validate` checks them."""
+    rows = []
+    for name, path in experiment_files().items():
+        try:
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+        except (OSError, yaml.YAMLError):
+            raw = {}
+        reference = raw.get("reference") or {}
+        source = reference.get("source", "")
+        if reference.get("listing"):
+            source = f"{source}, listing {reference['listing']}" if source else f"listing {reference['listing']}"
+        rows.append({
+            "name": name,
+            "description": raw.get("description", "(unreadable spec: run dlcli validate)"),
+            "source": source,
+            "dataset": (raw.get("data") or {}).get("name", "") if isinstance(raw.get("data"), dict) else "",
+            "runtime": raw.get("runtime", ""),
+            "path": str(path),
+        })
+    return rows
+
+
+def show(name_or_path: str, overrides: tuple[str, ...] = ()) -> str:
+    """The resolved spec, defaults filled in, as YAML."""
+    from dlcli.spec import dump_spec, load_spec
+
+    spec, _ = load_spec(name_or_path, overrides)
+    return dump_spec(spec)
+
+
+def validate(names: list[str]) -> list[dict[str, Any]]:
+    """Check specs without importing TensorFlow: [{'name', 'ok', 'errors'}]."""
+    from dlcli.spec import load_spec
+
+    results = []
+    for name in names:
+        try:
+            load_spec(name)
+            results.append({"name": name, "ok": True, "errors": []})
+        except SpecError as error:
+            results.append({"name": name, "ok": False, "errors": str(error).splitlines()})
+    return results
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _baseline_history(experiment: str) -> tuple[str | None, dict | None]:
+    run = latest_completed_run(experiment)
+    return (str(run), run.history()) if run else (None, None)
+
+
+def _verdict(spec, metrics: dict, history: dict) -> dict:
+    from dlcli.reference import verdict
+
+    return verdict(spec.reference, metrics, history, _baseline_history)
+
+
+def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs: int | None = None,
+          seed: int | None = None, run_dir: str | None = None, verbose: int = 2) -> dict[str, Any]:
+    """Validate, load data, build, fit, evaluate and save one experiment.
+
+    Returns {'run_dir', 'status', 'metrics', 'check'}; status is 'completed' or 'interrupted'.
+    Bad input raises before any run directory exists; a failure after that leaves run.json
+    with status 'failed' and raises RunFailed."""
+    from dlcli import datasets
+    from dlcli.keras_backend import device, import_keras, versions
+    from dlcli.spec import dump_spec, load_spec
+    from dlcli.training import StopRequest, Trainer
+
+    overrides = list(overrides)
+    if epochs is not None:
+        overrides.append(f"fit.epochs={epochs}")
+    if seed is not None:
+        overrides.append(f"seed={seed}")
+    spec, spec_path = load_spec(name_or_path, overrides)
+    if run_dir is not None and Path(run_dir).exists() and (not Path(run_dir).is_dir() or any(Path(run_dir).iterdir())):
+        raise UsageError(f"--run-dir {run_dir}: exists and is not empty; choose a new directory")
+
+    started, wall = now(), time.perf_counter()
+    keras = import_keras()
+    keras.utils.set_random_seed(spec.seed)
+    if spec.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    bundle = datasets.load(spec.data)
+    model = Trainer.build_checked(spec, bundle)
+
+    run = RunDir.create(spec.name, run_dir)
+    run.write_text("spec.yaml", dump_spec(spec))
+    run.write_json("run.json", {
+        "status": "running", "experiment": spec.name, "spec_path": str(spec_path),
+        "started_at": started, "finished_at": None, "duration_s": None,
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]], "overrides": overrides,
+        "seed": spec.seed, "deterministic": spec.deterministic,
+        "versions": {"dlcli": __version__, **versions()}, "git_commit": _git_commit(),
+        "device": device(), "pid": os.getpid(), "params": int(model.count_params()),
+    })
+    try:
+        with StopRequest() as stop:
+            try:
+                outcome = Trainer(spec, bundle, run, stop, verbose).run_protocol(first_model=model)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep what exists
+                from dlcli.training import Outcome
+
+                outcome = Outcome(history=run.history(), interrupted=True)
+                stop.signal_name = stop.signal_name or "SIGINT"
+    except Exception as error:
+        run.update_run(status="failed", finished_at=now(), duration_s=elapsed(wall),
+                       error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
+        raise RunFailed(f"run failed: {type(error).__name__}: {error} (run directory: {run})") from error
+
+    status = "interrupted" if outcome.interrupted else "completed"
+    metrics = {**outcome.metrics, "params": int(model.count_params())}
+    if outcome.model is not None and not outcome.interrupted:
+        outcome.model.save(run.file("model.keras"))
+    check = _verdict(spec, metrics, outcome.history) if not outcome.interrupted else {"status": "none", "checks": []}
+    run.write_json("metrics.json", {"metrics": metrics, "check": check})
+    extra = {"signal": stop.signal_name} if outcome.interrupted else {}
+    run.update_run(status=status, finished_at=now(), duration_s=elapsed(wall), **extra)
+    return {"run_dir": str(run), "status": status, "metrics": metrics, "check": check}
+
+
+# --------------------------------------------------------------------------- reading runs
+
+
+def run_spec(run: RunDir):
+    """The validated spec a run was made with (from its spec.yaml)."""
+    from dlcli.spec import parse_yaml, validate_spec
+
+    if not run.has("spec.yaml"):
+        raise UsageError(f"{run}: no spec.yaml; not a complete run directory")
+    raw = parse_yaml(run.file("spec.yaml").read_text(encoding="utf-8"), str(run.file("spec.yaml")))
+    return validate_spec(raw, run.file("spec.yaml"))
+
+
+def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
+    """Reload model.keras and evaluate it on the test split of the run's spec."""
+    import contextlib
+
+    from dlcli import datasets
+    from dlcli.keras_backend import import_keras
+
+    run = RunDir.open(run_path)
+    spec = run_spec(run)
+    if not run.has("model.keras"):
+        status = run.read_json("run.json").get("status")
+        raise UsageError(f"{run}: no model.keras (run status: {status}); k-fold runs save one only with fit.retrain")
+    keras = import_keras()
+    bundle = datasets.load(spec.data)
+    if bundle.test is None:
+        raise UsageError(f"{run}: dataset '{spec.data.name}' has no test split")
+    try:
+        model = keras.models.load_model(run.file("model.keras"))
+    except Exception as error:
+        raise DataUnavailable(f"{run.file('model.keras')}: cannot load the model ({error})") from None
+    with contextlib.redirect_stdout(sys.stderr):
+        if bundle.test.y is None:
+            output = model.predict(bundle.test.x, verbose=0)
+            return {"run_dir": str(run), "metrics": {"output": output.ravel().tolist()}}
+        scores = model.evaluate(bundle.test.x, bundle.test.y, batch_size=spec.fit.batch_size,
+                                verbose=verbose, return_dict=True)
+    return {"run_dir": str(run), "metrics": {f"test_{k}": float(v) for k, v in scores.items()}}
+
+
+def check(run_path: str) -> dict[str, Any]:
+    """The run's verdict against its spec's reference, recomputed (baselines may be newer)."""
+    run = RunDir.open(run_path)
+    spec = run_spec(run)
+    info = run.read_json("run.json")
+    if info.get("status") != "completed" or not run.has("metrics.json"):
+        raise UsageError(f"{run}: the run is '{info.get('status')}', not completed; nothing to check")
+    stored = run.read_json("metrics.json")
+    verdict = _verdict(spec, stored.get("metrics", {}), run.history())
+    run.write_json("metrics.json", {**stored, "check": verdict})
+    return {"run_dir": str(run), "experiment": spec.name, "check": verdict}
+
+
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
+        out = {}
+        for index, value in enumerate(data):
+            out.update(_flatten(value, f"{prefix}[{index}]"))
+        return out
+    return {prefix: data}
+
+
+def compare(run_paths: list[str]) -> dict[str, Any]:
+    """Final metrics of several runs, and the spec values that differ between them."""
+    runs = [RunDir.open(path) for path in run_paths]
+    rows, specs = [], []
+    for run in runs:
+        info = run.read_json("run.json")
+        stored = run.read_json("metrics.json") if run.has("metrics.json") else {}
+        spec_data = yaml.load(run.file("spec.yaml").read_text(), Loader=_Loader) if run.has("spec.yaml") else {}
+        specs.append(_flatten({k: v for k, v in (spec_data or {}).items() if k not in ("description", "notes", "reference")}))
+        rows.append({"run": str(run), "experiment": info.get("experiment", run.path.parent.name),
+                     "status": info.get("status"), "check": (stored.get("check") or {}).get("status", "none"),
+                     "metrics": stored.get("metrics", {})})
+    keys = sorted(set().union(*specs)) if specs else []
+    differing = [k for k in keys if len({repr(s.get(k)) for s in specs}) > 1]
+    for row, flat in zip(rows, specs):
+        row["spec"] = {k: flat.get(k) for k in differing}
+    metric_names = sorted(set().union(*(row["metrics"] for row in rows))) if rows else []
+    return {"runs": rows, "differing_spec_keys": differing, "metric_names": metric_names}
+
+
+# --------------------------------------------------------------------------- data
+
+
+def data_list() -> list[dict[str, Any]]:
+    from dlcli.datasets import DATASETS
+    from dlcli.datasets.cache import data_dir, present_set, size_on_disk
+
+    root = data_dir()
+    rows = []
+    for name, entry in DATASETS.items():
+        files = present_set(entry, root)
+        present = entry.shipped or files is not None
+        rows.append({
+            "name": name, "present": present, "shipped": entry.shipped,
+            "size_bytes": size_on_disk([root / f.path for f in files]) if files else 0,
+            "description": entry.description, "source": entry.source,
+            "location": str(root / (files or entry.files)[0].path) if (files or entry.files) else "built in",
+            "urls": [f.url for f in entry.files if f.url],
+        })
+    return rows
+
+
+def data_download(name: str) -> list[str]:
+    from dlcli.datasets import DATASETS
+    from dlcli.datasets.cache import download
+
+    entry = DATASETS.get(name)
+    if entry.shipped:
+        return []
+    return [str(path) for path in download(entry)]
+
+
+def data_import(name: str, source: str) -> list[str]:
+    """Check files the user already has and store them in the cache where the loaders look."""
+    from dlcli.datasets import DATASETS
+    from dlcli.datasets.cache import data_dir
+
+    entry = DATASETS.get(name)
+    if entry.importer is None:
+        raise UsageError(f"dataset '{name}' is built in; there is nothing to import")
+    path = Path(source)
+    if not path.exists():
+        raise DataUnavailable(f"{source}: no such file or directory")
+    root = data_dir()
+    return [str(root / stored) for stored in entry.import_files(path, root)]

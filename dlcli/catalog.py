@@ -1,0 +1,46 @@
+"""Where named experiments live; reading this module imports neither pydantic nor Keras."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dlcli.errors import SpecError
+from dlcli.registry import unknown_name_message
+
+PACKAGE_EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+
+
+def experiment_dirs() -> list[Path]:
+    """Where named experiments are looked up: $DLCLI_EXPERIMENTS_DIR, ./experiments, the project's."""
+    dirs = []
+    if os.environ.get("DLCLI_EXPERIMENTS_DIR"):
+        dirs.append(Path(os.environ["DLCLI_EXPERIMENTS_DIR"]))
+    dirs += [Path.cwd() / "experiments", PACKAGE_EXPERIMENTS]
+    unique: list[Path] = []
+    for directory in dirs:
+        if directory.is_dir() and directory.resolve() not in [d.resolve() for d in unique]:
+            unique.append(directory)
+    return unique
+
+
+def experiment_files() -> dict[str, Path]:
+    """Every named experiment, the first directory winning on a name clash."""
+    found: dict[str, Path] = {}
+    for directory in experiment_dirs():
+        for path in sorted(directory.glob("*.yaml")):
+            found.setdefault(path.stem, path)
+    return dict(sorted(found.items()))
+
+
+def resolve_spec_path(name_or_path: str) -> Path:
+    """A YAML path as given, or the file of a named experiment; unknown names suggest."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or os.sep in name_or_path:
+        if not path.is_file():
+            raise SpecError(f"{name_or_path}: no such spec file")
+        return path
+    files = experiment_files()
+    if name_or_path in files:
+        return files[name_or_path]
+    raise SpecError(unknown_name_message("experiment", name_or_path, files) + " (see `dlcli list`)")

@@ -1,0 +1,94 @@
+"""Datasets by name. Registering imports neither NumPy nor Keras: loaders are named
+"module:function" and imported only when a dataset is loaded or imported."""
+
+from __future__ import annotations
+
+from dlcli.datasets import params as p
+from dlcli.datasets.base import DataBundle, DatasetEntry, RemoteFile, Split
+from dlcli.registry import Registry
+
+KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+IDX_NAMES = ["train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+             "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"]
+CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+ARRAYS = "dlcli.datasets.keras_arrays"
+SMALL = "dlcli.datasets.small"
+
+DATASETS = Registry("dataset")
+for _entry in [
+    DatasetEntry(
+        "mnist", "MNIST handwritten digits, 60,000 + 10,000 28x28 grey images", "keras.datasets.mnist",
+        p.MnistParams, f"{ARRAYS}:load_mnist",
+        files=[RemoteFile("mnist.npz", KERAS_DATASETS + "mnist.npz",
+                          "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1")],
+        alternatives=[[RemoteFile(f"mnist/{name}") for name in IDX_NAMES]],
+        importer=f"{ARRAYS}:import_mnist", import_formats="mnist.npz, or a folder with the four IDX .gz files",
+    ),
+    DatasetEntry(
+        "fashion_mnist", "Fashion-MNIST clothing, 60,000 + 10,000 28x28 grey images",
+        "keras.datasets.fashion_mnist (Zalando, MIT licence)", p.FashionMnistParams, f"{ARRAYS}:load_mnist",
+        files=[RemoteFile(f"fashion-mnist/{name}", KERAS_DATASETS + name) for name in IDX_NAMES],
+        importer=f"{ARRAYS}:import_fashion_mnist",
+        import_formats="a folder with the four IDX .gz files, e.g. /usr/share/datasets/fashion-mnist "
+                       "from Debian's dataset-fashion-mnist",
+    ),
+    DatasetEntry(
+        "imdb", "IMDB movie reviews as word-index sequences, 25,000 + 25,000, positive/negative",
+        "keras.datasets.imdb", p.ImdbParams, f"{ARRAYS}:load_imdb",
+        files=[RemoteFile("imdb.npz", KERAS_DATASETS + "imdb.npz",
+                          "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f")],
+        importer=f"{ARRAYS}:import_imdb", import_formats="Keras' imdb.npz",
+    ),
+    DatasetEntry(
+        "reuters", "Reuters newswires as word-index sequences, 8,982 + 2,246, 46 topics",
+        "keras.datasets.reuters", p.ReutersParams, f"{ARRAYS}:load_reuters",
+        files=[RemoteFile("reuters.npz", KERAS_DATASETS + "reuters.npz",
+                          "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916")],
+        importer=f"{ARRAYS}:import_reuters", import_formats="Keras' reuters.npz",
+    ),
+    DatasetEntry(
+        "boston_housing", "Boston housing prices, 404 + 102 samples, 13 features",
+        "keras.datasets.boston_housing", p.BostonParams, f"{ARRAYS}:load_boston",
+        files=[RemoteFile("boston_housing.npz", KERAS_DATASETS + "boston_housing.npz",
+                          "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5")],
+        alternatives=[[RemoteFile("boston_housing.csv")]],
+        importer=f"{ARRAYS}:import_boston",
+        import_formats="Keras' boston_housing.npz, or the CSV with the 14 named columns CRIM ... MEDV",
+    ),
+    DatasetEntry(
+        "cifar10", "CIFAR-10 colour images, 50,000 + 10,000 32x32, 10 classes", "keras.datasets.cifar10",
+        p.Cifar10Params, f"{ARRAYS}:load_cifar10",
+        files=[RemoteFile("cifar-10-python.tar.gz", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                          "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce")],
+        alternatives=[[RemoteFile(f"cifar-10-batches-py/{name}") for name in CIFAR_BATCHES]],
+        importer=f"{ARRAYS}:import_cifar10", import_formats="cifar-10-python.tar.gz (the python version)",
+    ),
+    DatasetEntry(
+        "digits", "UCI optical digits, 1,797 8x8 images (shipped with dlcli, CC BY 4.0)",
+        "UCI ML repository: Optical Recognition of Handwritten Digits (Alpaydin & Kaynak, 1998)",
+        p.DigitsParams, f"{SMALL}:load_digits", shipped=True,
+    ),
+    DatasetEntry(
+        "vertical_line", "the course lesson's 8x8 image of a vertical line (built in)",
+        "course lesson on convnets (seed 003, L96-102)", p.VerticalLineParams, f"{SMALL}:load_vertical_line",
+        shipped=True,
+    ),
+    DatasetEntry(
+        "synthetic", "random, learnable arrays for tests (built in)", "dlcli", p.SyntheticParams,
+        f"{SMALL}:load_synthetic", shipped=True,
+    ),
+]:
+    DATASETS.add(_entry.name, _entry)
+
+
+def load(params) -> DataBundle:
+    """Load the dataset a validated `data` section names, downloading it when allowed."""
+    from dlcli.datasets.cache import data_dir, ensure
+
+    entry: DatasetEntry = DATASETS.get(params.name)
+    root = data_dir()
+    ensure(entry, root)
+    return entry.load(params, root)
+
+
+__all__ = ["DATASETS", "DataBundle", "DatasetEntry", "Split", "load"]

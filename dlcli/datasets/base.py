@@ -1,0 +1,110 @@
+"""What every dataset shares: its parameter model, its registry entry and the arrays it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+import importlib
+from typing import Any, Callable
+
+
+
+
+
+
+
+@dataclass
+class Split:
+    """Inputs and targets of one split as NumPy arrays (targets may be None for inference)."""
+
+    x: Any
+    y: Any
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def take(self, index) -> "Split":
+        return Split(self.x[index], None if self.y is None else self.y[index])
+
+
+@dataclass
+class DataBundle:
+    """What a loader returns: the training and test splits and what a model needs to know."""
+
+    train: Split
+    test: Split | None
+    num_classes: int | None = None
+    class_names: list[str] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.train.x.shape[1:])
+
+
+@dataclass
+class RemoteFile:
+    """A file of the cache: where it lives under the data dir, and where Keras downloads it."""
+
+    path: str
+    url: str | None = None
+    file_hash: str | None = None  # sha256 or md5, as keras.utils.get_file accepts
+
+
+@dataclass
+class DatasetEntry:
+    """A registered dataset.
+
+    `files` is what `data download` fetches; `alternatives` are other complete sets of cache
+    files (an imported format) that the loader also reads. `loader` and `importer` name
+    functions as "module:function", imported only when used: `loader(entry, params, data_dir)`
+    returns a DataBundle, `importer(source, data_dir)` checks user files and stores them.
+    """
+
+    name: str
+    description: str
+    source: str
+    params: type
+    loader: str
+    files: list[RemoteFile] = field(default_factory=list)
+    alternatives: list[list[RemoteFile]] = field(default_factory=list)
+    importer: str | None = None
+    import_formats: str = ""
+    shipped: bool = False
+
+    def load(self, params: Any, root: Path) -> DataBundle:
+        return _resolve(self.loader)(self, params, root)
+
+    def import_files(self, source: Path, root: Path) -> list[str]:
+        return _resolve(self.importer)(source, root)
+
+
+def _resolve(reference: str) -> Callable:
+    module, _, function = reference.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def limit(split: Split, count: int | None) -> Split:
+    """The first `count` samples of a split (all when count is None)."""
+    return split if count is None else split.take(slice(0, count))
+
+
+def to_onehot(labels, num_classes: int):
+    """One-hot float32 labels, as keras.utils.to_categorical (without importing Keras)."""
+    import numpy as np
+
+    labels = np.asarray(labels, dtype="int64").reshape(-1)
+    onehot = np.zeros((labels.size, num_classes), dtype="float32")
+    onehot[np.arange(labels.size), labels] = 1.0
+    return onehot
+
+
+def image_arrays(x, scale: float, shape: str):
+    """uint8 images -> float32 in [0, 1], as (N, h, w, c) or flattened (N, h*w*c)."""
+    import numpy as np
+
+    x = np.asarray(x, dtype="float32")
+    x /= scale
+    if x.ndim == 3:
+        x = x[..., None]  # (N, h, w) -> (N, h, w, 1)
+    return x.reshape(len(x), -1) if shape == "flat" else x

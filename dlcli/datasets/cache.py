@@ -1,0 +1,117 @@
+"""The dataset cache: where files live, whether they are there, and downloading them.
+
+The cache is `$DLCLI_DATA_DIR`, else `./data`. Downloads use `keras.utils.get_file` with the
+URLs and hashes Keras itself uses. With `DLCLI_OFFLINE=1`, or when a download fails, a missing
+file raises DataUnavailable (exit 3) naming the file to bring and the import command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+from dlcli.datasets.base import DatasetEntry, RemoteFile
+from dlcli.errors import DataUnavailable
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("DLCLI_DATA_DIR") or Path.cwd() / "data")
+
+
+def is_offline() -> bool:
+    return os.environ.get("DLCLI_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
+def present_set(entry: DatasetEntry, root: Path | None = None) -> list[RemoteFile] | None:
+    """The first complete set of cache files for a dataset (download or imported), else None."""
+    root = root or data_dir()
+    for files in [entry.files, *entry.alternatives]:
+        if files and all((root / item.path).exists() for item in files):
+            return files
+    return None
+
+
+def size_on_disk(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        if path.is_dir():
+            total += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        elif path.exists():
+            total += path.stat().st_size
+    return total
+
+
+def missing_message(entry: DatasetEntry, root: Path, why: str) -> str:
+    urls = " ".join(item.url for item in entry.files if item.url)
+    expected = ", ".join(str(root / item.path) for item in entry.files)
+    formats = f" ({entry.import_formats})" if entry.import_formats else ""
+    return (
+        f"dataset '{entry.name}' is not in the cache ({expected}) and {why}. "
+        f"Bring {urls or 'its files'} onto this machine, then run: "
+        f"dlcli data import {entry.name} PATH{formats}"
+    )
+
+
+def ensure(entry: DatasetEntry, root: Path | None = None) -> list[RemoteFile]:
+    """Make sure the dataset's files are in the cache, downloading them if allowed."""
+    root = root or data_dir()
+    found = present_set(entry, root)
+    if found is not None:
+        return found
+    if entry.shipped:
+        return []
+    if is_offline():
+        raise DataUnavailable(missing_message(entry, root, "DLCLI_OFFLINE is set"))
+    download(entry, root)
+    return entry.files
+
+
+def download(entry: DatasetEntry, root: Path | None = None) -> list[Path]:
+    """Fetch the dataset's files into the cache with keras.utils.get_file (hash-checked)."""
+    root = root or data_dir()
+    if is_offline():
+        raise DataUnavailable(missing_message(entry, root, "DLCLI_OFFLINE is set"))
+    from dlcli.keras_backend import import_keras
+
+    keras = import_keras()
+    paths = []
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(60)
+    try:
+        for item in entry.files:
+            target = root / item.path
+            if target.exists():
+                paths.append(target)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # An absolute fname makes get_file write exactly there (os.path.join keeps it).
+            fetched = keras.utils.get_file(
+                fname=str(target), origin=item.url, file_hash=item.file_hash, cache_dir=str(root)
+            )
+            paths.append(Path(fetched))
+    except Exception as error:  # network errors come in many types; the message names the cause
+        for item in entry.files:
+            partial = root / (item.path + ".part")
+            if partial.exists():
+                partial.unlink()
+        raise DataUnavailable(missing_message(entry, root, f"the download failed ({error})")) from None
+    finally:
+        socket.setdefaulttimeout(previous)
+    return paths
+
+
+def install_file(source: Path, target: Path) -> None:
+    """Copy a checked file into the cache atomically (never a half-written cache file)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".part")
+    shutil.copyfile(source, temporary)
+    os.replace(temporary, target)
+
+
+def corrupt(entry: DatasetEntry, path: Path, error: Exception | str) -> DataUnavailable:
+    return DataUnavailable(
+        f"dataset '{entry.name}': {path} is unreadable or corrupt ({error}). Delete it and run "
+        f"`dlcli data download {entry.name}`, or `dlcli data import {entry.name} PATH`"
+    )

@@ -1,0 +1,100 @@
+"""Readers for the file formats the public datasets are published in (no Keras import).
+
+Each reader mirrors what `keras.datasets` does with the same file, so a cached file gives the
+same arrays as Keras' own loader; tests/test_datasets.py checks that on fixture files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles object arrays of lists of ints (IMDB, Reuters) and nothing else."""
+
+    ALLOWED = {
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"), ("builtins", "list"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
+        return super().find_class(module, name)
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """All arrays of an .npz file; object arrays through a NumPy-only unpickler."""
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if not member.endswith(".npy"):
+                continue
+            with archive.open(member) as handle:
+                stream = io.BytesIO(handle.read())
+            version = np.lib.format.read_magic(stream)
+            read_header = (
+                np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read_header(stream)
+            if dtype.hasobject:
+                array = _NumpyOnlyUnpickler(stream, encoding="latin1").load()
+            else:
+                array = np.frombuffer(stream.read(), dtype=dtype)
+                array = array.reshape(shape, order="F" if fortran else "C")
+            arrays[member[:-4]] = np.asarray(array)
+    return arrays
+
+
+def read_idx_gz(path: Path) -> np.ndarray:
+    """A gzipped IDX file (MNIST, Fashion-MNIST): labels (N,) or images (N, 28, 28), uint8."""
+    with gzip.open(path, "rb") as handle:
+        content = handle.read()
+    if len(content) < 8 or content[:2] != b"\x00\x00" or content[2] != 0x08:
+        raise ValueError("not an IDX file of unsigned bytes")
+    dims = content[3]
+    shape = [int.from_bytes(content[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
+    data = np.frombuffer(content, np.uint8, offset=4 + 4 * dims)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"IDX header says {shape} but holds {data.size} values")
+    return data.reshape(shape)
+
+
+IDX_FILES = {
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+}
+
+
+def read_idx_set(directory: Path) -> dict[str, np.ndarray]:
+    arrays = {key: read_idx_gz(directory / name) for key, name in IDX_FILES.items()}
+    for split in ("train", "test"):
+        if len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]) or arrays[f"x_{split}"].ndim != 3:
+            raise ValueError(f"{split} images and labels do not match")
+    return arrays
+
+
+def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One CIFAR-10 python batch: images (N, 32, 32, 3) uint8 and labels (N,) uint8."""
+    with open(path, "rb") as handle:
+        batch = _NumpyOnlyUnpickler(handle, encoding="bytes").load()
+    batch = {key.decode("utf8") if isinstance(key, bytes) else key: value for key, value in batch.items()}
+    data = np.asarray(batch["data"], dtype="uint8").reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return data, np.asarray(batch["labels"], dtype="uint8")
+
+
+def shuffle_split(count: int, test_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keras' boston_housing split: RandomState(seed).shuffle, then the first (1 - test) train."""
+    indices = np.arange(count)
+    np.random.RandomState(seed).shuffle(indices)
+    cut = int(count * (1 - test_split))
+    return indices[:cut], indices[cut:]

@@ -1,0 +1,84 @@
+"""Each dataset's parameters (the `data:` section of a spec). Imports neither NumPy nor Keras,
+so `dlcli validate` checks a spec in a fraction of a second."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class DataParams(BaseModel):
+    """Base of each dataset's parameters; `name` selects the dataset."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    name: str
+    train_samples: int | None = Field(None, gt=0, description="keep only the first N training samples")
+    test_samples: int | None = Field(None, gt=0, description="keep only the first N test samples")
+
+
+class ImageParams(DataParams):
+    shape: Literal["image", "flat"] = Field("image", description="(h, w, c) images or flat vectors")
+    labels: Literal["onehot", "int"] = "onehot"
+
+
+class MnistParams(ImageParams):
+    name: Literal["mnist"]
+
+
+class FashionMnistParams(ImageParams):
+    name: Literal["fashion_mnist"]
+
+
+class Cifar10Params(ImageParams):
+    name: Literal["cifar10"]
+
+
+class SequenceParams(DataParams):
+    num_words: int = Field(10000, gt=3, description="keep the most frequent words (Keras' num_words)")
+    representation: Literal["multi_hot", "sequences"] = Field(
+        "multi_hot", description="multi_hot: the book's vectorize_sequences (3.2); sequences: padded ids"
+    )
+    maxlen: int | None = Field(None, gt=0, description="sequences: pad/truncate to this length")
+    truncating: Literal["pre", "post"] = Field("pre", description="pad_sequences' default keeps the end")
+    padding: Literal["pre", "post"] = "pre"
+    reverse: bool = Field(False, description="reverse each sequence before padding (6.42)")
+
+
+class ImdbParams(SequenceParams):
+    name: Literal["imdb"]
+
+
+class ReutersParams(SequenceParams):
+    name: Literal["reuters"]
+    labels: Literal["onehot", "int"] = "onehot"
+
+
+class BostonParams(DataParams):
+    name: Literal["boston_housing"]
+    standardize: bool = Field(True, description="features scaled by training mean and std (3.25)")
+
+
+class DigitsParams(DataParams):
+    name: Literal["digits"]
+    shape: Literal["image", "flat"] = "image"
+    labels: Literal["onehot", "int"] = "onehot"
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+    split_seed: int = Field(0, ge=0, description="seed of the fixed, stratified train/test split")
+
+
+class VerticalLineParams(DataParams):
+    name: Literal["vertical_line"]
+
+
+class SyntheticParams(DataParams):
+    name: Literal["synthetic"]
+    task: Literal["classification", "binary", "regression"] = "classification"
+    num_samples: int = Field(256, gt=0)
+    num_test: int = Field(64, ge=0)
+    shape: list[int] = Field([8], min_length=1)
+    num_classes: int = Field(3, ge=2)
+    labels: Literal["onehot", "int"] = "onehot"
+    noise: float = Field(0.1, ge=0)
+    seed: int = 0

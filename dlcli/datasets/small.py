@@ -1,0 +1,70 @@
+"""Datasets that need no download: the UCI digits shipped with dlcli, the course lesson's
+8x8 vertical line, and synthetic data for tests (same array format as the real loaders)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+import numpy as np
+
+from dlcli.datasets.base import DataBundle, Split, limit, to_onehot
+from dlcli.datasets.params import DigitsParams, SyntheticParams, VerticalLineParams
+
+DIGITS_FILE = Path(__file__).parent / "files" / "digits.csv.gz"
+
+
+
+
+def load_digits(entry, params: DigitsParams, root: Path) -> DataBundle:
+    """UCI optical digits (1,797 8x8 images, pixel counts 0-16), split per class."""
+    with gzip.open(DIGITS_FILE, "rt") as handle:
+        table = np.loadtxt(handle, delimiter=",", dtype="float32")
+    x, y = table[:, :64] / 16.0, table[:, 64].astype("int64")
+    rng = np.random.RandomState(params.split_seed)
+    test_rows = []
+    for digit in range(10):  # stratified: the same fraction of each class goes to test
+        rows = np.flatnonzero(y == digit)
+        rng.shuffle(rows)
+        test_rows.extend(rows[: int(round(len(rows) * params.test_fraction))])
+    is_test = np.zeros(len(y), dtype=bool)
+    is_test[test_rows] = True
+    order = rng.permutation(len(y))
+    train_rows, test_rows = order[~is_test[order]], order[is_test[order]]
+    x = x.reshape(-1, 8, 8, 1) if params.shape == "image" else x
+    splits = []
+    for rows, count in ((train_rows, params.train_samples), (test_rows, params.test_samples)):
+        labels = to_onehot(y[rows], 10) if params.labels == "onehot" else y[rows]
+        splits.append(limit(Split(x[rows], labels), count))
+    return DataBundle(splits[0], splits[1], num_classes=10, class_names=[str(d) for d in range(10)])
+
+
+
+
+def load_vertical_line(entry, params: VerticalLineParams, root: Path) -> DataBundle:
+    """The lesson's 8x8 image: a vertical line in columns 3-4 of every row (no labels)."""
+    image = np.zeros((1, 8, 8, 1), dtype="float32")
+    image[0, :, 3:5, 0] = 1.0
+    return DataBundle(Split(image, None), Split(image, None))
+
+
+
+
+def load_synthetic(entry, params: SyntheticParams, root: Path) -> DataBundle:
+    """Learnable random data: the target depends on the mean of each sample's features."""
+    rng = np.random.RandomState(params.seed)
+    total = params.num_samples + params.num_test
+    x = rng.normal(size=(total, *params.shape)).astype("float32")
+    score = x.reshape(total, -1).mean(axis=1) * np.sqrt(x[0].size)  # ~N(0, 1)
+    score = score + rng.normal(scale=params.noise, size=total)
+    if params.task == "regression":
+        y = (3.0 * score + 1.0).astype("float32")
+    elif params.task == "binary":
+        y = (score > 0).astype("float32")
+    else:
+        edges = np.quantile(score, np.linspace(0, 1, params.num_classes + 1)[1:-1])
+        y = np.digitize(score, edges)
+        y = to_onehot(y, params.num_classes) if params.labels == "onehot" else y.astype("int64")
+    train = Split(x[: params.num_samples], y[: params.num_samples])
+    test = Split(x[params.num_samples :], y[params.num_samples :]) if params.num_test else None
+    classes = params.num_classes if params.task == "classification" else (2 if params.task == "binary" else None)
+    return DataBundle(train, test, num_classes=classes)

@@ -1,0 +1,19 @@
+"""Model builders by spec `type`. Each takes the validated model spec and the data bundle."""
+
+from __future__ import annotations
+
+from dlcli.registry import Registry
+
+MODELS = Registry("model type")
+
+
+@MODELS.register("sequential")
+def _sequential(model_spec, bundle):
+    from dlcli.models.sequential import build_sequential
+
+    return build_sequential(model_spec, bundle)
+
+
+def build_model(spec, bundle):
+    """A fresh, uncompiled Keras model for the spec's `model` section."""
+    return MODELS.get(spec.model.type)(spec.model, bundle)

@@ -1,0 +1,63 @@
+"""`type: sequential`: a keras.Sequential built from the YAML layer list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from dlcli.errors import SpecError
+from dlcli.keras_backend import import_keras
+from dlcli.models.keras_names import LAYERS
+
+
+def _is_layer_entry(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in LAYERS
+
+
+def _argument(keras, key: str, value: Any, where: str) -> Any:
+    if _is_layer_entry(value):  # a wrapped layer: Bidirectional: {layer: {LSTM: {units: 32}}}
+        return build_layer(value, f"{where}.{key}")
+    if key.endswith("_regularizer") and isinstance(value, dict) and value and set(value) <= {"l1", "l2"}:
+        # The book's regularizers.l2(0.001) is written `kernel_regularizer: {l2: 0.001}`.
+        return keras.regularizers.L1L2(l1=value.get("l1", 0.0), l2=value.get("l2", 0.0))
+    if isinstance(value, list) and key in ("kernel_size", "pool_size", "strides", "size", "dilation_rate"):
+        return tuple(value)
+    return value
+
+
+def build_layer(entry: Any, where: str):
+    """One Keras layer from `{Name: {kwargs}}`; bad arguments become a SpecError at `where`."""
+    keras = import_keras()
+    if isinstance(entry, str):
+        entry = {entry: {}}
+    name = next(key for key in entry if key not in ("weights", "trainable"))
+    kwargs = {key: _argument(keras, key, value, f"{where}.{name}") for key, value in (entry[name] or {}).items()}
+    if "trainable" in entry:
+        kwargs["trainable"] = bool(entry["trainable"])
+    try:
+        return getattr(keras.layers, name)(**kwargs)
+    except (TypeError, ValueError) as error:
+        raise SpecError(f"{where}.{name}: {error}") from None
+
+
+def build_sequential(model_spec, bundle):
+    keras = import_keras()
+    shape = tuple(model_spec.input_shape or bundle.input_shape)
+    model = keras.Sequential([keras.Input(shape=shape)])
+    for index, entry in enumerate(model_spec.layers):
+        where = f"model.layers[{index}]"
+        layer = build_layer(entry, where)
+        try:
+            model.add(layer)
+        except (TypeError, ValueError) as error:
+            raise SpecError(f"{where}: cannot follow the previous layer's output: {error}") from None
+        if isinstance(entry, dict) and entry.get("weights") is not None:
+            weights = [np.asarray(w, dtype="float32") for w in entry["weights"]]
+            expected = [tuple(w.shape) for w in layer.get_weights()]
+            if [w.shape for w in weights] != expected:
+                raise SpecError(
+                    f"{where}.weights: shapes {[w.shape for w in weights]} do not match the layer's {expected}"
+                )
+            layer.set_weights(weights)
+    return model

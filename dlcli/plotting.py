@@ -1,0 +1,131 @@
+"""Learning curves in the book's style from history.json files (no TensorFlow).
+
+One figure per metric: training as blue dots ('bo'), validation as a blue line ('b') (3.9,
+5.10); several runs overlaid with one marker each (figures 4.4-4.9); the book's exponential
+smoothing (`smooth_curve`, 3.31 and 5.24) and dropping the first points (3.31). A k-fold run's
+history.json already holds the per-epoch mean over folds (3.29-3.30).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dlcli.errors import UsageError
+from dlcli.reference import smooth_curve
+from dlcli.rundir import RunDir
+
+ALIASES = {"acc": "accuracy", "accuracy": "acc", "mae": "mean_absolute_error", "mean_absolute_error": "mae"}
+LABELS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "mae": "MAE", "mse": "MSE"}
+SKIPPED = {"epoch", "learning_rate", "lr"}
+MARKERS = ["o", "+", "x", "s", "^", "v", "D", "*"]
+
+
+def metric_bases(history: dict) -> list[str]:
+    bases = []
+    for key in history:
+        base = key[4:] if key.startswith("val_") else key
+        if base not in SKIPPED and base not in bases:
+            bases.append(base)
+    return bases
+
+
+def _resolve(history: dict, base: str) -> str | None:
+    for name in (base, ALIASES.get(base)):
+        if name and (name in history or f"val_{name}" in history):
+            return name
+    return None
+
+
+def _series(history: dict, key: str, smooth: float | None, skip_first: int):
+    values = history.get(key)
+    if not values:
+        return None, None
+    epochs = list(history.get("epoch", range(1, len(values) + 1)))[skip_first:]
+    values = [float("nan") if v is None else v for v in values][skip_first:]
+    if smooth:
+        values = smooth_curve(values, smooth)
+    return epochs, values
+
+
+def _labels(runs: list[RunDir]) -> list[str]:
+    names = [run.experiment for run in runs]
+    return [f"{name} ({run.path.name})" if names.count(name) > 1 else name for name, run in zip(names, runs)]
+
+
+def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | None = None,
+              skip_first: int = 0, out: str | None = None) -> list[str]:
+    """Write one PNG per metric; returns their paths."""
+    if smooth is not None and not 0 <= smooth < 1:
+        raise UsageError(f"--smooth {smooth}: must be in [0, 1), e.g. 0.9 as in listing 3.31")
+    if skip_first < 0:
+        raise UsageError("--skip-first must be >= 0")
+    runs = [RunDir.open(path) for path in run_paths]
+    histories = [run.history() for run in runs]
+    for run, history in zip(runs, histories):
+        if not history.get("epoch"):
+            raise UsageError(f"{run}: no history.json with epochs to plot (was the run trained?)")
+    bases = [metric[4:] if metric and metric.startswith("val_") else metric] if metric else metric_bases(histories[0])
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    for base in bases:
+        figure, axes = plt.subplots(figsize=(7, 4.5))
+        drew = False
+        label = LABELS.get(base, base)
+        smoothed = "Smoothed " if smooth else ""
+        if len(runs) == 1:
+            key = _resolve(histories[0], base)
+            if key is None:
+                plt.close(figure)
+                raise UsageError(f"{runs[0]}: no metric '{base}'; it has {', '.join(metric_bases(histories[0]))}")
+            for name, style, text in ((key, "bo", "training"), (f"val_{key}", "b", "validation")):
+                epochs, values = _series(histories[0], name, smooth, skip_first)
+                if values:
+                    axes.plot(epochs, values, style, label=f"{smoothed}{text} {label}".capitalize())
+                    drew = True
+            kfold = " (mean over folds)" if runs[0].has("folds") else ""
+            axes.set_title(f"Training and validation {label}{kfold}")
+        else:
+            want_validation = metric is None or metric.startswith("val_")
+            for index, (history, name) in enumerate(zip(histories, _labels(runs))):
+                key = _resolve(history, base)
+                if key is None:
+                    continue
+                shown = f"val_{key}" if want_validation and f"val_{key}" in history else key
+                epochs, values = _series(history, shown, smooth, skip_first)
+                if values:
+                    which = "validation" if shown.startswith("val_") else "training"
+                    axes.plot(epochs, values, marker=MARKERS[index % len(MARKERS)],
+                              linestyle="-" if smooth else "none", label=f"{name}: {which} {label}")
+                    drew = True
+            axes.set_title(f"{smoothed}{'validation' if want_validation else 'training'} {label}".capitalize())
+        if not drew:
+            plt.close(figure)
+            continue
+        axes.set_xlabel("Epochs")
+        axes.set_ylabel(label.capitalize())
+        axes.legend()
+        figure.tight_layout()
+        target = _target(runs[0], base, out, len(bases))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.stem}.part{target.suffix}")
+        figure.savefig(temporary, dpi=100, format=target.suffix.lstrip(".") or "png")
+        temporary.replace(target)
+        plt.close(figure)
+        written.append(str(target))
+    if not written:
+        raise UsageError(f"nothing to plot for metric '{metric}'")
+    return written
+
+
+def _target(run: RunDir, base: str, out: str | None, count: int) -> Path:
+    safe = base.replace("/", "_")
+    if out is None:
+        return run.file("plots") / f"{safe}.png"
+    path = Path(out)
+    if path.is_dir() or not path.suffix:
+        return path / f"{safe}.png"
+    return path if count == 1 else path.with_name(f"{path.stem}-{safe}{path.suffix}")

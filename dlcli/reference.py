@@ -1,0 +1,116 @@
+"""Did a run reproduce its source? Verdicts from a spec's `reference` block.
+
+A reference may give a number (`metric`, `value`, `tolerance`, `direction`) and claims about
+the learning curves (see spec.Claim). The verdict is 'passed', 'failed', 'unverifiable' (a
+baseline run is missing, or a metric was not produced) or 'none' (no reference).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+
+def smooth_curve(points: list[float], factor: float) -> list[float]:
+    """The book's smooth_curve (3.31): an exponential moving average, first point unchanged."""
+    smoothed: list[float] = []
+    for point in points:
+        smoothed.append(smoothed[-1] * factor + point * (1 - factor) if smoothed else point)
+    return smoothed
+
+
+def curve_statistic(history: dict[str, list], claim) -> float | None:
+    values = history.get(claim.metric)
+    if not values:
+        return None
+    values = [float("nan") if v is None else float(v) for v in values][claim.skip_first :]
+    epochs = list(history.get("epoch", range(1, len(values) + 1 + claim.skip_first)))[claim.skip_first :]
+    if not values:
+        return None
+    if claim.smooth:
+        values = smooth_curve(values, claim.smooth)
+    array = np.asarray(values, dtype="float64")
+    if claim.statistic == "final":
+        return float(array[-1])
+    if claim.statistic in ("min", "max"):
+        return float(np.nanmin(array) if claim.statistic == "min" else np.nanmax(array))
+    index = int(np.nanargmin(array) if claim.statistic == "argmin" else np.nanargmax(array))
+    return float(epochs[index])
+
+
+def _compare(relation: str, actual: float, expected: Any) -> bool:
+    if relation == "between":
+        return expected[0] <= actual <= expected[1]
+    return {
+        "greater": actual > expected,
+        "less": actual < expected,
+        "greater_or_equal": actual >= expected,
+        "less_or_equal": actual <= expected,
+    }[relation]
+
+
+def value_check(reference, metrics: dict[str, Any]) -> dict:
+    actual = metrics.get(reference.metric)
+    if reference.direction == "at_least":
+        expected, ok = f">= {reference.value - reference.tolerance:g}", lambda a: a >= reference.value - reference.tolerance
+    elif reference.direction == "at_most":
+        expected, ok = f"<= {reference.value + reference.tolerance:g}", lambda a: a <= reference.value + reference.tolerance
+    else:
+        expected, ok = f"{reference.value:g} ± {reference.tolerance:g}", lambda a: abs(a - reference.value) <= reference.tolerance
+    check = {"what": f"{reference.metric} {expected}", "metric": reference.metric,
+             "expected": expected, "reported": reference.value, "actual": actual}
+    if actual is None:
+        return {**check, "status": "unverifiable", "reason": f"the run produced no '{reference.metric}'"}
+    return {**check, "status": "passed" if ok(float(actual)) else "failed"}
+
+
+def claim_check(claim, history: dict, baseline_history: Callable[[str], tuple[str | None, dict | None]]) -> dict:
+    check = {"what": claim.text, "metric": claim.metric, "statistic": claim.statistic, "relation": claim.relation}
+    actual = curve_statistic(history, claim)
+    if actual is None:
+        return {**check, "status": "unverifiable", "reason": f"no '{claim.metric}' in the history"}
+    check["actual"] = actual
+    expected: Any = claim.value
+    if claim.than:
+        baseline_dir, other = baseline_history(claim.than)
+        if other is None:
+            return {**check, "status": "unverifiable",
+                    "reason": f"no completed run of '{claim.than}' to compare with: run `dlcli train {claim.than}`"}
+        expected = curve_statistic(other, claim)
+        check["baseline_run"] = baseline_dir
+        if expected is None:
+            return {**check, "status": "unverifiable", "reason": f"the '{claim.than}' run has no '{claim.metric}'"}
+    check["expected"] = expected
+    return {**check, "status": "passed" if _compare(claim.relation, actual, expected) else "failed"}
+
+
+def verdict(reference, metrics: dict, history: dict, baseline_history) -> dict:
+    """{'status': ..., 'checks': [...]} for a run's metrics and history."""
+    if reference is None:
+        return {"status": "none", "checks": []}
+    checks = []
+    if reference.metric is not None:
+        checks.append(value_check(reference, metrics))
+    checks += [claim_check(claim, history, baseline_history) for claim in reference.claims]
+    statuses = {check["status"] for check in checks}
+    status = "failed" if "failed" in statuses else "unverifiable" if "unverifiable" in statuses else "passed"
+    return {
+        "status": status if checks else "none",
+        "source": reference.source,
+        "listing": reference.listing,
+        "checks": checks,
+    }
+
+
+def describe(verdict_data: dict) -> list[str]:
+    """Human lines for a verdict, one per check."""
+    lines = []
+    for check in verdict_data.get("checks", []):
+        actual = check.get("actual")
+        shown = f"{actual:.4g}" if isinstance(actual, (int, float)) else "n/a"
+        expected = check.get("expected")
+        shown_expected = f"{expected:.4g}" if isinstance(expected, (int, float)) else expected
+        reason = f" ({check['reason']})" if check.get("reason") else ""
+        lines.append(f"  [{check['status']}] {check['what']}: got {shown}, expected {shown_expected}{reason}")
+    return lines

@@ -280,7 +280,7 @@ def data_import(name: str, path: str) -> None:
 def main() -> None:
     """Console entry point: every error becomes one line on stderr and its exit code."""
     try:
-        cli.main(standalone_mode=False)
+        cli.main(prog_name="dlcli", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)

@@ -465,7 +465,8 @@ def _message(item: dict, raw: dict) -> str:
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         limit = next(iter(context.values()))
-        return f"must be {bounds[kind]} {limit} (got {got!r})"
+        shown = f"{limit:g}" if isinstance(limit, (int, float)) else limit
+        return f"must be {bounds[kind]} {shown} (got {got!r})"
     if kind == "value_error":
         return str(context.get("error", item["msg"]))
     if kind == "literal_error":

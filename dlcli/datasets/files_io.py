@@ -21,7 +21,7 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     ALLOWED = {
         ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
         ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"), ("builtins", "list"),
+        ("numpy._core.multiarray", "scalar"), ("builtins", "list"), ("_codecs", "encode"),
     }
 
     def find_class(self, module, name):

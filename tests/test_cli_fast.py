@@ -1,0 +1,91 @@
+"""The command line without TensorFlow: help, list, show, validate, exit codes, import cost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import TINY_SPEC, write
+
+COMMANDS = [[], ["list"], ["show"], ["validate"], ["train"], ["evaluate"], ["check"], ["plot"], ["compare"],
+            ["data"], ["data", "list"], ["data", "download"], ["data", "import"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "dlcli")
+def test_every_command_has_help(run_cli, command):
+    result = run_cli(*command, "--help")
+    assert result.exit_code == 0
+    assert "Usage: dlcli" in result.stdout
+
+
+def test_list_json_names_every_experiment_with_its_source(run_cli):
+    result = run_cli("list", "--json")
+    rows = json.loads(result.stdout)
+    names = {row["name"] for row in rows}
+    assert {"mnist-dense", "boston-kfold", "fashion-mnist-convnet", "conv-vertical-line-detector",
+            "mnist-tf-layers-cnn", "cifar10-convnet-augmented", "lenet5-mnist", "digits-convnet"} <= names
+    assert all(row["description"] and row["source"] for row in rows)
+
+
+def test_show_prints_the_resolved_spec(run_cli, tiny_spec):
+    result = run_cli("show", str(tiny_spec), "--set", "fit.epochs=9")
+    assert result.exit_code == 0
+    assert "epochs: 9" in result.stdout and "jit_compile: false" in result.stdout
+
+
+def test_validate_exit_codes(run_cli, tiny_spec, workdir):
+    assert run_cli("validate", str(tiny_spec), "mnist-dense").exit_code == 0
+    bad = write(workdir / "bad.yaml", TINY_SPEC.replace("epochs: 3", "epochs: -3"))
+    result = run_cli("validate", str(tiny_spec), str(bad))
+    assert result.exit_code == 2
+    assert "ok: " in result.stdout
+    assert "error: " in result.stderr and "fit.epochs: must be >= 0 (got -3)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_experiment_exit_2_one_line(run_cli):
+    result = run_cli("train", "mnist-convnt")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        result.stderr.strip().splitlines()[0]] and "did you mean 'mnist-convnet'" in result.stderr
+
+
+def test_set_without_equals(run_cli, tiny_spec):
+    result = run_cli("show", str(tiny_spec), "--set", "fit.epochs")
+    assert result.exit_code == 2 and "expected KEY=VALUE" in result.stderr
+
+
+def test_not_a_run_directory(run_cli, workdir):
+    (workdir / "plain").mkdir()
+    for command in (["evaluate"], ["check"], ["plot"], ["compare"]):
+        result = run_cli(*command, str(workdir / "plain"))
+        assert result.exit_code == 2, command
+        assert "not a run directory" in result.stderr
+
+
+def test_missing_dataset_offline_exits_3_and_names_the_file(run_cli):
+    result = run_cli("train", "mnist-dense")
+    assert result.exit_code == 3
+    assert "mnist.npz" in result.stderr and "dlcli data import mnist" in result.stderr
+
+
+def test_data_list_json(run_cli):
+    rows = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)}
+    assert rows["digits"]["present"] and rows["digits"]["shipped"]
+    assert not rows["mnist"]["present"] and rows["mnist"]["urls"]
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list"], ["validate", "mnist-dense"], ["show", "mnist-dense"],
+                                  ["data", "list"]])
+def test_light_commands_import_no_tensorflow(args):
+    code = (
+        "import sys\nfrom dlcli.cli import main\nsys.argv = ['dlcli', *%r]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n" % (args,)
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert "HEAVY []" in out, out

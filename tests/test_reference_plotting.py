@@ -1,0 +1,129 @@
+"""Reference verdicts and book-style plots, on hand-made run directories (no TensorFlow)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from dlcli.errors import UsageError
+from dlcli.reference import curve_statistic, smooth_curve, verdict
+from dlcli.rundir import RunDir
+from dlcli.spec import Claim, Reference
+
+
+def make_run(experiment: str, history: dict, status: str = "completed", metrics: dict | None = None) -> RunDir:
+    run = RunDir.create(experiment)
+    run.write_json("run.json", {"status": status, "experiment": experiment})
+    run.write_json("history.json", {"epoch": list(range(1, len(next(iter(history.values()))) + 1)), **history})
+    run.write_json("metrics.json", {"metrics": metrics or {}, "check": {"status": "none"}})
+    return run
+
+
+def test_smooth_curve_is_the_books():
+    assert smooth_curve([1.0, 2.0, 3.0], 0.5) == [1.0, 1.5, 2.25]
+
+
+def test_curve_statistics():
+    history = {"epoch": [1, 2, 3, 4], "val_loss": [0.5, 0.3, 0.4, 0.6]}
+    claim = Claim(text="t", metric="val_loss", statistic="argmin", relation="between", value=[2, 3])
+    assert curve_statistic(history, claim) == 2
+    claim = Claim(text="t", metric="val_loss", statistic="final", relation="less", value=1)
+    assert curve_statistic(history, claim) == 0.6
+    claim = Claim(text="t", metric="val_loss", statistic="argmin", relation="less", value=9, skip_first=2)
+    assert curve_statistic(history, claim) == 3
+
+
+def test_value_verdicts():
+    reference = Reference(source="book", metric="test_accuracy", value=0.9785, tolerance=0.01)
+    assert verdict(reference, {"test_accuracy": 0.975}, {}, None)["status"] == "passed"
+    assert verdict(reference, {"test_accuracy": 0.95}, {}, None)["status"] == "failed"
+    assert verdict(reference, {}, {}, None)["status"] == "unverifiable"
+    at_least = Reference(source="b", metric="test_accuracy", value=0.9, direction="at_least")
+    assert verdict(at_least, {"test_accuracy": 0.95}, {}, None)["status"] == "passed"
+    assert verdict(None, {}, {}, None)["status"] == "none"
+
+
+def test_claims_against_a_baseline_run():
+    later = Claim(text="overfits later", metric="val_loss", statistic="argmin", relation="greater", than="base")
+    reference = Reference(source="book", claims=[later])
+    history = {"epoch": [1, 2, 3, 4], "val_loss": [4, 3, 2, 3]}
+    baseline = {"epoch": [1, 2, 3], "val_loss": [2, 1, 3]}
+    assert verdict(reference, {}, history, lambda name: ("runs/base/x", baseline))["status"] == "passed"
+    assert verdict(reference, {}, baseline, lambda name: ("runs/base/x", history))["status"] == "failed"
+    missing = verdict(reference, {}, history, lambda name: (None, None))
+    assert missing["status"] == "unverifiable" and "dlcli train base" in missing["checks"][0]["reason"]
+
+
+def test_check_command_uses_the_latest_baseline(run_cli, workdir):
+    from conftest import write
+
+    write(workdir / "experiments" / "small.yaml", (workdir.parent / "unused").name and """
+        description: small
+        data: {name: synthetic}
+        model: {type: sequential, layers: [{Dense: {units: 3, activation: softmax}}]}
+        compile: {loss: categorical_crossentropy}
+        fit: {epochs: 4, validation: {kind: split, fraction: 0.2}}
+        reference:
+          source: book
+          claims:
+            - {text: later, metric: val_loss, statistic: argmin, relation: greater, than: base}
+        """)
+    run = make_run("small", {"val_loss": [4, 3, 2, 3]})
+    run.write_text("spec.yaml", (workdir / "experiments" / "small.yaml").read_text())
+    result = run_cli("check", str(run.path))
+    assert result.exit_code == 4 and "unverifiable" in result.stdout
+    make_run("base", {"val_loss": [2, 1, 3, 4]})
+    result = run_cli("check", str(run.path), "--json")
+    assert result.exit_code == 0 and '"status": "passed"' in result.stdout
+
+
+def test_plot_one_run_writes_one_png_per_metric(workdir):
+    from dlcli.plotting import plot_runs
+
+    run = make_run("exp", {"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, 0.7, 0.8], "acc": [0.5, 0.7, 0.9],
+                           "val_acc": [0.5, 0.6, 0.6]})
+    written = plot_runs([str(run.path)])
+    assert sorted(p.rsplit("/", 1)[1] for p in written) == ["acc.png", "loss.png"]
+    for path in written:
+        assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    assert plot_runs([str(run.path)], metric="accuracy", out=str(workdir / "a.png")) == [str(workdir / "a.png")]
+
+
+def test_plot_overlays_runs_smooths_and_skips(workdir):
+    from dlcli.plotting import plot_runs
+
+    first = make_run("original", {"loss": [1.0, 0.5, 0.3, 0.2], "val_loss": [1.1, 0.7, 0.8, 0.9]})
+    second = make_run("smaller", {"loss": [1.2, 0.9, 0.6, 0.4], "val_loss": [1.2, 0.9, 0.7, 0.6]})
+    written = plot_runs([str(first.path), str(second.path)], metric="val_loss", smooth=0.9, skip_first=1)
+    assert written == [str(first.path / "plots" / "loss.png")]
+
+
+def test_plot_errors(workdir):
+    from dlcli.plotting import plot_runs
+
+    run = make_run("exp", {"loss": [1.0, 0.5]})
+    with pytest.raises(UsageError, match="no metric 'mae'"):
+        plot_runs([str(run.path)], metric="mae")
+    with pytest.raises(UsageError, match="must be in"):
+        plot_runs([str(run.path)], smooth=1.5)
+
+
+def test_plot_imports_no_tensorflow(workdir):
+    run = make_run("exp", {"loss": [1.0, 0.5], "val_loss": [1.0, 0.8]})
+    code = ("import sys\nfrom dlcli.cli import main\nsys.argv=['dlcli','plot',%r]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\nprint('TF', 'tensorflow' in sys.modules)" % str(run.path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert "TF False" in out and "loss.png" in out
+
+
+def test_compare_shows_metrics_and_differing_spec_values(run_cli):
+    first = make_run("a", {"loss": [1.0]}, metrics={"test_accuracy": 0.9})
+    second = make_run("b", {"loss": [1.0]}, metrics={"test_accuracy": 0.8})
+    first.write_text("spec.yaml", "seed: 1\nfit: {epochs: 3}\n")
+    second.write_text("spec.yaml", "seed: 1\nfit: {epochs: 5}\n")
+    result = run_cli("compare", str(first.path), str(second.path), "--csv")
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].endswith("test_accuracy,fit.epochs")
+    assert lines[1].endswith("0.9000,3") and lines[2].endswith("0.8000,5")

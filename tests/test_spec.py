@@ -1,0 +1,139 @@
+"""Spec loading and validation: every bad input gets one clear line and exit code 2 (no TensorFlow)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import TINY_SPEC, write
+from dlcli.errors import SpecError
+from dlcli.spec import apply_override, dump_spec, load_spec, parse_override
+
+BAD_SPECS = [
+    # (what is changed in the tiny spec, the message it must produce)
+    ("fit:\n  epochs: 3\n  batch_size: 16", "fit:\n  epocs: 3\n  batch_size: 16",
+     "fit.epocs: unknown key 'epocs' (did you mean 'epochs'?)"),
+    ("batch_size: 16", "batch_size: 0", "fit.batch_size: must be > 0 (got 0)"),
+    ("epochs: 3", "epochs: three", "fit.epochs: input should be a valid integer"),
+    ("Dense: {units: 8", "Dens: {units: 8", "unknown layer 'Dens' (did you mean 'Dense'?)"),
+    ("name: adam", "name: adamm", "unknown optimizer 'adamm' (did you mean 'adam'?)"),
+    ("name: synthetic", "name: synthetik", "data.name: unknown dataset 'synthetik' (did you mean 'synthetic'?)"),
+    ("num_classes: 3}", "num_classes: 3, colour: red}", "data.colour: unknown key 'colour'"),
+    ("fraction: 0.25", "fraction: 1.5", "fit.validation.fraction: must be < 1 (got 1.5)"),
+    ("kind: split, fraction: 0.25", "kind: holdout", "validation kind 'holdout' needs `size`"),
+    ("ModelCheckpoint: {monitor: val_loss}", "ModelCheckpoint: {filepath: x.keras}",
+     "ModelCheckpoint.filepath is set by dlcli"),
+    ("EarlyStopping:", "EarlyStoping:", "unknown callback 'EarlyStoping' (did you mean 'EarlyStopping'?)"),
+]
+
+
+@pytest.mark.parametrize("old,new,message", BAD_SPECS)
+def test_bad_spec_gets_a_clear_message(workdir, old, new, message):
+    assert old in TINY_SPEC
+    path = write(workdir / "bad.yaml", TINY_SPEC.replace(old, new, 1))
+    with pytest.raises(SpecError) as error:
+        load_spec(str(path))
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+
+
+def test_error_names_the_line(workdir):
+    path = write(workdir / "bad.yaml", TINY_SPEC.replace("batch_size: 16", "batch_size: 0"))
+    with pytest.raises(SpecError) as error:
+        load_spec(str(path))
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "batch_size: 0" in text)
+    assert f"bad.yaml:{line}: fit.batch_size" in str(error.value)
+
+
+def test_all_errors_are_reported_at_once(workdir):
+    path = write(workdir / "bad.yaml", TINY_SPEC.replace("batch_size: 16", "batch_size: 0").replace("seed: 7", "sed: 7"))
+    with pytest.raises(SpecError) as error:
+        load_spec(str(path))
+    assert len(str(error.value).splitlines()) == 2
+
+
+def test_malformed_yaml_names_file_line_and_column(workdir):
+    path = write(workdir / "bad.yaml", "fit:\n  epochs: [1, 2\nmodel: x\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(str(path))
+    assert str(error.value).startswith(f"{path}:3:")
+    assert "malformed YAML" in str(error.value)
+
+
+def test_yaml_tags_that_build_objects_are_refused(workdir):
+    path = write(workdir / "bad.yaml", "seed: !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(str(path))
+    assert "YAML tags that build objects are not allowed" in str(error.value)
+
+
+def test_unknown_experiment_suggests(workdir):
+    with pytest.raises(SpecError) as error:
+        load_spec("mnist-convnt")
+    assert "unknown experiment 'mnist-convnt' (did you mean 'mnist-convnet'?)" in str(error.value)
+
+
+def test_missing_spec_file(workdir):
+    with pytest.raises(SpecError, match="no such spec file"):
+        load_spec("nowhere/x.yaml")
+
+
+def test_overrides_are_merged_before_validation(tiny_spec):
+    spec, _ = load_spec(str(tiny_spec), ["fit.epochs=5", "data.num_samples=40", "model.layers.0.Dense.units=4"])
+    assert spec.fit.epochs == 5
+    assert spec.data.num_samples == 40
+    assert spec.model.layers[0]["Dense"]["units"] == 4
+
+
+def test_bad_override_gets_the_same_error_as_a_bad_file(tiny_spec):
+    with pytest.raises(SpecError) as error:
+        load_spec(str(tiny_spec), ["fit.epochs=-1"])
+    assert "--set fit.epochs=-1: fit.epochs: must be >= 0 (got -1)" in str(error.value)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("fit.epochs", "expected KEY=VALUE"),
+    ("=3", "the key must be a dotted path"),
+    ("fit.epocs=3", "unknown key 'epocs' (did you mean 'epochs'?)"),
+    ("model.layers.7.Dense.units=3", "'model.layers.7' is not an item of a list of 2"),
+    ("seed.value=3", "'seed' is a value, it has no key 'value'"),
+])
+def test_bad_overrides(tiny_spec, text, message):
+    with pytest.raises(SpecError) as error:
+        load_spec(str(tiny_spec), [text])
+    assert message in str(error.value)
+
+
+def test_override_values_are_yaml_scalars():
+    assert parse_override("fit.shuffle=false") == (["fit", "shuffle"], False)
+    assert parse_override("model.input_shape=[8, 8, 1]") == (["model", "input_shape"], [8, 8, 1])
+    tree = {"a": [{"b": 1}]}
+    apply_override(tree, ["a", "0", "b"], 2, "a.0.b=2")
+    assert tree == {"a": [{"b": 2}]}
+
+
+def test_lr_is_accepted_as_keras_2_alias(tiny_spec):
+    spec, _ = load_spec(str(tiny_spec), ["compile.optimizer={name: rmsprop, lr: 0.001}"])
+    assert spec.compile.optimizer.learning_rate == 0.001
+
+
+def test_validation_callbacks_need_validation_data(tiny_spec):
+    with pytest.raises(SpecError, match="monitors 'val_loss' but fit.validation.kind is 'none'"):
+        load_spec(str(tiny_spec), ["fit.validation.kind=none", "fit.validation.fraction=null"])
+
+
+def test_dump_fills_defaults_and_round_trips(tiny_spec, workdir):
+    spec, _ = load_spec(str(tiny_spec))
+    text = dump_spec(spec)
+    assert "jit_compile: false" in text and "shuffle: true" in text
+    again, _ = load_spec(str(write(workdir / "again.yaml", text)))
+    assert again == spec
+
+
+def test_every_shipped_experiment_is_valid():
+    from dlcli.catalog import experiment_files
+
+    files = experiment_files()
+    assert len(files) >= 22
+    for name in files:
+        spec, _ = load_spec(name)
+        assert spec.description and spec.reference is not None, name

@@ -1,0 +1,201 @@
+"""Training through the real CLI on tiny synthetic data (imports TensorFlow; seconds each)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import TINY_SPEC, write
+
+pytestmark = pytest.mark.training
+
+CONTRACT = ["spec.yaml", "run.json", "history.csv", "history.json", "metrics.json", "model.keras",
+            "checkpoints/best.keras"]
+
+
+def test_train_writes_the_whole_run_directory(run_cli, tiny_spec, workdir):
+    result = run_cli("train", str(tiny_spec), "--json")
+    assert result.exit_code == 0, result.stderr
+    output = json.loads(result.stdout)  # stdout is exactly one JSON object
+    assert set(output) == {"run_dir", "status", "metrics", "check"}
+    run = Path(output["run_dir"])
+    assert run.parent == workdir / "runs" / "tiny"
+    for name in CONTRACT:
+        assert (run / name).is_file(), name
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "completed" and info["seed"] == 7
+    assert {"dlcli", "keras", "tensorflow", "python"} <= set(info["versions"])
+    assert info["device"] and info["duration_s"] > 0
+    history = json.loads((run / "history.json").read_text())
+    assert history["epoch"] == [1, 2, 3] and len(history["val_loss"]) == 3
+    assert (run / "history.csv").read_text().splitlines()[0].startswith("epoch,")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert 0 <= metrics["metrics"]["test_accuracy"] <= 1
+    assert metrics["check"]["status"] == "passed" == output["check"]["status"]
+    assert yaml.safe_load((run / "spec.yaml").read_text())["fit"]["epochs"] == 3
+
+    evaluated = run_cli("evaluate", str(run), "--json")
+    assert evaluated.exit_code == 0
+    assert json.loads(evaluated.stdout)["metrics"]["test_accuracy"] == pytest.approx(
+        output["metrics"]["test_accuracy"], abs=1e-6)
+    plotted = run_cli("plot", str(run))
+    assert plotted.exit_code == 0 and (run / "plots" / "loss.png").is_file()
+
+
+def test_same_seed_same_history(run_cli, tiny_spec):
+    histories = []
+    for _ in range(2):
+        out = json.loads(run_cli("train", str(tiny_spec), "--json", "--epochs", "2").stdout)
+        histories.append(json.loads((Path(out["run_dir"]) / "history.json").read_text()))
+    assert histories[0] == histories[1]
+    other = json.loads(run_cli("train", str(tiny_spec), "--json", "--epochs", "2", "--seed", "8").stdout)
+    assert json.loads((Path(other["run_dir"]) / "history.json").read_text()) != histories[0]
+
+
+def test_check_gate_exit_4(run_cli, tiny_spec):
+    result = run_cli("train", str(tiny_spec), "--epochs", "1", "--check",
+                     "--set", "reference.value=2.0")
+    assert result.exit_code == 4
+    assert "failed" in result.stdout
+
+
+def test_spec_errors_found_at_build_leave_no_run_directory(run_cli, tiny_spec, workdir):
+    result = run_cli("train", str(tiny_spec), "--set", "model.layers.0.Dense.unitz=4")
+    assert result.exit_code == 2
+    assert "model.layers[0].Dense" in result.stderr and "unitz" in result.stderr
+    result = run_cli("train", str(tiny_spec), "--set", "model.input_shape=[5]")
+    assert result.exit_code == 2 and "gives (6,)" in result.stderr
+    assert not (workdir / "runs").exists()
+
+
+def test_non_empty_run_dir_is_refused(run_cli, tiny_spec, workdir):
+    write(workdir / "taken" / "file.txt", "x")
+    result = run_cli("train", str(tiny_spec), "--run-dir", str(workdir / "taken"))
+    assert result.exit_code == 2 and "not empty" in result.stderr
+    result = run_cli("train", str(tiny_spec), "--run-dir", str(workdir / "mine"), "--epochs", "1")
+    assert result.exit_code == 0 and (workdir / "mine" / "model.keras").is_file()
+
+
+def test_failed_run_records_the_error(run_cli, tiny_spec, workdir):
+    # Integer labels with categorical cross-entropy fail inside fit, after the run exists.
+    result = run_cli("train", str(tiny_spec), "--set", "data.labels=int")
+    assert result.exit_code == 1
+    assert "run failed" in result.stderr and "Traceback" not in result.stderr
+    run = next((workdir / "runs" / "tiny").iterdir())
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "failed" and info["error"]
+
+
+def test_kfold_with_retrain(run_cli, workdir):
+    spec = write(workdir / "kfold.yaml", """
+        description: k-fold regression
+        data: {name: synthetic, task: regression, num_samples: 80, num_test: 20, shape: [4]}
+        model:
+          type: sequential
+          layers: [{Dense: {units: 8, activation: relu}}, {Dense: {units: 1}}]
+        compile: {optimizer: rmsprop, loss: mse, metrics: [mae]}
+        fit:
+          epochs: 3
+          batch_size: 8
+          validation: {kind: kfold, k: 4}
+          retrain: {epochs: best, monitor: val_mae}
+        """)
+    out = json.loads(run_cli("train", str(spec), "--json").stdout)
+    run = Path(out["run_dir"])
+    metrics = out["metrics"]
+    folds = [metrics[f"fold_{i}_val_mae"] for i in range(1, 5)]
+    assert metrics["val_mae"] == pytest.approx(sum(folds) / 4)
+    assert 1 <= metrics["retrain_epochs"] <= 3 and "test_mae" in metrics
+    mean = json.loads((run / "history.json").read_text())
+    fold_histories = [json.loads((run / "folds" / f"fold-{i}" / "history.json").read_text()) for i in range(1, 5)]
+    assert mean["val_mae"][0] == pytest.approx(sum(h["val_mae"][0] for h in fold_histories) / 4)
+    assert (run / "model.keras").is_file() and (run / "retrain_history.json").is_file()
+
+
+def test_holdout_takes_the_first_samples():
+    import numpy as np
+
+    from dlcli.datasets import DataBundle, Split
+    from dlcli.spec import ValidationSpec
+    from dlcli.training import validation_split
+
+    bundle = DataBundle(Split(np.arange(10), np.arange(10)), None)
+    train, validation = validation_split(bundle, ValidationSpec(kind="holdout", size=3))
+    assert validation.x.tolist() == [0, 1, 2] and train.x.tolist() == list(range(3, 10))
+    train, validation = validation_split(bundle, ValidationSpec(kind="split", fraction=0.2))
+    assert validation.x.tolist() == [8, 9]
+
+
+def test_vertical_line_detector_outputs_3(run_cli):
+    out = json.loads(run_cli("train", "conv-vertical-line-detector", "--json").stdout)
+    assert out["metrics"]["output"] == pytest.approx(3.0)
+    assert out["metrics"]["params"] == 10 and out["check"]["status"] == "passed"
+
+
+def test_step_budget_and_legacy_decay(run_cli, tiny_spec):
+    out = json.loads(run_cli("train", str(tiny_spec), "--json", "--epochs", "2", "--set", "fit.steps_per_epoch=3",
+                             "--set", "compile.optimizer={name: rmsprop, lr: 0.001, decay: 0.000001}").stdout)
+    assert out["status"] == "completed" and out["metrics"]["epochs_completed"] == 2
+
+
+def test_book_model_parameter_counts():
+    """The summaries the sources print: 93,322 (MNIST convnet), 545,546 (LeNet-5 variant), 1,250,858 (CIFAR)."""
+    from dlcli.datasets import DataBundle, Split
+    from dlcli.models import build_model
+    from dlcli.spec import load_spec
+    import numpy as np
+
+    for name, shape, count in (("mnist-convnet", (28, 28, 1), 93322), ("lenet5-mnist", (28, 28, 1), 545546),
+                               ("cifar10-convnet-augmented", (32, 32, 3), 1250858),
+                               ("mnist-tf-layers-cnn", (28, 28, 1), 3274634)):
+        spec, _ = load_spec(name)
+        bundle = DataBundle(Split(np.zeros((1, *shape), "float32"), None), None)
+        assert build_model(spec, bundle).count_params() == count, name
+
+
+def test_interrupt_closes_the_run(workdir):
+    spec = write(workdir / "slow.yaml", TINY_SPEC.replace("epochs: 3", "epochs: 500").replace(
+        "num_samples: 96", "num_samples: 4000").replace("batch_size: 16", "batch_size: 8"))
+    process = subprocess.Popen([sys.executable, "-m", "dlcli", "train", str(spec)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    history = None
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait until at least one epoch is written
+        found = list((workdir / "runs").glob("slow/*/history.json"))
+        if found:
+            history = found[0]
+            break
+        time.sleep(0.2)
+    assert history is not None, process.communicate()[1]
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    run = history.parent
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "interrupted" and info["signal"] == "SIGINT"
+    assert json.loads((run / "history.json").read_text())["epoch"]
+    assert (run / "checkpoints" / "best.keras").is_file()
+    assert "Traceback" not in err
+
+
+def test_keras_name_lists_match_keras():
+    import inspect
+
+    from dlcli.keras_backend import import_keras
+    from dlcli.models.keras_names import LAYERS, OPTIMIZERS
+
+    keras = import_keras()
+    layers = {n for n in dir(keras.layers) if inspect.isclass(getattr(keras.layers, n))
+              and issubclass(getattr(keras.layers, n), keras.layers.Layer)}
+    assert LAYERS <= layers
+    optimizers = {n.lower() for n in dir(keras.optimizers) if inspect.isclass(getattr(keras.optimizers, n))
+                  and issubclass(getattr(keras.optimizers, n), keras.optimizers.Optimizer)}
+    assert OPTIMIZERS <= optimizers

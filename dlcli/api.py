@@ -115,8 +115,8 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
     if seed is not None:
         overrides.append(f"seed={seed}")
     spec, spec_path = load_spec(name_or_path, overrides)
-    if run_dir is not None and Path(run_dir).exists() and (not Path(run_dir).is_dir() or any(Path(run_dir).iterdir())):
-        raise UsageError(f"--run-dir {run_dir}: exists and is not empty; choose a new directory")
+    if run_dir is not None:
+        RunDir.check_new(run_dir)  # before loading data, so a typo costs nothing
 
     started, wall = now(), time.perf_counter()
     keras = import_keras()
@@ -178,10 +178,9 @@ def run_spec(run: RunDir):
 
 def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
     """Reload model.keras and evaluate it on the test split of the run's spec."""
-    import contextlib
-
     from dlcli import datasets
     from dlcli.keras_backend import import_keras
+    from dlcli.training import evaluate_split
 
     run = RunDir.open(run_path)
     spec = run_spec(run)
@@ -196,13 +195,8 @@ def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
         model = keras.models.load_model(run.file("model.keras"))
     except Exception as error:
         raise DataUnavailable(f"{run.file('model.keras')}: cannot load the model ({error})") from None
-    with contextlib.redirect_stdout(sys.stderr):
-        if bundle.test.y is None:
-            output = model.predict(bundle.test.x, verbose=0)
-            return {"run_dir": str(run), "metrics": {"output": output.ravel().tolist()}}
-        scores = model.evaluate(bundle.test.x, bundle.test.y, batch_size=spec.fit.batch_size,
-                                verbose=verbose, return_dict=True)
-    return {"run_dir": str(run), "metrics": {f"test_{k}": float(v) for k, v in scores.items()}}
+    metrics = evaluate_split(model, bundle.test, spec.fit.batch_size, verbose=verbose)
+    return {"run_dir": str(run), "metrics": metrics}
 
 
 def check(run_path: str) -> dict[str, Any]:

@@ -73,12 +73,18 @@ class RunDir:
     def __str__(self) -> str:
         return str(self.path)
 
+    @staticmethod
+    def check_new(path: str | Path) -> Path:
+        """A --run-dir must not exist yet, or be an empty folder."""
+        path = Path(path)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise UsageError(f"--run-dir {path}: exists and is not empty; choose a new directory")
+        return path
+
     @classmethod
     def create(cls, experiment: str, explicit: str | Path | None = None) -> "RunDir":
         if explicit is not None:
-            path = Path(explicit)
-            if path.exists() and (not path.is_dir() or any(path.iterdir())):
-                raise UsageError(f"--run-dir {path}: exists and is not empty; choose a new directory")
+            path = cls.check_new(explicit)
             path.mkdir(parents=True, exist_ok=True)
             return cls(path)
         parent = runs_root() / experiment

@@ -6,14 +6,13 @@ one line each, as `FILE:LINE: dotted.path: message`, and raises `SpecError` (exi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from dlcli.catalog import experiment_files, resolve_spec_path  # noqa: F401 (re-exported)
+from dlcli.catalog import resolve_spec_path
 from dlcli.errors import SpecError
 from dlcli.registry import did_you_mean, unknown_name_message
 from dlcli.models.keras_names import LAYERS, OPTIMIZERS
@@ -424,13 +423,13 @@ def validate_spec(raw: dict, path: Path | str, set_paths=()) -> ExperimentSpec:
         spec.data = data
         return spec
     if errors:
-        lines = _line_index(path)
+        root = _yaml_tree(path)
         messages = []
         for item in errors:
             loc = _clean_loc(item["loc"])
             dotted = _dotted(loc)
             origin = next((text for parts, text in set_paths if _starts_with(loc, parts)), None)
-            where = f"--set {origin}" if origin else f"{path}{_line_suffix(lines, loc)}"
+            where = f"--set {origin}" if origin else f"{path}{_line_suffix(root, loc)}"
             messages.append(f"{where}: {dotted or '(top level)'}: {_message(item, raw)}")
         raise SpecError("\n".join(dict.fromkeys(messages)))
     raise SpecError(f"{path}: invalid spec")  # pragma: no cover - errors always explain
@@ -510,13 +509,12 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _line_index(path: Path | str):
-    """Map dotted paths of the YAML file to their line numbers (best effort)."""
+def _yaml_tree(path: Path | str):
+    """The file's YAML node tree, to find the line of an error (None if unreadable)."""
     try:
-        root = yaml.compose(Path(path).read_text(encoding="utf-8"))
+        return yaml.compose(Path(path).read_text(encoding="utf-8"))
     except Exception:
         return None
-    return root
 
 
 def _line_suffix(root, loc: tuple) -> str:
@@ -533,8 +531,6 @@ def _line_suffix(root, loc: tuple) -> str:
             line = node.start_mark.line + 1
         else:
             break
-    if line is None and isinstance(root, yaml.Node):
-        return ""
     return f":{line}" if line else ""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import sys
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ class Outcome:
     interrupted: bool = False
 
 
+@functools.lru_cache(maxsize=None)
 def _callback_classes():
     keras = import_keras()
 
@@ -175,14 +177,7 @@ class Trainer:
         return recorder.columns
 
     def evaluate(self, model, split: Split, prefix: str) -> dict[str, float]:
-        with contextlib.redirect_stdout(sys.stderr):
-            if split.y is None:  # fixed-weight models that are only run (the line detector)
-                output = np.asarray(model.predict(split.x, verbose=0))
-                return {"output": float(output.ravel()[0])} if output.size == 1 else {"output": output.tolist()}
-            StopOnRequest = _callback_classes()[1]
-            scores = model.evaluate(split.x, split.y, batch_size=self.spec.fit.batch_size, verbose=0,
-                                    return_dict=True, callbacks=[StopOnRequest(self.stop)])
-        return {f"{prefix}{key}": float(value) for key, value in scores.items()}
+        return evaluate_split(model, split, self.spec.fit.batch_size, prefix, self.stop)
 
     # ------------------------------------------------------------------ protocols
 
@@ -234,6 +229,19 @@ class Trainer:
         if mean:
             self.run.write_json("history.json", mean)
         return Outcome(history=mean, metrics=metrics)
+
+
+def evaluate_split(model, split: Split, batch_size: int, prefix: str = "test_", stop: StopRequest | None = None,
+                   verbose: int = 0) -> dict[str, Any]:
+    """Metrics of a model on one split; a split without targets is only run (the line detector)."""
+    with contextlib.redirect_stdout(sys.stderr):  # progress never mixes with --json output
+        if split.y is None:
+            output = np.asarray(model.predict(split.x, verbose=0))
+            return {"output": float(output.ravel()[0])} if output.size == 1 else {"output": output.tolist()}
+        callbacks = [_callback_classes()[1](stop)] if stop is not None else []
+        scores = model.evaluate(split.x, split.y, batch_size=batch_size, verbose=verbose,
+                                return_dict=True, callbacks=callbacks)
+    return {f"{prefix}{key}": float(value) for key, value in scores.items()}
 
 
 def mean_history(histories: list[dict]) -> dict[str, list]:

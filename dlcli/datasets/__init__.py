@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 from dlcli.datasets import params as p
-from dlcli.datasets.base import DataBundle, DatasetEntry, RemoteFile, Split
+from dlcli.datasets.base import CIFAR_BATCHES, IDX_FILES, DataBundle, DatasetEntry, RemoteFile, Split
 from dlcli.registry import Registry
 
 KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-IDX_NAMES = ["train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-             "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"]
-CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 ARRAYS = "dlcli.datasets.keras_arrays"
 SMALL = "dlcli.datasets.small"
 
@@ -21,13 +18,13 @@ for _entry in [
         p.MnistParams, f"{ARRAYS}:load_mnist",
         files=[RemoteFile("mnist.npz", KERAS_DATASETS + "mnist.npz",
                           "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1")],
-        alternatives=[[RemoteFile(f"mnist/{name}") for name in IDX_NAMES]],
+        alternatives=[[RemoteFile(f"mnist/{name}") for name in IDX_FILES.values()]],
         importer=f"{ARRAYS}:import_mnist", import_formats="mnist.npz, or a folder with the four IDX .gz files",
     ),
     DatasetEntry(
         "fashion_mnist", "Fashion-MNIST clothing, 60,000 + 10,000 28x28 grey images",
         "keras.datasets.fashion_mnist (Zalando, MIT licence)", p.FashionMnistParams, f"{ARRAYS}:load_mnist",
-        files=[RemoteFile(f"fashion-mnist/{name}", KERAS_DATASETS + name) for name in IDX_NAMES],
+        files=[RemoteFile(f"fashion-mnist/{name}", KERAS_DATASETS + name) for name in IDX_FILES.values()],
         importer=f"{ARRAYS}:import_fashion_mnist",
         import_formats="a folder with the four IDX .gz files, e.g. /usr/share/datasets/fashion-mnist "
                        "from Debian's dataset-fashion-mnist",

@@ -13,6 +13,17 @@ from typing import Any, Callable
 
 
 
+# File names as the public sources publish them (also Keras' cache names).
+IDX_FILES = {
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "x_train": "train-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+    "x_test": "t10k-images-idx3-ubyte.gz",
+}
+CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+CIFAR_MEMBERS = CIFAR_BATCHES + ["batches.meta"]
+
+
 @dataclass
 class Split:
     """Inputs and targets of one split as NumPy arrays (targets may be None for inference)."""

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dlcli.datasets.base import IDX_FILES
+
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickles object arrays of lists of ints (IMDB, Reuters) and nothing else."""
@@ -65,14 +67,6 @@ def read_idx_gz(path: Path) -> np.ndarray:
     if data.size != int(np.prod(shape)):
         raise ValueError(f"IDX header says {shape} but holds {data.size} values")
     return data.reshape(shape)
-
-
-IDX_FILES = {
-    "y_train": "train-labels-idx1-ubyte.gz",
-    "x_train": "train-images-idx3-ubyte.gz",
-    "y_test": "t10k-labels-idx1-ubyte.gz",
-    "x_test": "t10k-images-idx3-ubyte.gz",
-}
 
 
 def read_idx_set(directory: Path) -> dict[str, np.ndarray]:

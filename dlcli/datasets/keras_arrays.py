@@ -14,14 +14,15 @@ import shutil
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
-from dlcli.datasets.base import DataBundle, DatasetEntry, Split, image_arrays, limit, to_onehot
+from dlcli.datasets.base import (
+    CIFAR_BATCHES, CIFAR_MEMBERS, IDX_FILES, DataBundle, DatasetEntry, Split, image_arrays, limit, to_onehot,
+)
 from dlcli.datasets.cache import corrupt, install_file, present_set
 from dlcli.datasets.files_io import (
-    IDX_FILES, read_cifar_batch, read_idx_set, read_npz, shuffle_split,
+    read_cifar_batch, read_idx_set, read_npz, shuffle_split,
 )
 from dlcli.datasets.params import (
     BostonParams, Cifar10Params, ImageParams, ImdbParams, ReutersParams, SequenceParams,
@@ -64,7 +65,7 @@ def _images(arrays: dict, params: ImageParams, scale: float, num_classes: int) -
     return splits[0], splits[1]
 
 
-def _read(entry: DatasetEntry, root: Path, reader, path: Path):
+def _read(entry: DatasetEntry, reader, path: Path):
     try:
         return reader(path)
     except Exception as error:  # any decoding problem means a corrupt or foreign file
@@ -75,9 +76,9 @@ def load_mnist(entry: DatasetEntry, params: ImageParams, root: Path) -> DataBund
     files = present_set(entry, root)
     first = root / files[0].path
     if first.suffix == ".npz":
-        arrays = _read(entry, root, read_npz, first)
+        arrays = _read(entry, read_npz, first)
     else:
-        arrays = _read(entry, root, read_idx_set, first.parent)
+        arrays = _read(entry, read_idx_set, first.parent)
     train, test = _images(arrays, params, 255.0, 10)
     classes = FASHION_CLASSES if entry.name == "fashion_mnist" else [str(d) for d in range(10)]
     return DataBundle(train, test, num_classes=10, class_names=classes)
@@ -98,7 +99,7 @@ def load_cifar10(entry: DatasetEntry, params: Cifar10Params, root: Path) -> Data
 
     if not (directory / "test_batch").exists():  # downloaded tarball, not yet unpacked
         import_cifar10(root / "cifar-10-python.tar.gz", root)
-    arrays = _read(entry, root, read_all, directory)
+    arrays = _read(entry, read_all, directory)
     train, test = _images(arrays, params, 255.0, 10)
     return DataBundle(train, test, num_classes=10, class_names=CIFAR10_CLASSES)
 
@@ -137,7 +138,7 @@ def _encode(sequences, params: SequenceParams) -> np.ndarray:
 
 
 def load_imdb(entry: DatasetEntry, params: ImdbParams, root: Path) -> DataBundle:
-    arrays = _read(entry, root, read_npz, root / "imdb.npz")
+    arrays = _read(entry, read_npz, root / "imdb.npz")
     rng = np.random.RandomState(113)  # Keras' seed: same order as imdb.load_data()
     splits = []
     for part in ("train", "test"):
@@ -153,7 +154,7 @@ def load_imdb(entry: DatasetEntry, params: ImdbParams, root: Path) -> DataBundle
 
 
 def load_reuters(entry: DatasetEntry, params: ReutersParams, root: Path) -> DataBundle:
-    arrays = _read(entry, root, read_npz, root / "reuters.npz")
+    arrays = _read(entry, read_npz, root / "reuters.npz")
     x, y = arrays["x"], arrays["y"]
     indices = np.arange(len(x))
     np.random.RandomState(113).shuffle(indices)  # Keras' reuters.load_data(seed=113, test_split=0.2)
@@ -197,7 +198,7 @@ def read_boston_csv(path: Path) -> dict[str, np.ndarray]:
 def load_boston(entry: DatasetEntry, params: BostonParams, root: Path) -> DataBundle:
     files = present_set(entry, root)
     path = root / files[0].path
-    arrays = _read(entry, root, read_npz if path.suffix == ".npz" else read_boston_csv, path)
+    arrays = _read(entry, read_npz if path.suffix == ".npz" else read_boston_csv, path)
     x, y = arrays["x"].astype("float32"), arrays["y"].astype("float32")
     train_rows, test_rows = shuffle_split(len(x), 0.2, 113)  # exactly Keras' split
     train = limit(Split(x[train_rows], y[train_rows]), params.train_samples)
@@ -317,9 +318,6 @@ def import_boston(source: Path, root: Path) -> list[str]:
     return ["boston_housing.csv"]
 
 
-CIFAR_MEMBERS = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
-
-
 def import_cifar10(source: Path, root: Path) -> list[str]:
     """The python tarball (cifar-10-python.tar.gz) or its extracted cifar-10-batches-py folder."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -336,7 +334,7 @@ def import_cifar10(source: Path, root: Path) -> list[str]:
             except (tarfile.TarError, OSError, EOFError) as error:
                 raise DataUnavailable(f"cifar10: {source} is not a readable tarball ({error})") from None
             folder = Path(scratch)
-        for member in CIFAR_MEMBERS[:-1]:
+        for member in CIFAR_BATCHES:
             x, y = _check("cifar10", folder / member, read_cifar_batch)
             if len(x) != len(y):
                 raise DataUnavailable(f"cifar10: {member} has {len(x)} images and {len(y)} labels")

@@ -19,7 +19,7 @@ import yaml
 from dlcli import __version__
 from dlcli.errors import DataUnavailable, RunFailed, SpecError, UsageError
 from dlcli.rundir import RunDir, elapsed, latest_completed_run, now
-from dlcli.catalog import experiment_files
+from dlcli.catalog import experiment_files, resolve_spec_path
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -60,14 +60,26 @@ def show(name_or_path: str, overrides: tuple[str, ...] = ()) -> str:
     return dump_spec(spec)
 
 
-def validate(names: list[str]) -> list[dict[str, Any]]:
-    """Check specs without importing TensorFlow: [{'name', 'ok', 'errors'}]."""
-    from dlcli.spec import load_spec
+def validate(names: list[str], use_cache: bool = True) -> list[dict[str, Any]]:
+    """Check specs without importing TensorFlow: [{'name', 'ok', 'errors'}].
+
+    A spec file whose exact bytes already passed with this very dlcli and pydantic is not
+    validated again (see dlcli.spec_cache); errors always come from a real validation."""
+    from dlcli import spec_cache
 
     results = []
     for name in names:
         try:
-            load_spec(name)
+            try:
+                spec_key = spec_cache.key(resolve_spec_path(name).read_bytes()) if use_cache else None
+            except OSError:
+                spec_key = None  # load_spec reports an unreadable file
+            if spec_key is None or not spec_cache.known_valid(spec_key):
+                from dlcli.spec import load_spec
+
+                load_spec(name)
+                if spec_key is not None:
+                    spec_cache.remember_valid(spec_key)
             results.append({"name": name, "ok": True, "errors": []})
         except SpecError as error:
             results.append({"name": name, "ok": False, "errors": str(error).splitlines()})

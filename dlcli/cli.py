@@ -83,12 +83,16 @@ def show(experiment: str, overrides: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("experiments", nargs=-1, required=True)
-def validate(experiments: tuple[str, ...]) -> None:
-    """Check specs (names or YAML files) without importing TensorFlow; exit 0 or 2."""
+@click.option("--no-cache", is_flag=True, help="Validate every spec again, even one that passed before unchanged.")
+def validate(experiments: tuple[str, ...], no_cache: bool) -> None:
+    """Check specs (names or YAML files) without importing TensorFlow; exit 0 or 2.
+
+    A spec file that already passed, unchanged, with this same dlcli and pydantic is not
+    checked again (the record is in $DLCLI_CACHE_DIR, else ~/.cache/dlcli)."""
     from dlcli import api
     from dlcli.errors import SpecError
 
-    results = api.validate(list(experiments))
+    results = api.validate(list(experiments), use_cache=not no_cache)
     for result in results:
         if result["ok"]:
             click.echo(f"ok: {result['name']}")

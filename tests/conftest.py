@@ -39,6 +39,7 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.setenv("DLCLI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DLCLI_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("DLCLI_OFFLINE", "1")
+    monkeypatch.setenv("DLCLI_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
 
 

@@ -89,3 +89,31 @@ def test_light_commands_import_no_tensorflow(args):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert "HEAVY []" in out, out
+
+
+def _validate_in_subprocess(*args: str) -> tuple[int, bool]:
+    """Exit code of `dlcli validate ARGS` in a fresh interpreter, and whether it imported pydantic."""
+    code = (
+        "import sys\nfrom dlcli.cli import main\nsys.argv = ['dlcli', 'validate', *%r]\ncode = 0\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+        "print('RESULT', code, 'pydantic' in sys.modules)\n" % (args,)
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    _, code, imported = out.strip().splitlines()[-1].split()
+    return int(code), imported == "True"
+
+
+def test_validate_remembers_only_unchanged_valid_specs(tiny_spec):
+    assert _validate_in_subprocess(str(tiny_spec)) == (0, True)  # cold: a real validation
+    assert _validate_in_subprocess(str(tiny_spec)) == (0, False)  # same bytes: no pydantic
+    assert _validate_in_subprocess("--no-cache", str(tiny_spec)) == (0, True)
+    tiny_spec.write_text(tiny_spec.read_text().replace("epochs: 3", "epochs: -3"))
+    assert _validate_in_subprocess(str(tiny_spec)) == (2, True)  # edited: validated again
+    assert _validate_in_subprocess(str(tiny_spec)) == (2, True)  # failures are never cached
+
+
+def test_validate_without_a_writable_cache(run_cli, tiny_spec, workdir, monkeypatch):
+    (workdir / "not-a-dir").write_text("")
+    monkeypatch.setenv("DLCLI_CACHE_DIR", str(workdir / "not-a-dir"))
+    for _ in range(2):
+        assert run_cli("validate", str(tiny_spec)).exit_code == 0

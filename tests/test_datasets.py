@@ -187,3 +187,39 @@ def test_missing_offline_dataset_message(workdir):
     with pytest.raises(DataUnavailable) as error:
         datasets.load(p.ImdbParams(name="imdb"))
     assert "imdb.npz" in str(error.value) and "dlcli data import imdb PATH" in str(error.value)
+
+
+def _entry_served_from(tmp_path: Path, payload: bytes, file_hash: str):
+    """A dataset entry whose one file is 'downloaded' from a file:// URL (get_file's real path)."""
+    from dlcli.datasets.base import DatasetEntry, RemoteFile
+
+    served = tmp_path / "served.npz"
+    served.write_bytes(payload)
+    return DatasetEntry(name="served", description="", source="", params=p.ImdbParams,
+                        loader="x:y", files=[RemoteFile("served/served.npz", served.as_uri(), file_hash)])
+
+
+def test_download_puts_the_checked_file_in_the_cache(workdir, tmp_path, monkeypatch, capsys):
+    import hashlib
+
+    from dlcli.datasets import cache
+
+    monkeypatch.delenv("DLCLI_OFFLINE")
+    payload = b"dataset bytes"
+    entry = _entry_served_from(tmp_path, payload, hashlib.sha256(payload).hexdigest())
+    paths = cache.download(entry)
+    assert paths == [cache.data_dir() / "served/served.npz"]
+    assert paths[0].read_bytes() == payload
+    assert list(paths[0].parent.iterdir()) == [paths[0]]  # no scratch folder left
+    assert capsys.readouterr().out == ""  # progress goes to stderr; stdout may carry --json
+
+
+def test_download_with_a_wrong_hash_leaves_nothing(workdir, tmp_path, monkeypatch):
+    from dlcli.datasets import cache
+
+    monkeypatch.delenv("DLCLI_OFFLINE")
+    entry = _entry_served_from(tmp_path, b"truncated", "0" * 64)
+    with pytest.raises(DataUnavailable) as error:
+        cache.download(entry)
+    assert "download failed" in str(error.value) and "dlcli data import served PATH" in str(error.value)
+    assert not any((cache.data_dir() / "served").iterdir())

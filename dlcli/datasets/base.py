@@ -8,11 +8,6 @@ import importlib
 from typing import Any, Callable
 
 
-
-
-
-
-
 # File names as the public sources publish them (also Keras' cache names).
 IDX_FILES = {
     "y_train": "train-labels-idx1-ubyte.gz",

@@ -7,9 +7,12 @@ file raises DataUnavailable (exit 3) naming the file to bring and the import com
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
+import sys
+import tempfile
 from pathlib import Path
 
 from dlcli.datasets.base import DatasetEntry, RemoteFile
@@ -82,24 +85,31 @@ def download(entry: DatasetEntry, root: Path | None = None) -> list[Path]:
     try:
         for item in entry.files:
             target = root / item.path
-            if target.exists():
-                paths.append(target)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            # An absolute fname makes get_file write exactly there (os.path.join keeps it).
-            fetched = keras.utils.get_file(
-                fname=str(target), origin=item.url, file_hash=item.file_hash, cache_dir=str(root)
-            )
-            paths.append(Path(fetched))
+            if not target.exists():
+                _fetch(keras, item, target)
+            paths.append(target)
     except Exception as error:  # network errors come in many types; the message names the cause
-        for item in entry.files:
-            partial = root / (item.path + ".part")
-            if partial.exists():
-                partial.unlink()
         raise DataUnavailable(missing_message(entry, root, f"the download failed ({error})")) from None
     finally:
         socket.setdefaulttimeout(previous)
     return paths
+
+
+def _fetch(keras, item: RemoteFile, target: Path) -> None:
+    """Download one file into a scratch folder beside its target, check it, then move it in.
+
+    keras.utils.get_file leaves a file whose hash does not match where it wrote it, and Keras 3
+    refuses paths as `fname`: so it writes into a temporary folder of the cache, and only a
+    checked file reaches its place.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as scratch, \
+            contextlib.redirect_stdout(sys.stderr):  # progress on stderr: stdout may carry --json
+        fetched = keras.utils.get_file(
+            fname=target.name, origin=item.url, file_hash=item.file_hash,
+            cache_dir=scratch, cache_subdir="",
+        )
+        os.replace(fetched, target)
 
 
 def install_file(source: Path, target: Path) -> None:

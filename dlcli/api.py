@@ -119,7 +119,7 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
     from dlcli import datasets
     from dlcli.keras_backend import device, import_keras, versions
     from dlcli.spec import dump_spec, load_spec
-    from dlcli.training import StopRequest, Trainer
+    from dlcli.training import Diverged, StopRequest, Trainer
 
     overrides = list(overrides)
     if epochs is not None:
@@ -160,9 +160,10 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
                 outcome = Outcome(history=run.history(), interrupted=True)
                 stop.signal_name = stop.signal_name or "SIGINT"
     except Exception as error:
-        run.update_run(status="failed", finished_at=now(), duration_s=elapsed(wall),
-                       error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc())
-        raise RunFailed(f"run failed: {type(error).__name__}: {error} (run directory: {run})") from error
+        why = str(error) if isinstance(error, Diverged) else f"{type(error).__name__}: {error}"
+        run.update_run(status="failed", finished_at=now(), duration_s=elapsed(wall), error=why,
+                       traceback=traceback.format_exc())
+        raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
 
     status = "interrupted" if outcome.interrupted else "completed"
     metrics = {**outcome.metrics, "params": int(model.count_params())}

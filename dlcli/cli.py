@@ -136,8 +136,16 @@ def train(experiment, overrides, epochs, seed, run_dir, gate, as_json, quiet) ->
     """Train EXPERIMENT (a name or a YAML file), evaluate it on its test split, save the run."""
     from dlcli import api
 
+    from dlcli.errors import RunFailed
+
     verbose = 0 if quiet else (1 if sys.stderr.isatty() else 2)
-    result = api.train(experiment, overrides, epochs=epochs, seed=seed, run_dir=run_dir, verbose=verbose)
+    try:
+        result = api.train(experiment, overrides, epochs=epochs, seed=seed, run_dir=run_dir, verbose=verbose)
+    except RunFailed as failure:
+        if as_json:  # a script still gets its one object, and the exit code says the rest
+            _print_json({"run_dir": failure.run_dir, "status": "failed", "metrics": {},
+                         "check": {"status": "none", "checks": []}, "error": failure.error})
+        raise
     if as_json:
         _print_json(result)
     else:

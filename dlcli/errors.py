@@ -1,5 +1,7 @@
 """Errors that reach the user as one line and a documented exit code (see README, "Exit codes")."""
 
+from __future__ import annotations
+
 EXIT_OK = 0
 EXIT_RUN_FAILED = 1
 EXIT_USAGE = 2
@@ -34,6 +36,10 @@ class RunFailed(DlcliError):
     """Training or evaluation failed after the run directory was created."""
 
     exit_code = EXIT_RUN_FAILED
+
+    def __init__(self, message: str, run_dir: str | None = None, error: str | None = None):
+        super().__init__(message)
+        self.run_dir, self.error = run_dir, error
 
 
 class Interrupted(DlcliError):

@@ -45,6 +45,20 @@ class StopRequest:
             signal.signal(signum, handler)
 
 
+class Diverged(Exception):
+    """The training loss became NaN or infinite: the model is useless, the run has failed."""
+
+
+def check_finite(history: dict[str, list], what: str = "training") -> None:
+    losses = history.get("loss") or []
+    bad = next((i for i, value in enumerate(losses) if value is None or not np.isfinite(value)), None)
+    if bad is not None:
+        raise Diverged(
+            f"{what} diverged: the loss is not a finite number from epoch {history['epoch'][bad]} on; "
+            "lower compile.optimizer.learning_rate, or check the data for NaN"
+        )
+
+
 @dataclass
 class Outcome:
     history: dict[str, list] = field(default_factory=dict)
@@ -129,6 +143,11 @@ class Trainer:
         """A compiled model; a spec that does not fit the data is a SpecError, before any run exists."""
         from dlcli.errors import SpecError
 
+        if any(name == "TensorBoard" for name, _ in spec.callback_entries):
+            import importlib.util
+
+            if importlib.util.find_spec("tensorboard") is None:
+                raise SpecError("callbacks: TensorBoard needs the tensorboard package: pip install tensorboard")
         model = build_model(spec, bundle)
         expected = tuple(model.input_shape[1:])
         if expected != tuple(bundle.input_shape):
@@ -157,11 +176,12 @@ class Trainer:
         """One model.fit; returns its history columns (also written to `history_name`)."""
         HistoryRecorder, StopOnRequest = _callback_classes()
         recorder = HistoryRecorder(self.run, history_name)
-        callbacks = [recorder, StopOnRequest(self.stop)]
-        extra, csv_options = spec_callbacks(self.spec, self.run) if with_spec_callbacks else ([], {})
+        callbacks, csv_options = spec_callbacks(self.spec, self.run) if with_spec_callbacks else ([], {})
         csv_name = history_name.replace(".json", ".csv")
         self.run.file(csv_name).parent.mkdir(parents=True, exist_ok=True)
-        callbacks += [self.keras.callbacks.CSVLogger(str(self.run.file(csv_name)), **csv_options), *extra]
+        # The recorders come after the spec's callbacks, which may add to the logs (learning_rate).
+        callbacks += [self.keras.callbacks.CSVLogger(str(self.run.file(csv_name)), **csv_options),
+                      recorder, StopOnRequest(self.stop)]
         batch_size = batch_size or self.spec.fit.batch_size
         if epochs == 0:
             return recorder.columns
@@ -190,14 +210,15 @@ class Trainer:
             model = first_model or self.new_model()
             history = self.fit(model, train, validation, fit.epochs, "history.json")
             outcome = Outcome(history=history, model=model)
+        check_finite(outcome.history)
         outcome.interrupted = bool(self.stop)
         outcome.metrics.update(summarise_history(outcome.history))
         if fit.retrain and not outcome.interrupted:
             epochs = chosen_epochs(fit.retrain, outcome.history)
             outcome.metrics["retrain_epochs"] = epochs
             outcome.model = self.new_model()
-            self.fit(outcome.model, self.bundle.train, None, epochs, "retrain_history.json",
-                     batch_size=fit.retrain.batch_size, with_spec_callbacks=False)
+            check_finite(self.fit(outcome.model, self.bundle.train, None, epochs, "retrain_history.json",
+                                  batch_size=fit.retrain.batch_size, with_spec_callbacks=False), "retraining")
             outcome.interrupted = bool(self.stop)
         if self.spec.evaluate and outcome.model is not None and self.bundle.test is not None and not outcome.interrupted:
             outcome.metrics.update(self.evaluate(outcome.model, self.bundle.test, "test_"))
@@ -266,8 +287,8 @@ def summarise_history(history: dict[str, list]) -> dict[str, Any]:
     for key, values in history.items():
         if key != "epoch" and values:
             summary[f"final_{key}"] = values[-1]
-    if history.get("val_loss"):
-        losses = np.asarray(history["val_loss"], dtype="float64")
+    losses = np.asarray([np.nan if v is None else v for v in history.get("val_loss") or []], dtype="float64")
+    if np.isfinite(losses).any():
         best = int(np.nanargmin(losses))
         summary["best_val_loss"] = float(losses[best])
         summary["best_epoch"] = int(epochs[best])

@@ -94,6 +94,53 @@ def test_failed_run_records_the_error(run_cli, tiny_spec, workdir):
     assert info["status"] == "failed" and info["error"]
 
 
+def test_diverging_run_fails_with_its_history_and_one_json_object(run_cli, tiny_spec, workdir):
+    result = run_cli("train", str(tiny_spec), "--json", "--set", "compile.optimizer.learning_rate=1e30",
+                     "--set", "callbacks=[TerminateOnNaN]")
+    assert result.exit_code == 1
+    output = json.loads(result.stdout)
+    assert output["status"] == "failed" and "diverged" in output["error"]
+    assert "lower compile.optimizer.learning_rate" in result.stderr and "Traceback" not in result.stderr
+    run = Path(output["run_dir"])
+    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+    assert json.loads((run / "history.json").read_text())["epoch"] == [1]  # TerminateOnNaN stopped it
+    assert not (run / "model.keras").exists()
+
+
+def test_every_callback_writes_where_the_contract_says(run_cli, tiny_spec, workdir):
+    callbacks = ("[{ReduceLROnPlateau: {monitor: val_loss, factor: 0.5, patience: 0, min_delta: 10}}, "
+                 "{TensorBoard: {}}, {CSVLogger: {separator: ';'}}, TerminateOnNaN, "
+                 "{ModelCheckpoint: {monitor: val_loss}}, "
+                 "{EarlyStopping: {monitor: val_loss, patience: 2, min_delta: 10}}]")
+    result = run_cli("train", str(tiny_spec), "--json", "--epochs", "6", "--set", f"callbacks={callbacks}")
+    assert result.exit_code == 0, result.stderr
+    run = Path(json.loads(result.stdout)["run_dir"])
+    history = json.loads((run / "history.json").read_text())
+    assert history["epoch"] == [1, 2, 3]  # never an improvement of 10: stopped after patience 2
+    assert history["learning_rate"] == pytest.approx([0.01, 0.01, 0.005])  # halved after epoch 2
+    assert (run / "history.csv").read_text().splitlines()[0].startswith("epoch;")
+    assert list((run / "logs").rglob("events.out.tfevents.*"))
+    assert (run / "checkpoints" / "best.keras").is_file()
+
+
+def test_tensorboard_without_its_package_is_refused_before_the_run(run_cli, tiny_spec, workdir, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "tensorboard" else real_find_spec(name, *args))
+    result = run_cli("train", str(tiny_spec), "--set", "callbacks=[{TensorBoard: {}}]")
+    assert result.exit_code == 2 and "pip install tensorboard" in result.stderr
+    assert not (workdir / "runs").exists()
+
+
+def test_evaluate_changes_nothing_in_the_run(run_cli, tiny_spec):
+    run = Path(json.loads(run_cli("train", str(tiny_spec), "--json", "--epochs", "1").stdout)["run_dir"])
+    before = {path: path.stat().st_mtime_ns for path in run.rglob("*")}
+    assert run_cli("evaluate", str(run)).exit_code == 0
+    assert {path: path.stat().st_mtime_ns for path in run.rglob("*")} == before
+
+
 def test_kfold_with_retrain(run_cli, workdir):
     spec = write(workdir / "kfold.yaml", """
         description: k-fold regression
@@ -161,7 +208,8 @@ def test_book_model_parameter_counts():
         assert build_model(spec, bundle).count_params() == count, name
 
 
-def test_interrupt_closes_the_run(workdir):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_closes_the_run(workdir, signum):
     spec = write(workdir / "slow.yaml", TINY_SPEC.replace("epochs: 3", "epochs: 500").replace(
         "num_samples: 96", "num_samples: 4000").replace("batch_size: 16", "batch_size: 8"))
     process = subprocess.Popen([sys.executable, "-m", "dlcli", "train", str(spec)], stdout=subprocess.PIPE,
@@ -175,12 +223,12 @@ def test_interrupt_closes_the_run(workdir):
             break
         time.sleep(0.2)
     assert history is not None, process.communicate()[1]
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     run = history.parent
     info = json.loads((run / "run.json").read_text())
-    assert info["status"] == "interrupted" and info["signal"] == "SIGINT"
+    assert info["status"] == "interrupted" and info["signal"] == signal.Signals(signum).name
     assert json.loads((run / "history.json").read_text())["epoch"]
     assert (run / "checkpoints" / "best.keras").is_file()
     assert "Traceback" not in err

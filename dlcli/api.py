@@ -304,3 +304,22 @@ def data_import(name: str, source: str) -> list[str]:
         raise DataUnavailable(f"{source}: no such file or directory")
     root = data_dir()
     return [str(root / stored) for stored in entry.import_files(path, root)]
+
+
+SPLITTERS = {"cats-vs-dogs": "cats_vs_dogs"}  # split name -> the dataset whose cache it fills
+
+
+def data_split(name: str, source: str, destination: str | None = None, train: int = 1000,
+               validation: int = 500, test: int = 500, shuffle: bool = False, seed: int | None = None,
+               overwrite: bool = False, progress=None) -> dict[str, Any]:
+    """The book's small Dogs-vs-Cats folders (5.4) from Kaggle's train set; see dlcli.datasets.image_split."""
+    from dlcli.datasets.cache import data_dir
+    from dlcli.datasets.image_split import split_cats_vs_dogs
+    from dlcli.registry import unknown_name_message
+
+    if name not in SPLITTERS:
+        raise UsageError(unknown_name_message("split", name, SPLITTERS))
+    target = Path(destination) if destination else data_dir() / name
+    sizes = {"train": train, "validation": validation, "test": test}
+    report = split_cats_vs_dogs(Path(source), target, sizes, shuffle, seed, overwrite, progress)
+    return {"destination": report.destination, "counts": report.counts, "skipped": report.skipped}

@@ -270,6 +270,37 @@ def data_download(name: str) -> None:
         click.echo(path)
 
 
+@data.command("split")
+@click.argument("name", metavar="cats-vs-dogs")
+@click.argument("source", type=click.Path())
+@click.option("--dest", type=click.Path(file_okay=False), help="Write here instead of the data cache (data/cats-vs-dogs).")
+@click.option("--train", type=click.IntRange(min=0), default=1000, show_default=True, help="Images per class for training.")
+@click.option("--validation", type=click.IntRange(min=0), default=500, show_default=True, help="Images per class for validation.")
+@click.option("--test", type=click.IntRange(min=0), default=500, show_default=True, help="Images per class for test.")
+@click.option("--shuffle", is_flag=True, help="Draw the images at random instead of by index (5.4 takes them by index).")
+@click.option("--seed", type=int, default=None, help="Seed of --shuffle.")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty destination.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def data_split(name, source, dest, train, validation, test, shuffle, seed, overwrite, as_json) -> None:
+    """Build train/validation/test/{cats,dogs} from Kaggle's Dogs-vs-Cats train/ folder or zip.
+
+    By default the first 1000/500/500 images of each class by index, as listing 5.4 does. Images
+    that do not decode are skipped and reported; the source is never changed.
+    """
+    from dlcli import api
+
+    report = api.data_split(name, source, dest, train, validation, test, shuffle, seed, overwrite,
+                            progress=lambda line: click.echo(line, err=True))
+    if as_json:
+        _print_json(report)
+        return
+    for split, counts in report["counts"].items():
+        click.echo(f"{split}: " + ", ".join(f"{folder} {n}" for folder, n in counts.items()))
+    if report["skipped"]:
+        click.echo(f"skipped {len(report['skipped'])} file(s) that do not decode (listed above)")
+    click.echo(f"written to {report['destination']}")
+
+
 @data.command("import")
 @click.argument("name")
 @click.argument("path", type=click.Path())

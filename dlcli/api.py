@@ -272,13 +272,27 @@ def data_list() -> list[dict[str, Any]]:
         files = present_set(entry, root)
         present = entry.shipped or files is not None
         rows.append({
-            "name": name, "present": present, "shipped": entry.shipped,
+            "name": name, "present": present, "shipped": entry.shipped, "external": entry.external,
             "size_bytes": size_on_disk([root / f.path for f in files]) if files else 0,
             "description": entry.description, "source": entry.source,
             "location": str(root / (files or entry.files)[0].path) if (files or entry.files) else "built in",
             "urls": [f.url for f in entry.files if f.url],
         })
+    rows.append(_weights_row(root))
     return rows
+
+
+def _weights_row(root: Path) -> dict[str, Any]:
+    from dlcli.models.applications import WEIGHT_FILES
+
+    present = [root / remote.path for remote in WEIGHT_FILES.values() if (root / remote.path).is_file()]
+    return {
+        "name": "weights", "present": bool(present), "shipped": False, "external": False,
+        "size_bytes": sum(path.stat().st_size for path in present),
+        "description": f"ImageNet weights of keras.applications: {len(present)} of {len(WEIGHT_FILES)} files",
+        "source": "keras.applications (VGG16, VGG19, InceptionV3, ResNet50, Xception, MobileNetV2)",
+        "location": str(root / "weights"), "urls": [remote.url for remote in WEIGHT_FILES.values()],
+    }
 
 
 def data_download(name: str) -> list[str]:
@@ -296,6 +310,13 @@ def data_import(name: str, source: str) -> list[str]:
     from dlcli.datasets import DATASETS
     from dlcli.datasets.cache import data_dir
 
+    if name == "weights":
+        from dlcli.models.applications import import_weights
+
+        path = Path(source)
+        if not path.exists():
+            raise DataUnavailable(f"{source}: no such file or directory")
+        return [str(data_dir() / stored) for stored in import_weights(path, data_dir())]
     entry = DATASETS.get(name)
     if entry.importer is None:
         raise UsageError(f"dataset '{name}' is built in; there is nothing to import")

@@ -255,7 +255,8 @@ def data_list(as_json: bool) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = [[r["name"], "shipped" if r["shipped"] else ("present" if r["present"] else "missing"),
+    table = [[r["name"], "shipped" if r["shipped"] else "data.path" if r["external"] else
+              ("present" if r["present"] else "missing"),
               f"{r['size_bytes'] / 1e6:.1f} MB" if r["size_bytes"] else "-", r["description"]] for r in rows]
     click.echo(_table(table, ["NAME", "STATUS", "SIZE", "DESCRIPTION"]))
 
@@ -313,6 +314,7 @@ def data_import(name: str, path: str) -> None:
     imdb, reuters    Keras' imdb.npz / reuters.npz
     boston_housing   Keras' boston_housing.npz, or the CSV with columns CRIM ... MEDV
     cifar10          cifar-10-python.tar.gz
+    weights          keras.applications weight files as Keras caches them (a file, or ~/.keras/models)
     """
     from dlcli import api
 

@@ -122,9 +122,10 @@ class CompileSpec(StrictModel):
 
 class ValidationSpec(StrictModel):
     """Where validation data comes from: none, the first N samples (3.7), the last fraction
-    (Keras' validation_split), the test split (the course lesson), or k-fold (3.27)."""
+    (Keras' validation_split), the test split (the course lesson), k-fold (3.27), or the
+    dataset's own validation split (an image folder's validation/, 5.4)."""
 
-    kind: Literal["none", "holdout", "split", "test", "kfold"] = "none"
+    kind: Literal["none", "holdout", "split", "test", "kfold", "dataset"] = "none"
     size: int | None = Field(None, gt=0, description="holdout: the first `size` training samples")
     fraction: float | None = Field(None, gt=0, lt=1, description="split: the last fraction")
     k: int | None = Field(None, ge=2, description="kfold: number of contiguous folds")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from dlcli.datasets import DataBundle, Split
+from dlcli.datasets.base import Stream
 from dlcli.keras_backend import import_keras
 from dlcli.models import build_model
 from dlcli.models.compiling import compile_model
@@ -116,9 +117,13 @@ def spec_callbacks(spec, run: RunDir) -> tuple[list, dict]:
     return callbacks, csv_options
 
 
-def validation_split(bundle: DataBundle, validation) -> tuple[Split, Split | None]:
-    """(train, validation) for kinds none, holdout (first N, 3.7), split (last fraction), test."""
+def validation_split(bundle: DataBundle, validation) -> tuple[Split | Stream, Split | Stream | None]:
+    """(train, validation) for kinds none, holdout (first N, 3.7), split (last fraction), test, dataset."""
     train = bundle.train
+    if validation.kind == "dataset":
+        if bundle.validation is None:
+            raise ValueError("fit.validation.kind is 'dataset' but the dataset has no validation split")
+        return train, bundle.validation
     if validation.kind == "holdout":
         if validation.size >= len(train):
             raise ValueError(f"fit.validation.size {validation.size} leaves no training data ({len(train)} samples)")
@@ -148,6 +153,12 @@ class Trainer:
 
             if importlib.util.find_spec("tensorboard") is None:
                 raise SpecError("callbacks: TensorBoard needs the tensorboard package: pip install tensorboard")
+        kind = spec.fit.validation.kind
+        if bundle.streamed and kind in ("holdout", "split", "kfold"):
+            raise SpecError(f"fit.validation.kind: '{kind}' needs array data; dataset '{spec.data.name}' "
+                            "is read from files: use 'dataset' (its validation/ folder), 'test' or 'none'")
+        if kind == "dataset" and bundle.validation is None:
+            raise SpecError(f"fit.validation.kind: dataset '{spec.data.name}' has no validation split")
         model = build_model(spec, bundle)
         expected = tuple(model.input_shape[1:])
         if expected != tuple(bundle.input_shape):
@@ -184,6 +195,14 @@ class Trainer:
                       recorder, StopOnRequest(self.stop)]
         batch_size = batch_size or self.spec.fit.batch_size
         if epochs == 0:
+            return recorder.columns
+        steps = self.spec.fit.steps_per_epoch
+        if isinstance(train, Stream):
+            with contextlib.redirect_stdout(sys.stderr), _naming_bad_files(train, validation):
+                model.fit(train.make(batch_size, training=self.spec.fit.shuffle, seed=self.spec.seed,
+                                     repeat=bool(steps)),
+                          epochs=epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=self.verbose,
+                          validation_data=None if validation is None else validation.make(batch_size))
             return recorder.columns
         validation_data = None if validation is None else (validation.x, validation.y)
         with contextlib.redirect_stdout(sys.stderr):  # progress bars never mix with --json output
@@ -256,13 +275,34 @@ def evaluate_split(model, split: Split, batch_size: int, prefix: str = "test_", 
                    verbose: int = 0) -> dict[str, Any]:
     """Metrics of a model on one split; a split without targets is only run (the line detector)."""
     with contextlib.redirect_stdout(sys.stderr):  # progress never mixes with --json output
-        if split.y is None:
+        if isinstance(split, Split) and split.y is None:
             output = np.asarray(model.predict(split.x, verbose=0))
             return {"output": float(output.ravel()[0])} if output.size == 1 else {"output": output.tolist()}
         callbacks = [_callback_classes()[1](stop)] if stop is not None else []
-        scores = model.evaluate(split.x, split.y, batch_size=batch_size, verbose=verbose,
-                                return_dict=True, callbacks=callbacks)
+        if isinstance(split, Stream):
+            with _naming_bad_files(split):
+                scores = model.evaluate(split.make(batch_size), verbose=verbose, return_dict=True,
+                                        callbacks=callbacks)
+        else:
+            scores = model.evaluate(split.x, split.y, batch_size=batch_size, verbose=verbose,
+                                    return_dict=True, callbacks=callbacks)
     return {f"{prefix}{key}": float(value) for key, value in scores.items()}
+
+
+@contextlib.contextmanager
+def _naming_bad_files(*streams):
+    """TensorFlow reports an undecodable image without its file name: find it and say so."""
+    import tensorflow as tf
+
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as error:
+        from dlcli.datasets.image_folder import first_bad_file
+
+        culprit = first_bad_file([s for s in streams if s is not None])
+        if culprit is None:
+            raise
+        raise ValueError(culprit) from error
 
 
 def mean_history(histories: list[dict]) -> dict[str, list]:

@@ -10,6 +10,7 @@ from dlcli.registry import Registry
 KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 ARRAYS = "dlcli.datasets.keras_arrays"
 SMALL = "dlcli.datasets.small"
+IMAGES = "dlcli.datasets.image_folder"
 
 DATASETS = Registry("dataset")
 for _entry in [
@@ -71,6 +72,18 @@ for _entry in [
         shipped=True,
     ),
     DatasetEntry(
+        "cats_vs_dogs", "Kaggle Dogs vs. Cats, the book's small split: 1000/500/500 images per class (5.4)",
+        "Kaggle Dogs vs. Cats (https://www.kaggle.com/c/dogs-vs-cats/data, needs a Kaggle login)",
+        p.CatsVsDogsParams, f"{IMAGES}:load_image_folder",
+        files=[RemoteFile(f"cats-vs-dogs/{split}") for split in ("train", "validation", "test")],
+        how_to_get="Download train.zip (or dogs-vs-cats.zip) from https://www.kaggle.com/c/dogs-vs-cats/data "
+                   "(a Kaggle login is needed), then run: dlcli data split cats-vs-dogs PATH",
+    ),
+    DatasetEntry(
+        "image_folder", "any folder of train/, validation/ and test/ subfolders with one folder per class",
+        "your own images (data.path)", p.ImageFolderParams, f"{IMAGES}:load_image_folder", external=True,
+    ),
+    DatasetEntry(
         "synthetic", "random, learnable arrays for tests (built in)", "dlcli", p.SyntheticParams,
         f"{SMALL}:load_synthetic", shipped=True,
     ),
@@ -84,7 +97,8 @@ def load(params) -> DataBundle:
 
     entry: DatasetEntry = DATASETS.get(params.name)
     root = data_dir()
-    ensure(entry, root)
+    if getattr(params, "path", None) is None:  # a folder the spec names is not the cache's business
+        ensure(entry, root)
     return entry.load(params, root)
 
 

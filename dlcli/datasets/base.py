@@ -34,18 +34,44 @@ class Split:
 
 
 @dataclass
-class DataBundle:
-    """What a loader returns: the training and test splits and what a model needs to know."""
+class Stream:
+    """A split read from files by tf.data instead of held as arrays (image folders).
 
-    train: Split
-    test: Split | None
+    `make(batch_size, training, seed, repeat)` returns a batched, prefetched tf.data.Dataset of
+    (inputs, targets); `training` shuffles it afresh every epoch."""
+
+    make: Callable[..., Any]
+    count: int
+    element_shape: tuple[int, ...]
+    files: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return self.count
+
+
+@dataclass
+class DataBundle:
+    """What a loader returns: the training and test splits and what a model needs to know.
+
+    Splits are NumPy arrays (Split), or tf.data streams (Stream) for data read from files; a
+    dataset with its own validation split (image folders) gives it as `validation`."""
+
+    train: Split | Stream
+    test: Split | Stream | None
     num_classes: int | None = None
     class_names: list[str] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    validation: Split | Stream | None = None
 
     @property
     def input_shape(self) -> tuple[int, ...]:
+        if isinstance(self.train, Stream):
+            return self.train.element_shape
         return tuple(self.train.x.shape[1:])
+
+    @property
+    def streamed(self) -> bool:
+        return isinstance(self.train, Stream)
 
 
 @dataclass
@@ -65,6 +91,8 @@ class DatasetEntry:
     files (an imported format) that the loader also reads. `loader` and `importer` name
     functions as "module:function", imported only when used: `loader(entry, params, data_dir)`
     returns a DataBundle, `importer(source, data_dir)` checks user files and stores them.
+    `how_to_get` replaces the import hint for data made by another command (`data split`);
+    `external` marks data read from a path the spec gives, never from the cache.
     """
 
     name: str
@@ -77,6 +105,8 @@ class DatasetEntry:
     importer: str | None = None
     import_formats: str = ""
     shipped: bool = False
+    how_to_get: str = ""
+    external: bool = False
 
     def load(self, params: Any, root: Path) -> DataBundle:
         return _resolve(self.loader)(self, params, root)

@@ -50,6 +50,8 @@ def missing_message(entry: DatasetEntry, root: Path, why: str) -> str:
     urls = " ".join(item.url for item in entry.files if item.url)
     expected = ", ".join(str(root / item.path) for item in entry.files)
     formats = f" ({entry.import_formats})" if entry.import_formats else ""
+    if entry.how_to_get:
+        return f"dataset '{entry.name}' is not in the cache ({expected}). {entry.how_to_get}"
     return (
         f"dataset '{entry.name}' is not in the cache ({expected}) and {why}. "
         f"Bring {urls or 'its files'} onto this machine, then run: "
@@ -63,8 +65,10 @@ def ensure(entry: DatasetEntry, root: Path | None = None) -> list[RemoteFile]:
     found = present_set(entry, root)
     if found is not None:
         return found
-    if entry.shipped:
+    if entry.shipped or entry.external:
         return []
+    if not any(item.url for item in entry.files):  # made by a dlcli command, not downloadable
+        raise DataUnavailable(missing_message(entry, root, "it cannot be downloaded"))
     if is_offline():
         raise DataUnavailable(missing_message(entry, root, "DLCLI_OFFLINE is set"))
     download(entry, root)
@@ -74,6 +78,8 @@ def ensure(entry: DatasetEntry, root: Path | None = None) -> list[RemoteFile]:
 def download(entry: DatasetEntry, root: Path | None = None) -> list[Path]:
     """Fetch the dataset's files into the cache with keras.utils.get_file (hash-checked)."""
     root = root or data_dir()
+    if not any(item.url for item in entry.files):
+        raise DataUnavailable(missing_message(entry, root, "it cannot be downloaded"))
     if is_offline():
         raise DataUnavailable(missing_message(entry, root, "DLCLI_OFFLINE is set"))
     from dlcli.keras_backend import import_keras

@@ -92,3 +92,14 @@ def shuffle_split(count: int, test_split: float, seed: int) -> tuple[np.ndarray,
     np.random.RandomState(seed).shuffle(indices)
     cut = int(count * (1 - test_split))
     return indices[:cut], indices[cut:]
+
+
+def file_md5(path: Path) -> str:
+    """MD5 of a file, read in chunks (Keras publishes MD5s for its application weights)."""
+    import hashlib
+
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
+from dlcli.datasets.image_folder import decode_problem
 from dlcli.errors import DataUnavailable, UsageError
 
 SPLITS = ("train", "validation", "test")
@@ -92,31 +93,6 @@ def _candidates(source: Path, stack: list) -> list[Candidate]:
         raise DataUnavailable(f"{source}: a nested archive is unreadable ({error})") from None
 
 
-# --------------------------------------------------------------------------- checking images
-
-
-def _decoder() -> Callable[[bytes], str | None]:
-    """The training pipeline's own decoder: None when the bytes decode, else the reason."""
-    from dlcli.keras_backend import import_keras
-
-    import_keras()
-    import tensorflow as tf
-
-    def check(data: bytes) -> str | None:
-        if not data:
-            return "empty file"
-        try:
-            image = tf.io.decode_image(data, channels=3, expand_animations=False)
-        except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, ValueError) as error:
-            message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "", getattr(error, "message", str(error))).strip()
-            return f"does not decode ({message or type(error).__name__})"
-        if image.shape[0] == 0 or image.shape[1] == 0:
-            return "an image with no pixels"
-        return None
-
-    return check
-
-
 # --------------------------------------------------------------------------- the split
 
 
@@ -156,7 +132,7 @@ def split_cats_vs_dogs(source: Path, destination: Path, sizes: dict[str, int], s
         destination.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=f".{destination.name}-partial-", dir=destination.parent))
         try:
-            report = _write(by_label, sizes, scratch, _decoder(), progress)
+            report = _write(by_label, sizes, scratch, decode_problem, progress)
             if destination.exists():
                 shutil.rmtree(destination)
             os.replace(scratch, destination)

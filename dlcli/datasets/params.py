@@ -82,3 +82,28 @@ class SyntheticParams(DataParams):
     labels: Literal["onehot", "int"] = "onehot"
     noise: float = Field(0.1, ge=0)
     seed: int = 0
+
+
+class ImageFolderParams(DataParams):
+    """A folder with train/ (and validation/, test/) subfolders, each holding one folder per class."""
+
+    name: Literal["image_folder"]
+    path: str = Field(description="the folder holding train/, validation/ and test/")
+    image_size: tuple[int, int] = Field((150, 150), description="(height, width) every image is resized to")
+    color_mode: Literal["rgb", "grayscale"] = "rgb"
+    label_mode: Literal["binary", "categorical", "int"] = "categorical"
+    interpolation: Literal["nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
+                           "mitchellcubic"] = Field(
+        "bilinear", description="resizing; Keras 2's flow_from_directory used nearest"
+    )
+    cache: bool = Field(True, description="keep the decoded images in memory (as uint8) after the first epoch")
+
+
+class CatsVsDogsParams(ImageFolderParams):
+    """The book's small Dogs-vs-Cats folders, made by `dlcli data split cats-vs-dogs` (5.4)."""
+
+    name: Literal["cats_vs_dogs"]
+    path: str | None = Field(None, description="default: the data cache's cats-vs-dogs/")
+    label_mode: Literal["binary", "categorical", "int"] = "binary"
+    interpolation: Literal["nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
+                           "mitchellcubic"] = "nearest"

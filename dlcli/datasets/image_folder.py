@@ -1,0 +1,113 @@
+"""Folders of images, one subfolder per class, as tf.data streams (5.2-5.4 without ImageDataGenerator).
+
+Files are listed and decoded by `keras.utils.image_dataset_from_directory` (parallel decoding).
+dlcli then keeps the decoded, resized images in memory as uint8 after the first epoch (`cache`),
+reshuffles the training split every epoch, batches, and prefetches. Rescaling and augmentation are
+layers of the model (Rescaling, RandomFlip, ...), so a saved model.keras carries its own
+preprocessing and augmentation is active in training only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+from pathlib import Path
+
+from dlcli.datasets.base import DataBundle, DatasetEntry, Stream
+from dlcli.errors import DataUnavailable
+from dlcli.keras_backend import import_keras
+
+SPLIT_FOLDERS = ("train", "validation", "test")
+
+
+def folder_of(entry: DatasetEntry, params, root: Path) -> Path:
+    if params.path is not None:
+        return Path(params.path).expanduser()
+    return root / Path(entry.files[0].path).parent
+
+
+def load_image_folder(entry: DatasetEntry, params, root: Path) -> DataBundle:
+    folder = folder_of(entry, params, root)
+    if not (folder / "train").is_dir():
+        raise DataUnavailable(
+            f"{folder}: no train/ folder; an image folder holds train/ (and validation/, test/), "
+            "each with one subfolder of images per class"
+        )
+    class_names = sorted(p.name for p in (folder / "train").iterdir() if p.is_dir())
+    streams = {}
+    for split in SPLIT_FOLDERS:
+        if (folder / split).is_dir():
+            limit = {"train": params.train_samples, "test": params.test_samples}.get(split)
+            streams[split] = image_stream(folder / split, params, class_names, limit)
+    return DataBundle(
+        train=streams["train"], test=streams.get("test"), validation=streams.get("validation"),
+        num_classes=len(class_names), class_names=class_names,
+        info={"folder": str(folder), "counts": {split: len(stream) for split, stream in streams.items()}},
+    )
+
+
+def image_stream(folder: Path, params, class_names: list[str], limit: int | None = None) -> Stream:
+    """One split as a Stream; its images are decoded once and cached as uint8 when params.cache."""
+    keras = import_keras()
+    import tensorflow as tf
+
+    found = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    if found != class_names:
+        raise DataUnavailable(f"{folder}: class folders {found} differ from train/'s {class_names}")
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # "Found N files..." never reaches --json output
+            images = keras.utils.image_dataset_from_directory(
+                folder, labels="inferred", label_mode=params.label_mode, class_names=class_names,
+                color_mode=params.color_mode, batch_size=None, image_size=tuple(params.image_size),
+                shuffle=False, interpolation=params.interpolation, verbose=False,
+            )
+    except ValueError as error:
+        raise DataUnavailable(f"{folder}: {error}") from None
+    files = list(images.file_paths)
+    if limit is not None:
+        images, files = images.take(limit), files[:limit]
+    if params.cache:  # uint8 holds what Keras 2's generators fed the model, at a quarter of the memory
+        images = images.map(lambda x, y: (tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8), y),
+                            num_parallel_calls=tf.data.AUTOTUNE).cache()
+    channels = 1 if params.color_mode == "grayscale" else 3
+    count = len(files)
+
+    def make(batch_size: int, training: bool = False, seed: int | None = None, repeat: bool = False):
+        data = images
+        if training:
+            data = data.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+        if repeat:
+            data = data.repeat()
+        data = data.batch(batch_size)
+        data = data.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
+        return data.prefetch(tf.data.AUTOTUNE)
+
+    return Stream(make=make, count=count, element_shape=(*params.image_size, channels), files=files)
+
+
+def decode_problem(data: bytes) -> str | None:
+    """None when the bytes decode with the pipeline's own decoder (tf.io.decode_image), else why not."""
+    import_keras()
+    import tensorflow as tf
+
+    if not data:
+        return "empty file"
+    try:
+        image = tf.io.decode_image(data, channels=3, expand_animations=False)
+    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, ValueError) as error:
+        message = re.sub(r"\{\{.*?\}\}|\[Op:\w+\]", "", getattr(error, "message", str(error))).strip()
+        return f"does not decode ({message or type(error).__name__})"
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        return "an image with no pixels"
+    return None
+
+
+def first_bad_file(streams) -> str | None:
+    """After a decoding error inside fit: name the first file that does not decode, and why."""
+    for stream in streams:
+        for path in getattr(stream, "files", []):
+            problem = decode_problem(Path(path).read_bytes())
+            if problem:
+                return f"{path} {problem}; remove it (dlcli data split skips such files)"
+    return None

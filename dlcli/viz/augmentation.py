@@ -1,0 +1,34 @@
+"""5.12: random variants of one image through a spec's augmentation layers (training mode)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dlcli.errors import SpecError
+from dlcli.keras_backend import import_keras
+
+AUGMENTING = ("Random", "AugMix", "CutMix", "MixUp", "RandAugment")
+
+
+def augmentation_layers(spec) -> list:
+    """The spec's augmentation layers (RandomFlip, RandomRotation, ...), built afresh."""
+    from dlcli.models.sequential import build_layer
+    from dlcli.spec import layer_entry_name
+
+    layers = []
+    for index, entry in enumerate(getattr(spec.model, "layers", [])):
+        if layer_entry_name(entry).startswith(AUGMENTING):
+            layers.append(build_layer(entry, f"model.layers[{index}]"))
+    if not layers:
+        raise SpecError(f"experiment '{spec.name}' has no augmentation layers (RandomFlip, RandomRotation...)")
+    return layers
+
+
+def augmented_variants(image: np.ndarray, layers: list, count: int, seed: int) -> np.ndarray:
+    """(h, w, c) float image -> (count, h, w, c): each row one random pass through the layers."""
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    batch = np.repeat(image[None].astype("float32"), count, axis=0)
+    for layer in layers:
+        batch = layer(batch, training=True)
+    return np.asarray(keras.ops.convert_to_numpy(batch))

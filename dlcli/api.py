@@ -149,6 +149,7 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
         "seed": spec.seed, "deterministic": spec.deterministic,
         "versions": {"dlcli": __version__, **versions()}, "git_commit": _git_commit(),
         "device": device(), "pid": os.getpid(), "params": int(model.count_params()),
+        "class_names": bundle.class_names,
     })
     try:
         with StopRequest() as stop:
@@ -344,3 +345,73 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
     sizes = {"train": train, "validation": validation, "test": test}
     report = split_cats_vs_dogs(Path(source), target, sizes, shuffle, seed, overwrite, progress)
     return {"destination": report.destination, "counts": report.counts, "skipped": report.skipped}
+
+
+# --------------------------------------------------------------------------- visualisation
+
+
+def _viz_paths(source, image: Path, kind: str, out: str | None, extra: str = "") -> tuple[Path, Path | None]:
+    """(main file, its companion) for one visualisation: --out, else the run's viz/, else ./"""
+    name = f"{image.stem}-{kind}{extra}.png"
+    if out:
+        main = Path(out)
+    elif source is not None and source.run is not None:
+        main = source.run.file("viz") / name
+    else:
+        main = Path.cwd() / name
+    return main, main.with_name(f"{main.stem}-heatmap{main.suffix or '.png'}")
+
+
+def _class_index(wanted: str | None, class_names: list[str] | None) -> int | None:
+    if wanted is None:
+        return None
+    if wanted.isdigit():
+        return int(wanted)
+    names = class_names or []
+    exact = [i for i, name in enumerate(names) if name.lower() == wanted.lower()]
+    close = exact or [i for i, name in enumerate(names) if wanted.lower() in name.lower()]
+    if len(close) == 1:
+        return close[0]
+    if not names:
+        raise UsageError(f"--class {wanted}: this model has no class names; give a class index")
+    hint = f" (matches: {', '.join(names[i] for i in close[:5])})" if close else ""
+    raise UsageError(f"--class {wanted}: not one class name of this model{hint}")
+
+
+def visualize_gradcam(image_path: str, model: str | None = None, layer: str | None = None,
+                      class_name: str | None = None, alpha: float = 0.4, out: str | None = None) -> dict[str, Any]:
+    """Grad-CAM over a photo (5.40-5.44): top-3 predictions, heatmap and overlay at the photo's size."""
+    import numpy as np
+
+    from dlcli.rundir import record_viz
+    from dlcli.viz.gradcam import gradcam_heatmap, overlay
+    from dlcli.viz.images import read_image, write_png
+    from dlcli.viz.sources import load_source
+
+    if not 0 <= alpha <= 1:
+        raise UsageError(f"--alpha {alpha}: must be between 0 and 1 (the book uses 0.4)")
+    image = read_image(image_path)  # a missing or unreadable image fails before any model loads
+    source = load_source(model)
+    batch = source.preprocess(image)
+    top = source.top(batch, 3)
+    wanted = _class_index(class_name, source.class_names)
+    heatmap, chosen, layer_used = gradcam_heatmap(source.model, batch, layer, wanted)
+    coloured, blended = overlay(image, heatmap, alpha)
+    main, companion = _viz_paths(source, Path(image_path), "gradcam", out)
+    write_png(main, blended)
+    write_png(companion, coloured)
+    names = source.class_names
+    result = {
+        "image": str(Path(image_path).resolve()), "model": source.label, "layer": layer_used,
+        "top": [{"index": i, "class": name, "probability": p} for i, name, p in top],
+        "class_index": chosen, "class": names[chosen] if names and chosen < len(names) else str(chosen),
+        "overlay": str(main), "heatmap": str(companion),
+        "heatmap_peak": [int(v) for v in np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)],
+        "heatmap_shape": list(heatmap.shape),
+    }
+    if source.info.get("class_names_missing"):
+        result["warning"] = "ImageNet class names unavailable offline: dlcli data import weights imagenet_class_index.json"
+    if source.run is not None and not out:
+        record_viz(source.run, {"kind": "gradcam", "files": [main.name, companion.name],
+                                **{k: result[k] for k in ("image", "layer", "class_index", "class")}})
+    return result

@@ -322,6 +322,46 @@ def data_import(name: str, path: str) -> None:
         click.echo(stored)
 
 
+# --------------------------------------------------------------------------- visualisation
+
+
+@cli.group()
+def visualize() -> None:
+    """Chapter 5's pictures: augmentation, activations, filter patterns, Grad-CAM heatmaps."""
+
+
+MODEL_HELP = "A run directory, a .keras/.h5 file, or a pretrained network (vgg16, resnet50...)."
+
+
+@visualize.command("gradcam")
+@click.argument("image", type=click.Path())
+@click.option("--model", "model", help=MODEL_HELP + "  [default: vgg16 with ImageNet weights]")
+@click.option("--layer", help="Convolution layer to explain  [default: the last one]")
+@click.option("--class", "class_name", help="Class index or name to explain  [default: the top prediction]")
+@click.option("--alpha", type=float, default=0.4, show_default=True, help="Heatmap intensity in the overlay.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Overlay file (the heatmap goes beside it).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def visualize_gradcam(image, model, layer, class_name, alpha, out, as_json) -> None:
+    """Grad-CAM heatmap of IMAGE (5.40-5.44): the top-3 predictions, the heatmap and its overlay.
+
+    With a run's model, the run's preprocessing and class names are used; the files go into the
+    run's viz/ (listed in viz/index.json) unless --out is given, else into the current folder.
+    """
+    from dlcli import api
+
+    result = api.visualize_gradcam(image, model, layer, class_name, alpha, out)
+    if as_json:
+        _print_json(result)
+        return
+    for rank, row in enumerate(result["top"], start=1):
+        click.echo(f"{rank}. {row['class']}: {row['probability']:.4f}")
+    click.echo(f"explained: class {result['class_index']} ({result['class']}) at layer {result['layer']}")
+    click.echo(f"overlay: {result['overlay']}")
+    click.echo(f"heatmap: {result['heatmap']}")
+    if result.get("warning"):
+        click.echo(f"warning: {result['warning']}", err=True)
+
+
 def main() -> None:
     """Console entry point: every error becomes one line on stderr and its exit code."""
     try:

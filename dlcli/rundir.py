@@ -164,3 +164,11 @@ def now() -> str:
 
 def elapsed(start: float) -> float:
     return round(time.perf_counter() - start, 3)
+
+
+def record_viz(run: RunDir, entry: dict[str, Any]) -> None:
+    """Append one visualisation's description to the run's viz/index.json."""
+    index = run.read_json("viz/index.json") if run.has("viz/index.json") else []
+    index.append({**entry, "created_at": now()})
+    run.file("viz").mkdir(exist_ok=True)
+    run.write_json("viz/index.json", index)

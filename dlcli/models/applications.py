@@ -54,8 +54,12 @@ APPLICATIONS = {
                                ("mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", None),
                                "mobilenet_v2"),
 }
+CLASS_INDEX = RemoteFile("weights/imagenet_class_index.json",
+                         "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
+                         "c2c37ea517e94d9795004a39431a14cb")
 WEIGHT_FILES = {app.weights(top).path.split("/")[-1]: app.weights(top)
                 for app in APPLICATIONS.values() for top in (True, False)}
+WEIGHT_FILES[CLASS_INDEX.path.split("/")[-1]] = CLASS_INDEX
 
 
 def application(name: str) -> Application:
@@ -67,9 +71,23 @@ def application(name: str) -> Application:
 
 def weights_path(app: Application, include_top: bool) -> Path:
     """The weights file: in the dlcli cache, in Keras' own cache, or downloaded (if allowed)."""
+    return cached_file(app.weights(include_top))
+
+
+def imagenet_class_names() -> list[str] | None:
+    """The 1,000 ImageNet class names (decode_predictions' file), or None when unavailable."""
+    import json
+
+    try:
+        index = json.loads(cached_file(CLASS_INDEX).read_text())
+    except DataUnavailable:
+        return None
+    return [f"{index[str(i)][1]} ({index[str(i)][0]})" for i in range(len(index))]
+
+
+def cached_file(remote: RemoteFile) -> Path:
     from dlcli.datasets.cache import _fetch, data_dir, is_offline
 
-    remote = app.weights(include_top)
     cached = data_dir() / remote.path
     keras_cache = Path.home() / ".keras" / "models" / cached.name
     for candidate in (cached, keras_cache):
@@ -88,7 +106,7 @@ def weights_path(app: Application, include_top: bool) -> Path:
 
 def missing_weights(remote: RemoteFile, why: str) -> str:
     name = remote.path.split("/")[-1]
-    return (f"ImageNet weights {name} are not in the cache and {why}. Bring {remote.url} onto this "
+    return (f"{name} (keras.applications) is not in the cache and {why}. Bring {remote.url} onto this "
             f"machine (or ~/.keras/models/{name} from one where Keras downloaded it), then run: "
             f"dlcli data import weights PATH")
 
@@ -109,12 +127,11 @@ def build_application(name: str, include_top: bool = True, weights: str | None =
         raise SpecError(f"{app.keras_name}: {error}") from None
 
 
-def preprocessing(name: str):
-    """(preprocess_input, decode_predictions) of a pretrained network's module."""
+def preprocess_input(name: str):
+    """The pretrained network's own preprocess_input (caffe, tf or torch style)."""
     from dlcli.keras_backend import import_keras
 
-    module = getattr(import_keras().applications, application(name).module)
-    return module.preprocess_input, module.decode_predictions
+    return getattr(import_keras().applications, application(name).module).preprocess_input
 
 
 def import_weights(source: Path, root: Path) -> list[str]:
@@ -138,8 +155,9 @@ def import_weights(source: Path, root: Path) -> list[str]:
             raise DataUnavailable(f"{path}: its MD5 differs from Keras' {remote.file_hash}; the file is "
                                   "corrupt or another version; nothing was stored")
         try:
-            with h5py.File(path, "r"):
-                pass
+            if path.suffix == ".h5":
+                with h5py.File(path, "r"):
+                    pass
         except OSError as error:
             raise DataUnavailable(f"{path}: not an HDF5 weights file ({error})") from None
         install_file(path, root / remote.path)

@@ -1,0 +1,130 @@
+"""Where a visualised or predicting model comes from: a run, a .keras file, or a pretrained network.
+
+A `ModelSource` knows how to turn an image file into the model's input batch (a run's model holds
+its own Rescaling, so only resizing is left; a pretrained network uses its own
+`preprocess_input`) and how to name the classes of a prediction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from dlcli.errors import UsageError
+from dlcli.rundir import RunDir
+from dlcli.viz.images import resize
+
+
+@dataclass
+class ModelSource:
+    model: Any
+    label: str  # what to call it in messages and file names
+    preprocess: Callable[[np.ndarray], np.ndarray]  # (h, w, 3) uint8 -> (1, H, W, C) float32
+    class_names: list[str] | None = None
+    run: RunDir | None = None
+    input_size: tuple[int, int] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def top(self, batch: np.ndarray, count: int = 3) -> list[tuple[int, str, float]]:
+        """[(class index, name, probability)], best first, for one image."""
+        predictions = np.asarray(self.model.predict(batch, verbose=0))
+        return decode_scores(predictions[0], self.class_names, count)
+
+
+def decode_scores(scores: np.ndarray, class_names: list[str] | None, count: int) -> list[tuple[int, str, float]]:
+    """Softmax rows -> the top classes; one sigmoid unit -> both classes of a binary model."""
+    scores = np.asarray(scores, dtype="float64").ravel()
+    if scores.size == 1:
+        scores = np.array([1.0 - scores[0], scores[0]])
+    names = class_names or [str(index) for index in range(scores.size)]
+    order = np.argsort(-scores)[:count]
+    return [(int(i), names[i] if i < len(names) else str(i), float(scores[i])) for i in order]
+
+
+def _resizer(size: tuple[int, int], interpolation: str = "bilinear", channels: int = 3):
+    def preprocess(image: np.ndarray) -> np.ndarray:
+        resized = resize(image, size, interpolation)
+        if channels == 1:
+            resized = resized.mean(axis=-1, keepdims=True)
+        return resized[None]  # (1, H, W, C)
+
+    return preprocess
+
+
+def load_source(source: str | None, include_top: bool = True, weights: str | None = "imagenet") -> ModelSource:
+    """RUN directory, .keras/.h5 file, or a keras.applications name (default vgg16)."""
+    from dlcli.models.applications import APPLICATIONS
+
+    source = source or "vgg16"
+    path = Path(source)
+    if path.is_dir():
+        return _from_run(RunDir.open(path))
+    if path.suffix in (".keras", ".h5"):
+        if not path.is_file():
+            raise UsageError(f"{source}: no such model file")
+        return _from_file(path)
+    key = source.lower().replace("_", "").replace("-", "")
+    if key in APPLICATIONS:
+        return _from_application(key, include_top, weights)
+    raise UsageError(
+        f"--model {source}: not a run directory, a .keras/.h5 file or a pretrained network "
+        f"({', '.join(APPLICATIONS)})"
+    )
+
+
+def _load_model(path: Path):
+    from dlcli.keras_backend import import_keras
+
+    keras = import_keras()
+    try:
+        return keras.models.load_model(path, compile=False)
+    except (OSError, ValueError, TypeError) as error:
+        raise UsageError(f"{path}: cannot load this model ({str(error).splitlines()[0]})") from None
+
+
+def _sized(model) -> tuple[tuple[int, int], int]:
+    shape = tuple(model.input_shape[1:])
+    if len(shape) != 3 or None in shape[:2]:
+        raise UsageError(f"this model takes inputs of shape {shape}, not images (height, width, channels)")
+    return (int(shape[0]), int(shape[1])), int(shape[2])
+
+
+def _from_run(run: RunDir) -> ModelSource:
+    if not run.has("model.keras"):
+        raise UsageError(f"{run}: no model.keras (the run did not complete)")
+    model = _load_model(run.file("model.keras"))
+    size, channels = _sized(model)
+    info = run.read_json("run.json")
+    interpolation = "bilinear"
+    if run.has("spec.yaml"):
+        import yaml
+
+        data = (yaml.safe_load(run.file("spec.yaml").read_text()) or {}).get("data") or {}
+        interpolation = data.get("interpolation", interpolation)
+    return ModelSource(model, run.path.parent.name, _resizer(size, interpolation, channels),
+                       class_names=info.get("class_names"), run=run, input_size=size)
+
+
+def _from_file(path: Path) -> ModelSource:
+    model = _load_model(path)
+    size, channels = _sized(model)
+    return ModelSource(model, path.stem, _resizer(size, "bilinear", channels), input_size=size)
+
+
+def _from_application(key: str, include_top: bool, weights: str | None) -> ModelSource:
+    from dlcli.models.applications import APPLICATIONS, build_application, imagenet_class_names, preprocess_input
+
+    app = APPLICATIONS[key]
+    model = build_application(key, include_top=include_top, weights=weights)
+    preprocess_function = preprocess_input(key)
+    size = (app.size, app.size)
+
+    def preprocess(image: np.ndarray) -> np.ndarray:
+        return preprocess_function(resize(image, size)[None])
+
+    names = imagenet_class_names() if include_top else None
+    return ModelSource(model, key, preprocess, class_names=names, input_size=size,
+                       info={"class_names_missing": include_top and names is None})

@@ -415,3 +415,105 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
         record_viz(source.run, {"kind": "gradcam", "files": [main.name, companion.name],
                                 **{k: result[k] for k in ("image", "layer", "class_index", "class")}})
     return result
+
+
+def visualize_activations(image_path: str, model: str, layers: list[str] | None = None,
+                          out: str | None = None) -> dict[str, Any]:
+    """One PNG per convolution/pooling layer: its channels for IMAGE as a viridis grid (5.25-5.31)."""
+    import cv2
+
+    from dlcli.rundir import record_viz
+    from dlcli.viz.activations import activation_grids
+    from dlcli.viz.images import read_image, write_png
+    from dlcli.viz.sources import load_source
+
+    image = read_image(image_path)
+    source = load_source(model, include_top=False)
+    grids = activation_grids(source.model, source.preprocess(image), list(layers or []) or None)
+    stem = Path(image_path).stem
+    folder = Path(out) if out else (source.run.file("viz") if source.run else Path.cwd() / f"{stem}-activations")
+    files = []
+    for number, (name, tiles) in enumerate(grids.items(), start=1):
+        coloured = cv2.cvtColor(cv2.applyColorMap(tiles, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
+        files.append(str(write_png(folder / f"{stem}-activations-{number:02d}-{name}.png", coloured)))
+    if source.run is not None and not out:
+        record_viz(source.run, {"kind": "activations", "image": str(Path(image_path).resolve()),
+                                "layers": list(grids), "files": [Path(f).name for f in files]})
+    return {"image": str(Path(image_path).resolve()), "model": source.label, "layers": list(grids), "files": files}
+
+
+def visualize_filters(model: str | None = None, layer: str | None = None, filters: int = 64, size: int = 64,
+                      steps: int = 40, out: str | None = None, seed: int = 0) -> dict[str, Any]:
+    """A grid of the patterns that maximise a layer's filters, by batched gradient ascent (5.32-5.39)."""
+    import numpy as np
+
+    from dlcli.rundir import record_viz
+    from dlcli.viz.filters import check_filters, filter_patterns
+    from dlcli.viz.gradcam import conv_layers
+    from dlcli.viz.images import grid, write_png
+    from dlcli.viz.sources import load_source
+
+    if size < 8 or steps < 0:
+        raise UsageError("--size must be at least 8 pixels and --steps at least 0")
+    source = load_source(model, include_top=False)
+    names = conv_layers(source.model)
+    layer = layer or ("block3_conv1" if "block3_conv1" in names else (names[-1] if names else None))
+    if layer is None:
+        raise UsageError("this model has no convolution layer to show")
+    indices = check_filters(source.model, layer, filters)
+    fixed = tuple(source.model.input_shape[1:3])
+    shape = (size, size) if None in fixed else (int(fixed[0]), int(fixed[1]))  # a run's model has one size
+    patterns = filter_patterns(source.model, layer, indices, shape, steps=steps, seed=seed)
+    columns = int(np.ceil(np.sqrt(len(indices))))
+    picture = grid(patterns if patterns.shape[-1] == 3 else np.repeat(patterns, 3, axis=-1), columns,
+                   margin=5, fill=0)
+    name = f"filters-{source.label}-{layer}.png"
+    target = Path(out) if out else (source.run.file("viz") / name if source.run else Path.cwd() / name)
+    write_png(target, picture)
+    if source.run is not None and not out:
+        record_viz(source.run, {"kind": "filters", "layer": layer, "filters": len(indices), "files": [target.name]})
+    return {"model": source.label, "layer": layer, "filters": len(indices), "size": list(shape),
+            "steps": steps, "file": str(target)}
+
+
+def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment", count: int = 8,
+                           seed: int = 0, out: str | None = None) -> dict[str, Any]:
+    """The original image beside `count` random variants through a spec's augmentation layers (5.12)."""
+    import numpy as np
+
+    from dlcli.spec import load_spec
+    from dlcli.viz.augmentation import augmentation_layers, augmented_variants
+    from dlcli.viz.images import grid, read_image, resize, to_uint8, write_png
+
+    if count < 1:
+        raise UsageError("--count must be at least 1")
+    image = read_image(image_path)
+    run = RunDir.open(experiment) if Path(experiment).is_dir() else None
+    spec = run_spec(run) if run else load_spec(experiment)[0]
+    size = getattr(spec.data, "image_size", None)
+    original = resize(image, tuple(size), getattr(spec.data, "interpolation", "bilinear")) if size else image
+    variants = augmented_variants(original, augmentation_layers(spec), count, seed)
+    tiles = to_uint8(np.concatenate([original[None], variants]))
+    name = f"{Path(image_path).stem}-augmented.png"
+    target = Path(out) if out else (run.file("viz") / name if run else Path.cwd() / name)
+    write_png(target, grid(tiles, min(len(tiles), 3 if count <= 5 else 5), margin=4, fill=255))
+    return {"image": str(Path(image_path).resolve()), "experiment": spec.name, "variants": count,
+            "file": str(target)}
+
+
+def predict(run_path: str, inputs: list[str]) -> list[dict[str, Any]]:
+    """Class and probability per image for a run's (or a model file's) image classifier."""
+    from dlcli.viz.images import read_image
+    from dlcli.viz.sources import load_source
+
+    if not inputs:
+        raise UsageError("give at least one image to predict")
+    images = [read_image(path) for path in inputs]  # every file checked before the model loads
+    source = load_source(run_path)
+    rows = []
+    for path, image in zip(inputs, images):
+        top = source.top(source.preprocess(image), 3)
+        index, name, probability = top[0]
+        rows.append({"input": path, "index": index, "class": name, "probability": probability,
+                     "top": [{"index": i, "class": n, "probability": p} for i, n, p in top]})
+    return rows

@@ -362,6 +362,76 @@ def visualize_gradcam(image, model, layer, class_name, alpha, out, as_json) -> N
         click.echo(f"warning: {result['warning']}", err=True)
 
 
+@visualize.command("activations")
+@click.argument("image", type=click.Path())
+@click.option("--model", "model", required=True, help="A run directory or a .keras/.h5 file (or vgg16...).")
+@click.option("--layers", multiple=True, metavar="NAME", help="Only these layers (repeatable)  [default: every convolution and pooling layer]")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for the PNGs.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def visualize_activations(image, model, layers, out, as_json) -> None:
+    """The channels of every convolution and pooling layer's output for IMAGE (5.25-5.31), one PNG per layer."""
+    from dlcli import api
+
+    result = api.visualize_activations(image, model, list(layers), out)
+    if as_json:
+        _print_json(result)
+        return
+    for layer, path in zip(result["layers"], result["files"]):
+        click.echo(f"{layer}: {path}")
+
+
+@visualize.command("filters")
+@click.option("--model", "model", help=MODEL_HELP + "  [default: vgg16 without its classifier]")
+@click.option("--layer", help="Convolution layer  [default: block3_conv1 for VGG, else the last one]")
+@click.option("--filters", "count", type=int, default=64, show_default=True, help="How many filters, from the first.")
+@click.option("--size", type=int, default=64, show_default=True, help="Pattern size in pixels (a run's model uses its own input size).")
+@click.option("--steps", type=int, default=40, show_default=True, help="Gradient-ascent steps (step size 1, as 5.36).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the starting noise.")
+@click.option("--out", type=click.Path(dir_okay=False), help="The grid PNG.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def visualize_filters(model, layer, count, size, steps, seed, out, as_json) -> None:
+    """The input pattern each filter of a layer responds to most, as a grid (5.32-5.39).
+
+    All the filters of the grid are optimised together as one batch."""
+    from dlcli import api
+
+    result = api.visualize_filters(model, layer, count, size, steps, out, seed)
+    if as_json:
+        _print_json(result)
+        return
+    click.echo(f"{result['filters']} filters of {result['layer']}: {result['file']}")
+
+
+@visualize.command("augmentation")
+@click.argument("image", type=click.Path())
+@click.option("--experiment", default="cats-dogs-augment", show_default=True,
+              help="Experiment (name, YAML file or run directory) whose augmentation layers to use.")
+@click.option("--count", type=int, default=8, show_default=True, help="How many random variants.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="The grid PNG.")
+def visualize_augmentation(image, experiment, count, seed, out) -> None:
+    """IMAGE and random variants of it through an experiment's augmentation layers (5.12)."""
+    from dlcli import api
+
+    click.echo(api.visualize_augmentation(image, experiment, count, seed, out)["file"])
+
+
+@cli.command()
+@click.argument("run", type=click.Path())
+@click.argument("images", nargs=-1, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="One JSON array on stdout.")
+def predict(run, images, as_json) -> None:
+    """Class and probability of each image for RUN's model (a run directory or a .keras file)."""
+    from dlcli import api
+
+    rows = api.predict(run, list(images))
+    if as_json:
+        _print_json(rows)
+        return
+    click.echo(_table([[r["input"], r["class"], f"{r['probability']:.4f}"] for r in rows],
+                      ["INPUT", "CLASS", "PROBABILITY"]))
+
+
 def main() -> None:
     """Console entry point: every error becomes one line on stderr and its exit code."""
     try:

@@ -100,3 +100,101 @@ def test_gradcam_bad_inputs(run_cli, workdir):
         result = run_cli(*args)
         assert result.exit_code == code and message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr
+
+
+def small_convnet(path: Path) -> Path:
+    from dlcli.keras_backend import import_keras
+
+    keras = import_keras()
+    keras.utils.set_random_seed(0)
+    keras.Sequential([
+        keras.Input((24, 24, 3)),
+        keras.layers.Rescaling(1 / 255),
+        keras.layers.RandomFlip("horizontal"),
+        keras.layers.Conv2D(6, 3, activation="relu", name="first", bias_initializer="ones"),  # alive on grey
+        keras.layers.MaxPooling2D(2, name="pool"),
+        keras.layers.Conv2D(4, 3, activation="relu", name="second", bias_initializer="ones"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(3, activation="softmax"),
+    ]).save(path)
+    return path
+
+
+def test_activations_one_grid_per_feature_map_layer(run_cli, workdir):
+    model = small_convnet(workdir / "small.keras")
+    image = photo(workdir / "square.png", size=(40, 50))
+    result = run_cli("visualize", "activations", str(image), "--model", str(model), "--out",
+                     str(workdir / "acts"), "--json")
+    assert result.exit_code == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["layers"] == ["first", "pool", "second"]  # not Rescaling, RandomFlip, Flatten, Dense
+    first = cv2.imread(output["files"][0])
+    assert first.shape[:2] == (22, 6 * 22 + 5)  # 6 channels of 22x22 in one row, 1-pixel margins
+    second = cv2.imread(output["files"][2])
+    assert second.shape[:2] == (9, 4 * 9 + 3)
+    only = json.loads(run_cli("visualize", "activations", str(image), "--model", str(model), "--layers", "pool",
+                              "--out", str(workdir / "one"), "--json").stdout)
+    assert only["layers"] == ["pool"]
+    bad = run_cli("visualize", "activations", str(image), "--model", str(model), "--layers", "Dense")
+    assert bad.exit_code == 2 and "choices: first, pool, second" in bad.stderr
+
+
+def test_filters_batched_equal_one_by_one(workdir):
+    from dlcli.keras_backend import import_keras
+    from dlcli.viz.filters import filter_patterns
+
+    keras = import_keras()
+    model = keras.models.load_model(small_convnet(workdir / "small.keras"))
+    batched = filter_patterns(model, "second", [0, 1, 2, 3], (24, 24), steps=10, seed=3)
+    one_by_one = filter_patterns(model, "second", [0, 1, 2, 3], (24, 24), steps=10, seed=3, batch_size=1)
+    assert batched.shape == (4, 24, 24, 3) and batched.dtype == np.uint8
+    assert np.abs(batched.astype(int) - one_by_one.astype(int)).max() <= 2  # float rounding only
+    assert len({pattern.tobytes() for pattern in batched}) == 4  # each filter its own pattern
+    # Each pattern excites its own filter more than the noise it started from does.
+    noise = filter_patterns(model, "second", [0, 1, 2, 3], (24, 24), steps=0, seed=3)
+    activation = keras.Model(model.inputs, model.get_layer("second").output)
+    grown = np.asarray(activation(batched.astype("float32"))).mean(axis=(1, 2))  # (4 images, 4 filters)
+    start = np.asarray(activation(noise.astype("float32"))).mean(axis=(1, 2))
+    assert all(grown[i, i] > start[i, i] for i in range(4))
+
+
+def test_filters_grid_through_the_cli(run_cli, workdir):
+    model = small_convnet(workdir / "small.keras")
+    result = run_cli("visualize", "filters", "--model", str(model), "--layer", "first", "--filters", "100",
+                     "--steps", "3", "--out", str(workdir / "grid.png"), "--json")
+    assert result.exit_code == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["filters"] == 6 and output["size"] == [24, 24]  # clamped to the layer's 6 filters
+    assert cv2.imread(str(workdir / "grid.png")).shape[:2] == (2 * 24 + 5, 3 * 24 + 2 * 5)
+
+
+def test_pretrained_networks_build_without_weights():
+    from dlcli.viz.gradcam import conv_layers, gradcam_heatmap
+    from dlcli.viz.sources import load_source
+
+    source = load_source("vgg16", weights=None)
+    assert source.input_size == (224, 224) and conv_layers(source.model)[-1] == "block5_conv3"
+    image = np.random.default_rng(0).integers(0, 255, (300, 200, 3)).astype("uint8")
+    heatmap, _, layer = gradcam_heatmap(source.model, source.preprocess(image))
+    assert layer == "block5_conv3" and heatmap.shape == (14, 14)
+    assert heatmap.min() >= 0 and heatmap.max() <= 1
+
+
+def test_augmentation_grid_and_predict(run_cli, workdir):
+    from test_image_training import SPEC, image_folder
+    from conftest import write
+
+    folder = image_folder(workdir / "images")
+    spec = write(workdir / "images.yaml", SPEC.format(path=folder, epochs=1))
+    image = photo(workdir / "square.png", size=(40, 60))
+    result = run_cli("visualize", "augmentation", str(image), "--experiment", str(spec), "--count", "5",
+                     "--out", str(workdir / "aug.png"))
+    assert result.exit_code == 0, result.stderr
+    assert cv2.imread(str(workdir / "aug.png")).shape[:2] == (2 * 24 + 4, 3 * 24 + 2 * 4)  # original + 5
+    run = json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"]
+    images = [str(next((folder / "test" / label).iterdir())) for label in ("day", "night")]
+    rows = json.loads(run_cli("predict", run, *images, "--json").stdout)
+    assert [row["class"] for row in rows] == ["day", "night"] or all(0 <= r["probability"] <= 1 for r in rows)
+    assert {row["class"] for row in rows} <= {"day", "night"}
+    missing = run_cli("predict", run, str(workdir / "nope.jpg"))
+    assert missing.exit_code == 3

@@ -149,7 +149,8 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
         "seed": spec.seed, "deterministic": spec.deterministic,
         "versions": {"dlcli": __version__, **versions()}, "git_commit": _git_commit(),
         "device": device(), "pid": os.getpid(), "params": int(model.count_params()),
-        "class_names": bundle.class_names,
+        "class_names": bundle.class_names, "data_info": bundle.info,
+        "initialized_from": getattr(model, "dlcli_source_run", None),
     })
     try:
         with StopRequest() as stop:

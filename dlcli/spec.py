@@ -38,15 +38,45 @@ def layer_entry_name(entry: Any, where: str = "layer") -> str:
             f"a {where} has exactly one layer name besides `weights`/`trainable` (got {sorted(map(str, entry))})"
         )
     name = names[0]
-    if name not in LAYERS:
-        raise ValueError(unknown_name_message("layer", str(name), LAYERS))
+    if name not in LAYERS and name != PRETRAINED:
+        raise ValueError(unknown_name_message("layer", str(name), [*LAYERS, PRETRAINED]))
     kwargs = entry[name]
     if kwargs is not None and not isinstance(kwargs, dict):
         raise ValueError(f"the arguments of {name} must be a mapping (got {kwargs!r})")
+    if name == PRETRAINED:
+        try:
+            PretrainedLayer.model_validate(kwargs or {})
+        except ValidationError as error:
+            raise ValueError("; ".join(
+                f"{PRETRAINED}.{'.'.join(map(str, item['loc']))}: {item['msg'].removeprefix('Value error, ')}"
+                for item in error.errors())) from None
     for value in (kwargs or {}).values():
         if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in LAYERS:
             layer_entry_name(value, "wrapped layer")  # Bidirectional: {layer: {LSTM: {...}}}
     return name
+
+
+PRETRAINED = "Pretrained"
+
+
+class PretrainedLayer(StrictModel):
+    """`Pretrained: {network: vgg16}` in a layer list: a keras.applications network as one layer (5.20)."""
+
+    network: str
+    include_top: bool = False
+    weights: Literal["imagenet"] | None = "imagenet"
+    trainable: bool = Field(False, description="False freezes the whole network (5.20)")
+    trainable_from: str | None = Field(None, description="train this layer and the ones after it (5.22)")
+
+    @field_validator("network")
+    @classmethod
+    def _known(cls, network: str) -> str:
+        from dlcli.models.applications import APPLICATIONS
+
+        key = network.lower().replace("_", "").replace("-", "")
+        if key not in APPLICATIONS:
+            raise ValueError(unknown_name_message("pretrained network", network, APPLICATIONS))
+        return key
 
 
 class SequentialModel(StrictModel):
@@ -72,7 +102,17 @@ class SequentialModel(StrictModel):
         return layers
 
 
-ModelSpec = Annotated[Union[SequentialModel], Field(discriminator="type")]
+class FromRunModel(StrictModel):
+    """A previous run's trained model, to train further (5.22: fine-tuning after 5.20)."""
+
+    type: Literal["from_run"]
+    run: str = Field(description="an experiment name (its latest completed run) or a run directory")
+    trainable_from: str | None = Field(
+        None, description="unfreeze this layer of the nested pretrained network and the ones after it"
+    )
+
+
+ModelSpec = Annotated[Union[SequentialModel, FromRunModel], Field(discriminator="type")]
 
 
 # --------------------------------------------------------------------------- compile

@@ -40,10 +40,16 @@ def load_image_folder(entry: DatasetEntry, params, root: Path) -> DataBundle:
         if (folder / split).is_dir():
             limit = {"train": params.train_samples, "test": params.test_samples}.get(split)
             streams[split] = image_stream(folder / split, params, class_names, limit)
+    info = {"folder": str(folder), "counts": {split: len(stream) for split, stream in streams.items()}}
+    if params.features is not None:
+        from dlcli.datasets.features import feature_splits
+
+        splits, info["features"] = feature_splits(streams, params, root)
+        return DataBundle(train=splits["train"], test=splits.get("test"), validation=splits.get("validation"),
+                          num_classes=len(class_names), class_names=class_names, info=info)
     return DataBundle(
         train=streams["train"], test=streams.get("test"), validation=streams.get("validation"),
-        num_classes=len(class_names), class_names=class_names,
-        info={"folder": str(folder), "counts": {split: len(stream) for split, stream in streams.items()}},
+        num_classes=len(class_names), class_names=class_names, info=info,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class DataParams(BaseModel):
@@ -84,6 +84,31 @@ class SyntheticParams(DataParams):
     seed: int = 0
 
 
+class FeaturesParams(BaseModel):
+    """Fast feature extraction (5.17): a frozen pretrained base runs once per image; its outputs,
+    cached in HDF5, are the dataset."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    network: str = Field(description="a keras.applications network: vgg16, resnet50...")
+    weights: Literal["imagenet"] | None = "imagenet"
+    preprocess: Literal["rescale", "network"] = Field(
+        "rescale", description="rescale: pixels / 255, as the book (5.17); network: its preprocess_input"
+    )
+    cache: bool = Field(True, description="reuse the features of identical images and settings")
+
+    @field_validator("network")
+    @classmethod
+    def _known(cls, network: str) -> str:
+        from dlcli.models.applications import application
+
+        try:
+            application(network)
+        except Exception as error:  # SpecError: its message lists the choices
+            raise ValueError(str(error)) from None
+        return network.lower().replace("_", "").replace("-", "")
+
+
 class ImageFolderParams(DataParams):
     """A folder with train/ (and validation/, test/) subfolders, each holding one folder per class."""
 
@@ -97,6 +122,7 @@ class ImageFolderParams(DataParams):
         "bilinear", description="resizing; Keras 2's flow_from_directory used nearest"
     )
     cache: bool = Field(True, description="keep the decoded images in memory (as uint8) after the first epoch")
+    features: FeaturesParams | None = Field(None, description="train on a frozen network's outputs (5.17)")
 
 
 class CatsVsDogsParams(ImageFolderParams):

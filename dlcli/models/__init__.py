@@ -14,6 +14,13 @@ def _sequential(model_spec, bundle):
     return build_sequential(model_spec, bundle)
 
 
+@MODELS.register("from_run")
+def _from_run(model_spec, bundle):
+    from dlcli.models.continued import model_from_run
+
+    return model_from_run(model_spec)
+
+
 def build_model(spec, bundle):
     """A fresh, uncompiled Keras model for the spec's `model` section."""
     return MODELS.get(spec.model.type)(spec.model, bundle)

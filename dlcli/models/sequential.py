@@ -9,6 +9,7 @@ import numpy as np
 from dlcli.errors import SpecError
 from dlcli.keras_backend import import_keras
 from dlcli.models.keras_names import LAYERS
+from dlcli.spec import PRETRAINED, PretrainedLayer
 
 
 def _is_layer_entry(value: Any) -> bool:
@@ -47,6 +48,9 @@ def build_sequential(model_spec, bundle):
     model = keras.Sequential([keras.Input(shape=shape)])
     for index, entry in enumerate(model_spec.layers):
         where = f"model.layers[{index}]"
+        if isinstance(entry, dict) and PRETRAINED in entry:
+            model.add(pretrained_layer(entry[PRETRAINED] or {}, tuple(model.output_shape[1:]), where))
+            continue
         layer = build_layer(entry, where)
         try:
             model.add(layer)
@@ -61,3 +65,30 @@ def build_sequential(model_spec, bundle):
                 )
             layer.set_weights(weights)
     return model
+
+
+def pretrained_layer(arguments: dict, input_shape: tuple, where: str):
+    """A keras.applications network as one layer, frozen, or trainable from a named layer on."""
+    from dlcli.models.applications import build_application
+
+    options = PretrainedLayer.model_validate(arguments)
+    network = build_application(options.network, include_top=options.include_top, weights=options.weights,
+                                input_shape=input_shape)
+    set_trainable(network, options.trainable, options.trainable_from, f"{where}.{PRETRAINED}")
+    return network
+
+
+def set_trainable(network, trainable: bool, trainable_from: str | None, where: str) -> None:
+    """5.20: `conv_base.trainable = False`; 5.22: everything from `block5_conv1` on trains again."""
+    if trainable_from is None:
+        network.trainable = trainable
+        return
+    names = [layer.name for layer in network.layers]
+    if trainable_from not in names:
+        raise SpecError(f"{where}.trainable_from: no layer '{trainable_from}' in {network.name} "
+                        f"(layers: {', '.join(names)})")
+    network.trainable = True
+    reached = False
+    for layer in network.layers:
+        reached = reached or layer.name == trainable_from
+        layer.trainable = reached

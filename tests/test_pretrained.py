@@ -1,0 +1,121 @@
+"""VGG16 experiments on tiny image folders, with stand-in weights (no download): features cached
+in HDF5 and reused, a frozen base inside the model, and fine-tuning a previous run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import write
+
+pytest.importorskip("cv2", reason="opencv-python-headless writes the test images")
+pytestmark = pytest.mark.training
+
+DATA = "{{name: image_folder, path: {path}, image_size: [32, 32], label_mode: binary{extra}}}"
+FEATURES = """
+description: tiny vgg16-features
+data: {data}
+model:
+  type: sequential
+  layers: [Flatten, {{Dense: {{units: 1, activation: sigmoid}}}}]
+compile: {{optimizer: {{name: rmsprop, learning_rate: 2.0e-5}}, loss: binary_crossentropy, metrics: [accuracy]}}
+fit: {{epochs: 2, batch_size: 4, validation: {{kind: dataset}}}}
+"""
+FROZEN = """
+description: tiny vgg16-features-augment
+data: {data}
+model:
+  type: sequential
+  layers:
+    - Rescaling: {{scale: 0.00392156862745098}}
+    - RandomFlip: {{mode: horizontal}}
+    - Pretrained: {{network: vgg16, weights: imagenet, trainable: false}}
+    - Flatten
+    - Dense: {{units: 8, activation: relu}}
+    - Dense: {{units: 1, activation: sigmoid}}
+compile: {{optimizer: {{name: rmsprop, learning_rate: 2.0e-5}}, loss: binary_crossentropy, metrics: [accuracy]}}
+fit: {{epochs: 1, batch_size: 4, steps_per_epoch: 2, validation: {{kind: dataset}}}}
+"""
+
+
+@pytest.fixture
+def stand_in_weights(workdir, monkeypatch):
+    """VGG16 (no top) with random weights saved where the ImageNet file would be looked up."""
+    from dlcli.keras_backend import import_keras
+    from dlcli.models import applications
+
+    keras = import_keras()
+    path = workdir / "stand-in.weights.h5"
+    keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3)).save_weights(path)
+    monkeypatch.setattr(applications, "weights_path", lambda app, include_top: path)
+    return path
+
+
+def test_features_are_extracted_once_and_reused(run_cli, workdir, stand_in_weights, monkeypatch):
+    from test_image_training import image_folder
+
+    folder = image_folder(workdir / "images")
+    spec = write(workdir / "features.yaml", FEATURES.format(
+        data=DATA.format(path=folder, extra=", features: {network: vgg16, weights: imagenet}")))
+    first = run_cli("train", str(spec), "--json")
+    assert first.exit_code == 0, first.stderr
+    run = Path(json.loads(first.stdout)["run_dir"])
+    info = json.loads((run / "run.json").read_text())["data_info"]["features"]
+    assert info["reused"] is False and info["shape"] == [1, 1, 512] and Path(info["file"]).is_file()
+    assert "extracting vgg16 features of 24 train images" in first.stderr
+
+    from dlcli.models import applications
+
+    def no_base(*args, **kwargs):
+        raise AssertionError("the second run must not build VGG16")
+
+    monkeypatch.setattr(applications, "build_application", no_base)
+    second = run_cli("train", str(spec), "--json")
+    assert second.exit_code == 0, second.stderr
+    run2 = Path(json.loads(second.stdout)["run_dir"])
+    assert json.loads((run2 / "run.json").read_text())["data_info"]["features"]["reused"] is True
+    # A changed image changes the key: the features are extracted again.
+    next((folder / "train" / "day").glob("*.jpg")).write_bytes((folder / "test" / "day" / "day0.jpg").read_bytes())
+    third = run_cli("train", str(spec))
+    assert third.exit_code == 1 and "must not build VGG16" in third.stderr
+
+
+def test_frozen_base_then_fine_tuning_from_the_run(run_cli, workdir, stand_in_weights):
+    from dlcli.keras_backend import import_keras
+    from test_image_training import image_folder
+
+    keras = import_keras()
+    folder = image_folder(workdir / "images")
+    frozen = write(workdir / "frozen.yaml", FROZEN.format(data=DATA.format(path=folder, extra="")))
+    result = run_cli("train", str(frozen), "--json")
+    assert result.exit_code == 0, result.stderr
+    run = Path(json.loads(result.stdout)["run_dir"])
+    model = keras.models.load_model(run / "model.keras")
+    assert len(model.trainable_weights) == 4  # the two Dense layers only, as 5.20 prints
+
+    tune = write(workdir / "tune.yaml", f"""
+        description: tiny vgg16-finetune
+        data: {DATA.format(path=folder, extra="")}
+        model: {{type: from_run, run: {run}, trainable_from: block5_conv1}}
+        compile: {{optimizer: {{name: rmsprop, learning_rate: 1.0e-5}}, loss: binary_crossentropy, metrics: [accuracy]}}
+        fit: {{epochs: 1, batch_size: 4, steps_per_epoch: 2, validation: {{kind: dataset}}}}
+        reference: {{source: tests, metric: test_accuracy, value: 0.0, direction: at_least}}
+        """.replace("\n        ", "\n"))
+    result = run_cli("train", str(tune), "--json")
+    assert result.exit_code == 0, result.stderr
+    output = json.loads(result.stdout)
+    tuned = Path(output["run_dir"])
+    assert json.loads((tuned / "run.json").read_text())["initialized_from"] == str(run)
+    assert "test_accuracy" in output["metrics"]
+    model = keras.models.load_model(tuned / "model.keras")
+    base = next(layer for layer in model.layers if isinstance(layer, keras.Model))
+    trainable = [layer.name for layer in base.layers if layer.trainable and layer.weights]
+    assert trainable == ["block5_conv1", "block5_conv2", "block5_conv3"]
+    assert len(model.trainable_weights) == 4 + 6
+
+    wrong = run_cli("train", str(tune), "--set", "model.trainable_from=block9_conv1")
+    assert wrong.exit_code == 2 and "no pretrained network" in wrong.stderr
+    missing = run_cli("train", str(tune), "--set", "model.run=never-trained")
+    assert missing.exit_code == 3 and "dlcli train never-trained" in missing.stderr

@@ -119,3 +119,45 @@ def test_frozen_base_then_fine_tuning_from_the_run(run_cli, workdir, stand_in_we
     assert wrong.exit_code == 2 and "no pretrained network" in wrong.stderr
     missing = run_cli("train", str(tune), "--set", "model.run=never-trained")
     assert missing.exit_code == 3 and "dlcli train never-trained" in missing.stderr
+
+
+def test_import_weights_checks_name_hash_and_format(run_cli, workdir):
+    import h5py
+
+    good = workdir / "keras-cache" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+    good.parent.mkdir()
+    with h5py.File(good, "w") as handle:
+        handle.attrs["layer_names"] = []
+    result = run_cli("data", "import", "weights", str(good.parent))
+    assert result.exit_code == 0, result.stderr
+    assert (workdir / "data" / "weights" / good.name).is_file()
+    listed = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)}
+    assert listed["weights"]["present"] and "1 of 13 files" in listed["weights"]["description"]
+
+    wrong_hash = workdir / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    wrong_hash.write_bytes(b"not the real file")
+    result = run_cli("data", "import", "weights", str(wrong_hash))
+    assert result.exit_code == 3 and "MD5" in result.stderr
+    not_hdf5 = workdir / "other" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5"
+    not_hdf5.parent.mkdir()
+    not_hdf5.write_text("text")
+    result = run_cli("data", "import", "weights", str(not_hdf5))
+    assert result.exit_code == 3 and "not an HDF5 weights file" in result.stderr
+    unknown = workdir / "my_weights.h5"
+    unknown.write_text("x")
+    result = run_cli("data", "import", "weights", str(unknown))
+    assert result.exit_code == 3 and "by its Keras name" in result.stderr
+    assert sorted(p.name for p in (workdir / "data" / "weights").iterdir()) == [good.name]
+
+
+@pytest.mark.parametrize("name, size, last_conv", [
+    ("vgg19", 224, "block5_conv4"), ("resnet50", 224, "conv5_block3_3_conv"),
+    ("inceptionv3", 299, "conv2d"), ("xception", 299, "block14_sepconv2"), ("mobilenetv2", 224, "Conv_1"),
+])
+def test_every_pretrained_network_builds_without_weights(name, size, last_conv):
+    from dlcli.viz.gradcam import conv_layers
+    from dlcli.viz.sources import load_source
+
+    source = load_source(name, weights=None)
+    assert source.input_size == (size, size)
+    assert conv_layers(source.model)[-1].startswith(last_conv)  # InceptionV3 numbers its layers globally

@@ -11,7 +11,9 @@ import pytest
 from conftest import TINY_SPEC, write
 
 COMMANDS = [[], ["list"], ["show"], ["validate"], ["train"], ["evaluate"], ["check"], ["plot"], ["compare"],
-            ["data"], ["data", "list"], ["data", "download"], ["data", "import"]]
+            ["data"], ["data", "list"], ["data", "download"], ["data", "import"], ["data", "split"],
+            ["predict"], ["visualize"], ["visualize", "gradcam"], ["visualize", "activations"],
+            ["visualize", "filters"], ["visualize", "augmentation"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "dlcli")

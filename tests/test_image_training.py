@@ -91,7 +91,27 @@ def test_array_only_validation_on_an_image_folder_is_a_spec_error(run_cli, workd
 def test_missing_folder_exit_3(run_cli, workdir):
     spec = write(workdir / "images.yaml", SPEC.format(path=workdir / "nowhere", epochs=1))
     result = run_cli("train", str(spec))
-    assert result.exit_code == 3 and "no train/ folder" in result.stderr
+    assert result.exit_code == 3 and "no such folder of images" in result.stderr
+    (workdir / "empty").mkdir()
+    spec = write(workdir / "empty.yaml", SPEC.format(path=workdir / "empty", epochs=1))
+    result = run_cli("train", str(spec))
+    assert result.exit_code == 3 and "no class folders" in result.stderr
+
+
+def test_a_plain_folder_of_classes_with_a_seeded_validation_split(workdir):
+    from dlcli import datasets
+    from dlcli.datasets import params as p
+
+    folder = image_folder(workdir / "images", counts=(("train", 10),)) / "train"  # day/, night/ only
+    settings = dict(name="image_folder", path=str(folder), image_size=(24, 24), label_mode="binary",
+                    validation_split=0.2)
+    bundle = datasets.load(p.ImageFolderParams(**settings))
+    assert (len(bundle.train), len(bundle.validation), bundle.test) == (16, 4, None)
+    assert not set(bundle.train.files) & set(bundle.validation.files)
+    again = datasets.load(p.ImageFolderParams(**settings))
+    assert again.validation.files == bundle.validation.files  # the same files every time
+    other = datasets.load(p.ImageFolderParams(**settings, split_seed=7))
+    assert other.validation.files != bundle.validation.files
 
 
 def test_cats_vs_dogs_not_split_yet_exit_3(run_cli):

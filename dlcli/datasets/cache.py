@@ -92,7 +92,7 @@ def download(entry: DatasetEntry, root: Path | None = None) -> list[Path]:
         for item in entry.files:
             target = root / item.path
             if not target.exists():
-                _fetch(keras, item, target)
+                fetch(keras, item, target)
             paths.append(target)
     except Exception as error:  # network errors come in many types; the message names the cause
         raise DataUnavailable(missing_message(entry, root, f"the download failed ({error})")) from None
@@ -101,7 +101,7 @@ def download(entry: DatasetEntry, root: Path | None = None) -> list[Path]:
     return paths
 
 
-def _fetch(keras, item: RemoteFile, target: Path) -> None:
+def fetch(keras, item: RemoteFile, target: Path) -> None:
     """Download one file into a scratch folder beside its target, check it, then move it in.
 
     keras.utils.get_file leaves a file whose hash does not match where it wrote it, and Keras 3

@@ -29,17 +29,29 @@ def folder_of(entry: DatasetEntry, params, root: Path) -> Path:
 
 def load_image_folder(entry: DatasetEntry, params, root: Path) -> DataBundle:
     folder = folder_of(entry, params, root)
-    if not (folder / "train").is_dir():
+    if not folder.is_dir():
+        raise DataUnavailable(f"{folder}: no such folder of images")
+    split_folders = (folder / "train").is_dir()
+    train_folder = folder / "train" if split_folders else folder
+    class_names = sorted(p.name for p in train_folder.iterdir() if p.is_dir())
+    if not class_names:
         raise DataUnavailable(
-            f"{folder}: no train/ folder; an image folder holds train/ (and validation/, test/), "
-            "each with one subfolder of images per class"
+            f"{folder}: no class folders; an image folder holds one subfolder of images per class, "
+            "or train/ (and validation/, test/) with one subfolder per class each"
         )
-    class_names = sorted(p.name for p in (folder / "train").iterdir() if p.is_dir())
+    holdout = params.validation_split
+    if holdout and split_folders and (folder / "validation").is_dir():
+        raise DataUnavailable(f"{folder}: has a validation/ folder; drop data.validation_split")
     streams = {}
-    for split in SPLIT_FOLDERS:
-        if (folder / split).is_dir():
+    for split in SPLIT_FOLDERS if split_folders else ("train",):
+        if (folder / split).is_dir() or not split_folders:
             limit = {"train": params.train_samples, "test": params.test_samples}.get(split)
-            streams[split] = image_stream(folder / split, params, class_names, limit)
+            place = folder / split if split_folders else folder
+            if split == "train" and holdout:
+                streams["train"] = image_stream(place, params, class_names, limit, subset="training")
+                streams["validation"] = image_stream(place, params, class_names, subset="validation")
+            else:
+                streams[split] = image_stream(place, params, class_names, limit)
     info = {"folder": str(folder), "counts": {split: len(stream) for split, stream in streams.items()}}
     if params.features is not None:
         from dlcli.datasets.features import feature_splits
@@ -53,8 +65,11 @@ def load_image_folder(entry: DatasetEntry, params, root: Path) -> DataBundle:
     )
 
 
-def image_stream(folder: Path, params, class_names: list[str], limit: int | None = None) -> Stream:
-    """One split as a Stream; its images are decoded once and cached as uint8 when params.cache."""
+def image_stream(folder: Path, params, class_names: list[str], limit: int | None = None,
+                 subset: str | None = None) -> Stream:
+    """One split as a Stream; its images are decoded once and cached as uint8 when params.cache.
+
+    `subset` ('training' or 'validation') takes Keras' seeded validation_split of the files."""
     keras = import_keras()
     import tensorflow as tf
 
@@ -66,7 +81,10 @@ def image_stream(folder: Path, params, class_names: list[str], limit: int | None
             images = keras.utils.image_dataset_from_directory(
                 folder, labels="inferred", label_mode=params.label_mode, class_names=class_names,
                 color_mode=params.color_mode, batch_size=None, image_size=tuple(params.image_size),
-                shuffle=False, interpolation=params.interpolation, verbose=False,
+                interpolation=params.interpolation, verbose=False,
+                # a held-out subset needs Keras to draw the files (shuffled once, with the seed)
+                **({"shuffle": True, "seed": params.split_seed, "validation_split": params.validation_split,
+                    "subset": subset} if subset else {"shuffle": False}),
             )
     except ValueError as error:
         raise DataUnavailable(f"{folder}: {error}") from None

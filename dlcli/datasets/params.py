@@ -110,10 +110,15 @@ class FeaturesParams(BaseModel):
 
 
 class ImageFolderParams(DataParams):
-    """A folder with train/ (and validation/, test/) subfolders, each holding one folder per class."""
+    """A folder with train/ (and validation/, test/) subfolders, each holding one folder per class;
+    or simply a folder of class folders, with `validation_split` to hold some images out."""
 
     name: Literal["image_folder"]
-    path: str = Field(description="the folder holding train/, validation/ and test/")
+    path: str = Field(description="the folder holding train/, validation/ and test/, or the class folders")
+    validation_split: float | None = Field(
+        None, gt=0, lt=1, description="a folder without validation/: hold out this fraction, drawn with split_seed"
+    )
+    split_seed: int = Field(1337, ge=0, description="seed of the files drawn for validation_split")
     image_size: tuple[int, int] = Field((150, 150), description="(height, width) every image is resized to")
     color_mode: Literal["rgb", "grayscale"] = "rgb"
     label_mode: Literal["binary", "categorical", "int"] = "categorical"

@@ -86,7 +86,7 @@ def imagenet_class_names() -> list[str] | None:
 
 
 def cached_file(remote: RemoteFile) -> Path:
-    from dlcli.datasets.cache import _fetch, data_dir, is_offline
+    from dlcli.datasets.cache import data_dir, fetch, is_offline
 
     cached = data_dir() / remote.path
     keras_cache = Path.home() / ".keras" / "models" / cached.name
@@ -98,7 +98,7 @@ def cached_file(remote: RemoteFile) -> Path:
     from dlcli.keras_backend import import_keras
 
     try:
-        _fetch(import_keras(), remote, cached)
+        fetch(import_keras(), remote, cached)
     except Exception as error:  # network errors come in many types; the message names the cause
         raise DataUnavailable(missing_weights(remote, f"the download failed ({error})")) from None
     return cached

@@ -469,7 +469,10 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     picture = grid(patterns if patterns.shape[-1] == 3 else np.repeat(patterns, 3, axis=-1), columns,
                    margin=5, fill=0)
     name = f"filters-{source.label}-{layer}.png"
-    target = Path(out) if out else (source.run.file("viz") / name if source.run else Path.cwd() / name)
+    if out and (Path(out).is_dir() or not Path(out).suffix):  # --out DIR: the usual name inside it
+        target = Path(out) / name
+    else:
+        target = Path(out) if out else (source.run.file("viz") / name if source.run else Path.cwd() / name)
     write_png(target, picture)
     if source.run is not None and not out:
         record_viz(source.run, {"kind": "filters", "layer": layer, "filters": len(indices), "files": [target.name]})

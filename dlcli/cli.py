@@ -387,7 +387,7 @@ def visualize_activations(image, model, layers, out, as_json) -> None:
 @click.option("--size", type=int, default=64, show_default=True, help="Pattern size in pixels (a run's model uses its own input size).")
 @click.option("--steps", type=int, default=40, show_default=True, help="Gradient-ascent steps (step size 1, as 5.36).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the starting noise.")
-@click.option("--out", type=click.Path(dir_okay=False), help="The grid PNG.")
+@click.option("--out", type=click.Path(), help="The grid PNG, or a folder for it.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def visualize_filters(model, layer, count, size, steps, seed, out, as_json) -> None:
     """The input pattern each filter of a layer responds to most, as a grid (5.32-5.39).

@@ -166,6 +166,10 @@ def test_filters_grid_through_the_cli(run_cli, workdir):
     output = json.loads(result.stdout)
     assert output["filters"] == 6 and output["size"] == [24, 24]  # clamped to the layer's 6 filters
     assert cv2.imread(str(workdir / "grid.png")).shape[:2] == (2 * 24 + 5, 3 * 24 + 2 * 5)
+    into = json.loads(run_cli("visualize", "filters", "--model", str(model), "--layer", "second", "--filters",
+                              "4", "--steps", "1", "--out", str(workdir / "pictures"), "--json").stdout)
+    assert into["file"] == str(workdir / "pictures" / "filters-small-second.png")
+    assert Path(into["file"]).is_file()
 
 
 def test_pretrained_networks_build_without_weights():

@@ -98,9 +98,12 @@ def _git_commit() -> str | None:
         return None
 
 
-def _baseline_history(experiment: str) -> tuple[str | None, dict | None]:
+def _baseline_history(experiment: str) -> tuple[str | None, dict | None, dict]:
     run = latest_completed_run(experiment)
-    return (str(run), run.history()) if run else (None, None)
+    if run is None:
+        return None, None, {}
+    metrics = run.read_json("metrics.json").get("metrics", {}) if run.has("metrics.json") else {}
+    return str(run), run.history(), metrics
 
 
 def _verdict(spec, metrics: dict, history: dict) -> dict:
@@ -119,7 +122,7 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
     from dlcli import datasets
     from dlcli.keras_backend import device, import_keras, versions
     from dlcli.spec import dump_spec, load_spec
-    from dlcli.training import Diverged, StopRequest, Trainer
+    from dlcli.training import Diverged, StopRequest, Trainer, add_target_units
 
     overrides = list(overrides)
     if epochs is not None:
@@ -168,7 +171,7 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
         raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
 
     status = "interrupted" if outcome.interrupted else "completed"
-    metrics = {**outcome.metrics, "params": int(model.count_params())}
+    metrics = {**add_target_units(outcome.metrics, bundle, spec.compile.loss), "params": int(model.count_params())}
     if outcome.model is not None and not outcome.interrupted:
         outcome.model.save(run.file("model.keras"))
     check = _verdict(spec, metrics, outcome.history) if not outcome.interrupted else {"status": "none", "checks": []}
@@ -194,23 +197,23 @@ def run_spec(run: RunDir):
 def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
     """Reload model.keras and evaluate it on the test split of the run's spec."""
     from dlcli import datasets
-    from dlcli.keras_backend import import_keras
-    from dlcli.training import evaluate_split
+    from dlcli.models.layers import load_model
+    from dlcli.training import add_target_units, evaluate_split
 
     run = RunDir.open(run_path)
     spec = run_spec(run)
     if not run.has("model.keras"):
         status = run.read_json("run.json").get("status")
         raise UsageError(f"{run}: no model.keras (run status: {status}); k-fold runs save one only with fit.retrain")
-    keras = import_keras()
     bundle = datasets.load(spec.data)
     if bundle.test is None:
         raise UsageError(f"{run}: dataset '{spec.data.name}' has no test split")
     try:
-        model = keras.models.load_model(run.file("model.keras"))
+        model = load_model(run.file("model.keras"), compile=True)
     except Exception as error:
         raise DataUnavailable(f"{run.file('model.keras')}: cannot load the model ({error})") from None
-    metrics = evaluate_split(model, bundle.test, spec.fit.batch_size, verbose=verbose)
+    metrics = add_target_units(evaluate_split(model, bundle.test, spec.fit.batch_size, verbose=verbose), bundle,
+                               spec.compile.loss)
     return {"run_dir": str(run), "metrics": metrics}
 
 

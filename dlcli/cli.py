@@ -117,7 +117,9 @@ def _print_verdict(check: dict) -> None:
 
 
 def _print_metrics(metrics: dict) -> None:
-    shown = {k: v for k, v in metrics.items() if k.startswith(("test_", "val_", "output"))} or {
+    """Test metrics, the best validation epoch, and a baseline's validation metrics; else the last epoch."""
+    shown = {k: v for k, v in metrics.items()
+             if k.startswith(("test_", "val_", "output", "best_val_", "best_epoch"))} or {
         k: v for k, v in metrics.items() if k.startswith("final_")}
     for key, value in shown.items():
         click.echo(f"{key}: {_number(value)}")

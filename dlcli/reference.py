@@ -65,7 +65,9 @@ def value_check(reference, metrics: dict[str, Any]) -> dict:
     return {**check, "status": "passed" if ok(float(actual)) else "failed"}
 
 
-def claim_check(claim, history: dict, baseline_history: Callable[[str], tuple[str | None, dict | None]]) -> dict:
+def claim_check(claim, history: dict,
+                baseline_history: Callable[[str], tuple[str | None, dict | None, dict]]) -> dict:
+    """`baseline_history(name)` gives (run dir, history, metrics) of the latest completed run."""
     check = {"what": claim.text, "metric": claim.metric, "statistic": claim.statistic, "relation": claim.relation}
     actual = curve_statistic(history, claim)
     if actual is None:
@@ -73,14 +75,15 @@ def claim_check(claim, history: dict, baseline_history: Callable[[str], tuple[st
     check["actual"] = actual
     expected: Any = claim.value
     if claim.than:
-        baseline_dir, other = baseline_history(claim.than)
+        baseline_dir, other, other_metrics = baseline_history(claim.than)
         if other is None:
             return {**check, "status": "unverifiable",
                     "reason": f"no completed run of '{claim.than}' to compare with: run `dlcli train {claim.than}`"}
-        expected = curve_statistic(other, claim)
+        wanted = claim.than_metric or claim.metric
+        expected = other_metrics.get(claim.than_metric) if claim.than_metric else curve_statistic(other, claim)
         check["baseline_run"] = baseline_dir
         if expected is None:
-            return {**check, "status": "unverifiable", "reason": f"the '{claim.than}' run has no '{claim.metric}'"}
+            return {**check, "status": "unverifiable", "reason": f"the '{claim.than}' run has no '{wanted}'"}
     check["expected"] = expected
     return {**check, "status": "passed" if _compare(claim.relation, actual, expected) else "failed"}
 
@@ -92,6 +95,7 @@ def verdict(reference, metrics: dict, history: dict, baseline_history) -> dict:
     checks = []
     if reference.metric is not None:
         checks.append(value_check(reference, metrics))
+    checks += [value_check(extra, metrics) for extra in reference.also]
     checks += [claim_check(claim, history, baseline_history) for claim in reference.claims]
     statuses = {check["status"] for check in checks}
     status = "failed" if "failed" in statuses else "unverifiable" if "unverifiable" in statuses else "passed"

@@ -112,7 +112,13 @@ class FromRunModel(StrictModel):
     )
 
 
-ModelSpec = Annotated[Union[SequentialModel, FromRunModel], Field(discriminator="type")]
+class NaiveLastValueModel(StrictModel):
+    """The common-sense baseline of 6.35: forecast the target's last observed value (no training)."""
+
+    type: Literal["naive_last_value"]
+
+
+ModelSpec = Annotated[Union[SequentialModel, FromRunModel, NaiveLastValueModel], Field(discriminator="type")]
 
 
 # --------------------------------------------------------------------------- compile
@@ -250,6 +256,9 @@ class Claim(StrictModel):
     relation: Literal["between", "greater", "less", "greater_or_equal", "less_or_equal"]
     value: float | list[float] | None = None
     than: str | None = Field(None, description="baseline experiment name")
+    than_metric: str | None = Field(
+        None, description="compare with this key of the baseline run's metrics.json (a run without a curve)"
+    )
     smooth: float | None = Field(None, ge=0, lt=1)
     skip_first: int = Field(0, ge=0)
 
@@ -262,7 +271,18 @@ class Claim(StrictModel):
             raise ValueError(f"relation '{self.relation}' needs exactly one of `value` or `than`")
         elif isinstance(self.value, list):
             raise ValueError(f"relation '{self.relation}' compares with one number")
+        if self.than_metric and not self.than:
+            raise ValueError("`than_metric` names a metric of the run given in `than`")
         return self
+
+
+class ValueCheck(StrictModel):
+    """Another number the source reports (the same MAE in degrees Celsius, say)."""
+
+    metric: str
+    value: float
+    tolerance: float = Field(0.0, ge=0)
+    direction: Literal["within", "at_least", "at_most"] = "within"
 
 
 class Reference(StrictModel):
@@ -275,6 +295,7 @@ class Reference(StrictModel):
     value: float | None = None
     tolerance: float = Field(0.0, ge=0)
     direction: Literal["within", "at_least", "at_most"] = "within"
+    also: list[ValueCheck] = Field([], description="more numbers the source reports, checked the same way")
     claims: list[Claim] = []
 
     @model_validator(mode="after")

@@ -231,6 +231,10 @@ class Trainer:
             outcome = Outcome(history=history, model=model)
         check_finite(outcome.history)
         outcome.interrupted = bool(self.stop)
+        if fit.epochs == 0 and fit.validation.kind != "kfold" and not outcome.interrupted:
+            _, validation = validation_split(self.bundle, fit.validation)
+            if validation is not None:  # an untrained model (a baseline) is judged on validation too
+                outcome.metrics.update(self.evaluate(outcome.model, validation, "val_"))
         outcome.metrics.update(summarise_history(outcome.history))
         if fit.retrain and not outcome.interrupted:
             epochs = chosen_epochs(fit.retrain, outcome.history)
@@ -303,6 +307,24 @@ def _naming_bad_files(*streams):
         if culprit is None:
             raise
         raise ValueError(culprit) from error
+
+
+MAE_NAMES = ("mae", "mean_absolute_error", "MeanAbsoluteError")
+
+
+def add_target_units(metrics: dict[str, Any], bundle: DataBundle, loss: Any = None) -> dict[str, Any]:
+    """For a normalised series target (Jena), each MAE also in the target's own units.
+
+    `val_mae: 0.29` gains `val_mae_degc: 2.57`: the MAE times the target's training std (6.36);
+    with an MAE loss, the losses too (`best_val_loss_degc`)."""
+    scale, unit = bundle.info.get("target_scale"), bundle.info.get("target_unit")
+    if not scale or not unit:
+        return metrics
+    loss_name = loss if isinstance(loss, str) else (loss or {}).get("name") if isinstance(loss, dict) else None
+    names = ("mae", "mean_absolute_error") + (("loss",) if loss_name in MAE_NAMES else ())
+    extra = {f"{key}_{unit}": value * scale for key, value in metrics.items()
+             if isinstance(value, float) and key.endswith(names)}
+    return {**metrics, **extra}
 
 
 def mean_history(histories: list[dict]) -> dict[str, list]:

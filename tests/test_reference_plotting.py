@@ -43,6 +43,10 @@ def test_value_verdicts():
     at_least = Reference(source="b", metric="test_accuracy", value=0.9, direction="at_least")
     assert verdict(at_least, {"test_accuracy": 0.95}, {}, None)["status"] == "passed"
     assert verdict(None, {}, {}, None)["status"] == "none"
+    both = Reference(source="b", metric="val_mae", value=0.29, tolerance=0.005,
+                     also=[{"metric": "val_mae_degc", "value": 2.57, "tolerance": 0.05}])
+    assert verdict(both, {"val_mae": 0.291, "val_mae_degc": 2.58}, {}, None)["status"] == "passed"
+    assert verdict(both, {"val_mae": 0.291, "val_mae_degc": 2.70}, {}, None)["status"] == "failed"
 
 
 def test_claims_against_a_baseline_run():
@@ -50,10 +54,24 @@ def test_claims_against_a_baseline_run():
     reference = Reference(source="book", claims=[later])
     history = {"epoch": [1, 2, 3, 4], "val_loss": [4, 3, 2, 3]}
     baseline = {"epoch": [1, 2, 3], "val_loss": [2, 1, 3]}
-    assert verdict(reference, {}, history, lambda name: ("runs/base/x", baseline))["status"] == "passed"
-    assert verdict(reference, {}, baseline, lambda name: ("runs/base/x", history))["status"] == "failed"
-    missing = verdict(reference, {}, history, lambda name: (None, None))
+    assert verdict(reference, {}, history, lambda name: ("runs/base/x", baseline, {}))["status"] == "passed"
+    assert verdict(reference, {}, baseline, lambda name: ("runs/base/x", history, {}))["status"] == "failed"
+    missing = verdict(reference, {}, history, lambda name: (None, None, {}))
     assert missing["status"] == "unverifiable" and "dlcli train base" in missing["checks"][0]["reason"]
+
+
+def test_claim_against_a_baseline_metric():
+    # jena-gru beats the naive forecast, a run without a curve: compare with its metrics.json.
+    beats = Claim(text="beats the baseline", metric="val_loss", statistic="min", relation="less",
+                  than="jena-baseline", than_metric="val_mae")
+    reference = Reference(source="book", claims=[beats])
+    history = {"epoch": [1, 2], "val_loss": [0.30, 0.27]}
+    baseline = ("runs/jena-baseline/x", {}, {"val_mae": 0.29})
+    assert verdict(reference, {}, history, lambda name: baseline)["status"] == "passed"
+    worse = {"epoch": [1, 2], "val_loss": [0.45, 0.41]}
+    assert verdict(reference, {}, worse, lambda name: baseline)["status"] == "failed"
+    no_metric = verdict(reference, {}, history, lambda name: ("runs/b/x", {}, {}))
+    assert no_metric["status"] == "unverifiable" and "has no 'val_mae'" in no_metric["checks"][0]["reason"]
 
 
 def test_check_command_uses_the_latest_baseline(run_cli, workdir):

@@ -11,6 +11,7 @@ KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 ARRAYS = "dlcli.datasets.keras_arrays"
 SMALL = "dlcli.datasets.small"
 IMAGES = "dlcli.datasets.image_folder"
+SERIES = "dlcli.datasets.series"
 
 DATASETS = Registry("dataset")
 for _entry in [
@@ -82,6 +83,19 @@ for _entry in [
     DatasetEntry(
         "image_folder", "any folder of train/, validation/ and test/ subfolders with one folder per class",
         "your own images (data.path)", p.ImageFolderParams, f"{IMAGES}:load_image_folder", external=True,
+    ),
+    DatasetEntry(
+        "jena_climate", "Jena weather station, 2009-2016: 420,551 rows of 14 measurements every 10 min",
+        "Max Planck Institute for Biogeochemistry, as packaged for the Keras examples", p.JenaParams,
+        f"{SERIES}:load_series",
+        files=[RemoteFile("jena_climate/jena_climate_2009_2016.csv.zip",
+                          KERAS_DATASETS + "jena_climate_2009_2016.csv.zip")],  # the book's: s3 keras-datasets
+        alternatives=[[RemoteFile("jena_climate/jena_climate_2009_2016.csv")]],
+        importer=f"{SERIES}:import_jena", import_formats="jena_climate_2009_2016.csv or its .zip",
+    ),
+    DatasetEntry(
+        "csv_series", "any CSV of time steps (one row each, a header) as windows, like jena_climate",
+        "your own file (data.path)", p.CsvSeriesParams, f"{SERIES}:load_series", external=True,
     ),
     DatasetEntry(
         "synthetic", "random, learnable arrays for tests (built in)", "dlcli", p.SyntheticParams,

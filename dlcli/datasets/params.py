@@ -138,3 +138,36 @@ class CatsVsDogsParams(ImageFolderParams):
     label_mode: Literal["binary", "categorical", "int"] = "binary"
     interpolation: Literal["nearest", "bilinear", "bicubic", "area", "lanczos3", "lanczos5", "gaussian",
                            "mitchellcubic"] = "nearest"
+
+
+Rows = list[int | float | None]
+
+
+class SeriesParams(DataParams):
+    """Windows over a table of time steps, as the book's generator (6.33-6.34)."""
+
+    lookback: int = Field(1440, gt=0, description="time steps of history a window covers")
+    step: int = Field(6, gt=0, description="keep one time step in `step` inside a window")
+    delay: int = Field(144, ge=0, description="the target is this many steps after the window's end")
+    train_rows: Rows = Field([0, 200000], min_length=2, max_length=2,
+                             description="[first, end) rows; numbers below 1 are fractions of the table")
+    validation_rows: Rows | None = Field([200001, 300000], min_length=2, max_length=2)
+    test_rows: Rows | None = Field([300001, None], min_length=2, max_length=2)
+    features: list[str] | None = Field(None, description="columns fed to the model (default: every numeric one)")
+    target: str = Field(description="the column to forecast")
+    normalize: bool = Field(True, description="scale every column by the training rows' mean and std (6.32)")
+    reverse: bool = Field(False, description="feed each window newest first (the reversed-GRU experiment)")
+
+
+class JenaParams(SeriesParams):
+    name: Literal["jena_climate"]
+    target: str = "T (degC)"
+
+
+class CsvSeriesParams(SeriesParams):
+    """Your own series: a CSV file with a header, one row per time step."""
+
+    name: Literal["csv_series"]
+    path: str = Field(description="the CSV file")
+    datetime_column: str | None = Field(None, description="a column of time stamps, not fed to the model")
+    target_unit: str | None = Field(None, description="suffix of metrics in the target's own units, e.g. degc")

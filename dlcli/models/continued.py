@@ -22,13 +22,14 @@ def resolve_run(reference: str) -> RunDir:
 
 
 def model_from_run(model_spec):
+    from dlcli.models.layers import load_model
     from dlcli.models.sequential import set_trainable
 
     keras = import_keras()
     run = resolve_run(model_spec.run)
     if not run.has("model.keras"):
         raise DataUnavailable(f"model.run: {run} has no model.keras")
-    model = keras.models.load_model(run.file("model.keras"), compile=False)
+    model = load_model(run.file("model.keras"))
     if model_spec.trainable_from is not None:
         nested = [layer for layer in model.layers if isinstance(layer, keras.Model)
                   and any(inner.name == model_spec.trainable_from for inner in layer.layers)]

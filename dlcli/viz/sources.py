@@ -76,11 +76,10 @@ def load_source(source: str | None, include_top: bool = True, weights: str | Non
 
 
 def _load_model(path: Path):
-    from dlcli.keras_backend import import_keras
+    from dlcli.models.layers import load_model
 
-    keras = import_keras()
     try:
-        return keras.models.load_model(path, compile=False)
+        return load_model(path)
     except (OSError, ValueError, TypeError) as error:
         raise UsageError(f"{path}: cannot load this model ({str(error).splitlines()[0]})") from None
 

@@ -145,6 +145,8 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
 
     run = RunDir.create(spec.name, run_dir)
     run.write_text("spec.yaml", dump_spec(spec))
+    if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
+        run.write_text("vocabulary.txt", "\n".join(bundle.info["vocabulary"]) + "\n")
     run.write_json("run.json", {
         "status": "running", "experiment": spec.name, "spec_path": str(spec_path),
         "started_at": started, "finished_at": None, "duration_s": None,
@@ -152,7 +154,8 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
         "seed": spec.seed, "deterministic": spec.deterministic,
         "versions": {"dlcli": __version__, **versions()}, "git_commit": _git_commit(),
         "device": device(), "pid": os.getpid(), "params": int(model.count_params()),
-        "class_names": bundle.class_names, "data_info": bundle.info,
+        "class_names": bundle.class_names,
+        "data_info": {key: value for key, value in bundle.info.items() if key != "vocabulary"},
         "initialized_from": getattr(model, "dlcli_source_run", None),
     })
     try:
@@ -194,6 +197,13 @@ def run_spec(run: RunDir):
     return validate_spec(raw, run.file("spec.yaml"))
 
 
+def run_vocabulary(run: RunDir) -> list[str] | None:
+    """The vocabulary a text run was trained with (one word per line; line 1 is padding)."""
+    if not run.has("vocabulary.txt"):
+        return None
+    return run.file("vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
+
+
 def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
     """Reload model.keras and evaluate it on the test split of the run's spec."""
     from dlcli import datasets
@@ -205,7 +215,7 @@ def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
     if not run.has("model.keras"):
         status = run.read_json("run.json").get("status")
         raise UsageError(f"{run}: no model.keras (run status: {status}); k-fold runs save one only with fit.retrain")
-    bundle = datasets.load(spec.data)
+    bundle = datasets.load(spec.data, vocabulary=run_vocabulary(run))
     if bundle.test is None:
         raise UsageError(f"{run}: dataset '{spec.data.name}' has no test split")
     try:
@@ -508,15 +518,25 @@ def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment
             "file": str(target)}
 
 
-def predict(run_path: str, inputs: list[str]) -> list[dict[str, Any]]:
-    """Class and probability per image for a run's (or a model file's) image classifier."""
+def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[dict[str, Any]]:
+    """Predictions of a run's model: images (class, probability), review texts (probability of
+    positive, tokenised with the run's vocabulary) or, with `csv`, the next value of a series."""
+    if csv is not None:
+        return [_predict_series(RunDir.open(run_path), csv)]
+    if not inputs:
+        raise UsageError("give at least one input to predict (images, texts, or --csv FILE for a series run)")
+    run = RunDir.open(run_path) if Path(run_path).is_dir() else None
+    if run is not None and run.has("vocabulary.txt"):
+        return _predict_texts(run, inputs)
+    return _predict_images(run_path, inputs)
+
+
+def _predict_images(model: str, inputs: list[str]) -> list[dict[str, Any]]:
     from dlcli.viz.images import read_image
     from dlcli.viz.sources import load_source
 
-    if not inputs:
-        raise UsageError("give at least one image to predict")
     images = [read_image(path) for path in inputs]  # every file checked before the model loads
-    source = load_source(run_path)
+    source = load_source(model)
     rows = []
     for path, image in zip(inputs, images):
         top = source.top(source.preprocess(image), 3)
@@ -524,3 +544,56 @@ def predict(run_path: str, inputs: list[str]) -> list[dict[str, Any]]:
         rows.append({"input": path, "index": index, "class": name, "probability": probability,
                      "top": [{"index": i, "class": n, "probability": p} for i, n, p in top]})
     return rows
+
+
+def _predict_texts(run: RunDir, inputs: list[str]) -> list[dict[str, Any]]:
+    """Each input is a review, or the path of a .txt file holding one."""
+    from dlcli.datasets.text import encode, vectorizer
+    from dlcli.models.layers import load_model
+    from dlcli.viz.sources import decode_scores
+
+    spec = run_spec(run)
+    texts = [Path(text).read_text(encoding="utf-8", errors="replace")
+             if text.endswith(".txt") and Path(text).is_file() else text for text in inputs]
+    sequences = encode(vectorizer(spec.data, run_vocabulary(run)), texts, spec.data)
+    scores = load_model(run.file("model.keras")).predict(sequences, verbose=0)
+    names = run.read_json("run.json").get("class_names") or ["negative", "positive"]
+    rows = []
+    for text, score in zip(inputs, scores):
+        (index, name, probability), *_ = decode_scores(score, names, 2)
+        rows.append({"input": text, "index": index, "class": name,
+                     "probability": probability, "output": [float(v) for v in score]})
+    return rows
+
+
+def _predict_series(run: RunDir, csv: str) -> dict[str, Any]:
+    """The forecast from the last window of a CSV, in normalised units and in the target's own."""
+    import numpy as np
+
+    from dlcli.datasets.series import numeric_matrix, read_table
+    from dlcli.models.layers import load_model
+
+    spec = run_spec(run)
+    info = run.read_json("run.json").get("data_info") or {}
+    if "features" not in info:
+        raise UsageError(f"{run}: not a series run; --csv applies to jena_climate and csv_series runs")
+    table = read_table(Path(csv), "--csv")
+    missing = [column for column in info["features"] if column not in table.columns]
+    if missing:
+        raise UsageError(f"{csv}: lacks the columns {missing} the run was trained on")
+    data = numeric_matrix(table, info["features"], Path(csv))
+    lookback, step = spec.data.lookback, spec.data.step
+    if len(data) < lookback:
+        raise UsageError(f"{csv}: {len(data)} rows, fewer than one window of lookback {lookback}")
+    if info.get("normalization"):
+        data = (data - np.asarray(info["normalization"]["mean"], "float32")) / np.asarray(
+            info["normalization"]["std"], "float32")
+    window = data[len(data) - lookback::step][None]  # (1, steps, features): rows n - lookback ... n - 1
+    if spec.data.reverse:
+        window = window[:, ::-1]
+    value = float(np.asarray(load_model(run.file("model.keras")).predict(window, verbose=0)).ravel()[0])
+    target = info["target"]
+    result = {"input": csv, "target": target, "delay": spec.data.delay, "prediction": value}
+    if info.get("normalization"):
+        result[f"prediction_{info.get('target_unit') or 'units'}"] = value * info["target_scale"] + info["target_mean"]
+    return result

@@ -420,17 +420,31 @@ def visualize_augmentation(image, experiment, count, seed, out) -> None:
 
 @cli.command()
 @click.argument("run", type=click.Path())
-@click.argument("images", nargs=-1, type=click.Path())
+@click.argument("inputs", nargs=-1)
+@click.option("--csv", "csv_path", type=click.Path(), help="A series run: forecast from the last window of this CSV.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array on stdout.")
-def predict(run, images, as_json) -> None:
-    """Class and probability of each image for RUN's model (a run directory or a .keras file)."""
+def predict(run, inputs, csv_path, as_json) -> None:
+    """Predictions of RUN's model (a run directory, or a .keras file for images).
+
+    \b
+    dlcli predict RUN cat.jpg dog.png        an image classifier: class and probability
+    dlcli predict RUN "a wonderful film"     a text model: tokenised with the run's vocabulary
+    dlcli predict RUN --csv recent.csv       a series model: the forecast after the last window
+    """
     from dlcli import api
 
-    rows = api.predict(run, list(images))
+    rows = api.predict(run, list(inputs), csv_path)
     if as_json:
         _print_json(rows)
         return
-    click.echo(_table([[r["input"], r["class"], f"{r['probability']:.4f}"] for r in rows],
+    if csv_path:
+        row = rows[0]
+        units = {k: v for k, v in row.items() if k.startswith("prediction_")}
+        click.echo(f"{row['target']} in {row['delay']} steps: {row['prediction']:.4f} (normalised)"
+                   + "".join(f", {v:.2f} {k.removeprefix('prediction_')}" for k, v in units.items()))
+        return
+    shown = [(r["input"] if len(r["input"]) <= 60 else r["input"][:57] + "...").replace("\n", " ") for r in rows]
+    click.echo(_table([[text, r["class"], f"{r['probability']:.4f}"] for text, r in zip(shown, rows)],
                       ["INPUT", "CLASS", "PROBABILITY"]))
 
 

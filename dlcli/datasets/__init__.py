@@ -12,6 +12,7 @@ ARRAYS = "dlcli.datasets.keras_arrays"
 SMALL = "dlcli.datasets.small"
 IMAGES = "dlcli.datasets.image_folder"
 SERIES = "dlcli.datasets.series"
+TEXT = "dlcli.datasets.text"
 
 DATASETS = Registry("dataset")
 for _entry in [
@@ -98,6 +99,20 @@ for _entry in [
         "your own file (data.path)", p.CsvSeriesParams, f"{SERIES}:load_series", external=True,
     ),
     DatasetEntry(
+        "imdb_reviews", "IMDB reviews as raw text (aclImdb), 25,000 + 25,000, tokenised with TextVectorization",
+        "Stanford Large Movie Review Dataset (Maas et al., 2011)", p.ImdbReviewsParams, f"{TEXT}:load_imdb_reviews",
+        files=[RemoteFile("aclImdb_v1.tar.gz", "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz")],
+        alternatives=[[RemoteFile("aclImdb/train"), RemoteFile("aclImdb/test")]],
+        importer=f"{TEXT}:import_reviews", import_formats="aclImdb_v1.tar.gz or its aclImdb folder",
+    ),
+    DatasetEntry(
+        "glove", "GloVe word vectors (glove.6B.50d/100d/200d/300d.txt) for pretrained embeddings (6.10-6.13)",
+        "Stanford NLP, GloVe 6B (Wikipedia 2014 + Gigaword 5)", p.GloveParams, f"{TEXT}:not_a_training_set",
+        files=[RemoteFile("glove/glove.6B.zip", "https://nlp.stanford.edu/data/glove.6B.zip")],
+        alternatives=[[RemoteFile(f"glove/glove.6B.{d}d.txt")] for d in (50, 100, 200, 300)],
+        importer=f"{TEXT}:import_glove", import_formats="glove.6B.*d.txt or glove.6B.zip",
+    ),
+    DatasetEntry(
         "synthetic", "random, learnable arrays for tests (built in)", "dlcli", p.SyntheticParams,
         f"{SMALL}:load_synthetic", shipped=True,
     ),
@@ -105,15 +120,17 @@ for _entry in [
     DATASETS.add(_entry.name, _entry)
 
 
-def load(params) -> DataBundle:
-    """Load the dataset a validated `data` section names, downloading it when allowed."""
+def load(params, vocabulary: list[str] | None = None) -> DataBundle:
+    """Load the dataset a validated `data` section names, downloading it when allowed.
+
+    A text dataset given a `vocabulary` (a run's vocabulary.txt) tokenises with it, unchanged."""
     from dlcli.datasets.cache import data_dir, ensure
 
     entry: DatasetEntry = DATASETS.get(params.name)
     root = data_dir()
     if getattr(params, "path", None) is None:  # a folder the spec names is not the cache's business
         ensure(entry, root)
-    return entry.load(params, root)
+    return entry.load(params, root, vocabulary=vocabulary)
 
 
 __all__ = ["DATASETS", "DataBundle", "DatasetEntry", "Split", "load"]

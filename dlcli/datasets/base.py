@@ -108,8 +108,9 @@ class DatasetEntry:
     how_to_get: str = ""
     external: bool = False
 
-    def load(self, params: Any, root: Path) -> DataBundle:
-        return _resolve(self.loader)(self, params, root)
+    def load(self, params: Any, root: Path, **context: Any) -> DataBundle:
+        """`context` carries what a run saved, e.g. the vocabulary a text dataset must reuse."""
+        return _resolve(self.loader)(self, params, root, **{k: v for k, v in context.items() if v is not None})
 
     def import_files(self, source: Path, root: Path) -> list[str]:
         return _resolve(self.importer)(source, root)

@@ -171,3 +171,29 @@ class CsvSeriesParams(SeriesParams):
     path: str = Field(description="the CSV file")
     datetime_column: str | None = Field(None, description="a column of time stamps, not fed to the model")
     target_unit: str | None = Field(None, description="suffix of metrics in the target's own units, e.g. degc")
+
+
+class ImdbReviewsParams(DataParams):
+    """The raw IMDB reviews (aclImdb/{train,test}/{pos,neg}/*.txt), tokenised as in 6.8-6.10."""
+
+    name: Literal["imdb_reviews"]
+    path: str | None = Field(None, description="an aclImdb folder (default: the data cache's)")
+    num_words: int = Field(10000, gt=2, description="vocabulary size, with padding (0) and out-of-vocabulary (1)")
+    maxlen: int = Field(100, gt=0, description="words kept per review")
+    truncating: Literal["pre", "post"] = Field("pre", description="pad_sequences' default keeps the last words")
+    padding: Literal["pre", "post"] = "pre"
+    out_of_vocabulary: Literal["drop", "token"] = Field(
+        "drop", description="drop: as Keras 2's Tokenizer, rarer words vanish; token: they become 1"
+    )
+    standardize: Literal["tokenizer", "lower_and_strip_punctuation"] = Field(
+        "tokenizer", description="tokenizer: Keras 2's filters become spaces; or TextVectorization's default"
+    )
+    validation_samples: int | None = Field(None, gt=0, description="the reviews after train_samples (6.9: 10,000)")
+    shuffle_seed: int = Field(1337, ge=0, description="the book shuffles the training reviews without a seed")
+    vocabulary_from: Literal["all", "train_samples"] = Field(
+        "all", description="all: fit on the 25,000 training reviews, as 6.9 does"
+    )
+
+
+class GloveParams(DataParams):
+    name: Literal["glove"]

@@ -56,7 +56,9 @@ def build_sequential(model_spec, bundle):
             model.add(layer)
         except (TypeError, ValueError) as error:
             raise SpecError(f"{where}: cannot follow the previous layer's output: {error}") from None
-        if isinstance(entry, dict) and entry.get("weights") is not None:
+        if isinstance(entry, dict) and isinstance(entry.get("weights"), str):
+            layer.set_weights([named_weights(entry["weights"], layer, bundle, where)])
+        elif isinstance(entry, dict) and entry.get("weights") is not None:
             weights = [np.asarray(w, dtype="float32") for w in entry["weights"]]
             expected = [tuple(w.shape) for w in layer.get_weights()]
             if [w.shape for w in weights] != expected:
@@ -92,3 +94,16 @@ def set_trainable(network, trainable: bool, trainable_from: str | None, where: s
     for layer in network.layers:
         reached = reached or layer.name == trainable_from
         layer.trainable = reached
+
+
+def named_weights(name: str, layer, bundle, where: str):
+    """`weights: glove.6B.100d` on an Embedding: GloVe vectors for the run's vocabulary (6.10-6.12)."""
+    from dlcli.datasets.text import glove_matrix
+
+    keras = import_keras()
+    if not isinstance(layer, keras.layers.Embedding):
+        raise SpecError(f"{where}.weights: '{name}' applies to an Embedding layer")
+    vocabulary = bundle.info.get("vocabulary")
+    if not vocabulary:
+        raise SpecError(f"{where}.weights: '{name}' needs a text dataset with a vocabulary (imdb_reviews)")
+    return glove_matrix(name, vocabulary, layer.input_dim, layer.output_dim)

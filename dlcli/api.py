@@ -588,12 +588,15 @@ def _predict_series(run: RunDir, csv: str) -> dict[str, Any]:
     if info.get("normalization"):
         data = (data - np.asarray(info["normalization"]["mean"], "float32")) / np.asarray(
             info["normalization"]["std"], "float32")
-    window = data[len(data) - lookback::step][None]  # (1, steps, features): rows n - lookback ... n - 1
+    length = len(range(0, lookback, step))
+    # The window that ends at the CSV's last row; in the book's generator a window ends `step` rows
+    # before its reference row r and the target is `delay` rows after r.
+    window = data[len(data) - 1 - (length - 1) * step::step][None]  # (1, steps, features)
     if spec.data.reverse:
         window = window[:, ::-1]
     value = float(np.asarray(load_model(run.file("model.keras")).predict(window, verbose=0)).ravel()[0])
     target = info["target"]
-    result = {"input": csv, "target": target, "delay": spec.data.delay, "prediction": value}
+    result = {"input": csv, "target": target, "rows_ahead": spec.data.delay + step, "prediction": value}
     if info.get("normalization"):
         result[f"prediction_{info.get('target_unit') or 'units'}"] = value * info["target_scale"] + info["target_mean"]
     return result

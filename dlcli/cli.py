@@ -440,7 +440,7 @@ def predict(run, inputs, csv_path, as_json) -> None:
     if csv_path:
         row = rows[0]
         units = {k: v for k, v in row.items() if k.startswith("prediction_")}
-        click.echo(f"{row['target']} in {row['delay']} steps: {row['prediction']:.4f} (normalised)"
+        click.echo(f"{row['target']}, {row['rows_ahead']} rows after the last one: {row['prediction']:.4f} (normalised)"
                    + "".join(f", {v:.2f} {k.removeprefix('prediction_')}" for k, v in units.items()))
         return
     shown = [(r["input"] if len(r["input"]) <= 60 else r["input"][:57] + "...").replace("\n", " ") for r in rows]

@@ -160,3 +160,21 @@ def test_jena_import_checks_the_columns(run_cli, workdir):
     wrong.write_text("a,b\n1,2\n")
     result = run_cli("data", "import", "jena_climate", str(wrong))
     assert result.exit_code == 3 and "lacks the columns" in result.stderr
+
+
+def test_predict_from_the_last_window_of_a_csv(run_cli, workdir):
+    path = series_csv(workdir / "series.csv")
+    spec = write(workdir / "naive.yaml", SPEC.format(path=path, model="{type: naive_last_value}", epochs=0))
+    run = json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"]
+    recent = workdir / "recent.csv"
+    recent.write_text("\n".join(path.read_text().splitlines()[:1] + path.read_text().splitlines()[-30:]) + "\n")
+    result = run_cli("predict", run, "--csv", str(recent), "--json")
+    assert result.exit_code == 0, result.stderr
+    row = json.loads(result.stdout)[0]
+    last_temp = float(recent.read_text().splitlines()[-1].split(",")[-1])
+    assert row["target"] == "temp" and row["rows_ahead"] == 2 + 3  # delay + step after the last row
+    assert row["prediction_degc"] == pytest.approx(last_temp, abs=1e-3)  # the naive forecast, in degrees
+    short = workdir / "short.csv"
+    short.write_text("\n".join(path.read_text().splitlines()[:5]) + "\n")
+    result = run_cli("predict", run, "--csv", str(short))
+    assert result.exit_code == 2 and "fewer than one window" in result.stderr

@@ -20,6 +20,10 @@ from dlcli import __version__
 from dlcli.errors import DataUnavailable, RunFailed, SpecError, UsageError
 from dlcli.rundir import RunDir, elapsed, latest_completed_run, now
 from dlcli.catalog import experiment_files, resolve_spec_path
+from dlcli.predicting import predict  # noqa: F401  the CLI calls dlcli.api only
+from dlcli.viz.jobs import (  # noqa: F401
+    visualize_activations, visualize_augmentation, visualize_filters, visualize_gradcam,
+)
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -361,242 +365,23 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
     return {"destination": report.destination, "counts": report.counts, "skipped": report.skipped}
 
 
-# --------------------------------------------------------------------------- visualisation
-
-
-def _viz_paths(source, image: Path, kind: str, out: str | None, extra: str = "") -> tuple[Path, Path | None]:
-    """(main file, its companion) for one visualisation: --out, else the run's viz/, else ./"""
-    name = f"{image.stem}-{kind}{extra}.png"
-    if out:
-        main = Path(out)
-    elif source is not None and source.run is not None:
-        main = source.run.file("viz") / name
-    else:
-        main = Path.cwd() / name
-    return main, main.with_name(f"{main.stem}-heatmap{main.suffix or '.png'}")
-
-
-def _class_index(wanted: str | None, class_names: list[str] | None) -> int | None:
-    if wanted is None:
-        return None
-    if wanted.isdigit():
-        return int(wanted)
-    names = class_names or []
-    exact = [i for i, name in enumerate(names) if name.lower() == wanted.lower()]
-    close = exact or [i for i, name in enumerate(names) if wanted.lower() in name.lower()]
-    if len(close) == 1:
-        return close[0]
-    if not names:
-        raise UsageError(f"--class {wanted}: this model has no class names; give a class index")
-    hint = f" (matches: {', '.join(names[i] for i in close[:5])})" if close else ""
-    raise UsageError(f"--class {wanted}: not one class name of this model{hint}")
-
-
-def visualize_gradcam(image_path: str, model: str | None = None, layer: str | None = None,
-                      class_name: str | None = None, alpha: float = 0.4, out: str | None = None) -> dict[str, Any]:
-    """Grad-CAM over a photo (5.40-5.44): top-3 predictions, heatmap and overlay at the photo's size."""
-    import numpy as np
-
-    from dlcli.rundir import record_viz
-    from dlcli.viz.gradcam import gradcam_heatmap, overlay
-    from dlcli.viz.images import read_image, write_png
-    from dlcli.viz.sources import load_source
-
-    if not 0 <= alpha <= 1:
-        raise UsageError(f"--alpha {alpha}: must be between 0 and 1 (the book uses 0.4)")
-    image = read_image(image_path)  # a missing or unreadable image fails before any model loads
-    source = load_source(model)
-    batch = source.preprocess(image)
-    top = source.top(batch, 3)
-    wanted = _class_index(class_name, source.class_names)
-    heatmap, chosen, layer_used = gradcam_heatmap(source.model, batch, layer, wanted)
-    coloured, blended = overlay(image, heatmap, alpha)
-    main, companion = _viz_paths(source, Path(image_path), "gradcam", out)
-    write_png(main, blended)
-    write_png(companion, coloured)
-    names = source.class_names
-    result = {
-        "image": str(Path(image_path).resolve()), "model": source.label, "layer": layer_used,
-        "top": [{"index": i, "class": name, "probability": p} for i, name, p in top],
-        "class_index": chosen, "class": names[chosen] if names and chosen < len(names) else str(chosen),
-        "overlay": str(main), "heatmap": str(companion),
-        "heatmap_peak": [int(v) for v in np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)],
-        "heatmap_shape": list(heatmap.shape),
-    }
-    if source.info.get("class_names_missing"):
-        result["warning"] = "ImageNet class names unavailable offline: dlcli data import weights imagenet_class_index.json"
-    if source.run is not None and not out:
-        record_viz(source.run, {"kind": "gradcam", "files": [main.name, companion.name],
-                                **{k: result[k] for k in ("image", "layer", "class_index", "class")}})
-    return result
-
-
-def visualize_activations(image_path: str, model: str, layers: list[str] | None = None,
-                          out: str | None = None) -> dict[str, Any]:
-    """One PNG per convolution/pooling layer: its channels for IMAGE as a viridis grid (5.25-5.31)."""
-    import cv2
-
-    from dlcli.rundir import record_viz
-    from dlcli.viz.activations import activation_grids
-    from dlcli.viz.images import read_image, write_png
-    from dlcli.viz.sources import load_source
-
-    image = read_image(image_path)
-    source = load_source(model, include_top=False)
-    grids = activation_grids(source.model, source.preprocess(image), list(layers or []) or None)
-    stem = Path(image_path).stem
-    folder = Path(out) if out else (source.run.file("viz") if source.run else Path.cwd() / f"{stem}-activations")
-    files = []
-    for number, (name, tiles) in enumerate(grids.items(), start=1):
-        coloured = cv2.cvtColor(cv2.applyColorMap(tiles, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
-        files.append(str(write_png(folder / f"{stem}-activations-{number:02d}-{name}.png", coloured)))
-    if source.run is not None and not out:
-        record_viz(source.run, {"kind": "activations", "image": str(Path(image_path).resolve()),
-                                "layers": list(grids), "files": [Path(f).name for f in files]})
-    return {"image": str(Path(image_path).resolve()), "model": source.label, "layers": list(grids), "files": files}
-
-
-def visualize_filters(model: str | None = None, layer: str | None = None, filters: int = 64, size: int = 64,
-                      steps: int = 40, out: str | None = None, seed: int = 0) -> dict[str, Any]:
-    """A grid of the patterns that maximise a layer's filters, by batched gradient ascent (5.32-5.39)."""
-    import numpy as np
-
-    from dlcli.rundir import record_viz
-    from dlcli.viz.filters import check_filters, filter_patterns
-    from dlcli.viz.gradcam import conv_layers
-    from dlcli.viz.images import grid, write_png
-    from dlcli.viz.sources import load_source
-
-    if size < 8 or steps < 0:
-        raise UsageError("--size must be at least 8 pixels and --steps at least 0")
-    source = load_source(model, include_top=False)
-    names = conv_layers(source.model)
-    layer = layer or ("block3_conv1" if "block3_conv1" in names else (names[-1] if names else None))
-    if layer is None:
-        raise UsageError("this model has no convolution layer to show")
-    indices = check_filters(source.model, layer, filters)
-    fixed = tuple(source.model.input_shape[1:3])
-    shape = (size, size) if None in fixed else (int(fixed[0]), int(fixed[1]))  # a run's model has one size
-    patterns = filter_patterns(source.model, layer, indices, shape, steps=steps, seed=seed)
-    columns = int(np.ceil(np.sqrt(len(indices))))
-    picture = grid(patterns if patterns.shape[-1] == 3 else np.repeat(patterns, 3, axis=-1), columns,
-                   margin=5, fill=0)
-    name = f"filters-{source.label}-{layer}.png"
-    if out and (Path(out).is_dir() or not Path(out).suffix):  # --out DIR: the usual name inside it
-        target = Path(out) / name
-    else:
-        target = Path(out) if out else (source.run.file("viz") / name if source.run else Path.cwd() / name)
-    write_png(target, picture)
-    if source.run is not None and not out:
-        record_viz(source.run, {"kind": "filters", "layer": layer, "filters": len(indices), "files": [target.name]})
-    return {"model": source.label, "layer": layer, "filters": len(indices), "size": list(shape),
-            "steps": steps, "file": str(target)}
-
-
-def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment", count: int = 8,
-                           seed: int = 0, out: str | None = None) -> dict[str, Any]:
-    """The original image beside `count` random variants through a spec's augmentation layers (5.12)."""
-    import numpy as np
-
-    from dlcli.spec import load_spec
-    from dlcli.viz.augmentation import augmentation_layers, augmented_variants
-    from dlcli.viz.images import grid, read_image, resize, to_uint8, write_png
-
-    if count < 1:
-        raise UsageError("--count must be at least 1")
-    image = read_image(image_path)
-    run = RunDir.open(experiment) if Path(experiment).is_dir() else None
-    spec = run_spec(run) if run else load_spec(experiment)[0]
-    size = getattr(spec.data, "image_size", None)
-    original = resize(image, tuple(size), getattr(spec.data, "interpolation", "bilinear")) if size else image
-    variants = augmented_variants(original, augmentation_layers(spec), count, seed)
-    tiles = to_uint8(np.concatenate([original[None], variants]))
-    name = f"{Path(image_path).stem}-augmented.png"
-    target = Path(out) if out else (run.file("viz") / name if run else Path.cwd() / name)
-    write_png(target, grid(tiles, min(len(tiles), 3 if count <= 5 else 5), margin=4, fill=255))
-    return {"image": str(Path(image_path).resolve()), "experiment": spec.name, "variants": count,
-            "file": str(target)}
-
-
-def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[dict[str, Any]]:
-    """Predictions of a run's model: images (class, probability), review texts (probability of
-    positive, tokenised with the run's vocabulary) or, with `csv`, the next value of a series."""
-    if csv is not None:
-        return [_predict_series(RunDir.open(run_path), csv)]
-    if not inputs:
-        raise UsageError("give at least one input to predict (images, texts, or --csv FILE for a series run)")
-    run = RunDir.open(run_path) if Path(run_path).is_dir() else None
-    if run is not None and run.has("vocabulary.txt"):
-        return _predict_texts(run, inputs)
-    return _predict_images(run_path, inputs)
-
-
-def _predict_images(model: str, inputs: list[str]) -> list[dict[str, Any]]:
-    from dlcli.viz.images import read_image
-    from dlcli.viz.sources import load_source
-
-    images = [read_image(path) for path in inputs]  # every file checked before the model loads
-    source = load_source(model)
-    rows = []
-    for path, image in zip(inputs, images):
-        top = source.top(source.preprocess(image), 3)
-        index, name, probability = top[0]
-        rows.append({"input": path, "index": index, "class": name, "probability": probability,
-                     "top": [{"index": i, "class": n, "probability": p} for i, n, p in top]})
-    return rows
-
-
-def _predict_texts(run: RunDir, inputs: list[str]) -> list[dict[str, Any]]:
-    """Each input is a review, or the path of a .txt file holding one."""
-    from dlcli.datasets.text import encode, vectorizer
-    from dlcli.models.layers import load_model
-    from dlcli.viz.sources import decode_scores
-
-    spec = run_spec(run)
-    texts = [Path(text).read_text(encoding="utf-8", errors="replace")
-             if text.endswith(".txt") and Path(text).is_file() else text for text in inputs]
-    sequences = encode(vectorizer(spec.data, run_vocabulary(run)), texts, spec.data)
-    scores = load_model(run.file("model.keras")).predict(sequences, verbose=0)
-    names = run.read_json("run.json").get("class_names") or ["negative", "positive"]
-    rows = []
-    for text, score in zip(inputs, scores):
-        (index, name, probability), *_ = decode_scores(score, names, 2)
-        rows.append({"input": text, "index": index, "class": name,
-                     "probability": probability, "output": [float(v) for v in score]})
-    return rows
-
-
-def _predict_series(run: RunDir, csv: str) -> dict[str, Any]:
-    """The forecast from the last window of a CSV, in normalised units and in the target's own."""
-    import numpy as np
-
-    from dlcli.datasets.series import numeric_matrix, read_table
-    from dlcli.models.layers import load_model
-
-    spec = run_spec(run)
-    info = run.read_json("run.json").get("data_info") or {}
-    if "features" not in info:
-        raise UsageError(f"{run}: not a series run; --csv applies to jena_climate and csv_series runs")
-    table = read_table(Path(csv), "--csv")
-    missing = [column for column in info["features"] if column not in table.columns]
-    if missing:
-        raise UsageError(f"{csv}: lacks the columns {missing} the run was trained on")
-    data = numeric_matrix(table, info["features"], Path(csv))
-    lookback, step = spec.data.lookback, spec.data.step
-    if len(data) < lookback:
-        raise UsageError(f"{csv}: {len(data)} rows, fewer than one window of lookback {lookback}")
-    if info.get("normalization"):
-        data = (data - np.asarray(info["normalization"]["mean"], "float32")) / np.asarray(
-            info["normalization"]["std"], "float32")
-    length = len(range(0, lookback, step))
-    # The window that ends at the CSV's last row; in the book's generator a window ends `step` rows
-    # before its reference row r and the target is `delay` rows after r.
-    window = data[len(data) - 1 - (length - 1) * step::step][None]  # (1, steps, features)
-    if spec.data.reverse:
-        window = window[:, ::-1]
-    value = float(np.asarray(load_model(run.file("model.keras")).predict(window, verbose=0)).ravel()[0])
-    target = info["target"]
-    result = {"input": csv, "target": target, "rows_ahead": spec.data.delay + step, "prediction": value}
-    if info.get("normalization"):
-        result[f"prediction_{info.get('target_unit') or 'units'}"] = value * info["target_scale"] + info["target_mean"]
-    return result
+__all__ = [
+    "check",
+    "compare",
+    "data_download",
+    "data_import",
+    "data_list",
+    "data_split",
+    "evaluate",
+    "list_experiments",
+    "predict",
+    "run_spec",
+    "run_vocabulary",
+    "show",
+    "train",
+    "validate",
+    "visualize_activations",
+    "visualize_augmentation",
+    "visualize_filters",
+    "visualize_gradcam",
+]

@@ -1,0 +1,96 @@
+"""`dlcli predict`: images, review texts or, from a CSV, the next value of a series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dlcli.errors import UsageError
+from dlcli.rundir import RunDir
+
+
+def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[dict[str, Any]]:
+    """Predictions of a run's model: images (class, probability), review texts (probability of
+    positive, tokenised with the run's vocabulary) or, with `csv`, the next value of a series."""
+    if csv is not None:
+        return [_predict_series(RunDir.open(run_path), csv)]
+    if not inputs:
+        raise UsageError("give at least one input to predict (images, texts, or --csv FILE for a series run)")
+    run = RunDir.open(run_path) if Path(run_path).is_dir() else None
+    if run is not None and run.has("vocabulary.txt"):
+        return _predict_texts(run, inputs)
+    return _predict_images(run_path, inputs)
+
+
+def _predict_images(model: str, inputs: list[str]) -> list[dict[str, Any]]:
+    from dlcli.viz.images import read_image
+    from dlcli.viz.sources import load_source
+
+    images = [read_image(path) for path in inputs]  # every file checked before the model loads
+    source = load_source(model)
+    rows = []
+    for path, image in zip(inputs, images):
+        top = source.top(source.preprocess(image), 3)
+        index, name, probability = top[0]
+        rows.append({"input": path, "index": index, "class": name, "probability": probability,
+                     "top": [{"index": i, "class": n, "probability": p} for i, n, p in top]})
+    return rows
+
+
+def _predict_texts(run: RunDir, inputs: list[str]) -> list[dict[str, Any]]:
+    """Each input is a review, or the path of a .txt file holding one."""
+    from dlcli.datasets.text import encode, vectorizer
+    from dlcli.models.layers import load_model
+    from dlcli.viz.sources import decode_scores
+
+    from dlcli.api import run_spec, run_vocabulary
+
+    spec = run_spec(run)
+    texts = [Path(text).read_text(encoding="utf-8", errors="replace")
+             if text.endswith(".txt") and Path(text).is_file() else text for text in inputs]
+    sequences = encode(vectorizer(spec.data, run_vocabulary(run)), texts, spec.data)
+    scores = load_model(run.file("model.keras")).predict(sequences, verbose=0)
+    names = run.read_json("run.json").get("class_names") or ["negative", "positive"]
+    rows = []
+    for text, score in zip(inputs, scores):
+        (index, name, probability), *_ = decode_scores(score, names, 2)
+        rows.append({"input": text, "index": index, "class": name,
+                     "probability": probability, "output": [float(v) for v in score]})
+    return rows
+
+
+def _predict_series(run: RunDir, csv: str) -> dict[str, Any]:
+    """The forecast from the last window of a CSV, in normalised units and in the target's own."""
+    import numpy as np
+
+    from dlcli.datasets.series import numeric_matrix, read_table
+    from dlcli.api import run_spec
+    from dlcli.models.layers import load_model
+
+    spec = run_spec(run)
+    info = run.read_json("run.json").get("data_info") or {}
+    if "features" not in info:
+        raise UsageError(f"{run}: not a series run; --csv applies to jena_climate and csv_series runs")
+    table = read_table(Path(csv), "--csv")
+    missing = [column for column in info["features"] if column not in table.columns]
+    if missing:
+        raise UsageError(f"{csv}: lacks the columns {missing} the run was trained on")
+    data = numeric_matrix(table, info["features"], Path(csv))
+    lookback, step = spec.data.lookback, spec.data.step
+    if len(data) < lookback:
+        raise UsageError(f"{csv}: {len(data)} rows, fewer than one window of lookback {lookback}")
+    if info.get("normalization"):
+        data = (data - np.asarray(info["normalization"]["mean"], "float32")) / np.asarray(
+            info["normalization"]["std"], "float32")
+    length = len(range(0, lookback, step))
+    # The window that ends at the CSV's last row; in the book's generator a window ends `step` rows
+    # before its reference row r and the target is `delay` rows after r.
+    window = data[len(data) - 1 - (length - 1) * step::step][None]  # (1, steps, features)
+    if spec.data.reverse:
+        window = window[:, ::-1]
+    value = float(np.asarray(load_model(run.file("model.keras")).predict(window, verbose=0)).ravel()[0])
+    target = info["target"]
+    result = {"input": csv, "target": target, "rows_ahead": spec.data.delay + step, "prediction": value}
+    if info.get("normalization"):
+        result[f"prediction_{info.get('target_unit') or 'units'}"] = value * info["target_scale"] + info["target_mean"]
+    return result

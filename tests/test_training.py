@@ -200,12 +200,19 @@ def test_book_model_parameter_counts():
     from dlcli.spec import load_spec
     import numpy as np
 
-    for name, shape, count in (("mnist-convnet", (28, 28, 1), 93322), ("lenet5-mnist", (28, 28, 1), 545546),
-                               ("cifar10-convnet-augmented", (32, 32, 3), 1250858),
-                               ("mnist-tf-layers-cnn", (28, 28, 1), 3274634)):
-        spec, _ = load_spec(name)
+    for name, shape, count, overrides in (
+            ("mnist-convnet", (28, 28, 1), 93322, []), ("lenet5-mnist", (28, 28, 1), 545546, []),
+            ("cifar10-convnet-augmented", (32, 32, 3), 1250858, []),
+            ("mnist-tf-layers-cnn", (28, 28, 1), 3274634, []),
+            ("cats-dogs-scratch", (150, 150, 3), 3453121, []),  # 5.5's summary
+            ("cats-dogs-augment", (150, 150, 3), 3453121, []),
+            # 5.20's summary, with VGG16's weights left random (no download in tests)
+            ("vgg16-features-augment", (150, 150, 3), 16812353, ["model.layers.5.Pretrained.weights=null"])):
+        spec, _ = load_spec(name, overrides)
         bundle = DataBundle(Split(np.zeros((1, *shape), "float32"), None), None)
-        assert build_model(spec, bundle).count_params() == count, name
+        model = build_model(spec, bundle)
+        assert model.count_params() == count, name
+    assert len(model.trainable_weights) == 4  # 5.20: 'conv_base.trainable = False' leaves the two Dense layers
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

@@ -161,3 +161,33 @@ def test_every_pretrained_network_builds_without_weights(name, size, last_conv):
     source = load_source(name, weights=None)
     assert source.input_size == (size, size)
     assert conv_layers(source.model)[-1].startswith(last_conv)  # InceptionV3 numbers its layers globally
+
+
+def test_pretrained_layer_trainable_from_and_its_errors(run_cli, workdir):
+    from dlcli.datasets.base import DataBundle, Split
+    from dlcli.models import build_model
+    from dlcli.spec import load_spec
+
+    import numpy as np
+
+    spec_file = write(workdir / "partly.yaml", """
+        description: VGG16 trainable from block5_conv1
+        data: {name: synthetic, num_samples: 8, num_test: 0, shape: [32, 32, 3], task: binary}
+        model:
+          type: sequential
+          layers:
+            - Pretrained: {network: VGG16, weights: null, trainable_from: block5_conv1}
+            - Flatten
+            - Dense: {units: 1, activation: sigmoid}
+        compile: {optimizer: rmsprop, loss: binary_crossentropy}
+        fit: {epochs: 1}
+        """.replace("\n        ", "\n"))
+    spec, _ = load_spec(str(spec_file))
+    model = build_model(spec, DataBundle(Split(np.zeros((1, 32, 32, 3), "float32"), None), None))
+    assert len(model.trainable_weights) == 6 + 2  # block5_conv1-3 kernels and biases, then the Dense
+    assert run_cli("validate", "--no-cache", str(spec_file)).exit_code == 0
+    bad = run_cli("train", str(spec_file), "--set", "model.layers.0.Pretrained.trainable_from=block9_conv1")
+    assert bad.exit_code == 2 and "no layer 'block9_conv1' in vgg16" in bad.stderr
+    typo = run_cli("validate", "--no-cache", str(write(workdir / "typo.yaml", spec_file.read_text().replace(
+        "network: VGG16", "network: VGG61"))))
+    assert typo.exit_code == 2 and "Pretrained.network: unknown pretrained network 'VGG61'" in typo.stderr

@@ -49,7 +49,8 @@ def build_sequential(model_spec, bundle):
     for index, entry in enumerate(model_spec.layers):
         where = f"model.layers[{index}]"
         if isinstance(entry, dict) and PRETRAINED in entry:
-            model.add(pretrained_layer(entry[PRETRAINED] or {}, tuple(model.output_shape[1:]), where))
+            incoming = tuple(model.output_shape[1:]) if model.layers else shape  # first layer: the input
+            model.add(pretrained_layer(entry[PRETRAINED] or {}, incoming, where))
             continue
         layer = build_layer(entry, where)
         try:

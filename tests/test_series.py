@@ -129,17 +129,18 @@ def test_bad_csvs_get_one_clear_line(run_cli, workdir):
     short.write_text("\n".join(lines[:166]))  # the test rows [160, 165) are fewer than one window needs
     tiny = workdir / "tiny.csv"
     tiny.write_text("\n".join(lines[:20]))
-    cases = [
-        (path, "target: humidity", 2, "'humidity' is not a column"),
-        (bad_value, "", 3, "row 51 (counting the header as row 1), column 'temp' is not a number: 'warm'"),
-        (short, "", 2, "data.test_rows: rows [160, 165) hold no window of lookback 12 and delay 2"),
-        (tiny, "", 2, "data.train_rows: rows [0, 120) do not fit a table of 19 rows"),
-        (workdir / "missing.csv", "", 3, "no such CSV file"),
+    cases = [  # (file, spec text replaced, by, exit code, message)
+        (path, "target: temp", "target: humidity", 2, "'humidity' is not a column"),
+        (bad_value, "", "", 3, "row 51 (counting the header as row 1), column 'temp' is not a number: 'warm'"),
+        (short, "", "", 2, "data.test_rows: rows [160, 165) hold no window of lookback 12 and delay 2"),
+        (tiny, "", "", 2, "data.train_rows: rows [0, 120) do not fit a table of 19 rows"),
+        (workdir / "missing.csv", "", "", 3, "no such CSV file"),
+        (path, "datetime_column: time, ", "", 2, "column 'time' of"),  # time stamps fed as a feature
     ]
-    for csv, change, code, message in cases:
+    for csv, old, new, code, message in cases:
         text = SPEC.format(path=csv, model=GRU, epochs=1)
-        if change:
-            text = text.replace("target: temp", change)
+        if old:
+            text = text.replace(old, new)
         result = run_cli("train", str(write(workdir / "case.yaml", text)))
         assert result.exit_code == code and message in result.stderr, (csv, result.stderr)
         assert "Traceback" not in result.stderr

@@ -51,6 +51,10 @@ def numeric_matrix(table, columns: list[str], path: Path):
     values = table[columns].apply(pd.to_numeric, errors="coerce")
     bad = values.isna() & table[columns].notna()
     missing = table[columns].isna()
+    for column in columns:
+        if bad[column].all():  # a whole column of text: time stamps or labels, not a measurement
+            raise SpecError(f"data: column '{column}' of {path} holds no numbers; name it in "
+                            "data.datetime_column, or list the numeric columns in data.features")
     for problem, what in ((bad, "is not a number"), (missing, "is empty")):
         if problem.to_numpy().any():
             row, column = np.argwhere(problem.to_numpy())[0]

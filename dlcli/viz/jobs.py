@@ -13,16 +13,12 @@ from dlcli.errors import UsageError
 from dlcli.rundir import RunDir
 
 
-def _viz_paths(source, image: Path, kind: str, out: str | None, extra: str = "") -> tuple[Path, Path | None]:
-    """(main file, its companion) for one visualisation: --out, else the run's viz/, else ./"""
-    name = f"{image.stem}-{kind}{extra}.png"
+def _place(run: RunDir | None, out: str | None, name: str) -> Path:
+    """Where one picture goes: --out (a file, or a folder to put `name` in), else the run's viz/,
+    else the current folder."""
     if out:
-        main = Path(out)
-    elif source is not None and source.run is not None:
-        main = source.run.file("viz") / name
-    else:
-        main = Path.cwd() / name
-    return main, main.with_name(f"{main.stem}-heatmap{main.suffix or '.png'}")
+        return Path(out) / name if Path(out).is_dir() or not Path(out).suffix else Path(out)
+    return (run.file("viz") if run is not None else Path.cwd()) / name
 
 
 def _class_index(wanted: str | None, class_names: list[str] | None) -> int | None:
@@ -60,7 +56,8 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
     wanted = _class_index(class_name, source.class_names)
     heatmap, chosen, layer_used = gradcam_heatmap(source.model, batch, layer, wanted)
     coloured, blended = overlay(image, heatmap, alpha)
-    main, companion = _viz_paths(source, Path(image_path), "gradcam", out)
+    main = _place(source.run, out, f"{Path(image_path).stem}-gradcam.png")
+    companion = main.with_name(f"{main.stem}-heatmap.png")
     write_png(main, blended)
     write_png(companion, coloured)
     names = source.class_names
@@ -131,10 +128,7 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     picture = grid(patterns if patterns.shape[-1] == 3 else np.repeat(patterns, 3, axis=-1), columns,
                    margin=5, fill=0)
     name = f"filters-{source.label}-{layer}.png"
-    if out and (Path(out).is_dir() or not Path(out).suffix):  # --out DIR: the usual name inside it
-        target = Path(out) / name
-    else:
-        target = Path(out) if out else (source.run.file("viz") / name if source.run else Path.cwd() / name)
+    target = _place(source.run, out, name)
     write_png(target, picture)
     if source.run is not None and not out:
         record_viz(source.run, {"kind": "filters", "layer": layer, "filters": len(indices), "files": [target.name]})
@@ -162,7 +156,7 @@ def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment
     variants = augmented_variants(original, augmentation_layers(spec), count, seed)
     tiles = to_uint8(np.concatenate([original[None], variants]))
     name = f"{Path(image_path).stem}-augmented.png"
-    target = Path(out) if out else (run.file("viz") / name if run else Path.cwd() / name)
+    target = _place(run, out, name)
     write_png(target, grid(tiles, min(len(tiles), 3 if count <= 5 else 5), margin=4, fill=255))
     return {"image": str(Path(image_path).resolve()), "experiment": spec.name, "variants": count,
             "file": str(target)}

@@ -5,54 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from dlcli.errors import UsageError
-from dlcli.keras_backend import import_keras
 from dlcli.viz.images import grid
-
-MAPS = ("Conv", "Pooling")  # layer class names whose (h, w, channels) outputs are feature maps
-
+from dlcli.viz.layers import is_feature_map, outputs_of, walk
 
 def feature_map_layers(model) -> list[str]:
     """Convolution and pooling layers with 2-D feature maps, in order, inside nested models too."""
-    keras = import_keras()
-    names = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            names += feature_map_layers(layer)
-        elif any(part in type(layer).__name__ for part in MAPS) and "Global" not in type(layer).__name__ \
-                and len(layer.output.shape) == 4:
-            names.append(layer.name)
-    return names
-
-
-def layer_outputs(model, names: list[str]):
-    """A function x -> {name: output} for the named layers (inference mode), nested models included."""
-    keras = import_keras()
-    if not isinstance(model, keras.Sequential):
-        inner = keras.Model(model.inputs, [model.get_layer(name).output for name in names])
-        return lambda x: dict(zip(names, _as_list(inner(x, training=False))))
-
-    def forward(x):
-        found = {}
-        for layer in model.layers:
-            inside = [name for name in names if isinstance(layer, keras.Model) and _has(layer, name)]
-            if inside:
-                found.update(layer_outputs(layer, inside)(x))
-            x = layer(x, training=False)
-            if layer.name in names:
-                found[layer.name] = x
-        return found
-
-    return forward
-
-
-def _as_list(value):
-    return value if isinstance(value, (list, tuple)) else [value]
-
-
-def _has(model, name: str) -> bool:
-    keras = import_keras()
-    return any(layer.name == name or (isinstance(layer, keras.Model) and _has(layer, name))
-               for layer in model.layers)
+    return [layer.name for layer in walk(model) if is_feature_map(layer)]
 
 
 def activation_grids(model, batch: np.ndarray, names: list[str] | None = None,
@@ -64,7 +22,7 @@ def activation_grids(model, batch: np.ndarray, names: list[str] | None = None,
     if unknown:
         raise UsageError(f"--layers {', '.join(unknown)}: not a convolution or pooling layer of the model "
                          f"(choices: {', '.join(available) or 'none'})")
-    outputs = layer_outputs(model, names)(batch)
+    outputs, _ = outputs_of(model, names)(batch)
     grids = {}
     for name in names:
         maps = np.asarray(outputs[name])[0]  # (h, w, channels)

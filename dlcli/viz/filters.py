@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcli.errors import UsageError
-from dlcli.keras_backend import import_keras
+from dlcli.viz.layers import find, outputs_of
 
 
 def filter_patterns(model, layer_name: str, filters: list[int], size: tuple[int, int],
@@ -18,9 +18,7 @@ def filter_patterns(model, layer_name: str, filters: list[int], size: tuple[int,
     """(len(filters), h, w, channels) uint8 patterns, optimised `batch_size` filters at a time."""
     import tensorflow as tf
 
-    from dlcli.viz.activations import layer_outputs
-
-    outputs = layer_outputs(model, [layer_name])
+    outputs = outputs_of(model, [layer_name])
     channels = int(model.input_shape[-1])
     generator = np.random.default_rng(seed)
 
@@ -28,7 +26,7 @@ def filter_patterns(model, layer_name: str, filters: list[int], size: tuple[int,
     def ascend(images, chosen):
         with tf.GradientTape() as tape:
             tape.watch(images)
-            activation = outputs(images)[layer_name]  # (count, h, w, filters)
+            activation = outputs(images)[0][layer_name]  # (count, h, w, filters)
             picked = tf.gather(activation, chosen, axis=-1, batch_dims=1)  # (count, h, w): its own filter each
             loss = tf.reduce_sum(tf.reduce_mean(picked, axis=(1, 2)))
         gradients = tape.gradient(loss, images)
@@ -54,27 +52,15 @@ def deprocess(images: np.ndarray) -> np.ndarray:
 
 
 def check_filters(model, layer_name: str, count: int) -> list[int]:
+    """The indices of the first `count` filters of the layer (all of them if it has fewer)."""
     from dlcli.viz.gradcam import conv_layers
 
-    keras = import_keras()
-    layer = _find(model, layer_name, keras)
+    layer = find(model, layer_name)
     if layer is None:
         raise UsageError(f"--layer {layer_name}: no such layer (convolution layers: "
                          f"{', '.join(conv_layers(model)) or 'none'})")
     if len(layer.output.shape) != 4:
         raise UsageError(f"--layer {layer_name}: filter patterns need a layer with (h, w, channels) output")
-    available = int(layer.output.shape[-1])
     if count < 1:
         raise UsageError("--filters must be at least 1")
-    return list(range(min(count, available)))
-
-
-def _find(model, name: str, keras):
-    for layer in model.layers:
-        if layer.name == name:
-            return layer
-        if isinstance(layer, keras.Model):
-            found = _find(layer, name, keras)
-            if found is not None:
-                return found
-    return None
+    return list(range(min(count, int(layer.output.shape[-1]))))

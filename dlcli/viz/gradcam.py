@@ -8,65 +8,15 @@ JET colour map, `heatmap * alpha + photo`.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
 
 from dlcli.errors import UsageError
-from dlcli.keras_backend import import_keras
-
-
-def _is_conv(layer) -> bool:
-    keras = import_keras()
-    return isinstance(layer, keras.layers.Conv2D) or (
-        "conv" in type(layer).__name__.lower() and len(getattr(layer, "output", np.zeros(0)).shape) == 4
-    )
+from dlcli.viz.layers import find, is_conv, outputs_of, walk
 
 
 def conv_layers(model) -> list[str]:
     """Names of the 2-D convolution layers, in order, looking inside nested models (a VGG base)."""
-    keras = import_keras()
-    names = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            names += conv_layers(layer)
-        elif _is_conv(layer):
-            names.append(layer.name)
-    return names
-
-
-def _contains(model, name: str) -> bool:
-    keras = import_keras()
-    return any(layer.name == name or (isinstance(layer, keras.Model) and _contains(layer, name))
-               for layer in model.layers)
-
-
-def conv_and_output(model, layer_name: str) -> Callable:
-    """A function x -> (that layer's output, the model's output), inference mode.
-
-    A functional model gets a two-output keras.Model; a Sequential is walked layer by layer, so a
-    layer inside a nested base (Sequential([VGG16, Flatten, Dense...]), 5.20) works too."""
-    keras = import_keras()
-    if not _contains(model, layer_name):
-        choices = ", ".join(conv_layers(model)) or "none"
-        raise UsageError(f"--layer {layer_name}: no such layer in the model (convolution layers: {choices})")
-    if not isinstance(model, keras.Sequential):
-        inner = keras.Model(model.inputs, [model.get_layer(layer_name).output, model.output])
-        return lambda x: inner(x, training=False)
-
-    def forward(x):
-        target = None
-        for layer in model.layers:
-            if layer.name == layer_name:
-                x = layer(x, training=False)
-                target = x
-            elif isinstance(layer, keras.Model) and _contains(layer, layer_name):
-                target, x = conv_and_output(layer, layer_name)(x)
-            else:
-                x = layer(x, training=False)
-        return target, x
-
-    return forward
+    return [layer.name for layer in walk(model) if is_conv(layer)]
 
 
 def gradcam_heatmap(model, batch: np.ndarray, layer_name: str | None = None,
@@ -81,10 +31,14 @@ def gradcam_heatmap(model, batch: np.ndarray, layer_name: str | None = None,
         if not names:
             raise UsageError("this model has no convolution layer; Grad-CAM needs one (--layer NAME)")
         layer_name = names[-1]
-    forward = conv_and_output(model, layer_name)
+    if find(model, layer_name) is None:
+        raise UsageError(f"--layer {layer_name}: no such layer in the model "
+                         f"(convolution layers: {', '.join(names) or 'none'})")
+    forward = outputs_of(model, [layer_name])
     inputs = tf.convert_to_tensor(batch, dtype=tf.float32)
     with tf.GradientTape() as tape:
-        conv_output, predictions = forward(inputs)
+        found, predictions = forward(inputs)
+        conv_output = found.get(layer_name)
         if conv_output is None or len(conv_output.shape) != 4:
             raise UsageError(f"--layer {layer_name}: Grad-CAM needs a layer with a (h, w, channels) output")
         if predictions.shape[-1] == 1:

@@ -26,6 +26,19 @@ class StrictModel(BaseModel):
 # --------------------------------------------------------------------------- layers & model
 
 
+def check_each(items: list[Any], check) -> list[Any]:
+    """Run `check` on every item; all the problems at once, each with its index."""
+    problems = []
+    for index, entry in enumerate(items):
+        try:
+            check(entry)
+        except ValueError as error:
+            problems.append(f"[{index}] {error}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return items
+
+
 def layer_entry_name(entry: Any, where: str = "layer") -> str:
     """The layer class name of a YAML layer entry `{Dense: {units: 10}}` (checked)."""
     if isinstance(entry, str):
@@ -91,15 +104,7 @@ class SequentialModel(StrictModel):
     @field_validator("layers")
     @classmethod
     def _check_layers(cls, layers: list[Any]) -> list[Any]:
-        problems = []
-        for index, entry in enumerate(layers):
-            try:
-                layer_entry_name(entry)
-            except ValueError as error:
-                problems.append(f"[{index}] {error}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return layers
+        return check_each(layers, layer_entry_name)
 
 
 class FromRunModel(StrictModel):
@@ -326,15 +331,7 @@ class ExperimentSpec(StrictModel):
     @field_validator("callbacks")
     @classmethod
     def _callbacks(cls, callbacks: list[Any]) -> list[Any]:
-        problems = []
-        for index, entry in enumerate(callbacks):
-            try:
-                _check_callback(entry)
-            except ValueError as error:
-                problems.append(f"[{index}] {error}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return callbacks
+        return check_each(callbacks, _check_callback)
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentSpec":

@@ -28,6 +28,14 @@ def kaggle_folder(root: Path, per_class: int = 10, corrupt: tuple[str, ...] = ("
     return folder
 
 
+def zip_train_folder(source: Path, archive_path: Path) -> Path:
+    """Kaggle's train.zip: the folder's files under train/."""
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        for path in source.iterdir():
+            archive.write(path, f"train/{path.name}")
+    return archive_path
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -99,10 +107,7 @@ def test_too_few_images_exit_3_and_write_nothing(run_cli, workdir):
 
 def test_zip_and_nested_zip_like_kaggles(run_cli, workdir):
     source = kaggle_folder(workdir / "kaggle")
-    inner = workdir / "train.zip"
-    with zipfile.ZipFile(inner, "w") as archive:
-        for path in source.iterdir():
-            archive.write(path, f"train/{path.name}")
+    inner = zip_train_folder(source, workdir / "train.zip")
     outer = workdir / "dogs-vs-cats.zip"
     with zipfile.ZipFile(outer, "w") as archive:
         archive.write(inner, "train.zip")
@@ -117,10 +122,8 @@ def test_zip_and_nested_zip_like_kaggles(run_cli, workdir):
 
 def test_zip_member_outside_the_destination_is_refused(run_cli, workdir):
     source = kaggle_folder(workdir / "kaggle")
-    evil = workdir / "evil.zip"
-    with zipfile.ZipFile(evil, "w") as archive:
-        for path in source.iterdir():
-            archive.write(path, f"train/{path.name}")
+    evil = zip_train_folder(source, workdir / "evil.zip")
+    with zipfile.ZipFile(evil, "a") as archive:
         archive.writestr("../../cat.999.jpg", (source / "cat.0.jpg").read_bytes())
     result, _ = split(run_cli, str(evil), "--dest", str(workdir / "out"), "--train", "2", "--validation", "1",
                       "--test", "1")

@@ -143,3 +143,18 @@ def test_reviews_tarball_import_takes_only_reviews(run_cli, workdir):
     stored = sorted(p.relative_to(workdir / "data").as_posix() for p in (workdir / "data").rglob("*.txt"))
     assert len(stored) == 8 and all(p.startswith("aclImdb/") for p in stored)
     assert not (workdir.parent / "evil.txt").exists()
+
+
+def test_a_downloaded_glove_zip_is_unpacked_when_first_needed(workdir):
+    import zipfile
+
+    from dlcli.datasets.text import glove_matrix
+
+    cache = workdir / "data" / "glove"
+    cache.mkdir(parents=True)
+    with zipfile.ZipFile(cache / "glove.6B.zip", "w") as archive:  # where `data download glove` puts it
+        archive.writestr("glove.6B.50d.txt", "film " + " ".join(["0.5"] * 50) + "\n")
+    matrix = glove_matrix("glove.6B.50d", ["", "[UNK]", "film", "plot"], 4, 50)
+    assert (cache / "glove.6B.50d.txt").is_file()
+    np.testing.assert_allclose(matrix[2], 0.5)
+    assert not matrix[3].any() and not matrix[:2].any()

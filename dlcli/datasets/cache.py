@@ -67,11 +67,7 @@ def ensure(entry: DatasetEntry, root: Path | None = None) -> list[RemoteFile]:
         return found
     if entry.shipped or entry.external:
         return []
-    if not any(item.url for item in entry.files):  # made by a dlcli command, not downloadable
-        raise DataUnavailable(missing_message(entry, root, "it cannot be downloaded"))
-    if is_offline():
-        raise DataUnavailable(missing_message(entry, root, "DLCLI_OFFLINE is set"))
-    download(entry, root)
+    download(entry, root)  # refuses, naming the file to bring, when offline or not downloadable
     return entry.files
 
 

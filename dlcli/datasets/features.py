@@ -30,7 +30,8 @@ def feature_key(streams: dict[str, Stream], params) -> str:
         weights = (found.name, found.stat().st_size, found.stat().st_mtime_ns)
     files = {}
     for split, stream in streams.items():
-        files[split] = [(path, os.stat(path).st_size, os.stat(path).st_mtime_ns) for path in stream.files]
+        stats = [os.stat(path) for path in stream.files]
+        files[split] = [(path, stat.st_size, stat.st_mtime_ns) for path, stat in zip(stream.files, stats)]
     description = {
         "network": app.keras_name, "weights": weights,
         "preprocess": features.preprocess, "image_size": list(params.image_size),

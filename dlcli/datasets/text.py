@@ -223,19 +223,23 @@ def import_glove(source: Path, root: Path) -> list[str]:
 def glove_matrix(name: str, vocabulary: list[str], input_dim: int, output_dim: int) -> np.ndarray:
     """(input_dim, output_dim) embedding matrix for the vocabulary; zeros for words GloVe lacks (6.11)."""
     from dlcli.datasets import DATASETS
-    from dlcli.datasets.cache import data_dir, missing_message
+    from dlcli.datasets.cache import data_dir, download
+    from dlcli.errors import SpecError
 
     match = re.fullmatch(r"glove\.6B\.(\d+)d", name)
     if not match:
-        from dlcli.errors import SpecError
-
         raise SpecError(f"weights: '{name}' is not a GloVe file name such as glove.6B.100d")
-    path = data_dir() / "glove" / f"{name}.txt"
+    root = data_dir()
+    path = root / "glove" / f"{name}.txt"
+    if not path.is_file():  # the zip, as `data download glove` fetches it (downloaded now if allowed)
+        entry = DATASETS.get("glove")
+        zipped = root / entry.files[0].path
+        if not zipped.is_file():
+            download(entry, root)  # offline: names the file to bring and `dlcli data import glove`
+        import_glove(zipped, root)
     if not path.is_file():
-        raise DataUnavailable(missing_message(DATASETS.get("glove"), data_dir(), "it is needed for the embedding"))
+        raise DataUnavailable(f"glove: {zipped} holds no {path.name}")
     if int(match[1]) != output_dim:
-        from dlcli.errors import SpecError
-
         raise SpecError(f"weights: {name} has vectors of {match[1]} numbers but the Embedding's output_dim is {output_dim}")
     index = {word: i for i, word in enumerate(vocabulary[:input_dim]) if i > 1}  # 0: padding, 1: unknown
     matrix = np.zeros((input_dim, output_dim), dtype="float32")

@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from dlcli.models.applications import build_application
+    from dlcli.pretrained import build_application
     from dlcli.viz.filters import filter_patterns
 
     model = build_application("vgg16", include_top=False, weights=None)

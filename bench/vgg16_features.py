@@ -29,7 +29,7 @@ def main() -> None:
 
     from dlcli import api
     from dlcli.keras_backend import import_keras
-    from dlcli.models import applications
+    from dlcli import pretrained as applications
 
     keras = import_keras()
     with tempfile.TemporaryDirectory() as scratch:

@@ -6,20 +6,14 @@ message a user should read; dlcli.cli only parses arguments and prints.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from dlcli import __version__
-from dlcli.errors import DataUnavailable, RunFailed, SpecError, UsageError
-from dlcli.rundir import RunDir, elapsed, latest_completed_run, now
 from dlcli.catalog import experiment_files, resolve_spec_path
+from dlcli.errors import DataUnavailable, SpecError, UsageError
+from dlcli.runs import Run
 from dlcli.predicting import predict  # noqa: F401  the CLI calls dlcli.api only
 from dlcli.viz.jobs import (  # noqa: F401
     visualize_activations, visualize_augmentation, visualize_filters, visualize_gradcam,
@@ -58,7 +52,7 @@ def list_experiments() -> list[dict[str, Any]]:
 
 def show(name_or_path: str, overrides: tuple[str, ...] = ()) -> str:
     """The resolved spec, defaults filled in, as YAML."""
-    from dlcli.spec import dump_spec, load_spec
+    from dlcli.spec.loading import dump_spec, load_spec
 
     spec, _ = load_spec(name_or_path, overrides)
     return dump_spec(spec)
@@ -79,7 +73,7 @@ def validate(names: list[str], use_cache: bool = True) -> list[dict[str, Any]]:
             except OSError:
                 spec_key = None  # load_spec reports an unreadable file
             if spec_key is None or not spec_cache.known_valid(spec_key):
-                from dlcli.spec import load_spec
+                from dlcli.spec.loading import load_spec
 
                 load_spec(name)
                 if spec_key is not None:
@@ -93,29 +87,6 @@ def validate(names: list[str], use_cache: bool = True) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- training
 
 
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or None if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _baseline_history(experiment: str) -> tuple[str | None, dict | None, dict]:
-    run = latest_completed_run(experiment)
-    if run is None:
-        return None, None, {}
-    metrics = run.read_json("metrics.json").get("metrics", {}) if run.has("metrics.json") else {}
-    return str(run), run.history(), metrics
-
-
-def _verdict(spec, metrics: dict, history: dict) -> dict:
-    from dlcli.reference import verdict
-
-    return verdict(spec.reference, metrics, history, _baseline_history)
-
-
 def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs: int | None = None,
           seed: int | None = None, run_dir: str | None = None, verbose: int = 2) -> dict[str, Any]:
     """Validate, load data, build, fit, evaluate and save one experiment.
@@ -123,10 +94,8 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
     Returns {'run_dir', 'status', 'metrics', 'check'}; status is 'completed' or 'interrupted'.
     Bad input raises before any run directory exists; a failure after that leaves run.json
     with status 'failed' and raises RunFailed."""
-    from dlcli import datasets
-    from dlcli.keras_backend import device, import_keras, versions
-    from dlcli.spec import dump_spec, load_spec
-    from dlcli.training import Diverged, StopRequest, Trainer, add_target_units
+    from dlcli.spec.loading import load_spec
+    from dlcli.training import lifecycle
 
     overrides = list(overrides)
     if epochs is not None:
@@ -134,112 +103,53 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
     if seed is not None:
         overrides.append(f"seed={seed}")
     spec, spec_path = load_spec(name_or_path, overrides)
-    if run_dir is not None:
-        RunDir.check_new(run_dir)  # before loading data, so a typo costs nothing
+    return lifecycle.start(spec, spec_path, overrides, run_dir, verbose)
 
-    started, wall = now(), time.perf_counter()
-    keras = import_keras()
-    keras.utils.set_random_seed(spec.seed)
-    if spec.deterministic:
-        import tensorflow as tf
 
-        tf.config.experimental.enable_op_determinism()
-    bundle = datasets.load(spec.data)
-    model = Trainer.build_checked(spec, bundle)
+def resume(run_path: str, epochs: int | None = None, force: bool = False, verbose: int = 2) -> dict[str, Any]:
+    """Continue an interrupted, failed or crashed run in its own directory, from its last
+    completed epoch; returns what `train` returns."""
+    from dlcli.training import lifecycle
 
-    run = RunDir.create(spec.name, run_dir)
-    run.write_text("spec.yaml", dump_spec(spec))
-    if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
-        run.write_text("vocabulary.txt", "\n".join(bundle.info["vocabulary"]) + "\n")
-    run.write_json("run.json", {
-        "status": "running", "experiment": spec.name, "spec_path": str(spec_path),
-        "started_at": started, "finished_at": None, "duration_s": None,
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]], "overrides": overrides,
-        "seed": spec.seed, "deterministic": spec.deterministic,
-        "versions": {"dlcli": __version__, **versions()}, "git_commit": _git_commit(),
-        "device": device(), "pid": os.getpid(), "params": int(model.count_params()),
-        "class_names": bundle.class_names,
-        "data_info": {key: value for key, value in bundle.info.items() if key != "vocabulary"},
-        "initialized_from": getattr(model, "dlcli_source_run", None),
-    })
-    try:
-        with StopRequest() as stop:
-            try:
-                outcome = Trainer(spec, bundle, run, stop, verbose).run_protocol(first_model=model)
-            except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep what exists
-                from dlcli.training import Outcome
-
-                outcome = Outcome(history=run.history(), interrupted=True)
-                stop.signal_name = stop.signal_name or "SIGINT"
-    except Exception as error:
-        why = str(error) if isinstance(error, Diverged) else f"{type(error).__name__}: {error}"
-        run.update_run(status="failed", finished_at=now(), duration_s=elapsed(wall), error=why,
-                       traceback=traceback.format_exc())
-        raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
-
-    status = "interrupted" if outcome.interrupted else "completed"
-    metrics = {**add_target_units(outcome.metrics, bundle, spec.compile.loss), "params": int(model.count_params())}
-    if outcome.model is not None and not outcome.interrupted:
-        outcome.model.save(run.file("model.keras"))
-    check = _verdict(spec, metrics, outcome.history) if not outcome.interrupted else {"status": "none", "checks": []}
-    run.write_json("metrics.json", {"metrics": metrics, "check": check})
-    extra = {"signal": stop.signal_name} if outcome.interrupted else {}
-    run.update_run(status=status, finished_at=now(), duration_s=elapsed(wall), **extra)
-    return {"run_dir": str(run), "status": status, "metrics": metrics, "check": check}
+    return lifecycle.resume(Run.open(run_path), epochs, force, verbose)
 
 
 # --------------------------------------------------------------------------- reading runs
 
 
-def run_spec(run: RunDir):
-    """The validated spec a run was made with (from its spec.yaml)."""
-    from dlcli.spec import parse_yaml, validate_spec
-
-    if not run.has("spec.yaml"):
-        raise UsageError(f"{run}: no spec.yaml; not a complete run directory")
-    raw = parse_yaml(run.file("spec.yaml").read_text(encoding="utf-8"), str(run.file("spec.yaml")))
-    return validate_spec(raw, run.file("spec.yaml"))
-
-
-def run_vocabulary(run: RunDir) -> list[str] | None:
-    """The vocabulary a text run was trained with (one word per line; line 1 is padding)."""
-    if not run.has("vocabulary.txt"):
-        return None
-    return run.file("vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
-
-
 def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
     """Reload model.keras and evaluate it on the test split of the run's spec."""
     from dlcli import datasets
-    from dlcli.models.layers import load_model
-    from dlcli.training import add_target_units, evaluate_split
+    from dlcli.models.saving import load_model
+    from dlcli.training.data import evaluate_split
+    from dlcli.training.summary import add_target_units
 
-    run = RunDir.open(run_path)
-    spec = run_spec(run)
-    if not run.has("model.keras"):
-        status = run.read_json("run.json").get("status")
-        raise UsageError(f"{run}: no model.keras (run status: {status}); k-fold runs save one only with fit.retrain")
-    bundle = datasets.load(spec.data, vocabulary=run_vocabulary(run))
+    run = Run.open(run_path)
+    spec = run.spec()
+    path = run.model_path()
+    bundle = datasets.load(spec.data, vocabulary=run.vocabulary())
     if bundle.test is None:
         raise UsageError(f"{run}: dataset '{spec.data.name}' has no test split")
     try:
-        model = load_model(run.file("model.keras"), compile=True)
+        model = load_model(path, compile=True)
     except Exception as error:
-        raise DataUnavailable(f"{run.file('model.keras')}: cannot load the model ({error})") from None
-    metrics = add_target_units(evaluate_split(model, bundle.test, spec.fit.batch_size, verbose=verbose), bundle,
-                               spec.compile.loss)
-    return {"run_dir": str(run), "metrics": metrics}
+        raise DataUnavailable(f"{path}: cannot load the model ({error})") from None
+    metrics = evaluate_split(model, bundle.test, spec.fit.batch_size, verbose=verbose)
+    return {"run_dir": str(run), "status": run.status, "metrics": add_target_units(metrics, bundle.info, spec.compile.loss)}
 
 
 def check(run_path: str) -> dict[str, Any]:
     """The run's verdict against its spec's reference, recomputed (baselines may be newer)."""
-    run = RunDir.open(run_path)
-    spec = run_spec(run)
-    info = run.read_json("run.json")
-    if info.get("status") != "completed" or not run.has("metrics.json"):
-        raise UsageError(f"{run}: the run is '{info.get('status')}', not completed; nothing to check")
-    stored = run.read_json("metrics.json")
-    verdict = _verdict(spec, stored.get("metrics", {}), run.history())
+    from dlcli.reference import run_verdict
+
+    run = Run.open(run_path)
+    spec = run.spec()
+    status = run.status
+    if status != "completed" or not run.has("metrics.json"):
+        raise UsageError(f"{run}: the run is '{status}', not completed; nothing to check"
+                         + (f" (resume it: dlcli resume {run})" if status in ("interrupted", "failed", "crashed") else ""))
+    stored = run.metrics()
+    verdict = run_verdict(run, spec, stored.get("metrics", {}), run.history())
     run.write_json("metrics.json", {**stored, "check": verdict})
     return {"run_dir": str(run), "experiment": spec.name, "check": verdict}
 
@@ -260,15 +170,14 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 def compare(run_paths: list[str]) -> dict[str, Any]:
     """Final metrics of several runs, and the spec values that differ between them."""
-    runs = [RunDir.open(path) for path in run_paths]
+    runs = [Run.open(path) for path in run_paths]
     rows, specs = [], []
     for run in runs:
-        info = run.read_json("run.json")
-        stored = run.read_json("metrics.json") if run.has("metrics.json") else {}
+        stored = run.metrics()
         spec_data = yaml.load(run.file("spec.yaml").read_text(), Loader=_Loader) if run.has("spec.yaml") else {}
         specs.append(_flatten({k: v for k, v in (spec_data or {}).items() if k not in ("description", "notes", "reference")}))
-        rows.append({"run": str(run), "experiment": info.get("experiment", run.path.parent.name),
-                     "status": info.get("status"), "check": (stored.get("check") or {}).get("status", "none"),
+        rows.append({"run": str(run), "experiment": run.experiment, "status": run.status,
+                     "check": (stored.get("check") or {}).get("status", "none"),
                      "metrics": stored.get("metrics", {})})
     keys = sorted(set().union(*specs)) if specs else []
     differing = [k for k in keys if len({repr(s.get(k)) for s in specs}) > 1]
@@ -302,7 +211,7 @@ def data_list() -> list[dict[str, Any]]:
 
 
 def _weights_row(root: Path) -> dict[str, Any]:
-    from dlcli.models.applications import WEIGHT_FILES
+    from dlcli.pretrained import WEIGHT_FILES
 
     present = [root / remote.path for remote in WEIGHT_FILES.values() if (root / remote.path).is_file()]
     return {
@@ -330,7 +239,7 @@ def data_import(name: str, source: str) -> list[str]:
     from dlcli.datasets.cache import data_dir
 
     if name == "weights":
-        from dlcli.models.applications import import_weights
+        from dlcli.pretrained import import_weights
 
         path = Path(source)
         if not path.exists():
@@ -375,8 +284,7 @@ __all__ = [
     "evaluate",
     "list_experiments",
     "predict",
-    "run_spec",
-    "run_vocabulary",
+    "resume",
     "show",
     "train",
     "validate",

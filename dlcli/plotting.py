@@ -12,7 +12,8 @@ from pathlib import Path
 
 from dlcli.errors import UsageError
 from dlcli.reference import smooth_curve
-from dlcli.rundir import RunDir
+from dlcli.atomic import atomic_path
+from dlcli.runs import Run
 
 ALIASES = {"acc": "accuracy", "accuracy": "acc", "mae": "mean_absolute_error", "mean_absolute_error": "mae"}
 LABELS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "mae": "MAE", "mse": "MSE"}
@@ -47,7 +48,7 @@ def _series(history: dict, key: str, smooth: float | None, skip_first: int):
     return epochs, values
 
 
-def _labels(runs: list[RunDir]) -> list[str]:
+def _labels(runs: list[Run]) -> list[str]:
     names = [run.experiment for run in runs]
     return [f"{name} ({run.path.name})" if names.count(name) > 1 else name for name, run in zip(names, runs)]
 
@@ -59,7 +60,7 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
         raise UsageError(f"--smooth {smooth}: must be in [0, 1), e.g. 0.9 as in listing 3.31")
     if skip_first < 0:
         raise UsageError("--skip-first must be >= 0")
-    runs = [RunDir.open(path) for path in run_paths]
+    runs = [Run.open(path) for path in run_paths]
     histories = [run.history() for run in runs]
     for run, history in zip(runs, histories):
         if not history.get("epoch"):
@@ -110,10 +111,8 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
         axes.legend()
         figure.tight_layout()
         target = _target(runs[0], base, out, len(bases))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.stem}.part{target.suffix}")
-        figure.savefig(temporary, dpi=100, format=target.suffix.lstrip(".") or "png")
-        temporary.replace(target)
+        with atomic_path(target) as temporary:
+            figure.savefig(temporary, dpi=100, format=target.suffix.lstrip(".") or "png")
         plt.close(figure)
         written.append(str(target))
     if not written:
@@ -121,7 +120,7 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
     return written
 
 
-def _target(run: RunDir, base: str, out: str | None, count: int) -> Path:
+def _target(run: Run, base: str, out: str | None, count: int) -> Path:
     safe = base.replace("/", "_")
     if out is None:
         return run.file("plots") / f"{safe}.png"

@@ -6,18 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from dlcli.errors import UsageError
-from dlcli.rundir import RunDir
+from dlcli.runs import Run
 
 
 def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[dict[str, Any]]:
     """Predictions of a run's model: images (class, probability), review texts (probability of
     positive, tokenised with the run's vocabulary) or, with `csv`, the next value of a series."""
     if csv is not None:
-        return [_predict_series(RunDir.open(run_path), csv)]
+        return [_predict_series(Run.open(run_path), csv)]
     if not inputs:
         raise UsageError("give at least one input to predict (images, texts, or --csv FILE for a series run)")
-    run = RunDir.open(run_path) if Path(run_path).is_dir() else None
-    if run is not None and run.has("vocabulary.txt"):
+    run = Run.open(run_path) if Path(run_path).is_dir() else None
+    if run is not None and run.vocabulary() is not None:
         return _predict_texts(run, inputs)
     return _predict_images(run_path, inputs)
 
@@ -37,20 +37,18 @@ def _predict_images(model: str, inputs: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _predict_texts(run: RunDir, inputs: list[str]) -> list[dict[str, Any]]:
+def _predict_texts(run: Run, inputs: list[str]) -> list[dict[str, Any]]:
     """Each input is a review, or the path of a .txt file holding one."""
     from dlcli.datasets.text import encode, vectorizer
-    from dlcli.models.layers import load_model
+    from dlcli.models.saving import load_model
     from dlcli.viz.sources import decode_scores
 
-    from dlcli.api import run_spec, run_vocabulary
-
-    spec = run_spec(run)
+    spec = run.spec()
     texts = [Path(text).read_text(encoding="utf-8", errors="replace")
              if text.endswith(".txt") and Path(text).is_file() else text for text in inputs]
-    sequences = encode(vectorizer(spec.data, run_vocabulary(run)), texts, spec.data)
-    scores = load_model(run.file("model.keras")).predict(sequences, verbose=0)
-    names = run.read_json("run.json").get("class_names") or ["negative", "positive"]
+    sequences = encode(vectorizer(spec.data, run.vocabulary()), texts, spec.data)
+    scores = load_model(run.model_path()).predict(sequences, verbose=0)
+    names = run.info.get("class_names") or ["negative", "positive"]
     rows = []
     for text, score in zip(inputs, scores):
         (index, name, probability), *_ = decode_scores(score, names, 2)
@@ -59,16 +57,15 @@ def _predict_texts(run: RunDir, inputs: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def _predict_series(run: RunDir, csv: str) -> dict[str, Any]:
+def _predict_series(run: Run, csv: str) -> dict[str, Any]:
     """The forecast from the last window of a CSV, in normalised units and in the target's own."""
     import numpy as np
 
     from dlcli.datasets.series import numeric_matrix, read_table
-    from dlcli.api import run_spec
-    from dlcli.models.layers import load_model
+    from dlcli.models.saving import load_model
 
-    spec = run_spec(run)
-    info = run.read_json("run.json").get("data_info") or {}
+    spec = run.spec()
+    info = run.info.get("data_info") or {}
     if "features" not in info:
         raise UsageError(f"{run}: not a series run; --csv applies to jena_climate and csv_series runs")
     table = read_table(Path(csv), "--csv")
@@ -88,7 +85,7 @@ def _predict_series(run: RunDir, csv: str) -> dict[str, Any]:
     window = data[len(data) - 1 - (length - 1) * step::step][None]  # (1, steps, features)
     if spec.data.reverse:
         window = window[:, ::-1]
-    value = float(np.asarray(load_model(run.file("model.keras")).predict(window, verbose=0)).ravel()[0])
+    value = float(np.asarray(load_model(run.model_path()).predict(window, verbose=0)).ravel()[0])
     target = info["target"]
     result = {"input": csv, "target": target, "rows_ahead": spec.data.delay + step, "prediction": value}
     if info.get("normalization"):

@@ -2,7 +2,8 @@
 
 A reference may give a number (`metric`, `value`, `tolerance`, `direction`) and claims about
 the learning curves (see spec.Claim). The verdict is 'passed', 'failed', 'unverifiable' (a
-baseline run is missing, or a metric was not produced) or 'none' (no reference).
+baseline run is missing, or a metric was not produced), 'not comparable' (the run changed the
+source's recipe: overrides other than the seed) or 'none' (no reference).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def verdict(reference, metrics: dict, history: dict, baseline_history) -> dict:
 
 def describe(verdict_data: dict) -> list[str]:
     """Human lines for a verdict, one per check."""
-    lines = []
+    lines = [f"  ({verdict_data['reason']})"] if verdict_data.get("reason") else []
     for check in verdict_data.get("checks", []):
         actual = check.get("actual")
         shown = f"{actual:.4g}" if isinstance(actual, (int, float)) else "n/a"
@@ -118,3 +119,42 @@ def describe(verdict_data: dict) -> list[str]:
         reason = f" ({check['reason']})" if check.get("reason") else ""
         lines.append(f"  [{check['status']}] {check['what']}: got {shown}, expected {shown_expected}{reason}")
     return lines
+
+
+# Overrides that leave a run comparable with its source: another seed is another draw of the
+# same recipe, and op determinism changes no arithmetic.
+COMPARABLE_OVERRIDES = ("seed", "deterministic")
+
+
+def recipe_changes(info: dict) -> list[str]:
+    """What makes a run differ from its source's recipe: --set/--epochs overrides (other than the
+    seed), a resume to another number of epochs, a resume forced past differences."""
+    changes = [text for text in info.get("overrides") or []
+               if text.split("=", 1)[0].strip() not in COMPARABLE_OVERRIDES]
+    for resumed in info.get("resumes") or []:
+        if resumed.get("forced"):
+            changes.append(f"resumed with --force ({'; '.join(resumed.get('differences') or [])})")
+    return changes
+
+
+def comparable(verdict_data: dict, info: dict) -> dict:
+    """The verdict, marked `not comparable` when the run changed the source's recipe; the
+    checks keep their own results, for information."""
+    changes = recipe_changes(info)
+    if verdict_data.get("status", "none") == "none" or not changes:
+        return verdict_data
+    return {**verdict_data, "status": "not comparable",
+            "reason": f"the run changed the source's recipe: {', '.join(changes)}"}
+
+
+def run_verdict(run, spec, metrics: dict, history: dict) -> dict:
+    """A run's verdict against its spec's reference; baselines are the latest completed runs."""
+    from dlcli.runs import Run
+
+    def baseline(experiment: str) -> tuple[str | None, dict | None, dict]:
+        found = Run.latest_completed(experiment)
+        if found is None:
+            return None, None, {}
+        return str(found), found.history(), found.metrics().get("metrics", {})
+
+    return comparable(verdict(spec.reference, metrics, history, baseline), run.info)

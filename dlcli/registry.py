@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any, Callable, Iterator
 
 from dlcli.errors import SpecError
+
+
+def name_key(name: str) -> str:
+    """The one spelling-insensitive form of a name: `fashion-mnist`, `Fashion_MNIST` and
+    `fashionmnist` are the same dataset, `inception_v3` and `InceptionV3` the same network."""
+    return re.sub(r"[-_\s]", "", str(name)).lower()
 
 
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
@@ -29,6 +36,7 @@ class Registry:
     def __init__(self, kind: str):
         self.kind = kind
         self._items: dict[str, Any] = {}
+        self._names: dict[str, str] = {}  # name_key -> the registered name
 
     def register(self, name: str) -> Callable[[Any], Any]:
         def decorator(item: Any) -> Any:
@@ -38,18 +46,23 @@ class Registry:
         return decorator
 
     def add(self, name: str, item: Any) -> None:
-        if name in self._items:
+        if name_key(name) in self._names:
             raise ValueError(f"{self.kind} '{name}' is registered twice")
         self._items[name] = item
+        self._names[name_key(name)] = name
+
+    def canonical(self, name: str) -> str:
+        """The registered spelling of `name` (hyphens, underscores and case do not matter)."""
+        try:
+            return self._names[name_key(name)]
+        except KeyError:
+            raise SpecError(unknown_name_message(self.kind, str(name), self._items)) from None
 
     def get(self, name: str) -> Any:
-        try:
-            return self._items[name]
-        except KeyError:
-            raise SpecError(unknown_name_message(self.kind, name, self._items)) from None
+        return self._items[self.canonical(name)]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return isinstance(name, str) and name_key(name) in self._names
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._items))

@@ -1,4 +1,7 @@
-"""Loaders and importers on tiny files in the real formats, made here (offline)."""
+"""Loaders and importers on tiny files in the real formats, made here (offline).
+
+`data import` refuses files that are not the published datasets (tests/test_import_checks.py), so
+the loaders are tested on tiny files written straight into the cache, in its layout."""
 
 from __future__ import annotations
 
@@ -32,22 +35,22 @@ def write_idx(folder: Path, train: int = 12, test: int = 5) -> dict:
     return arrays
 
 
-def test_fashion_mnist_idx_import_and_load(workdir):
-    arrays = write_idx(workdir / "src")
-    stored = api.data_import("fashion_mnist", str(workdir / "src"))
-    assert len(stored) == 4 and all(Path(s).is_file() for s in stored)
+def test_fashion_mnist_idx_load(workdir):
+    arrays = write_idx(workdir / "data" / "fashion-mnist")  # where `data import fashion_mnist` stores them
     bundle = datasets.load(p.FashionMnistParams(name="fashion_mnist"))
-    assert bundle.train.x.shape == (12, 28, 28, 1) and bundle.train.x.dtype == np.float32
-    np.testing.assert_allclose(bundle.train.x[..., 0], arrays["x_train"] / 255.0, rtol=1e-6)
+    # the pixels as stored; the model's first layer divides them by 255
+    assert bundle.train.x.shape == (12, 28, 28, 1) and bundle.train.x.dtype == np.uint8
+    np.testing.assert_array_equal(bundle.train.x[..., 0], arrays["x_train"])
+    assert bundle.input_preprocessing == [("Rescaling", {"scale": 1 / 255})]
     assert bundle.train.y.shape == (12, 10) and bundle.train.y.argmax(1).tolist() == arrays["y_train"].tolist()
     flat = datasets.load(p.FashionMnistParams(name="fashion_mnist", shape="flat", labels="int", train_samples=4))
     assert flat.train.x.shape == (4, 784) and flat.train.y.tolist() == [0, 1, 2, 3]
 
 
-def test_mnist_npz_import(workdir):
+def test_mnist_npz_load(workdir):
     arrays = write_idx(workdir / "idx")
-    np.savez(workdir / "mnist.npz", **arrays)
-    api.data_import("mnist", str(workdir / "mnist.npz"))
+    (workdir / "data").mkdir()
+    np.savez(workdir / "data" / "mnist.npz", **arrays)  # where `data import mnist` stores it
     bundle = datasets.load(p.MnistParams(name="mnist"))
     assert bundle.test.x.shape == (5, 28, 28, 1)
 
@@ -75,7 +78,9 @@ def test_import_missing_path(run_cli):
 
 
 def _imdb_like(workdir: Path, name: str, keys: dict) -> Path:
-    path = workdir / f"{name}.npz"
+    """A tiny Keras-style .npz, in the cache (where `data import` stores one)."""
+    path = workdir / "data" / f"{name}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **keys)
     return path
 
@@ -90,7 +95,6 @@ def test_imdb_multi_hot_and_sequences(workdir):
     x = ragged([[1, 5, 9], [4, 4], [20, 2, 3, 7], [6]])
     path = _imdb_like(workdir, "imdb", {"x_train": x, "y_train": np.array([0, 1, 1, 0]),
                                         "x_test": x[:2], "y_test": np.array([1, 0])})
-    api.data_import("imdb", str(path))
     bundle = datasets.load(p.ImdbParams(name="imdb", num_words=12))
     assert bundle.train.x.shape == (4, 12) and set(np.unique(bundle.train.x)) <= {0.0, 1.0}
     assert bundle.train.x[:, 1].all()  # every review starts with the start mark 1
@@ -105,7 +109,6 @@ def test_imdb_matches_keras_own_loader(workdir, monkeypatch):
     x = ragged([[1, 5, 9], [4, 4], [20, 2, 3, 7], [6], [8, 8, 1]])
     path = _imdb_like(workdir, "imdb", {"x_train": x, "y_train": np.array([0, 1, 1, 0, 1]),
                                         "x_test": x[:3], "y_test": np.array([1, 0, 1])})
-    api.data_import("imdb", str(path))
     monkeypatch.setattr(keras_imdb, "get_file", lambda *a, **k: str(path))
     (kx, ky), (tx, ty) = keras_imdb.load_data(num_words=12)
     ours = datasets.load(p.ImdbParams(name="imdb", num_words=12, representation="sequences", maxlen=10,
@@ -121,7 +124,6 @@ def test_reuters_matches_keras_split(workdir, monkeypatch):
 
     x = ragged([[i, i + 1] for i in range(10)])
     path = _imdb_like(workdir, "reuters", {"x": x, "y": np.arange(10) % 46})
-    api.data_import("reuters", str(path))
     monkeypatch.setattr(keras_reuters, "get_file", lambda *a, **k: str(path))
     (kx, ky), (tx, ty) = keras_reuters.load_data(num_words=30)
     ours = datasets.load(p.ReutersParams(name="reuters", num_words=30, labels="int"))
@@ -157,8 +159,9 @@ def test_boston_csv_with_a_missing_column(workdir, run_cli):
     assert result.exit_code == 3 and "missing column(s) INDUS" in result.stderr
 
 
-def test_cifar10_tarball_import(workdir):
-    archive = workdir / "cifar-10-python.tar.gz"
+def test_cifar10_downloaded_tarball_is_unpacked_safely(workdir):
+    archive = workdir / "data" / "cifar-10-python.tar.gz"  # where `data download cifar10` puts it
+    archive.parent.mkdir()
     with tarfile.open(archive, "w:gz") as tar:
         for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
             batch = {b"data": np.full((2, 3072), 7, dtype=np.uint8), b"labels": [1, 2]}
@@ -169,9 +172,8 @@ def test_cifar10_tarball_import(workdir):
         evil = tarfile.TarInfo("../../outside")
         evil.size = 1
         tar.addfile(evil, io.BytesIO(b"x"))
-    api.data_import("cifar10", str(archive))
-    assert not (workdir / "outside").exists() and not (workdir.parent / "outside").exists()
     bundle = datasets.load(p.Cifar10Params(name="cifar10"))
+    assert not (workdir / "outside").exists() and not (workdir.parent / "outside").exists()
     assert bundle.train.x.shape == (10, 32, 32, 3) and bundle.test.y.shape == (2, 10)
 
 
@@ -180,7 +182,7 @@ def test_digits_are_shipped_and_split_per_class():
     assert len(bundle.train) + len(bundle.test) == 1797
     counts = bundle.test.y.sum(0)
     assert counts.min() >= 35 and counts.max() <= 37
-    assert bundle.train.x.max() <= 1.0
+    assert bundle.train.x.max() == 16 and bundle.input_preprocessing == [("Rescaling", {"scale": 1 / 16})]
 
 
 def test_missing_offline_dataset_message(workdir):

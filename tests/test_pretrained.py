@@ -44,7 +44,7 @@ fit: {{epochs: 1, batch_size: 4, steps_per_epoch: 2, validation: {{kind: dataset
 def stand_in_weights(workdir, monkeypatch):
     """VGG16 (no top) with random weights saved where the ImageNet file would be looked up."""
     from dlcli.keras_backend import import_keras
-    from dlcli.models import applications
+    from dlcli import pretrained as applications
 
     keras = import_keras()
     path = workdir / "stand-in.weights.h5"
@@ -66,7 +66,7 @@ def test_features_are_extracted_once_and_reused(run_cli, workdir, stand_in_weigh
     assert info["reused"] is False and info["shape"] == [1, 1, 512] and Path(info["file"]).is_file()
     assert "extracting vgg16 features of 24 train images" in first.stderr
 
-    from dlcli.models import applications
+    from dlcli import pretrained as applications
 
     def no_base(*args, **kwargs):
         raise AssertionError("the second run must not build VGG16")

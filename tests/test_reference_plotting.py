@@ -9,12 +9,12 @@ import pytest
 
 from dlcli.errors import UsageError
 from dlcli.reference import curve_statistic, smooth_curve, verdict
-from dlcli.rundir import RunDir
+from dlcli.runs import Run
 from dlcli.spec import Claim, Reference
 
 
-def make_run(experiment: str, history: dict, status: str = "completed", metrics: dict | None = None) -> RunDir:
-    run = RunDir.create(experiment)
+def make_run(experiment: str, history: dict, status: str = "completed", metrics: dict | None = None) -> Run:
+    run = Run.create(experiment)
     run.write_json("run.json", {"status": status, "experiment": experiment})
     run.write_json("history.json", {"epoch": list(range(1, len(next(iter(history.values()))) + 1)), **history})
     run.write_json("metrics.json", {"metrics": metrics or {}, "check": {"status": "none"}})

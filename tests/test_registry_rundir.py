@@ -8,7 +8,7 @@ import pytest
 
 from dlcli.errors import SpecError, UsageError
 from dlcli.registry import Registry
-from dlcli.rundir import RunDir, latest_completed_run
+from dlcli.runs import Run
 
 
 def test_registry_refuses_duplicates_and_suggests():
@@ -21,7 +21,7 @@ def test_registry_refuses_duplicates_and_suggests():
 
 
 def test_run_directories_are_never_reused(workdir):
-    first, second = RunDir.create("exp"), RunDir.create("exp")
+    first, second = Run.create("exp"), Run.create("exp")
     assert first.path != second.path
     assert first.path.parent == second.path.parent == workdir / "runs" / "exp"
     assert second.path.name.startswith(first.path.name)
@@ -31,31 +31,31 @@ def test_explicit_run_dir_must_be_new_or_empty(workdir):
     (workdir / "full").mkdir()
     (workdir / "full" / "x").write_text("x")
     with pytest.raises(UsageError, match="exists and is not empty"):
-        RunDir.create("exp", workdir / "full")
-    assert RunDir.create("exp", workdir / "empty").path == workdir / "empty"
+        Run.create("exp", workdir / "full")
+    assert Run.create("exp", workdir / "empty").path == workdir / "empty"
 
 
 def test_open_refuses_what_is_not_a_run(workdir):
     with pytest.raises(UsageError, match="no such run directory"):
-        RunDir.open(workdir / "missing")
+        Run.open(workdir / "missing")
     (workdir / "plain").mkdir()
     with pytest.raises(UsageError, match="not a run directory"):
-        RunDir.open(workdir / "plain")
+        Run.open(workdir / "plain")
 
 
 def test_json_is_written_atomically_and_plainly(workdir):
     import numpy as np
 
-    run = RunDir.create("exp")
+    run = Run.create("exp")
     run.write_json("metrics.json", {"a": np.float32(0.5), "b": float("nan"), "c": [np.int64(3)]})
     assert json.loads(run.file("metrics.json").read_text()) == {"a": 0.5, "b": None, "c": [3]}
     assert [p.name for p in run.path.iterdir()] == ["metrics.json"]  # no temporary file left
 
 
 def test_latest_completed_run(workdir):
-    old, new, broken = RunDir.create("exp"), RunDir.create("exp"), RunDir.create("exp")
+    old, new, broken = Run.create("exp"), Run.create("exp"), Run.create("exp")
     old.write_json("run.json", {"status": "completed"})
     new.write_json("run.json", {"status": "completed"})
     broken.write_json("run.json", {"status": "failed"})
-    assert latest_completed_run("exp").path == new.path
-    assert latest_completed_run("other") is None
+    assert Run.latest_completed("exp").path == new.path
+    assert Run.latest_completed("other") is None

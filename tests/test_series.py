@@ -154,9 +154,9 @@ def test_jena_import_checks_the_columns(run_cli, workdir):
     rows = [",".join(JENA_COLUMNS)] + [",".join(["01.01.2009 00:10:00"] + [str(i + j) for j in range(14)])
                                        for i in range(10)]
     good.write_text("\n".join(rows) + "\n")
-    result = run_cli("data", "import", "jena_climate", str(good))
-    assert result.exit_code == 0, result.stderr
-    assert (workdir / "data" / "jena_climate" / "jena_climate_2009_2016.csv").is_file()
+    result = run_cli("data", "import", "jena_climate", str(good))  # the right columns, but not 420,551 rows
+    assert result.exit_code == 3 and "holds 10 rows; jena_climate_2009_2016.csv has 420,551" in result.stderr
+    assert not (workdir / "data" / "jena_climate").exists()
     wrong = workdir / "other.csv"
     wrong.write_text("a,b\n1,2\n")
     result = run_cli("data", "import", "jena_climate", str(wrong))

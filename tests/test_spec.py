@@ -81,7 +81,7 @@ def test_overrides_are_merged_before_validation(tiny_spec):
     spec, _ = load_spec(str(tiny_spec), ["fit.epochs=5", "data.num_samples=40", "model.layers.0.Dense.units=4"])
     assert spec.fit.epochs == 5
     assert spec.data.num_samples == 40
-    assert spec.model.layers[0]["Dense"]["units"] == 4
+    assert spec.model.layers[0].arguments["units"] == 4
 
 
 def test_bad_override_gets_the_same_error_as_a_bad_file(tiny_spec):

@@ -78,9 +78,10 @@ def test_vocabulary_round_trip_between_train_evaluate_and_predict(run_cli, workd
     evaluated = json.loads(run_cli("evaluate", str(run), "--json").stdout)["metrics"]
     assert evaluated["test_acc"] == pytest.approx(output["metrics"]["test_acc"])
 
-    from dlcli import api, datasets
+    from dlcli import datasets
+    from dlcli.runs import Run
 
-    spec_model = api.run_spec(api.RunDir(run))
+    spec_model = Run(run).spec()
     again = datasets.load(spec_model.data, vocabulary=vocabulary)
     review = (folder / "test" / "pos").glob("*.txt").__next__()
     from dlcli.datasets.text import encode, vectorizer
@@ -100,10 +101,9 @@ def test_glove_import_and_frozen_embedding(run_cli, workdir):
     rng = np.random.default_rng(0)
     words = ["the", "film", *GOOD, *BAD, "zebra"]
     vectors = {word: rng.standard_normal(50).round(4) for word in words}
-    glove = workdir / "glove.6B.50d.txt"
+    glove = workdir / "data" / "glove" / "glove.6B.50d.txt"  # in the cache: `data import` wants 400,000 words
+    glove.parent.mkdir(parents=True)
     glove.write_text("".join(f"{w} {' '.join(map(str, v))}\n" for w, v in vectors.items()))
-    result = run_cli("data", "import", "glove", str(glove))
-    assert result.exit_code == 0, result.stderr
     bad = workdir / "other" / "glove.6B.100d.txt"
     bad.parent.mkdir()
     bad.write_text("the 0.1 0.2\nfilm 0.3\n")
@@ -116,7 +116,7 @@ def test_glove_import_and_frozen_embedding(run_cli, workdir):
     result = run_cli("train", str(spec), "--json")
     assert result.exit_code == 0, result.stderr
     run = Path(json.loads(result.stdout)["run_dir"])
-    from dlcli.models.layers import load_model
+    from dlcli.models.saving import load_model
 
     model = load_model(run / "model.keras")
     embedding = model.layers[0]
@@ -130,7 +130,7 @@ def test_glove_import_and_frozen_embedding(run_cli, workdir):
     assert wrong_size.exit_code == 3 and "dlcli data import glove" in wrong_size.stderr
 
 
-def test_reviews_tarball_import_takes_only_reviews(run_cli, workdir):
+def test_a_reviews_sample_is_refused_and_nothing_escapes(run_cli, workdir):
     folder = reviews(workdir / "src", train=2, test=2)
     tarball = workdir / "aclImdb_v1.tar.gz"
     with tarfile.open(tarball, "w:gz") as archive:
@@ -138,11 +138,9 @@ def test_reviews_tarball_import_takes_only_reviews(run_cli, workdir):
         evil = tarfile.TarInfo("../../evil.txt")
         evil.size = 4
         archive.addfile(evil, io.BytesIO(b"evil"))
-    result = run_cli("data", "import", "imdb_reviews", str(tarball))
-    assert result.exit_code == 0, result.stderr
-    stored = sorted(p.relative_to(workdir / "data").as_posix() for p in (workdir / "data").rglob("*.txt"))
-    assert len(stored) == 8 and all(p.startswith("aclImdb/") for p in stored)
-    assert not (workdir.parent / "evil.txt").exists()
+    result = run_cli("data", "import", "imdb_reviews", str(tarball))  # 2 reviews a folder, not 12,500
+    assert result.exit_code == 3 and "holds 2 reviews in aclImdb/train/pos" in result.stderr
+    assert not (workdir / "data" / "aclImdb").exists() and not (workdir.parent / "evil.txt").exists()
 
 
 def test_a_downloaded_glove_zip_is_unpacked_when_first_needed(workdir):

@@ -60,17 +60,31 @@ def test_same_seed_same_history(run_cli, tiny_spec):
     assert json.loads((Path(other["run_dir"]) / "history.json").read_text()) != histories[0]
 
 
-def test_check_gate_exit_4(run_cli, tiny_spec):
-    result = run_cli("train", str(tiny_spec), "--epochs", "1", "--check",
-                     "--set", "reference.value=2.0")
+def test_check_gate_exit_4(run_cli, workdir):
+    missed = write(workdir / "missed.yaml", TINY_SPEC.replace("epochs: 3", "epochs: 1").replace("value: 0.0", "value: 2.0"))
+    result = run_cli("train", str(missed), "--check")
     assert result.exit_code == 4
-    assert "failed" in result.stdout
+    assert "reference (tests): failed" in result.stdout
+
+
+def test_overrides_make_the_verdict_not_comparable(run_cli, workdir):
+    missed = write(workdir / "missed.yaml", TINY_SPEC.replace("epochs: 3", "epochs: 1").replace("value: 0.0", "value: 2.0"))
+    result = run_cli("train", str(missed), "--check", "--epochs", "2", "--seed", "3", "--json")
+    assert result.exit_code == 0, result.stderr  # not comparable is no failure of the gate
+    check = json.loads(result.stdout)["check"]
+    assert check["status"] == "not comparable"
+    assert "fit.epochs=2" in check["reason"] and "seed" not in check["reason"]  # another seed keeps the recipe
+    assert check["checks"][0]["status"] == "failed"  # the numbers are still there, for information
+    run = json.loads(result.stdout)["run_dir"]
+    assert run_cli("check", run).exit_code == 0
+    assert "not comparable" in run_cli("check", run).stdout
+    assert "not comparable" in run_cli("compare", run).stdout
 
 
 def test_spec_errors_found_at_build_leave_no_run_directory(run_cli, tiny_spec, workdir):
-    result = run_cli("train", str(tiny_spec), "--set", "model.layers.0.Dense.unitz=4")
-    assert result.exit_code == 2
-    assert "model.layers[0].Dense" in result.stderr and "unitz" in result.stderr
+    result = run_cli("train", str(tiny_spec), "--set", "model.layers.0={Dropout: {rate: 2}}")
+    assert result.exit_code == 2  # a value only Keras itself refuses, when the layer is built
+    assert "model.layers[0].Dropout" in result.stderr and "rate" in result.stderr
     result = run_cli("train", str(tiny_spec), "--set", "model.input_shape=[5]")
     assert result.exit_code == 2 and "gives (6,)" in result.stderr
     assert not (workdir / "runs").exists()
@@ -172,7 +186,7 @@ def test_holdout_takes_the_first_samples():
 
     from dlcli.datasets import DataBundle, Split
     from dlcli.spec import ValidationSpec
-    from dlcli.training import validation_split
+    from dlcli.training.data import validation_split
 
     bundle = DataBundle(Split(np.arange(10), np.arange(10)), None)
     train, validation = validation_split(bundle, ValidationSpec(kind="holdout", size=3))
@@ -239,18 +253,3 @@ def test_interrupt_closes_the_run(workdir, signum):
     assert json.loads((run / "history.json").read_text())["epoch"]
     assert (run / "checkpoints" / "best.keras").is_file()
     assert "Traceback" not in err
-
-
-def test_keras_name_lists_match_keras():
-    import inspect
-
-    from dlcli.keras_backend import import_keras
-    from dlcli.models.keras_names import LAYERS, OPTIMIZERS
-
-    keras = import_keras()
-    layers = {n for n in dir(keras.layers) if inspect.isclass(getattr(keras.layers, n))
-              and issubclass(getattr(keras.layers, n), keras.layers.Layer)}
-    assert LAYERS <= layers
-    optimizers = {n.lower() for n in dir(keras.optimizers) if inspect.isclass(getattr(keras.optimizers, n))
-                  and issubclass(getattr(keras.optimizers, n), keras.optimizers.Optimizer)}
-    assert OPTIMIZERS <= optimizers

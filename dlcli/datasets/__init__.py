@@ -22,13 +22,14 @@ for _entry in [
         files=[RemoteFile("mnist.npz", KERAS_DATASETS + "mnist.npz",
                           "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1")],
         alternatives=[[RemoteFile(f"mnist/{name}") for name in IDX_FILES.values()]],
-        importer=f"{ARRAYS}:import_mnist", import_formats="mnist.npz, or a folder with the four IDX .gz files",
+        importer="dlcli.datasets.array_imports:import_mnist",
+        import_formats="mnist.npz, or a folder with the four IDX .gz files",
     ),
     DatasetEntry(
         "fashion_mnist", "Fashion-MNIST clothing, 60,000 + 10,000 28x28 grey images",
         "keras.datasets.fashion_mnist (Zalando, MIT licence)", p.FashionMnistParams, f"{ARRAYS}:load_mnist",
         files=[RemoteFile(f"fashion-mnist/{name}", KERAS_DATASETS + name) for name in IDX_FILES.values()],
-        importer=f"{ARRAYS}:import_fashion_mnist",
+        importer="dlcli.datasets.array_imports:import_fashion_mnist",
         import_formats="a folder with the four IDX .gz files, e.g. /usr/share/datasets/fashion-mnist "
                        "from Debian's dataset-fashion-mnist",
     ),
@@ -37,14 +38,14 @@ for _entry in [
         "keras.datasets.imdb", p.ImdbParams, f"{ARRAYS}:load_imdb",
         files=[RemoteFile("imdb.npz", KERAS_DATASETS + "imdb.npz",
                           "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f")],
-        importer=f"{ARRAYS}:import_imdb", import_formats="Keras' imdb.npz",
+        importer="dlcli.datasets.array_imports:import_imdb", import_formats="Keras' imdb.npz",
     ),
     DatasetEntry(
         "reuters", "Reuters newswires as word-index sequences, 8,982 + 2,246, 46 topics",
         "keras.datasets.reuters", p.ReutersParams, f"{ARRAYS}:load_reuters",
         files=[RemoteFile("reuters.npz", KERAS_DATASETS + "reuters.npz",
                           "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916")],
-        importer=f"{ARRAYS}:import_reuters", import_formats="Keras' reuters.npz",
+        importer="dlcli.datasets.array_imports:import_reuters", import_formats="Keras' reuters.npz",
     ),
     DatasetEntry(
         "boston_housing", "Boston housing prices, 404 + 102 samples, 13 features",
@@ -52,7 +53,7 @@ for _entry in [
         files=[RemoteFile("boston_housing.npz", KERAS_DATASETS + "boston_housing.npz",
                           "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5")],
         alternatives=[[RemoteFile("boston_housing.csv")]],
-        importer=f"{ARRAYS}:import_boston",
+        importer="dlcli.datasets.array_imports:import_boston",
         import_formats="Keras' boston_housing.npz, or the CSV with the 14 named columns CRIM ... MEDV",
     ),
     DatasetEntry(
@@ -61,7 +62,8 @@ for _entry in [
         files=[RemoteFile("cifar-10-python.tar.gz", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                           "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce")],
         alternatives=[[RemoteFile(f"cifar-10-batches-py/{name}") for name in CIFAR_BATCHES]],
-        importer=f"{ARRAYS}:import_cifar10", import_formats="cifar-10-python.tar.gz (the python version)",
+        importer="dlcli.datasets.array_imports:import_cifar10",
+        import_formats="cifar-10-python.tar.gz (the python version)",
     ),
     DatasetEntry(
         "digits", "UCI optical digits, 1,797 8x8 images (shipped with dlcli, CC BY 4.0)",

@@ -35,10 +35,12 @@ class Split:
 
 @dataclass
 class Stream:
-    """A split read from files by tf.data instead of held as arrays (image folders).
+    """A split as a tf.data pipeline (image folders, series windows, arrays while training).
 
-    `make(batch_size, training, seed, repeat)` returns a batched, prefetched tf.data.Dataset of
-    (inputs, targets); `training` shuffles it afresh every epoch."""
+    `make(batch_size, training=False, seed=None, repeat=False, start=0)` returns a batched,
+    prefetched tf.data.Dataset of (inputs, targets). A pass is one sweep over the split; with
+    `training`, pass p is shuffled by a permutation drawn from (seed, p) alone, so the batches
+    from batch `start` on are the same whether a run went straight through or was resumed."""
 
     make: Callable[..., Any]
     count: int
@@ -47,6 +49,50 @@ class Stream:
 
     def __len__(self) -> int:
         return self.count
+
+    def batches_per_pass(self, batch_size: int) -> int:
+        return -(-self.count // batch_size)
+
+
+def passes_from(start: int, per_pass: int, repeat: bool, one_pass):
+    """The batches of consecutive passes from batch `start` on; `one_pass(number)` is one pass's
+    dataset of `per_pass` batches. Whole passes before `start` are never built."""
+    import tensorflow as tf
+
+    first = start // per_pass
+    passes = tf.data.Dataset.range(first, 2**62 if repeat else first + 1)
+    return passes.flat_map(one_pass).skip(start - first * per_pass)
+
+
+def pass_seed(seed: int | None, number):
+    """The stateless seed of pass `number`: (seed, number)."""
+    import tensorflow as tf
+
+    return tf.stack([tf.constant(seed or 0, tf.int64), tf.cast(number, tf.int64)])
+
+
+def array_stream(split: Split) -> Stream:
+    """Arrays as a Stream: each batch gathered at once from the whole arrays (as Keras' own array
+    adapter does), the order of pass p drawn from (seed, p)."""
+    import tensorflow as tf
+
+    count = len(split)
+
+    def make(batch_size: int, training: bool = False, seed: int | None = None, repeat: bool = False,
+             start: int = 0):
+        rows = tf.range(count, dtype=tf.int64)
+
+        def one_pass(number):  # (batches of row indices) of one pass
+            order = tf.random.experimental.stateless_shuffle(rows, seed=pass_seed(seed, number)) if training else rows
+            return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+        indices = passes_from(start, -(-count // batch_size), repeat, one_pass)
+        arrays = tf.data.Dataset.from_tensors((split.x, split.y)).repeat()
+        data = tf.data.Dataset.zip(indices, arrays).map(
+            lambda index, xy: (tf.gather(xy[0], index), tf.gather(xy[1], index)), num_parallel_calls=tf.data.AUTOTUNE)
+        return data.prefetch(tf.data.AUTOTUNE)
+
+    return Stream(make=make, count=count, element_shape=tuple(split.x.shape[1:]))
 
 
 @dataclass
@@ -62,6 +108,10 @@ class DataBundle:
     class_names: list[str] | None = None
     info: dict[str, Any] = field(default_factory=dict)
     validation: Split | Stream | None = None
+    # Keras layers, as (class name, arguments), that turn the stored inputs into what the network
+    # expects: [("Rescaling", {"scale": 1/255})] for pixels. The model starts with them, so the saved
+    # model takes raw inputs everywhere (evaluate, predict, visualize).
+    input_preprocessing: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -136,12 +186,17 @@ def to_onehot(labels, num_classes: int):
     return onehot
 
 
-def image_arrays(x, scale: float, shape: str):
-    """uint8 images -> float32 in [0, 1], as (N, h, w, c) or flattened (N, h*w*c)."""
+def image_arrays(x, shape: str):
+    """uint8 images as (N, h, w, c) or flattened (N, h*w*c), unscaled: the model scales them
+    (see `pixel_scaling`), so the saved model takes the pixels a PNG holds."""
     import numpy as np
 
-    x = np.asarray(x, dtype="float32")
-    x /= scale
+    x = np.asarray(x, dtype="uint8")
     if x.ndim == 3:
         x = x[..., None]  # (N, h, w) -> (N, h, w, 1)
     return x.reshape(len(x), -1) if shape == "flat" else x
+
+
+def pixel_scaling(maximum: float) -> list[tuple[str, dict]]:
+    """The model's first layer for pixels stored as 0..maximum: Rescaling(1 / maximum) (2.1's / 255)."""
+    return [("Rescaling", {"scale": 1.0 / maximum})]

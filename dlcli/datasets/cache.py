@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from dlcli.atomic import atomic_path
 from dlcli.datasets.base import DatasetEntry, RemoteFile
 from dlcli.errors import DataUnavailable
 
@@ -116,10 +117,8 @@ def fetch(keras, item: RemoteFile, target: Path) -> None:
 
 def install_file(source: Path, target: Path) -> None:
     """Copy a checked file into the cache atomically (never a half-written cache file)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".part")
-    shutil.copyfile(source, temporary)
-    os.replace(temporary, target)
+    with atomic_path(target) as temporary:
+        shutil.copyfile(source, temporary)
 
 
 def corrupt(entry: DatasetEntry, path: Path, error: Exception | str) -> DataUnavailable:

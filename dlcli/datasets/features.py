@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
+from dlcli.atomic import atomic_path
 from dlcli.datasets.base import Split, Stream
 
 
 def feature_key(streams: dict[str, Stream], params) -> str:
-    from dlcli.models.applications import application, weights_path
+    from dlcli.pretrained import application, weights_path
 
     features = params.features
     app = application(features.network)
@@ -56,19 +57,16 @@ def feature_splits(streams: dict[str, Stream], params, root: Path) -> tuple[dict
             path.unlink(missing_ok=True)  # unreadable: extract again
     splits = extract(streams, params)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".part")
-        with h5py.File(partial, "w") as stored:
+        with atomic_path(path) as partial, h5py.File(partial, "w") as stored:
             for split, arrays in splits.items():
                 stored.create_dataset(f"{split}/x", data=arrays.x)
                 stored.create_dataset(f"{split}/y", data=arrays.y)
-        os.replace(partial, path)
     return splits, {"file": str(path) if path else None, "reused": False,
                     "shape": list(splits["train"].x.shape[1:])}
 
 
 def extract(streams: dict[str, Stream], params) -> dict[str, Split]:
-    from dlcli.models.applications import build_application, preprocess_input
+    from dlcli.pretrained import build_application, preprocess_input
 
     features = params.features
     base = build_application(features.network, include_top=False, weights=features.weights,

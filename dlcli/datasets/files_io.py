@@ -6,7 +6,9 @@ same arrays as Keras' own loader; tests/test_datasets.py checks that on fixture 
 
 from __future__ import annotations
 
+import csv
 import gzip
+import hashlib
 import io
 import pickle
 import zipfile
@@ -15,6 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from dlcli.datasets.base import IDX_FILES
+
+BOSTON_COLUMNS = [
+    "CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B", "LSTAT", "MEDV",
+]
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
@@ -72,8 +78,10 @@ def read_idx_gz(path: Path) -> np.ndarray:
 def read_idx_set(directory: Path) -> dict[str, np.ndarray]:
     arrays = {key: read_idx_gz(directory / name) for key, name in IDX_FILES.items()}
     for split in ("train", "test"):
-        if len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]) or arrays[f"x_{split}"].ndim != 3:
-            raise ValueError(f"{split} images and labels do not match")
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if len(x) != len(y) or x.ndim != 3:
+            raise ValueError(f"{IDX_FILES[f'x_{split}']} holds {len(x)} images of shape {x.shape[1:]}, "
+                             f"{IDX_FILES[f'y_{split}']} {len(y)} labels")
     return arrays
 
 
@@ -86,6 +94,38 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data, np.asarray(batch["labels"], dtype="uint8")
 
 
+def read_cifar_folder(folder: Path) -> dict[str, np.ndarray]:
+    """The five training batches and the test batch of a cifar-10-batches-py folder."""
+    batches = [read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
+    x_test, y_test = read_cifar_batch(folder / "test_batch")
+    return {"x_train": np.concatenate([b[0] for b in batches]), "y_train": np.concatenate([b[1] for b in batches]),
+            "x_test": x_test, "y_test": y_test}
+
+
+def read_boston_csv(path: Path) -> dict[str, np.ndarray]:
+    """The 14 named columns (any case) of the Boston housing CSV -> x (N, 13), y (N,)."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        sample = handle.read(4096)
+        handle.seek(0)
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ") if sample.strip() else csv.excel
+        rows = [row for row in csv.reader(handle, dialect) if any(cell.strip() for cell in row)]
+    if not rows:
+        raise ValueError("the file is empty")
+    header = [cell.strip().strip('"').upper() for cell in rows[0]]
+    missing = [name for name in BOSTON_COLUMNS if name not in header]
+    if missing:
+        raise ValueError(f"missing column(s) {', '.join(missing)}; expected {', '.join(BOSTON_COLUMNS)}")
+    order = [header.index(name) for name in BOSTON_COLUMNS]
+    values = []
+    for number, row in enumerate(rows[1:], start=2):
+        try:
+            values.append([float(row[i]) for i in order])
+        except (ValueError, IndexError):
+            raise ValueError(f"line {number}: expected 14 numbers") from None
+    table = np.asarray(values, dtype="float64")
+    return {"x": table[:, :13], "y": table[:, 13]}
+
+
 def shuffle_split(count: int, test_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Keras' boston_housing split: RandomState(seed).shuffle, then the first (1 - test) train."""
     indices = np.arange(count)
@@ -94,12 +134,15 @@ def shuffle_split(count: int, test_split: float, seed: int) -> tuple[np.ndarray,
     return indices[:cut], indices[cut:]
 
 
-def file_md5(path: Path) -> str:
-    """MD5 of a file, read in chunks (Keras publishes MD5s for its application weights)."""
-    import hashlib
-
-    digest = hashlib.md5()
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Hex digest of a file, read in chunks (Keras publishes sha256s for its datasets)."""
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_md5(path: Path) -> str:
+    """MD5 of a file (Keras publishes MD5s for its application weights)."""
+    return file_digest(path, "md5")

@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from dlcli.datasets.base import DataBundle, DatasetEntry, Stream
+from dlcli.datasets.base import passes_from, DataBundle, DatasetEntry, Stream
 from dlcli.errors import DataUnavailable
 from dlcli.keras_backend import import_keras
 
@@ -97,13 +97,15 @@ def image_stream(folder: Path, params, class_names: list[str], limit: int | None
     channels = 1 if params.color_mode == "grayscale" else 3
     count = len(files)
 
-    def make(batch_size: int, training: bool = False, seed: int | None = None, repeat: bool = False):
-        data = images
-        if training:
-            data = data.shuffle(count, seed=seed, reshuffle_each_iteration=True)
-        if repeat:
-            data = data.repeat()
-        data = data.batch(batch_size)
+    def make(batch_size: int, training: bool = False, seed: int | None = None, repeat: bool = False,
+             start: int = 0):
+        def one_pass(number):  # a pass shuffled from (seed, pass number) alone
+            data = images
+            if training:
+                data = data.shuffle(count, seed=(seed or 0) * 1_000_003 + number, reshuffle_each_iteration=False)
+            return data.batch(batch_size)
+
+        data = passes_from(start, -(-count // batch_size), repeat, one_pass)
         data = data.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=tf.data.AUTOTUNE)
         return data.prefetch(tf.data.AUTOTUNE)
 

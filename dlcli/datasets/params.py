@@ -100,13 +100,15 @@ class FeaturesParams(BaseModel):
     @field_validator("network")
     @classmethod
     def _known(cls, network: str) -> str:
-        from dlcli.models.applications import application
+        from dlcli.pretrained import application
 
         try:
             application(network)
         except Exception as error:  # SpecError: its message lists the choices
             raise ValueError(str(error)) from None
-        return network.lower().replace("_", "").replace("-", "")
+        from dlcli.pretrained import network_key
+
+        return network_key(network)
 
 
 class ImageFolderParams(DataParams):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlcli.datasets.base import DataBundle, DatasetEntry, Stream
+from dlcli.datasets.base import passes_from, pass_seed, DataBundle, DatasetEntry, Stream
 from dlcli.datasets.cache import install_file
 from dlcli.errors import DataUnavailable, SpecError
 
@@ -23,6 +23,7 @@ JENA_CSV = "jena_climate_2009_2016.csv"
 JENA_COLUMNS = ["Date Time", "p (mbar)", "T (degC)", "Tpot (K)", "Tdew (degC)", "rh (%)", "VPmax (mbar)",
                 "VPact (mbar)", "VPdef (mbar)", "sh (g/kg)", "H2OC (mmol/mol)", "rho (g/m**3)", "wv (m/s)",
                 "max. wv (m/s)", "wd (deg)"]
+JENA_ROWS = 420_551  # one row every 10 minutes, 2009-2016, as the Keras examples' file holds them
 
 
 def read_table(path: Path, where: str = "data.path"):
@@ -160,32 +161,30 @@ def series_stream(data: np.ndarray, targets: np.ndarray, lowest: int, highest: i
 
     all_starts = tf.constant(starts)
 
-    def make(batch_size: int, training: bool = False, seed: int | None = None, repeat: bool = False):
-        full = len(starts) // batch_size * batch_size
-
+    def make(batch_size: int, training: bool = False, seed: int | None = None, repeat: bool = False,
+             start: int = 0):
         def one_pass(number):  # the batches of start rows of one pass: one dataset element per batch
             order = all_starts
             if training:  # a fresh permutation every pass, from the seed and the pass number
-                order = tf.random.experimental.stateless_shuffle(
-                    all_starts, seed=tf.stack([tf.constant(seed or 0, tf.int64), number]))
-            batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[:full], (-1, batch_size)))
-            if full < len(starts):
-                batches = batches.concatenate(tf.data.Dataset.from_tensors(order[full:]))
-            return batches
+                order = tf.random.experimental.stateless_shuffle(all_starts, seed=pass_seed(seed, number))
+            return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
-        passes = tf.data.Dataset.range(2**62 if repeat else 1)
-        dataset = passes.flat_map(one_pass).map(windows, num_parallel_calls=tf.data.AUTOTUNE)
-        return dataset.prefetch(tf.data.AUTOTUNE)
+        batches = passes_from(start, -(-len(starts) // batch_size), repeat, one_pass)
+        return batches.map(windows, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
     return Stream(make=make, count=len(starts), element_shape=(length, data.shape[1]))
 
 
 def import_jena(source: Path, root: Path) -> list[str]:
-    """The zip Keras' examples download, or the CSV inside it: checked, then stored."""
+    """The zip Keras' examples download, or the CSV inside it: checked (columns, rows), then stored."""
     table = read_table(source, "PATH")
     missing = [column for column in JENA_COLUMNS if column not in table.columns]
     if missing:
         raise DataUnavailable(f"jena_climate: {source} lacks the columns {missing}; is it jena_climate_2009_2016.csv?")
+    if len(table) != JENA_ROWS:
+        raise DataUnavailable(f"jena_climate: {source} holds {len(table):,} rows; {JENA_CSV} has {JENA_ROWS:,} "
+                              "(one every 10 minutes, 2009-2016): bring the complete file (or its .zip) and run "
+                              "`dlcli data import jena_climate PATH`")
     numeric_matrix(table.head(1000), JENA_COLUMNS[1:], source)
     name = f"jena_climate/{JENA_CSV}.zip" if zipfile.is_zipfile(source) else f"jena_climate/{JENA_CSV}"
     install_file(source, root / name)

@@ -7,19 +7,17 @@ import gzip
 from pathlib import Path
 import numpy as np
 
-from dlcli.datasets.base import DataBundle, Split, limit, to_onehot
+from dlcli.datasets.base import DataBundle, Split, limit, pixel_scaling, to_onehot
 from dlcli.datasets.params import DigitsParams, SyntheticParams, VerticalLineParams
 
 DIGITS_FILE = Path(__file__).parent / "files" / "digits.csv.gz"
-
-
 
 
 def load_digits(entry, params: DigitsParams, root: Path) -> DataBundle:
     """UCI optical digits (1,797 8x8 images, pixel counts 0-16), split per class."""
     with gzip.open(DIGITS_FILE, "rt") as handle:
         table = np.loadtxt(handle, delimiter=",", dtype="float32")
-    x, y = table[:, :64] / 16.0, table[:, 64].astype("int64")
+    x, y = table[:, :64].astype("uint8"), table[:, 64].astype("int64")  # the model divides by 16
     rng = np.random.RandomState(params.split_seed)
     test_rows = []
     for digit in range(10):  # stratified: the same fraction of each class goes to test
@@ -35,9 +33,8 @@ def load_digits(entry, params: DigitsParams, root: Path) -> DataBundle:
     for rows, count in ((train_rows, params.train_samples), (test_rows, params.test_samples)):
         labels = to_onehot(y[rows], 10) if params.labels == "onehot" else y[rows]
         splits.append(limit(Split(x[rows], labels), count))
-    return DataBundle(splits[0], splits[1], num_classes=10, class_names=[str(d) for d in range(10)])
-
-
+    return DataBundle(splits[0], splits[1], num_classes=10, class_names=[str(d) for d in range(10)],
+                      input_preprocessing=pixel_scaling(16))
 
 
 def load_vertical_line(entry, params: VerticalLineParams, root: Path) -> DataBundle:
@@ -45,8 +42,6 @@ def load_vertical_line(entry, params: VerticalLineParams, root: Path) -> DataBun
     image = np.zeros((1, 8, 8, 1), dtype="float32")
     image[0, :, 3:5, 0] = 1.0
     return DataBundle(Split(image, None), Split(image, None))
-
-
 
 
 def load_synthetic(entry, params: SyntheticParams, root: Path) -> DataBundle:

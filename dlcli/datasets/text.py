@@ -23,6 +23,7 @@ from dlcli.errors import DataUnavailable
 
 TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'  # Keras 2 Tokenizer's default `filters`
 MEMBER = re.compile(r"(?:^|.*/)aclImdb/(train|test)/(pos|neg)/([^/]+\.txt)$")
+REVIEWS_PER_FOLDER = 12_500  # aclImdb: 25,000 training + 25,000 test reviews, half of each positive
 
 
 def reviews_folder(entry: DatasetEntry, params, root: Path) -> Path:
@@ -31,7 +32,7 @@ def reviews_folder(entry: DatasetEntry, params, root: Path) -> Path:
     folder = root / "aclImdb"
     tarball = root / "aclImdb_v1.tar.gz"
     if not (folder / "train").is_dir() and tarball.is_file():  # downloaded: unpack the reviews once
-        import_reviews(tarball, root)
+        unpack_reviews(tarball, root)
     return folder
 
 
@@ -115,10 +116,19 @@ def load_imdb_reviews(entry: DatasetEntry, params, root: Path, vocabulary: list[
 
 
 def import_reviews(source: Path, root: Path) -> list[str]:
-    """aclImdb_v1.tar.gz or an aclImdb folder: the train/test pos/neg reviews, into the cache."""
+    """aclImdb_v1.tar.gz or an aclImdb folder: the train/test pos/neg reviews, counted, into the cache."""
+    return _store_reviews(source, root, REVIEWS_PER_FOLDER)
+
+
+def unpack_reviews(tarball: Path, root: Path) -> list[str]:
+    """The loader's: unpack the tarball `data download` fetched into the cache's aclImdb folder."""
+    return _store_reviews(tarball, root, None)
+
+
+def _store_reviews(source: Path, root: Path, per_folder: int | None) -> list[str]:
     with tempfile.TemporaryDirectory(dir=root if root.is_dir() else None) as scratch:
         staging = Path(scratch) / "aclImdb"
-        count = 0
+        counts = {f"{part}/{label}": 0 for part in ("train", "test") for label in ("pos", "neg")}
         if source.is_dir():
             base = source / "aclImdb" if (source / "aclImdb").is_dir() else source
             for path in base.glob("*/*/*.txt"):
@@ -127,7 +137,7 @@ def import_reviews(source: Path, root: Path) -> list[str]:
                     target = staging / match[1] / match[2] / match[3]
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(path, target)
-                    count += 1
+                    counts[f"{match[1]}/{match[2]}"] += 1
         else:
             try:
                 with tarfile.open(source) as archive:
@@ -138,25 +148,31 @@ def import_reviews(source: Path, root: Path) -> list[str]:
                             target.parent.mkdir(parents=True, exist_ok=True)
                             with archive.extractfile(member) as handle, open(target, "wb") as out:
                                 shutil.copyfileobj(handle, out)
-                            count += 1
+                            counts[f"{match[1]}/{match[2]}"] += 1
             except (tarfile.TarError, OSError, EOFError) as error:
                 raise DataUnavailable(f"imdb_reviews: {source} is not a readable tarball ({error})") from None
-        for part in ("train", "test"):
-            for label in ("pos", "neg"):
-                if not (staging / part / label).is_dir():
-                    raise DataUnavailable(f"imdb_reviews: {source} has no aclImdb/{part}/{label}/*.txt reviews")
+        for folder, count in counts.items():
+            if not count:
+                raise DataUnavailable(f"imdb_reviews: {source} has no aclImdb/{folder}/*.txt reviews")
+            if per_folder is not None and count != per_folder:
+                raise DataUnavailable(
+                    f"imdb_reviews: {source} holds {count:,} reviews in aclImdb/{folder}; the Large Movie Review "
+                    f"Dataset has {per_folder:,} there (25,000 + 25,000 reviews, half of them positive): bring "
+                    "the complete aclImdb_v1.tar.gz (or its aclImdb folder) and run "
+                    "`dlcli data import imdb_reviews PATH`")
         root.mkdir(parents=True, exist_ok=True)
         destination = root / "aclImdb"
         if destination.exists():
             shutil.rmtree(destination)
         shutil.move(str(staging), destination)
-    return [f"aclImdb ({count} reviews)"]
+    return [f"aclImdb ({sum(counts.values())} reviews)"]
 
 
 # --------------------------------------------------------------------------- GloVe
 
 
 GLOVE = re.compile(r"glove\.6B\.(\d+)d\.txt$")
+GLOVE_WORDS = 400_000  # GloVe 6B: a vocabulary of 400,000 words, one line each in every glove.6B.<size>d.txt
 
 
 def not_a_training_set(entry, params, root, **context):
@@ -185,16 +201,33 @@ def _check_glove_lines(lines, name: str) -> int:
 
 
 def import_glove(source: Path, root: Path) -> list[str]:
-    """glove.6B.*d.txt files, or glove.6B.zip: each checked (name, line format, vector size), then stored."""
+    """glove.6B.*d.txt files, or glove.6B.zip: each checked (name, lines, vector size, words), then stored."""
+    return _store_glove(source, root, GLOVE_WORDS)
+
+
+def unpack_glove(zipped: Path, root: Path) -> list[str]:
+    """The loader's: unpack the glove.6B.zip `data download` fetched (name, lines and vector size checked)."""
+    return _store_glove(zipped, root, None)
+
+
+def _count_lines(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _store_glove(source: Path, root: Path, words: int | None) -> list[str]:
     import itertools
     import zipfile
 
     from dlcli.datasets.cache import install_file
 
-    stored = []
     with tempfile.TemporaryDirectory() as scratch:
         candidates: list[Path] = []
-        if zipfile.is_zipfile(source):
+        zipped = zipfile.is_zipfile(source)
+        if zipped:
             with zipfile.ZipFile(source) as archive:
                 for member in archive.namelist():
                     name = Path(member).name
@@ -213,11 +246,16 @@ def import_glove(source: Path, root: Path) -> list[str]:
                 dimension = _check_glove_lines(itertools.islice(handle, 1000), path.name)
             if dimension != int(match[1]):
                 raise DataUnavailable(f"glove: {path.name} holds vectors of {dimension} numbers, not {match[1]}")
+            if words is not None and (count := _count_lines(path)) != words:
+                where = f"{source} ({path.name})" if zipped else str(path)
+                raise DataUnavailable(f"glove: {where} holds {count:,} words; GloVe 6B has {words:,} in each "
+                                      "glove.6B.<size>d.txt: bring the complete file (or glove.6B.zip) and run "
+                                      "`dlcli data import glove PATH`")
+        if not candidates:
+            raise DataUnavailable(f"glove: {source} holds no glove.6B.<size>d.txt file")
+        for path in candidates:  # only once every file passed
             install_file(path, root / "glove" / path.name)
-            stored.append(f"glove/{path.name}")
-    if not stored:
-        raise DataUnavailable(f"glove: {source} holds no glove.6B.<size>d.txt file")
-    return stored
+    return [f"glove/{path.name}" for path in candidates]
 
 
 def glove_matrix(name: str, vocabulary: list[str], input_dim: int, output_dim: int) -> np.ndarray:
@@ -236,7 +274,7 @@ def glove_matrix(name: str, vocabulary: list[str], input_dim: int, output_dim: i
         zipped = root / entry.files[0].path
         if not zipped.is_file():
             download(entry, root)  # offline: names the file to bring and `dlcli data import glove`
-        import_glove(zipped, root)
+        unpack_glove(zipped, root)
     if not path.is_file():
         raise DataUnavailable(f"glove: {zipped} holds no {path.name}")
     if int(match[1]) != output_dim:

@@ -1,39 +1,70 @@
-"""Model builders by spec `type`. Each takes the validated model spec and the data bundle."""
+"""Model kinds by spec `type`: each registers its spec class and how its models are built.
+
+A kind is one module (sequential, from_run, naive_last_value, ...) that calls
+`register_kind` at import. Importing a kind module imports neither Keras nor TensorFlow, so the
+spec's `model:` union (dlcli.spec.schema) is built from this registry at no cost.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 from dlcli.registry import Registry
 
-MODELS = Registry("model type")
+
+@dataclass(frozen=True)
+class ModelKind:
+    """What dlcli needs to know about one kind of model.
+
+    `spec`: its pydantic spec class, with `type: Literal["<name>"]`.
+    `build(model_spec, bundle)`: a fresh, uncompiled keras.Model for the dataset bundle.
+        A kind with its own training step returns a keras.Model subclass overriding
+        `train_step` / `compute_loss`: `fit`, callbacks, resume and saving then work unchanged.
+    `compile(model, spec)`: compile it; default: the spec's `compile:` section.
+    `trains`: False for a kind whose weights are fixed (a baseline): its run only evaluates.
+    `custom_objects()`: the classes `keras.models.load_model` needs to reload a saved model.
+    """
+
+    spec: type
+    build: Callable[[Any, Any], Any]
+    compile: Callable[[Any, Any], None] | None = None
+    trains: bool = True
+    custom_objects: Callable[[], dict[str, type]] | None = None
 
 
-@MODELS.register("sequential")
-def _sequential(model_spec, bundle):
-    from dlcli.models.sequential import build_sequential
-
-    return build_sequential(model_spec, bundle)
+MODEL_KINDS = Registry("model type")
 
 
-@MODELS.register("from_run")
-def _from_run(model_spec, bundle):
-    from dlcli.models.continued import model_from_run
-
-    return model_from_run(model_spec)
-
-
-@MODELS.register("naive_last_value")
-def _naive_last_value(model_spec, bundle):
-    from dlcli.errors import SpecError
-    from dlcli.keras_backend import import_keras
-    from dlcli.models.layers import custom_layers
-
-    keras = import_keras()
-    if "target_index" not in bundle.info:
-        raise SpecError("model.type naive_last_value needs a series dataset (jena_climate, csv_series)")
-    last_value = custom_layers()["LastValue"](bundle.info["target_index"], name="last_value")
-    return keras.Sequential([keras.Input(bundle.input_shape), last_value], name="naive_last_value")
+def register_kind(name: str, kind: ModelKind) -> ModelKind:
+    MODEL_KINDS.add(name, kind)
+    return kind
 
 
 def build_model(spec, bundle):
     """A fresh, uncompiled Keras model for the spec's `model` section."""
-    return MODELS.get(spec.model.type)(spec.model, bundle)
+    return MODEL_KINDS.get(spec.model.type).build(spec.model, bundle)
+
+
+def compile_for(model, spec) -> None:
+    """Compile with the kind's own rule, else the spec's `compile:` section."""
+    kind = MODEL_KINDS.get(spec.model.type)
+    if kind.compile is not None:
+        kind.compile(model, spec)
+        return
+    from dlcli.models.compiling import compile_model
+
+    compile_model(model, spec.compile)
+
+
+def custom_objects() -> dict[str, type]:
+    """Every kind's saved classes, for load_model."""
+    objects: dict[str, type] = {}
+    for _, kind in MODEL_KINDS.items():
+        if kind.custom_objects is not None:
+            objects.update(kind.custom_objects())
+    return objects
+
+
+# The kinds dlcli ships; each registers itself.
+from dlcli.models import baseline, continued, sequential  # noqa: E402,F401

@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
 
 from dlcli.errors import DataUnavailable, SpecError
 from dlcli.keras_backend import import_keras
-from dlcli.rundir import RunDir, latest_completed_run
+from dlcli.models import ModelKind, register_kind
+from dlcli.spec.base import StrictModel
 
 
-def resolve_run(reference: str) -> RunDir:
-    """A run directory as given, else the latest completed run of the experiment so named."""
-    path = Path(reference)
-    if path.is_dir():
-        return RunDir.open(path)
-    run = latest_completed_run(reference)
-    if run is None:
-        raise DataUnavailable(f"model.run: no completed run of '{reference}' under runs/; train it first: "
-                              f"dlcli train {reference}")
-    return run
+class FromRunModel(StrictModel):
+    """A previous run's trained model, to train further (5.22: fine-tuning after 5.20)."""
+
+    type: Literal["from_run"]
+    run: str = Field(description="an experiment name (its latest completed run) or a run directory")
+    trainable_from: str | None = Field(
+        None, description="unfreeze this layer of the nested pretrained network and the ones after it"
+    )
 
 
-def model_from_run(model_spec):
-    from dlcli.models.layers import load_model
+def model_from_run(model_spec, bundle):
+    from dlcli.models.saving import load_model
     from dlcli.models.sequential import set_trainable
+    from dlcli.runs import Run
 
     keras = import_keras()
-    run = resolve_run(model_spec.run)
+    run = Run.find(model_spec.run, "model.run")
     if not run.has("model.keras"):
         raise DataUnavailable(f"model.run: {run} has no model.keras")
     model = load_model(run.file("model.keras"))
@@ -37,5 +39,7 @@ def model_from_run(model_spec):
             raise SpecError(f"model.trainable_from: no pretrained network in {run} has a layer "
                             f"'{model_spec.trainable_from}'")
         set_trainable(nested[0], True, model_spec.trainable_from, "model")
-    model.dlcli_source_run = str(run)
     return model
+
+
+register_kind("from_run", ModelKind(FromRunModel, model_from_run))

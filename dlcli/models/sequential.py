@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-import numpy as np
+from pydantic import Field
 
 from dlcli.errors import SpecError
 from dlcli.keras_backend import import_keras
-from dlcli.models.keras_names import LAYERS
-from dlcli.spec import PRETRAINED, PretrainedLayer
+from dlcli.models import ModelKind, register_kind
+from dlcli.spec.base import StrictModel
+from dlcli.spec.entries import PRETRAINED, Entry, LayerEntry, PretrainedLayer
 
 
-def _is_layer_entry(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in LAYERS
+class SequentialModel(StrictModel):
+    """A stack of Keras layers written in YAML (`keras.Sequential`)."""
+
+    type: Literal["sequential"]
+    input_shape: list[int | None] | None = Field(
+        None, description="shape of one sample; taken from the data when omitted"
+    )
+    layers: list[LayerEntry] = Field(min_length=1)
 
 
 def _argument(keras, key: str, value: Any, where: str) -> Any:
-    if _is_layer_entry(value):  # a wrapped layer: Bidirectional: {layer: {LSTM: {units: 32}}}
+    if isinstance(value, Entry):  # a wrapped layer: Bidirectional: {layer: {LSTM: {units: 32}}}
         return build_layer(value, f"{where}.{key}")
     if key.endswith("_regularizer") and isinstance(value, dict) and value and set(value) <= {"l1", "l2"}:
         # The book's regularizers.l2(0.001) is written `kernel_regularizer: {l2: 0.001}`.
@@ -27,40 +34,47 @@ def _argument(keras, key: str, value: Any, where: str) -> Any:
     return value
 
 
-def build_layer(entry: Any, where: str):
-    """One Keras layer from `{Name: {kwargs}}`; bad arguments become a SpecError at `where`."""
+def build_layer(entry: Entry, where: str):
+    """One Keras layer from a layer Entry; bad arguments become a SpecError at `where`."""
     keras = import_keras()
-    if isinstance(entry, str):
-        entry = {entry: {}}
-    name = next(key for key in entry if key not in ("weights", "trainable"))
-    kwargs = {key: _argument(keras, key, value, f"{where}.{name}") for key, value in (entry[name] or {}).items()}
-    if "trainable" in entry:
-        kwargs["trainable"] = bool(entry["trainable"])
+    kwargs = {key: _argument(keras, key, value, f"{where}.{entry.name}") for key, value in entry.arguments.items()}
+    if entry.trainable is not None:
+        kwargs["trainable"] = entry.trainable
     try:
-        return getattr(keras.layers, name)(**kwargs)
+        return getattr(keras.layers, entry.name)(**kwargs)
     except (TypeError, ValueError) as error:
-        raise SpecError(f"{where}.{name}: {error}") from None
+        raise SpecError(f"{where}.{entry.name}: {error}") from None
+
+
+def input_layers(bundle) -> list:
+    """The layers that turn the dataset's stored inputs into what the network expects (pixels / 255):
+    part of the saved model, so evaluate, predict and every visualisation feed raw inputs."""
+    keras = import_keras()
+    return [getattr(keras.layers, name)(**arguments, name=f"input_{name.lower()}")
+            for name, arguments in bundle.input_preprocessing]
 
 
 def build_sequential(model_spec, bundle):
     keras = import_keras()
     shape = tuple(model_spec.input_shape or bundle.input_shape)
-    model = keras.Sequential([keras.Input(shape=shape)])
+    model = keras.Sequential([keras.Input(shape=shape), *input_layers(bundle)])
     for index, entry in enumerate(model_spec.layers):
         where = f"model.layers[{index}]"
-        if isinstance(entry, dict) and PRETRAINED in entry:
+        if entry.name == PRETRAINED:
             incoming = tuple(model.output_shape[1:]) if model.layers else shape  # first layer: the input
-            model.add(pretrained_layer(entry[PRETRAINED] or {}, incoming, where))
+            model.add(pretrained_layer(entry.arguments, incoming, where))
             continue
         layer = build_layer(entry, where)
         try:
             model.add(layer)
         except (TypeError, ValueError) as error:
             raise SpecError(f"{where}: cannot follow the previous layer's output: {error}") from None
-        if isinstance(entry, dict) and isinstance(entry.get("weights"), str):
-            layer.set_weights([named_weights(entry["weights"], layer, bundle, where)])
-        elif isinstance(entry, dict) and entry.get("weights") is not None:
-            weights = [np.asarray(w, dtype="float32") for w in entry["weights"]]
+        if isinstance(entry.weights, str):
+            layer.set_weights([named_weights(entry.weights, layer, bundle, where)])
+        elif entry.weights is not None:
+            import numpy as np
+
+            weights = [np.asarray(w, dtype="float32") for w in entry.weights]
             expected = [tuple(w.shape) for w in layer.get_weights()]
             if [w.shape for w in weights] != expected:
                 raise SpecError(
@@ -72,7 +86,7 @@ def build_sequential(model_spec, bundle):
 
 def pretrained_layer(arguments: dict, input_shape: tuple, where: str):
     """A keras.applications network as one layer, frozen, or trainable from a named layer on."""
-    from dlcli.models.applications import build_application
+    from dlcli.pretrained import build_application
 
     options = PretrainedLayer.model_validate(arguments)
     network = build_application(options.network, include_top=options.include_top, weights=options.weights,
@@ -108,3 +122,6 @@ def named_weights(name: str, layer, bundle, where: str):
     if not vocabulary:
         raise SpecError(f"{where}.weights: '{name}' needs a text dataset with a vocabulary (imdb_reviews)")
     return glove_matrix(name, vocabulary, layer.input_dim, layer.output_dim)
+
+
+register_kind("sequential", ModelKind(SequentialModel, build_sequential))

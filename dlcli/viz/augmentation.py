@@ -13,11 +13,10 @@ AUGMENTING = ("Random", "AugMix", "CutMix", "MixUp", "RandAugment")
 def augmentation_layers(spec) -> list:
     """The spec's augmentation layers (RandomFlip, RandomRotation, ...), built afresh."""
     from dlcli.models.sequential import build_layer
-    from dlcli.spec import layer_entry_name
 
     layers = []
     for index, entry in enumerate(getattr(spec.model, "layers", [])):
-        if layer_entry_name(entry).startswith(AUGMENTING):
+        if entry.name.startswith(AUGMENTING):
             layers.append(build_layer(entry, f"model.layers[{index}]"))
     if not layers:
         raise SpecError(f"experiment '{spec.name}' has no augmentation layers (RandomFlip, RandomRotation...)")

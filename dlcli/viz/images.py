@@ -56,13 +56,12 @@ def write_png(path: str | Path, image: np.ndarray) -> Path:
     """Write an RGB (h, w, 3) or grey (h, w) uint8 array as PNG, atomically."""
     import cv2
 
+    from dlcli.atomic import write_bytes_atomic
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     array = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     ok, encoded = cv2.imencode(path.suffix or ".png", array)
     if not ok:
         raise UsageError(f"{path}: cannot encode an image with this extension; use .png or .jpg")
-    temporary = path.with_name(path.name + ".part")
-    temporary.write_bytes(encoded.tobytes())
-    temporary.replace(path)
+    write_bytes_atomic(path, encoded.tobytes())
     return path

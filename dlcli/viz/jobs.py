@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from dlcli.errors import UsageError
-from dlcli.rundir import RunDir
+from dlcli.runs import Run
 
 
-def _place(run: RunDir | None, out: str | None, name: str) -> Path:
+def _place(run: Run | None, out: str | None, name: str) -> Path:
     """Where one picture goes: --out (a file, or a folder to put `name` in), else the run's viz/,
     else the current folder."""
     if out:
@@ -42,7 +42,6 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
     """Grad-CAM over a photo (5.40-5.44): top-3 predictions, heatmap and overlay at the photo's size."""
     import numpy as np
 
-    from dlcli.rundir import record_viz
     from dlcli.viz.gradcam import gradcam_heatmap, overlay
     from dlcli.viz.images import read_image, write_png
     from dlcli.viz.sources import load_source
@@ -72,7 +71,7 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
     if source.info.get("class_names_missing"):
         result["warning"] = "ImageNet class names unavailable offline: dlcli data import weights imagenet_class_index.json"
     if source.run is not None and not out:
-        record_viz(source.run, {"kind": "gradcam", "files": [main.name, companion.name],
+        source.run.record_viz({"kind": "gradcam", "files": [main.name, companion.name],
                                 **{k: result[k] for k in ("image", "layer", "class_index", "class")}})
     return result
 
@@ -82,7 +81,6 @@ def visualize_activations(image_path: str, model: str, layers: list[str] | None 
     """One PNG per convolution/pooling layer: its channels for IMAGE as a viridis grid (5.25-5.31)."""
     import cv2
 
-    from dlcli.rundir import record_viz
     from dlcli.viz.activations import activation_grids
     from dlcli.viz.images import read_image, write_png
     from dlcli.viz.sources import load_source
@@ -97,7 +95,7 @@ def visualize_activations(image_path: str, model: str, layers: list[str] | None 
         coloured = cv2.cvtColor(cv2.applyColorMap(tiles, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
         files.append(str(write_png(folder / f"{stem}-activations-{number:02d}-{name}.png", coloured)))
     if source.run is not None and not out:
-        record_viz(source.run, {"kind": "activations", "image": str(Path(image_path).resolve()),
+        source.run.record_viz({"kind": "activations", "image": str(Path(image_path).resolve()),
                                 "layers": list(grids), "files": [Path(f).name for f in files]})
     return {"image": str(Path(image_path).resolve()), "model": source.label, "layers": list(grids), "files": files}
 
@@ -107,7 +105,6 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     """A grid of the patterns that maximise a layer's filters, by batched gradient ascent (5.32-5.39)."""
     import numpy as np
 
-    from dlcli.rundir import record_viz
     from dlcli.viz.filters import check_filters, filter_patterns
     from dlcli.viz.gradcam import conv_layers
     from dlcli.viz.images import grid, write_png
@@ -131,7 +128,7 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     target = _place(source.run, out, name)
     write_png(target, picture)
     if source.run is not None and not out:
-        record_viz(source.run, {"kind": "filters", "layer": layer, "filters": len(indices), "files": [target.name]})
+        source.run.record_viz({"kind": "filters", "layer": layer, "filters": len(indices), "files": [target.name]})
     return {"model": source.label, "layer": layer, "filters": len(indices), "size": list(shape),
             "steps": steps, "file": str(target)}
 
@@ -141,16 +138,15 @@ def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment
     """The original image beside `count` random variants through a spec's augmentation layers (5.12)."""
     import numpy as np
 
-    from dlcli.api import run_spec
-    from dlcli.spec import load_spec
+    from dlcli.spec.loading import load_spec
     from dlcli.viz.augmentation import augmentation_layers, augmented_variants
     from dlcli.viz.images import grid, read_image, resize, to_uint8, write_png
 
     if count < 1:
         raise UsageError("--count must be at least 1")
     image = read_image(image_path)
-    run = RunDir.open(experiment) if Path(experiment).is_dir() else None
-    spec = run_spec(run) if run else load_spec(experiment)[0]
+    run = Run.open(experiment) if Path(experiment).is_dir() else None
+    spec = run.spec() if run else load_spec(experiment)[0]
     size = getattr(spec.data, "image_size", None)
     original = resize(image, tuple(size), getattr(spec.data, "interpolation", "bilinear")) if size else image
     variants = augmented_variants(original, augmentation_layers(spec), count, seed)

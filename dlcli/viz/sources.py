@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dlcli.errors import UsageError
-from dlcli.rundir import RunDir
+from dlcli.runs import Run
 from dlcli.viz.images import resize
 
 
@@ -24,7 +24,7 @@ class ModelSource:
     label: str  # what to call it in messages and file names
     preprocess: Callable[[np.ndarray], np.ndarray]  # (h, w, 3) uint8 -> (1, H, W, C) float32
     class_names: list[str] | None = None
-    run: RunDir | None = None
+    run: Run | None = None
     input_size: tuple[int, int] | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -56,17 +56,17 @@ def _resizer(size: tuple[int, int], interpolation: str = "bilinear", channels: i
 
 def load_source(source: str | None, include_top: bool = True, weights: str | None = "imagenet") -> ModelSource:
     """RUN directory, .keras/.h5 file, or a keras.applications name (default vgg16)."""
-    from dlcli.models.applications import APPLICATIONS
+    from dlcli.pretrained import APPLICATIONS, network_key
 
     source = source or "vgg16"
     path = Path(source)
     if path.is_dir():
-        return _from_run(RunDir.open(path))
+        return _from_run(Run.open(path))
     if path.suffix in (".keras", ".h5"):
         if not path.is_file():
             raise UsageError(f"{source}: no such model file")
         return _from_file(path)
-    key = source.lower().replace("_", "").replace("-", "")
+    key = network_key(source)
     if key in APPLICATIONS:
         return _from_application(key, include_top, weights)
     raise UsageError(
@@ -76,7 +76,7 @@ def load_source(source: str | None, include_top: bool = True, weights: str | Non
 
 
 def _load_model(path: Path):
-    from dlcli.models.layers import load_model
+    from dlcli.models.saving import load_model
 
     try:
         return load_model(path)
@@ -91,20 +91,14 @@ def _sized(model) -> tuple[tuple[int, int], int]:
     return (int(shape[0]), int(shape[1])), int(shape[2])
 
 
-def _from_run(run: RunDir) -> ModelSource:
-    if not run.has("model.keras"):
-        raise UsageError(f"{run}: no model.keras (the run did not complete)")
-    model = _load_model(run.file("model.keras"))
+def _from_run(run: Run) -> ModelSource:
+    """A run's model takes raw pixels (its own first layers scale them): only resizing is left,
+    with the interpolation its images were read with."""
+    model = _load_model(run.model_path())
     size, channels = _sized(model)
-    info = run.read_json("run.json")
-    interpolation = "bilinear"
-    if run.has("spec.yaml"):
-        import yaml
-
-        data = (yaml.safe_load(run.file("spec.yaml").read_text()) or {}).get("data") or {}
-        interpolation = data.get("interpolation", interpolation)
+    interpolation = getattr(run.spec().data, "interpolation", "bilinear")
     return ModelSource(model, run.path.parent.name, _resizer(size, interpolation, channels),
-                       class_names=info.get("class_names"), run=run, input_size=size)
+                       class_names=run.info.get("class_names"), run=run, input_size=size)
 
 
 def _from_file(path: Path) -> ModelSource:
@@ -114,7 +108,7 @@ def _from_file(path: Path) -> ModelSource:
 
 
 def _from_application(key: str, include_top: bool, weights: str | None) -> ModelSource:
-    from dlcli.models.applications import APPLICATIONS, build_application, imagenet_class_names, preprocess_input
+    from dlcli.pretrained import APPLICATIONS, build_application, imagenet_class_names, preprocess_input
 
     app = APPLICATIONS[key]
     model = build_application(key, include_top=include_top, weights=weights)

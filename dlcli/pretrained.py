@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dlcli.datasets.base import RemoteFile
 from dlcli.errors import DataUnavailable, SpecError
-from dlcli.registry import unknown_name_message
+from dlcli.registry import name_key, unknown_name_message
 
 BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -62,8 +62,13 @@ WEIGHT_FILES = {app.weights(top).path.split("/")[-1]: app.weights(top)
 WEIGHT_FILES[CLASS_INDEX.path.split("/")[-1]] = CLASS_INDEX
 
 
+def network_key(name: str) -> str:
+    """`VGG16`, `vgg-16`... -> the key of APPLICATIONS (`inception_v3` -> `inceptionv3`)."""
+    return name_key(name)
+
+
 def application(name: str) -> Application:
-    key = name.lower().replace("_", "").replace("-", "")
+    key = network_key(name)
     if key not in APPLICATIONS:
         raise SpecError(unknown_name_message("pretrained network", name, APPLICATIONS))
     return APPLICATIONS[key]

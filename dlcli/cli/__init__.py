@@ -1,0 +1,101 @@
+"""The dlcli command line: parse, call one function of dlcli.api, print.
+
+Command groups live in their own modules and are imported only when used (Click's "lazily
+loading subcommands"), so `dlcli --help` imports neither TensorFlow nor any command's code.
+Exit codes: 0 ok, 1 run failed, 2 usage or spec error, 3 data or weights unavailable,
+4 reference not reproduced (--check, check), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from dlcli import __version__
+from dlcli.cli.options import STATE, global_options
+from dlcli.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, DlcliError
+
+COMMANDS = {
+    "list": "dlcli.cli.experiments:list_command",
+    "show": "dlcli.cli.experiments:show",
+    "validate": "dlcli.cli.experiments:validate",
+    "train": "dlcli.cli.training:train",
+    "resume": "dlcli.cli.training:resume",
+    "evaluate": "dlcli.cli.training:evaluate",
+    "check": "dlcli.cli.training:check",
+    "plot": "dlcli.cli.runs:plot",
+    "compare": "dlcli.cli.runs:compare",
+    "data": "dlcli.cli.data:data",
+    "visualize": "dlcli.cli.visualize:visualize",
+    "predict": "dlcli.cli.visualize:predict",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are `module:attribute` strings, imported on first use."""
+
+    def __init__(self, *args, lazy: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx, name: str):
+        if name in self.lazy:
+            module, _, attribute = self.lazy[name].partition(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+def _normalise(token: str) -> str:
+    """`run_dir` and `run-dir` are the same option, `fashion_mnist`-style commands the same command."""
+    return token.replace("_", "-") if token.startswith("-") or token.isidentifier() else token
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100,
+                               "token_normalize_func": _normalise})
+@click.version_option(__version__, prog_name="dlcli")
+@global_options
+def cli(**_) -> None:
+    """Run the experiments of Deep Learning with Python as named, reproducible Keras 3 runs.
+
+    \b
+    dlcli list                       the named experiments
+    dlcli train digits-convnet       train one; writes runs/digits-convnet/<time>/
+    dlcli resume runs/digits-convnet/<time>     continue an interrupted run
+    dlcli plot runs/digits-convnet/<time>
+    """
+
+
+def main() -> None:
+    """Console entry point: every error becomes one line on stderr and its exit code."""
+    try:
+        cli.main(prog_name="dlcli", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except DlcliError as error:
+        if STATE["debug"]:
+            raise
+        for line in str(error).splitlines() or [type(error).__name__]:
+            click.echo(f"error: {line}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except SystemExit:
+        raise
+    except Exception as error:  # a bug: one line, the traceback only with --debug
+        if STATE["debug"]:
+            raise
+        click.echo(f"error: unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback)", err=True)
+        sys.exit(EXIT_RUN_FAILED)

@@ -1,0 +1,54 @@
+"""`dlcli list`, `show`, `validate`: the named experiments and their specs (no TensorFlow)."""
+
+from __future__ import annotations
+
+import click
+
+from dlcli.cli.options import command, json_option, print_json, set_option, table
+
+
+@command(name="list")
+@json_option
+def list_command(as_json: bool) -> None:
+    """List every named experiment with its description and source."""
+    from dlcli import api
+
+    rows = api.list_experiments()
+    if as_json:
+        print_json(rows)
+        return
+    shown = [[r["name"], r["dataset"], r["description"] + (f" [{r['runtime']}]" if r["runtime"] else ""), r["source"]]
+             for r in rows]
+    click.echo(table(shown, ["NAME", "DATASET", "DESCRIPTION", "SOURCE"]))
+
+
+@command()
+@click.argument("experiment")
+@set_option
+def show(experiment: str, overrides: tuple[str, ...]) -> None:
+    """Print the resolved spec of EXPERIMENT (a name or a YAML file), defaults filled in."""
+    from dlcli import api
+
+    click.echo(api.show(experiment, overrides), nl=False)
+
+
+@command()
+@click.argument("experiments", nargs=-1, required=True)
+@click.option("--no-cache", is_flag=True, help="Validate every spec again, even one that passed before unchanged.")
+def validate(experiments: tuple[str, ...], no_cache: bool) -> None:
+    """Check specs (names or YAML files) without importing TensorFlow; exit 0 or 2.
+
+    Layer and callback arguments are checked against Keras' own signatures. A spec file that
+    already passed, unchanged, with this same dlcli and pydantic is not checked again (the
+    record is in $DLCLI_CACHE_DIR, else ~/.cache/dlcli)."""
+    from dlcli import api
+    from dlcli.errors import SpecError
+
+    results = api.validate(list(experiments), use_cache=not no_cache)
+    for result in results:
+        if result["ok"]:
+            click.echo(f"ok: {result['name']}")
+        for line in result["errors"]:
+            click.echo(f"error: {line}", err=True)
+    if not all(result["ok"] for result in results):
+        raise SystemExit(SpecError.exit_code)

@@ -1,0 +1,67 @@
+"""Options shared by many commands, defined once. `--debug` and `--verbose` are accepted before
+or after the subcommand (`dlcli --debug train x` = `dlcli train x --debug`)."""
+
+from __future__ import annotations
+
+import json as _json
+
+import click
+
+STATE = {"debug": False}
+
+
+def _debug(ctx, param, value):
+    if value:
+        STATE["debug"] = True
+    return value
+
+
+def _verbose(ctx, param, value):
+    if value:
+        from dlcli.keras_backend import set_verbose
+
+        set_verbose(True)
+    return value
+
+
+def global_options(function):
+    """--debug and --verbose: on the group and on every command."""
+    function = click.option("--verbose", is_flag=True, expose_value=False, callback=_verbose, is_eager=True,
+                            help="Keep TensorFlow's and Keras' own logs and warnings.")(function)
+    return click.option("--debug", is_flag=True, expose_value=False, callback=_debug, is_eager=True,
+                        help="Show the traceback of an error.")(function)
+
+
+def command(group_or_cli=click, *args, **kwargs):
+    """`@command()` = `@click.command()` with the global options."""
+    def decorator(function):
+        return (group_or_cli.command(*args, **kwargs))(global_options(function))
+
+    return decorator
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout, nothing else.")
+set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+                          help="Override a spec value, e.g. fit.epochs=3 (repeatable).")
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No per-epoch progress on stderr.")
+
+
+def print_json(data) -> None:
+    from dlcli.runs import dumps
+
+    click.echo(dumps(data), nl=False)
+
+
+def table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
+    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def number(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def cell(value) -> str:
+    return value if isinstance(value, str) else _json.dumps(value)

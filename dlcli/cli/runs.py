@@ -1,0 +1,51 @@
+"""`dlcli plot` and `compare`: reading finished runs (no TensorFlow)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dlcli.cli.options import cell, command, json_option, number, print_json, table
+
+
+@command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path())
+@click.option("--metric", help="One metric (loss, accuracy, mae...; val_loss overlays validation curves).")
+@click.option("--smooth", type=float, help="Exponential smoothing factor in [0, 1), e.g. 0.9 (listing 3.31).")
+@click.option("--skip-first", type=int, default=0, show_default=True, help="Drop the first N epochs (listing 3.31).")
+@click.option("--out", type=click.Path(), help="PNG file (or folder) to write; default: the first run's plots/.")
+def plot(runs, metric, smooth, skip_first, out) -> None:
+    """Learning curves of one run (training vs validation) or several runs overlaid."""
+    from dlcli.plotting import plot_runs
+
+    for path in plot_runs(list(runs), metric=metric, smooth=smooth, skip_first=skip_first, out=out):
+        click.echo(path)
+
+
+@command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path())
+@json_option
+@click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
+def compare(runs, as_json: bool, as_csv: bool) -> None:
+    """Final metrics of several runs side by side, with the spec values that differ."""
+    from dlcli import api
+
+    result = api.compare(list(runs))
+    if as_json:
+        print_json(result)
+        return
+    metrics = [m for m in result["metric_names"] if m.startswith(("test_", "val_", "best_", "final_val", "output"))
+               and not m.startswith("fold_")] or result["metric_names"]
+    headers = ["run", "experiment", "status", "check", *metrics, *result["differing_spec_keys"]]
+    rows = [[r["run"], r["experiment"], r["status"], r["check"],
+             *(number(r["metrics"].get(m, "")) for m in metrics),
+             *(cell(r["spec"].get(k)) for k in result["differing_spec_keys"])] for r in result["runs"]]
+    if as_csv:
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(headers)
+        writer.writerows(rows)
+    else:
+        click.echo(table(rows, headers))

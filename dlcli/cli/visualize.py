@@ -1,0 +1,129 @@
+"""`dlcli visualize` (chapter 5's pictures) and `dlcli predict`."""
+
+from __future__ import annotations
+
+import click
+
+from dlcli.cli.options import command, global_options, json_option, print_json, table
+
+
+@click.group()
+@global_options
+def visualize() -> None:
+    """Chapter 5's pictures: augmentation, activations, filter patterns, Grad-CAM heatmaps."""
+
+
+MODEL_HELP = "A run directory, a .keras/.h5 file, or a pretrained network (vgg16, resnet50...)."
+
+
+@command(visualize, "gradcam")
+@click.argument("image", type=click.Path())
+@click.option("--model", "model", help=MODEL_HELP + "  [default: vgg16 with ImageNet weights]")
+@click.option("--layer", help="Convolution layer to explain  [default: the last one]")
+@click.option("--class", "class_name", help="Class index or name to explain  [default: the top prediction]")
+@click.option("--alpha", type=float, default=0.4, show_default=True, help="Heatmap intensity in the overlay.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Overlay file (the heatmap goes beside it).")
+@json_option
+def visualize_gradcam(image, model, layer, class_name, alpha, out, as_json) -> None:
+    """Grad-CAM heatmap of IMAGE (5.40-5.44): the top-3 predictions, the heatmap and its overlay.
+
+    With a run's model, the run's preprocessing and class names are used; the files go into the
+    run's viz/ (listed in viz/index.json) unless --out is given, else into the current folder.
+    """
+    from dlcli import api
+
+    result = api.visualize_gradcam(image, model, layer, class_name, alpha, out)
+    if as_json:
+        print_json(result)
+        return
+    for rank, row in enumerate(result["top"], start=1):
+        click.echo(f"{rank}. {row['class']}: {row['probability']:.4f}")
+    click.echo(f"explained: class {result['class_index']} ({result['class']}) at layer {result['layer']}")
+    click.echo(f"overlay: {result['overlay']}")
+    click.echo(f"heatmap: {result['heatmap']}")
+    if result.get("warning"):
+        click.echo(f"warning: {result['warning']}", err=True)
+
+
+@command(visualize, "activations")
+@click.argument("image", type=click.Path())
+@click.option("--model", "model", required=True, help="A run directory or a .keras/.h5 file (or vgg16...).")
+@click.option("--layers", multiple=True, metavar="NAME", help="Only these layers (repeatable)  [default: every convolution and pooling layer]")
+@click.option("--out", type=click.Path(file_okay=False), help="Folder for the PNGs.")
+@json_option
+def visualize_activations(image, model, layers, out, as_json) -> None:
+    """The channels of every convolution and pooling layer's output for IMAGE (5.25-5.31), one PNG per layer."""
+    from dlcli import api
+
+    result = api.visualize_activations(image, model, list(layers), out)
+    if as_json:
+        print_json(result)
+        return
+    for layer, path in zip(result["layers"], result["files"]):
+        click.echo(f"{layer}: {path}")
+
+
+@command(visualize, "filters")
+@click.option("--model", "model", help=MODEL_HELP + "  [default: vgg16 without its classifier]")
+@click.option("--layer", help="Convolution layer  [default: block3_conv1 for VGG, else the last one]")
+@click.option("--filters", "count", type=int, default=64, show_default=True, help="How many filters, from the first.")
+@click.option("--size", type=int, default=64, show_default=True, help="Pattern size in pixels (a run's model uses its own input size).")
+@click.option("--steps", type=int, default=40, show_default=True, help="Gradient-ascent steps (step size 1, as 5.36).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the starting noise.")
+@click.option("--out", type=click.Path(), help="The grid PNG, or a folder for it.")
+@json_option
+def visualize_filters(model, layer, count, size, steps, seed, out, as_json) -> None:
+    """The input pattern each filter of a layer responds to most, as a grid (5.32-5.39).
+
+    All the filters of the grid are optimised together as one batch."""
+    from dlcli import api
+
+    result = api.visualize_filters(model, layer, count, size, steps, out, seed)
+    if as_json:
+        print_json(result)
+        return
+    click.echo(f"{result['filters']} filters of {result['layer']}: {result['file']}")
+
+
+@command(visualize, "augmentation")
+@click.argument("image", type=click.Path())
+@click.option("--experiment", default="cats-dogs-augment", show_default=True,
+              help="Experiment (name, YAML file or run directory) whose augmentation layers to use.")
+@click.option("--count", type=int, default=8, show_default=True, help="How many random variants.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="The grid PNG.")
+def visualize_augmentation(image, experiment, count, seed, out) -> None:
+    """IMAGE and random variants of it through an experiment's augmentation layers (5.12)."""
+    from dlcli import api
+
+    click.echo(api.visualize_augmentation(image, experiment, count, seed, out)["file"])
+
+
+@command()
+@click.argument("run", type=click.Path())
+@click.argument("inputs", nargs=-1)
+@click.option("--csv", "csv_path", type=click.Path(), help="A series run: forecast from the last window of this CSV.")
+@json_option
+def predict(run, inputs, csv_path, as_json) -> None:
+    """Predictions of RUN's model (a run directory, or a .keras file for images).
+
+    \b
+    dlcli predict RUN cat.jpg dog.png        an image classifier: class and probability
+    dlcli predict RUN "a wonderful film"     a text model: tokenised with the run's vocabulary
+    dlcli predict RUN --csv recent.csv       a series model: the forecast after the last window
+    """
+    from dlcli import api
+
+    rows = api.predict(run, list(inputs), csv_path)
+    if as_json:
+        print_json(rows)
+        return
+    if csv_path:
+        row = rows[0]
+        units = {k: v for k, v in row.items() if k.startswith("prediction_")}
+        click.echo(f"{row['target']}, {row['rows_ahead']} rows after the last one: {row['prediction']:.4f} (normalised)"
+                   + "".join(f", {v:.2f} {k.removeprefix('prediction_')}" for k, v in units.items()))
+        return
+    shown = [(r["input"] if len(r["input"]) <= 60 else r["input"][:57] + "...").replace("\n", " ") for r in rows]
+    click.echo(table([[text, r["class"], f"{r['probability']:.4f}"] for text, r in zip(shown, rows)],
+                      ["INPUT", "CLASS", "PROBABILITY"]))

@@ -1,0 +1,261 @@
+"""The run directory (a **contract**): the only code that creates, opens, reads and closes one.
+
+`runs/<experiment>/<YYYYmmdd-HHMMSS>[-N]/`, never reused, never overwritten:
+
+| file              | written                      | holds                                          |
+| spec.yaml         | when the run starts          | the resolved, validated spec                   |
+| run.json          | at start, each resume, end   | status, times, command, versions, device, error|
+| history.csv/json  | after every completed epoch  | per-epoch metrics (completed epochs only)      |
+| metrics.json      | after evaluation             | final metrics and the reference verdict        |
+| model.keras       | after fit, or on interrupt   | the model of the last completed epoch          |
+| vocabulary.txt    | text runs, at start          | the tokens evaluate and predict must reuse     |
+| state/            | after every completed epoch  | what `dlcli resume` continues from             |
+| checkpoints/ plots/ viz/ logs/ folds/ | as produced | best model, PNGs, TensorBoard logs, k-fold |
+
+Every file is written atomically (dlcli.atomic). A run whose run.json says `running` but whose
+process is gone reads as `crashed`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dlcli.atomic import write_text_atomic
+from dlcli.errors import DataUnavailable, UsageError
+
+STATUSES = ("running", "completed", "failed", "interrupted", "crashed")
+FORMAT = 2  # 2: input preprocessing (pixels / 255...) lives in the saved model
+# Datasets whose scaling moved from the loader into the model with format 2: a format-1 model of
+# theirs expects scaled inputs, which nothing feeds it any more.
+SCALED_BY_LOADER_BEFORE_2 = ("mnist", "fashion_mnist", "cifar10", "digits")
+
+
+def runs_root() -> Path:
+    return Path(os.environ.get("DLCLI_RUNS_DIR") or Path.cwd() / "runs")
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe values: NumPy scalars and arrays to Python, NaN/inf to None."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(plain(data), indent=2, allow_nan=False) + "\n"
+
+
+def now() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def this_process() -> dict[str, Any]:
+    """Who writes a run: enough to tell later whether that process still lives."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "process_start": _process_start(os.getpid())}
+
+
+def _process_start(pid: int) -> int | None:
+    """The process's start time in clock ticks since boot (Linux), so a reused pid is not mistaken."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _process_gone(process: dict) -> bool:
+    if process.get("host") != socket.gethostname() or not process.get("pid"):
+        return False  # another machine's run: we cannot tell
+    try:
+        os.kill(process["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    started = process.get("process_start")
+    return started is not None and _process_start(process["pid"]) not in (None, started)
+
+
+class Run:
+    """One run's directory: `create` a new one, `open` an existing one, read and write its files."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    # ------------------------------------------------------------------ creating and opening
+
+    @staticmethod
+    def check_new(path: str | Path) -> Path:
+        """A --run-dir must not exist yet, or be an empty folder."""
+        path = Path(path)
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            raise UsageError(f"--run-dir {path}: exists and is not empty; choose a new directory")
+        return path
+
+    @classmethod
+    def create(cls, experiment: str, explicit: str | Path | None = None) -> "Run":
+        if explicit is not None:
+            path = cls.check_new(explicit)
+            path.mkdir(parents=True, exist_ok=True)
+            return cls(path)
+        parent = runs_root() / experiment
+        parent.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for attempt in range(1000):
+            path = parent / (stamp if attempt == 0 else f"{stamp}-{attempt}")
+            try:
+                path.mkdir()  # atomic: two runs started in the same second get -1, -2...
+                return cls(path)
+            except FileExistsError:
+                continue
+        raise UsageError(f"{parent}: cannot create a new run directory")
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Run":
+        path = Path(path)
+        if not path.is_dir():
+            raise UsageError(f"{path}: no such run directory")
+        if not (path / "run.json").is_file():
+            raise UsageError(f"{path}: not a run directory (no run.json); runs live in runs/<experiment>/<time>/")
+        run = cls(path)
+        try:
+            run.info
+        except (ValueError, OSError) as error:
+            raise UsageError(f"{path / 'run.json'}: unreadable ({error})") from None
+        return run
+
+    @classmethod
+    def latest_completed(cls, experiment: str) -> "Run | None":
+        """The newest completed run of an experiment under the runs root (for baselines)."""
+        parent = runs_root() / experiment
+        if not parent.is_dir():
+            return None
+        for path in sorted((p for p in parent.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True):
+            try:
+                if cls(path).info.get("status") == "completed":
+                    return cls(path)
+            except (OSError, ValueError):
+                continue
+        return None
+
+    @classmethod
+    def find(cls, reference: str, where: str) -> "Run":
+        """A run directory as given, else the latest completed run of the experiment so named."""
+        if Path(reference).is_dir():
+            return cls.open(reference)
+        run = cls.latest_completed(reference)
+        if run is None:
+            raise DataUnavailable(f"{where}: no completed run of '{reference}' under {runs_root()}; train it "
+                                  f"first: dlcli train {reference}")
+        return run
+
+    # ------------------------------------------------------------------ files
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def has(self, name: str) -> bool:
+        return self.file(name).exists()
+
+    def read_json(self, name: str) -> Any:
+        return json.loads(self.file(name).read_text(encoding="utf-8"))
+
+    def write_json(self, name: str, data: Any) -> None:
+        write_text_atomic(self.file(name), dumps(data))
+
+    def write_text(self, name: str, text: str) -> None:
+        write_text_atomic(self.file(name), text)
+
+    # ------------------------------------------------------------------ what a run holds
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """run.json as written."""
+        return self.read_json("run.json")
+
+    @property
+    def status(self) -> str:
+        """run.json's status, except that a `running` run whose process is gone is `crashed`."""
+        info = self.info
+        status = info.get("status", "unknown")
+        if status == "running" and _process_gone(info.get("process") or {"pid": info.get("pid"),
+                                                                           "host": socket.gethostname()}):
+            return "crashed"
+        return status
+
+    @property
+    def experiment(self) -> str:
+        return self.info.get("experiment") or self.path.parent.name
+
+    def update(self, **fields: Any) -> dict:
+        info = self.info if self.has("run.json") else {}
+        info.update(fields)
+        self.write_json("run.json", info)
+        return info
+
+    def history(self, name: str = "history.json") -> dict[str, list]:
+        """A history file as columns: {'epoch': [1, 2, ...], 'loss': [...], ...} ({} if absent)."""
+        return self.read_json(name) if self.has(name) else {}
+
+    def metrics(self) -> dict[str, Any]:
+        return self.read_json("metrics.json") if self.has("metrics.json") else {}
+
+    def spec(self):
+        """The validated spec the run was made with (its spec.yaml)."""
+        from dlcli.spec.loading import validate_spec
+        from dlcli.spec.reading import read_yaml
+
+        if not self.has("spec.yaml"):
+            raise UsageError(f"{self}: no spec.yaml; not a complete run directory")
+        return validate_spec(read_yaml(self.file("spec.yaml")), self.file("spec.yaml"))
+
+    def vocabulary(self) -> list[str] | None:
+        """The vocabulary a text run was trained with (one token per line; line 1 is padding)."""
+        if not self.has("vocabulary.txt"):
+            return None
+        return self.file("vocabulary.txt").read_text(encoding="utf-8").split("\n")[:-1]
+
+    def model_path(self) -> Path:
+        """model.keras, which must exist and come from a dlcli that keeps preprocessing in the model."""
+        if not self.has("model.keras"):
+            raise UsageError(f"{self}: no model.keras (status: {self.status}); k-fold runs save one only with "
+                             f"fit.retrain, and a run interrupted before its first epoch ended has none")
+        if self.info.get("format", 1) < FORMAT and self._data_name() in SCALED_BY_LOADER_BEFORE_2:
+            raise UsageError(f"{self}: made by an older dlcli that scaled inputs outside the model; "
+                             f"train it again to use it here")
+        return self.file("model.keras")
+
+    def _data_name(self) -> str | None:
+        from dlcli.spec.reading import read_yaml
+
+        raw = read_yaml(self.file("spec.yaml")) if self.has("spec.yaml") else None
+        data = raw.get("data") if isinstance(raw, dict) else None
+        return data.get("name") if isinstance(data, dict) else None
+
+    def record_viz(self, entry: dict[str, Any]) -> None:
+        """Append one visualisation's description to the run's viz/index.json."""
+        index = self.read_json("viz/index.json") if self.has("viz/index.json") else []
+        index.append({**entry, "created_at": now()})
+        self.write_json("viz/index.json", index)
+
+
+def elapsed(start: float) -> float:
+    return round(time.perf_counter() - start, 3)

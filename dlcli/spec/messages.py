@@ -1,0 +1,137 @@
+"""pydantic's errors as one line each: `FILE:LINE: dotted.path: message`, with did-you-mean."""
+
+from __future__ import annotations
+
+import typing
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from dlcli.registry import did_you_mean
+
+
+def error_lines(errors: list[dict], raw: dict, path: Path | str, set_paths=()) -> list[str]:
+    """One message per problem, located at its --set or at its line in the file."""
+    root = _yaml_tree(path)
+    messages = []
+    for item in errors:
+        loc = clean_loc(item["loc"])
+        dotted = _dotted(loc)
+        origin = next((text for parts, text in set_paths if _starts_with(loc, parts)), None)
+        where = f"--set {origin}" if origin else f"{path}{_line_suffix(root, loc)}"
+        messages.append(f"{where}: {dotted or '(top level)'}: {_message(item, loc, raw)}")
+    return list(dict.fromkeys(messages))
+
+
+def clean_loc(loc: tuple) -> tuple:
+    """The path as the user wrote it: without pydantic's union tags (`from_run`, `function-after[...]`)."""
+    from dlcli.models import MODEL_KINDS
+
+    return tuple(part for index, part in enumerate(loc)
+                 if not (isinstance(part, str) and ("[" in part or (index and loc[index - 1] == "model"
+                                                                     and part in MODEL_KINDS))))
+
+
+def _dotted(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _starts_with(loc: tuple, parts: list[str]) -> bool:
+    return [str(p) for p in loc[: len(parts)]] == parts[: len(loc)] and len(loc) > 0
+
+
+def _message(item: dict, loc: tuple, raw: dict) -> str:
+    kind, got = item["type"], item.get("input")
+    context = item.get("ctx") or {}
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1], raw)
+        return f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), known)}" + (
+            f"; valid keys: {', '.join(sorted(known))}" if known else ""
+        )
+    if kind == "missing":
+        return "required key is missing"
+    bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+    if kind in bounds:
+        limit = next(iter(context.values()))
+        shown = f"{limit:g}" if isinstance(limit, (int, float)) else limit
+        return f"must be {bounds[kind]} {shown} (got {got!r})"
+    if kind == "value_error":
+        return str(context.get("error", item["msg"]))
+    if kind == "literal_error":
+        return f"must be one of {context.get('expected')} (got {got!r})"
+    if kind == "union_tag_invalid":
+        from dlcli.models import MODEL_KINDS
+        from dlcli.registry import unknown_name_message
+
+        return unknown_name_message("model type", str(context.get("tag")), MODEL_KINDS.names())
+    if kind == "union_tag_not_found":
+        return f"needs `{context.get('discriminator', 'type').strip(chr(39))}`"
+    return f"{item['msg'][0].lower()}{item['msg'][1:]} (got {got!r})"
+
+
+def _known_keys(loc: tuple, raw: dict) -> list[str]:
+    """Field names of the section at `loc`, for did-you-mean on unknown keys."""
+    from dlcli.datasets import DATASETS
+    from dlcli.spec.schema import ExperimentSpec
+
+    model: Any = ExperimentSpec
+    data: Any = raw
+    for part in loc:
+        data = data.get(part) if isinstance(data, dict) else (
+            data[part] if isinstance(data, list) and isinstance(part, int) and part < len(data) else None)
+        if model is None:
+            return []
+        if part == "data" and model is ExperimentSpec:
+            name = data.get("name") if isinstance(data, dict) else None
+            model = DATASETS.get(name).params if name in DATASETS else None
+            continue
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        model = _section_model(field.annotation if field else None, data)
+    return list(model.model_fields) if model else []
+
+
+def _section_model(annotation: Any, data: Any) -> Any:
+    """The pydantic class of a section; in a union told apart by `type`, the member `data` names."""
+    candidates = _models_in(annotation)
+    if len(candidates) > 1 and isinstance(data, dict):
+        for candidate in candidates:
+            tag = candidate.model_fields.get("type")
+            if tag is not None and data.get("type") in typing.get_args(tag.annotation):
+                return candidate
+    return candidates[0] if candidates else None
+
+
+def _models_in(annotation: Any) -> list:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
+
+
+def _yaml_tree(path: Path | str):
+    """The file's YAML node tree, to find the line of an error (None if unreadable)."""
+    try:
+        return yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except Exception:
+        return None
+
+
+def _line_suffix(root, loc: tuple) -> str:
+    node, line = root, None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            line, node = (key.start_mark.line + 1), match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return f":{line}" if line else ""

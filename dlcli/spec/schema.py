@@ -1,0 +1,213 @@
+"""The experiment spec's schema (pydantic v2): compile, fit, callbacks, reference, and the
+model section, whose choices are the model kinds registered in `dlcli.models`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dlcli.models import MODEL_KINDS
+from dlcli.registry import unknown_name_message
+from dlcli.spec.base import StrictModel
+from dlcli.spec.entries import CallbackEntry, Entry
+from dlcli.spec.keras_names import OPTIMIZERS
+
+# One spec class per registered model kind, told apart by `type` (Model Garden's config-as-key).
+ModelSpec = Annotated[Union[tuple(kind.spec for _, kind in MODEL_KINDS.items())], Field(discriminator="type")]
+
+
+# --------------------------------------------------------------------------- compile
+
+
+class OptimizerSpec(BaseModel):
+    """An optimizer by name; other keys go to its constructor (checked by Keras at build)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = "rmsprop"
+    learning_rate: float | None = Field(None, gt=0)
+    decay: float | None = Field(
+        None, ge=0, description="Keras 2's `decay`: lr / (1 + decay * step), as InverseTimeDecay"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aliases(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value}
+        if isinstance(value, dict) and "lr" in value:
+            if "learning_rate" in value:
+                raise ValueError("give `learning_rate` only (`lr` is Keras 2's name for it)")
+            value = {("learning_rate" if key == "lr" else key): item for key, item in value.items()}
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        if name.lower() not in OPTIMIZERS:
+            raise ValueError(unknown_name_message("optimizer", name, OPTIMIZERS))
+        return name.lower()
+
+
+class CompileSpec(StrictModel):
+    optimizer: OptimizerSpec = OptimizerSpec()
+    loss: str | dict[str, Any]
+    metrics: list[str] = []
+    jit_compile: bool | Literal["auto"] = Field(
+        False, description="False trains small convnets ~1.3x faster on CPU than Keras' 'auto'"
+    )
+
+
+# --------------------------------------------------------------------------- fit
+
+
+class ValidationSpec(StrictModel):
+    """Where validation data comes from: none, the first N samples (3.7), the last fraction
+    (Keras' validation_split), the test split (the course lesson), k-fold (3.27), or the
+    dataset's own validation split (an image folder's validation/, 5.4)."""
+
+    kind: Literal["none", "holdout", "split", "test", "kfold", "dataset"] = "none"
+    size: int | None = Field(None, gt=0, description="holdout: the first `size` training samples")
+    fraction: float | None = Field(None, gt=0, lt=1, description="split: the last fraction")
+    k: int | None = Field(None, ge=2, description="kfold: number of contiguous folds")
+
+    @model_validator(mode="after")
+    def _needs(self) -> "ValidationSpec":
+        needed = {"holdout": "size", "split": "fraction", "kfold": "k"}.get(self.kind)
+        for key in ("size", "fraction", "k"):
+            value = getattr(self, key)
+            if key == needed and value is None:
+                raise ValueError(f"validation kind '{self.kind}' needs `{key}`")
+            if key != needed and value is not None:
+                raise ValueError(f"`{key}` does not apply to validation kind '{self.kind}'")
+        return self
+
+
+class RetrainSpec(StrictModel):
+    """After a validated fit, train a fresh model on all the training data, then test it."""
+
+    epochs: int | Literal["best"] = "best"
+    monitor: str = "val_loss"
+    mode: Literal["min", "max"] = "min"
+    batch_size: int | None = Field(None, gt=0)
+
+
+class FitSpec(StrictModel):
+    epochs: int = Field(ge=0, description="0 trains nothing (fixed weights)")
+    batch_size: int = Field(32, gt=0)
+    steps_per_epoch: int | None = Field(
+        None, gt=0, description="a step budget: batches drawn from the repeated, shuffled data"
+    )
+    shuffle: bool = True
+    validation: ValidationSpec = ValidationSpec()
+    retrain: RetrainSpec | None = None
+
+
+# --------------------------------------------------------------------------- reference
+
+
+Statistic = Literal["final", "min", "max", "argmin", "argmax"]
+
+
+class Claim(StrictModel):
+    """A checkable form of what a source says about a curve, e.g. 'overfits later than X'.
+
+    `statistic` is computed on the history column `metric` (argmin/argmax are 1-based epochs),
+    optionally after dropping `skip_first` points and exponential smoothing (`smooth`, 3.31).
+    It is compared with a number, or with the same statistic of the latest completed run of
+    the experiment named in `than`.
+    """
+
+    text: str
+    metric: str
+    statistic: Statistic
+    relation: Literal["between", "greater", "less", "greater_or_equal", "less_or_equal"]
+    value: float | list[float] | None = None
+    than: str | None = Field(None, description="baseline experiment name")
+    than_metric: str | None = Field(
+        None, description="compare with this key of the baseline run's metrics.json (a run without a curve)"
+    )
+    smooth: float | None = Field(None, ge=0, lt=1)
+    skip_first: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _operands(self) -> "Claim":
+        if self.relation == "between":
+            if not (isinstance(self.value, list) and len(self.value) == 2) or self.than:
+                raise ValueError("relation 'between' needs `value: [low, high]`")
+        elif (self.value is None) == (self.than is None):
+            raise ValueError(f"relation '{self.relation}' needs exactly one of `value` or `than`")
+        elif isinstance(self.value, list):
+            raise ValueError(f"relation '{self.relation}' compares with one number")
+        if self.than_metric and not self.than:
+            raise ValueError("`than_metric` names a metric of the run given in `than`")
+        return self
+
+
+class ValueCheck(StrictModel):
+    """Another number the source reports (the same MAE in degrees Celsius, say)."""
+
+    metric: str
+    value: float
+    tolerance: float = Field(0.0, ge=0)
+    direction: Literal["within", "at_least", "at_most"] = "within"
+
+
+class Reference(StrictModel):
+    """What the source reports, so a run can say whether it reproduced it."""
+
+    source: str
+    listing: str | None = None
+    quote: str | None = Field(None, description="the source's own words, with line numbers")
+    metric: str | None = Field(None, description="a key of metrics.json, e.g. test_accuracy")
+    value: float | None = None
+    tolerance: float = Field(0.0, ge=0)
+    direction: Literal["within", "at_least", "at_most"] = "within"
+    also: list[ValueCheck] = Field([], description="more numbers the source reports, checked the same way")
+    claims: list[Claim] = []
+
+    @model_validator(mode="after")
+    def _metric_and_value(self) -> "Reference":
+        if (self.metric is None) != (self.value is None):
+            raise ValueError("`metric` and `value` go together")
+        return self
+
+
+# --------------------------------------------------------------------------- the experiment
+
+
+class ExperimentSpec(StrictModel):
+    name: str = ""
+    description: str = ""
+    notes: str = Field("", description="how the port differs from the source, and why")
+    runtime: str = Field("", description="how long it takes on a CPU, shown by `dlcli list`")
+    seed: int = Field(42, ge=0)
+    deterministic: bool = Field(False, description="TensorFlow op determinism (slower)")
+    data: Any = Field(description="dataset name and parameters; checked by the dataset's own model")
+    model: ModelSpec
+    compile: CompileSpec
+    fit: FitSpec
+    callbacks: list[CallbackEntry] = []
+    evaluate: bool = Field(True, description="evaluate on the test split after fitting")
+    reference: Reference | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ExperimentSpec":
+        validation = self.fit.validation.kind
+        if validation == "none":
+            for entry in self.callbacks:
+                monitor = entry.arguments.get("monitor", "val_loss" if entry.name != "TerminateOnNaN" else "")
+                if str(monitor).startswith("val_"):
+                    raise ValueError(
+                        f"callback {entry.name} monitors '{monitor}' but fit.validation.kind is 'none'"
+                    )
+        if self.fit.retrain and validation == "none":
+            raise ValueError("fit.retrain picks epochs from validation: set fit.validation.kind")
+        if validation == "kfold" and self.fit.steps_per_epoch:
+            raise ValueError("fit.steps_per_epoch does not apply to k-fold validation")
+        return self
+
+    def callback(self, name: str) -> Entry | None:
+        """The spec's callback entry of that class, if any."""
+        return next((entry for entry in self.callbacks if entry.name == name), None)

@@ -1,0 +1,98 @@
+"""dlcli's own Keras callbacks (history, stop on signal, resume state) and the spec's callbacks
+wired into the run directory."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+
+from dlcli.keras_backend import import_keras
+from dlcli.runs import Run
+
+
+def _checkpoint(run: Run, arguments: dict) -> dict:
+    run.file("checkpoints").mkdir(exist_ok=True)
+    return {"save_best_only": True, **arguments, "filepath": str(run.file("checkpoints") / "best.keras")}
+
+
+# How each spec callback is wired into the run: the arguments dlcli sets (spec.entries.CALLBACKS
+# refuses them in a spec). CSVLogger is not a Keras callback here: history.csv is written by the
+# HistoryRecorder, from completed epochs only, with the CSVLogger's separator.
+WIRING = {
+    "ModelCheckpoint": _checkpoint,
+    "TensorBoard": lambda run, arguments: {**arguments, "log_dir": str(run.file("logs"))},
+}
+
+
+def spec_callbacks(spec, run: Run) -> list:
+    """The Keras callbacks the spec names, writing into the run directory."""
+    keras = import_keras()
+    return [getattr(keras.callbacks, entry.name)(**WIRING.get(entry.name, lambda _, a: a)(run, dict(entry.arguments)))
+            for entry in spec.callbacks if entry.name != "CSVLogger"]
+
+
+def history_csv(columns: dict[str, list], separator: str = ",") -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=separator, lineterminator="\n")
+    keys = list(columns)
+    writer.writerow(keys)
+    writer.writerows(zip(*(columns[key] for key in keys)))
+    return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=None)
+def callback_classes():
+    keras = import_keras()
+
+    class HistoryRecorder(keras.callbacks.Callback):
+        """Writes history.json and .csv after every completed epoch (1-based), so a crashed run keeps
+        its curves. `columns` may hold the epochs of an earlier process (a resumed run)."""
+
+        def __init__(self, run: Run, name: str, columns: dict[str, list] | None = None, separator: str = ","):
+            super().__init__()
+            self.run, self.name, self.separator = run, name, separator
+            self.columns = {key: list(values) for key, values in (columns or {"epoch": []}).items()}
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.columns["epoch"].append(epoch + 1)
+            for key, value in (logs or {}).items():
+                column = self.columns.setdefault(key, [None] * (len(self.columns["epoch"]) - 1))
+                column.append(float(value))
+            self.run.write_json(self.name, self.columns)
+            self.run.write_text(self.name.replace(".json", ".csv"), history_csv(self.columns, self.separator))
+
+    class StopOnRequest(keras.callbacks.Callback):
+        """Ends training at the next batch's end after Ctrl-C or SIGTERM, before Keras can close
+        the unfinished epoch as if it were complete."""
+
+        def __init__(self, stop):
+            super().__init__()
+            self.stop = stop
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.stop:
+                from dlcli.training.stopping import EpochInterrupted
+
+                raise EpochInterrupted(self.stop.signal_name)
+
+        on_test_batch_end = on_train_batch_end
+
+    class StateKeeper(keras.callbacks.Callback):
+        """Saves the resume state after every completed epoch, once every other callback has seen
+        it; on a resumed fit, gives the spec's callbacks back the state they had."""
+
+        def __init__(self, state, phase: str, callbacks: list, recorder, restore: dict | None):
+            super().__init__()
+            self.state, self.phase, self.callbacks, self.recorder = state, phase, callbacks, recorder
+            self.restore = restore
+
+        def on_train_begin(self, logs=None):  # after the callbacks' own on_train_begin resets
+            if self.restore is not None:
+                self.state.restore_callbacks(self.callbacks, self.restore)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.state.save(self.phase, epoch + 1, self.model, self.callbacks, self.recorder.columns,
+                            finished=bool(self.model.stop_training))
+
+    return HistoryRecorder, StopOnRequest, StateKeeper

@@ -1,0 +1,69 @@
+"""Which data a fit trains and validates on, and evaluating a model on one split."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any
+
+import numpy as np
+
+from dlcli.datasets import DataBundle, Split
+from dlcli.datasets.base import Stream, array_stream
+
+
+def validation_split(bundle: DataBundle, validation) -> tuple[Split | Stream, Split | Stream | None]:
+    """(train, validation) for kinds none, holdout (first N, 3.7), split (last fraction), test, dataset."""
+    train = bundle.train
+    if validation.kind == "dataset":
+        if bundle.validation is None:
+            raise ValueError("fit.validation.kind is 'dataset' but the dataset has no validation split")
+        return train, bundle.validation
+    if validation.kind == "holdout":
+        if validation.size >= len(train):
+            raise ValueError(f"fit.validation.size {validation.size} leaves no training data ({len(train)} samples)")
+        return train.take(slice(validation.size, None)), train.take(slice(0, validation.size))
+    if validation.kind == "split":
+        cut = int(len(train) * (1 - validation.fraction))  # Keras' validation_split takes the end
+        return train.take(slice(0, cut)), train.take(slice(cut, None))
+    if validation.kind == "test":
+        return train, bundle.test
+    return train, None
+
+
+def as_stream(split: Split | Stream) -> Stream:
+    """One data path for fit: arrays become a Stream too."""
+    return split if isinstance(split, Stream) else array_stream(split)
+
+
+def evaluate_split(model, split: Split | Stream, batch_size: int, prefix: str = "test_", callbacks=(),
+                   verbose: int = 0) -> dict[str, Any]:
+    """Metrics of a model on one split; a split without targets is only run (the line detector)."""
+    with contextlib.redirect_stdout(sys.stderr):  # progress never mixes with --json output
+        if isinstance(split, Split) and split.y is None:
+            output = np.asarray(model.predict(split.x, verbose=0))
+            return {"output": float(output.ravel()[0])} if output.size == 1 else {"output": output.tolist()}
+        with naming_bad_files(split):
+            if isinstance(split, Stream):
+                scores = model.evaluate(split.make(batch_size), verbose=verbose, return_dict=True,
+                                        callbacks=list(callbacks))
+            else:
+                scores = model.evaluate(split.x, split.y, batch_size=batch_size, verbose=verbose,
+                                        return_dict=True, callbacks=list(callbacks))
+    return {f"{prefix}{key}": float(value) for key, value in scores.items()}
+
+
+@contextlib.contextmanager
+def naming_bad_files(*streams):
+    """TensorFlow reports an undecodable image without its file name: find it and say so."""
+    import tensorflow as tf
+
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as error:
+        from dlcli.datasets.image_folder import first_bad_file
+
+        culprit = first_bad_file([s for s in streams if isinstance(s, Stream) and s.files])
+        if culprit is None:
+            raise
+        raise ValueError(culprit) from error

@@ -1,0 +1,154 @@
+"""One run's life: start (or resume) it, run its protocol, close it with an honest status.
+
+`train` and `resume` differ only in how the run directory and the starting point are found;
+both end in `execute`, which is the only place a run's status changes after it started.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from dlcli import __version__
+from dlcli.atomic import atomic_path
+from dlcli.errors import RunFailed, UsageError
+from dlcli.runs import FORMAT, Run, elapsed, now, this_process
+
+RESUMABLE = ("interrupted", "failed", "crashed")
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def prepare(spec) -> Any:
+    """Seeds and determinism, then Keras: what every start and resume does first."""
+    from dlcli.keras_backend import import_keras
+
+    keras = import_keras()
+    keras.utils.set_random_seed(spec.seed)
+    if spec.deterministic:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    return keras
+
+
+def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verbose: int) -> dict[str, Any]:
+    """A new run: data, model, then the run directory (nothing is created if the spec does not fit)."""
+    from dlcli import datasets
+    from dlcli.spec.loading import dump_spec
+    from dlcli.keras_backend import device, versions
+    from dlcli.training.trainer import build_checked
+
+    if run_dir is not None:
+        Run.check_new(run_dir)  # before loading data, so a typo costs nothing
+    started = now()
+    prepare(spec)
+    bundle = datasets.load(spec.data)
+    model = build_checked(spec, bundle)
+    run = Run.create(spec.name, run_dir)
+    run.write_text("spec.yaml", dump_spec(spec))
+    if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
+        run.write_text("vocabulary.txt", "\n".join(bundle.info["vocabulary"]) + "\n")
+    run.write_json("run.json", {
+        "format": FORMAT, "status": "running", "experiment": spec.name, "spec_path": str(spec_path),
+        "started_at": started, "finished_at": None, "duration_s": None,
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]], "overrides": overrides,
+        "seed": spec.seed, "deterministic": spec.deterministic,
+        "versions": {"dlcli": __version__, **versions()}, "git_commit": _git_commit(),
+        "device": device(), "process": this_process(), "params": int(model.count_params()),
+        "class_names": bundle.class_names,
+        "input_preprocessing": [list(step) for step in bundle.input_preprocessing],
+        "data_info": {key: value for key, value in bundle.info.items() if key != "vocabulary"},
+        "initialized_from": str(_source_run(spec)) if spec.model.type == "from_run" else None,
+        "resumes": [],
+    })
+    return execute(run, spec, bundle, model, None, verbose)
+
+
+def _source_run(spec) -> Run:
+    return Run.find(spec.model.run, "model.run")
+
+
+def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str, Any]:
+    """Continue an interrupted, failed or crashed run in its own directory."""
+    from dlcli import datasets
+    from dlcli.training.resuming import differences
+    from dlcli.training.state import TrainingState
+    from dlcli.training.trainer import build_checked
+
+    status = run.status
+    if status not in RESUMABLE:
+        hint = " (it is still running)" if status == "running" else \
+            f"; to train longer, start a new run: dlcli train {run.experiment} --epochs N" if status == "completed" else ""
+        raise UsageError(f"{run}: the run is '{status}'; only interrupted, failed or crashed runs resume{hint}")
+    spec = run.spec()
+    if epochs is not None:
+        spec.fit.epochs = epochs
+    found = differences(run, spec, epochs)
+    if found and not force:
+        raise UsageError(f"{run}: cannot resume: " + "; ".join(found) + ". Resume anyway with --force")
+    record = TrainingState(run).latest()
+    prepare(spec)
+    bundle = datasets.load(spec.data, vocabulary=run.vocabulary())
+    model = build_checked(spec, bundle)
+    info = run.info
+    run.update(status="running", process=this_process(), finished_at=None, error=None, traceback=None,
+               resumes=[*info.get("resumes", []), {
+                   "at": now(), "from_status": status, "phase": record["phase"] if record else None,
+                   "from_epoch": record["epoch"] if record else 0, "epochs": spec.fit.epochs,
+                   "forced": bool(found), "differences": found, "command": [Path(sys.argv[0]).name, *sys.argv[1:]]}])
+    if epochs is not None:
+        from dlcli.spec.loading import dump_spec
+
+        run.write_text("spec.yaml", dump_spec(spec))
+    return execute(run, spec, bundle, model, record, verbose, previous_duration=info.get("duration_s") or 0.0)
+
+
+def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
+            previous_duration: float = 0.0) -> dict[str, Any]:
+    """Run the protocol and close the run: completed, interrupted (130) or failed (RunFailed)."""
+    from dlcli.training.stopping import Diverged, StopRequest
+    from dlcli.training.summary import add_target_units
+    from dlcli.training.trainer import Outcome, Trainer
+    from dlcli.reference import run_verdict
+
+    wall = time.perf_counter()
+
+    def duration() -> float:
+        return round(previous_duration + elapsed(wall), 3)
+
+    try:
+        with StopRequest() as stop:
+            try:
+                outcome = Trainer(spec, bundle, run, stop, verbose, resume=record).run_protocol(model)
+            except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep what the last epoch saved
+                outcome = Outcome(history=run.history(), interrupted=True)
+                stop.signal_name = stop.signal_name or "SIGINT"
+    except Exception as error:
+        why = str(error) if isinstance(error, Diverged) else f"{type(error).__name__}: {error}"
+        run.update(status="failed", finished_at=now(), duration_s=duration(), error=why,
+                   traceback=traceback.format_exc())
+        raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
+
+    metrics = {**add_target_units(outcome.metrics, bundle.info, spec.compile.loss), "params": int(model.count_params())}
+    if outcome.model is not None:  # the model of the last completed epoch, even when interrupted
+        with atomic_path(run.file("model.keras")) as temporary:
+            outcome.model.save(temporary)
+    status = "interrupted" if outcome.interrupted else "completed"
+    check = run_verdict(run, spec, metrics, outcome.history) if status == "completed" else {"status": "none", "checks": []}
+    run.write_json("metrics.json", {"metrics": metrics, "check": check})
+    extra = {"signal": stop.signal_name} if outcome.interrupted else {}
+    run.update(status=status, finished_at=now(), duration_s=duration(), **extra)
+    return {"run_dir": str(run), "status": status, "metrics": metrics, "check": check}
+

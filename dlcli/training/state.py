@@ -1,0 +1,102 @@
+"""The resume state of a run, saved after every completed epoch (run/state/).
+
+Keras' BackupAndRestore keeps weights, optimizer and epoch only (keras-team/keras#17012,
+#19179). This keeps what a continued run needs to go on exactly as if it had never stopped:
+
+- weights and optimizer variables (its step count and learning rate too), `weights.weights.h5`;
+- each spec callback's state (EarlyStopping's wait, best and best weights, ReduceLROnPlateau's
+  wait, cooldown and best, ModelCheckpoint's best) and the layers' random seed states, `arrays.npz`;
+- the phase (`fit`, `fold-2`, `retrain`), the completed epochs, whether the phase had finished
+  (EarlyStopping), and the phase's history, in `latest.json`.
+
+The next epoch's shuffle needs nothing saved: pass p is drawn from (seed, p) (datasets.base).
+A snapshot is written into a new folder, then `latest.json` is switched to it atomically, then
+older folders are removed: a crash at any point leaves one complete snapshot.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import numpy as np
+
+from dlcli.runs import Run
+
+# The attributes that make up each Keras callback's state between epochs.
+CALLBACK_STATE = {
+    "EarlyStopping": ("wait", "stopped_epoch", "best", "best_epoch"),
+    "ReduceLROnPlateau": ("wait", "cooldown_counter", "best"),
+    "ModelCheckpoint": ("best",),
+}
+
+
+def _seed_generators(model) -> list:
+    """Every layer's random seed state (Dropout, random augmentation), in a fixed order."""
+    return [generator for layer in model._flatten_layers(include_self=True)  # Keras has no public walk of these
+            for generator in getattr(layer, "_seed_generators", [])]
+
+
+class TrainingState:
+    def __init__(self, run: Run):
+        self.run = run
+        self.folder = run.file("state")
+
+    def latest(self) -> dict[str, Any] | None:
+        """What latest.json says, or None when no epoch was completed yet."""
+        if not (self.folder / "latest.json").is_file():
+            return None
+        record = self.run.read_json("state/latest.json")
+        return record if (self.folder / record["snapshot"]).is_dir() else None
+
+    def save(self, phase: str, epoch: int, model, callbacks: list, history: dict, finished: bool) -> None:
+        name = f"{phase}-epoch-{epoch:04d}"
+        staging = self.folder / f".{name}.part"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        model.save_weights(staging / "weights.weights.h5")
+        arrays: dict[str, np.ndarray] = {}
+        for index, callback in enumerate(callbacks):
+            for attribute in CALLBACK_STATE.get(type(callback).__name__, ()):
+                arrays[f"callback{index}.{attribute}"] = np.asarray(getattr(callback, attribute, np.nan), "float64")
+            for number, weights in enumerate(getattr(callback, "best_weights", None) or []):
+                arrays[f"callback{index}.best_weights.{number}"] = np.asarray(weights)
+        for index, generator in enumerate(_seed_generators(model)):
+            arrays[f"seed{index}"] = np.asarray(generator.state.numpy())
+        np.savez(staging / "arrays.npz", **arrays)
+        target = self.folder / name
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        self.run.write_json("state/latest.json", {"phase": phase, "epoch": epoch, "finished": finished,
+                                                  "snapshot": name, "history": history})
+        for old in self.folder.iterdir():
+            if old.is_dir() and old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _arrays(self, record: dict) -> dict[str, np.ndarray]:
+        with np.load(self.folder / record["snapshot"] / "arrays.npz") as stored:
+            return {key: stored[key] for key in stored.files}
+
+    def restore_model(self, model, record: dict) -> None:
+        """Weights, optimizer variables and seed states of the snapshot into a compiled model."""
+        if model.optimizer is not None:
+            model.optimizer.build(model.trainable_variables)  # so its variables exist to be loaded
+        model.load_weights(self.folder / record["snapshot"] / "weights.weights.h5")
+        arrays = self._arrays(record)
+        for index, generator in enumerate(_seed_generators(model)):
+            if f"seed{index}" in arrays:
+                generator.state.assign(arrays[f"seed{index}"])
+
+    def restore_callbacks(self, callbacks: list, record: dict) -> None:
+        arrays = self._arrays(record)
+        for index, callback in enumerate(callbacks):
+            for attribute in CALLBACK_STATE.get(type(callback).__name__, ()):
+                value = arrays.get(f"callback{index}.{attribute}")
+                if value is not None:
+                    number = float(value)
+                    setattr(callback, attribute, int(number) if attribute in ("wait", "stopped_epoch",
+                                                                            "best_epoch", "cooldown_counter") else number)
+            best = sorted((key for key in arrays if key.startswith(f"callback{index}.best_weights.")),
+                          key=lambda key: int(key.rsplit(".", 1)[1]))
+            if best:
+                callback.best_weights = [arrays[key] for key in best]

@@ -1,0 +1,206 @@
+"""A spec's training protocol into a run: fit (or k-fold), retrain, evaluate; resumable per phase.
+
+A protocol is a sequence of phases, each one `model.fit` with its own history file: `fit`
+(history.json), `fold-1` ... `fold-k` (folds/fold-i/history.json) and `retrain`
+(retrain_history.json). Every completed epoch saves the resume state (training.state); a
+finished fold leaves folds/fold-i/result.json. Resuming skips finished phases and continues the
+unfinished one from its last completed epoch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dlcli.datasets import DataBundle
+from dlcli.errors import SpecError
+from dlcli.keras_backend import import_keras
+from dlcli.models import build_model, compile_for
+from dlcli.runs import Run
+from dlcli.training.callbacks import callback_classes, spec_callbacks
+from dlcli.training.data import as_stream, evaluate_split, naming_bad_files, validation_split
+from dlcli.training.state import TrainingState
+from dlcli.training.stopping import EpochInterrupted, StopRequest, check_finite
+from dlcli.training.summary import chosen_epochs, mean_history, summarise_history
+
+
+@dataclass
+class Outcome:
+    """What a protocol produced. `model` is None when no epoch was completed (nothing to save)."""
+
+    history: dict[str, list] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    model: Any = None
+    interrupted: bool = False
+
+
+def build_checked(spec, bundle: DataBundle):
+    """A compiled model; a spec that does not fit the data is a SpecError, before any run exists."""
+    if spec.callback("TensorBoard") is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("tensorboard") is None:
+            raise SpecError("callbacks: TensorBoard needs the tensorboard package: pip install tensorboard")
+    kind = spec.fit.validation.kind
+    if bundle.streamed and kind in ("holdout", "split", "kfold"):
+        raise SpecError(f"fit.validation.kind: '{kind}' needs array data; dataset '{spec.data.name}' "
+                        "is read from files: use 'dataset' (its validation/ folder), 'test' or 'none'")
+    if kind == "dataset" and bundle.validation is None:
+        raise SpecError(f"fit.validation.kind: dataset '{spec.data.name}' has no validation split")
+    model = build_model(spec, bundle)
+    expected = tuple(model.input_shape[1:])
+    if expected != tuple(bundle.input_shape):
+        raise SpecError(
+            f"model.input_shape: the model takes samples of shape {expected} but dataset "
+            f"'{spec.data.name}' gives {tuple(bundle.input_shape)}"
+        )
+    compile_for(model, spec)
+    return model
+
+
+class Trainer:
+    """Runs one spec's protocol, writing histories, checkpoints and the resume state into `run`."""
+
+    def __init__(self, spec, bundle: DataBundle, run: Run, stop: StopRequest, verbose: int,
+                 resume: dict | None = None):
+        self.spec, self.bundle, self.run, self.stop, self.verbose = spec, bundle, run, stop, verbose
+        self.state = TrainingState(run)
+        self.resume = resume  # the state record to continue from (consumed by its phase)
+        self.interrupted = False
+        self.keras = import_keras()
+
+    def new_model(self, phase_number: int):
+        """A fresh model for the phase; its seed depends on the phase alone, so a resumed run builds
+        the same initial weights as an uninterrupted one."""
+        self.keras.utils.set_random_seed(self.spec.seed + phase_number)
+        return build_checked(self.spec, self.bundle)
+
+    # ------------------------------------------------------------------ one phase
+
+    def fit(self, model, train, validation, epochs: int, history_name: str, phase: str,
+            batch_size: int | None = None, with_spec_callbacks: bool = True) -> dict:
+        """One model.fit phase; returns its history columns of completed epochs. On a stop request,
+        the model goes back to its last completed epoch (self.interrupted is set)."""
+        record = self.resume if self.resume is not None and self.resume["phase"] == phase else None
+        self.resume = None if record is not None else self.resume
+        if record is not None:
+            self.state.restore_model(model, record)
+        HistoryRecorder, StopOnRequest, StateKeeper = callback_classes()
+        csv_logger = self.spec.callback("CSVLogger")
+        separator = (csv_logger.arguments.get("separator", ",") if csv_logger else ",")
+        recorder = HistoryRecorder(self.run, history_name, record["history"] if record else None, separator)
+        if record is not None and record["finished"] or (record["epoch"] if record else 0) >= epochs:
+            return recorder.columns
+        callbacks = spec_callbacks(self.spec, self.run) if with_spec_callbacks else []
+        keeper = StateKeeper(self.state, phase, callbacks, recorder, record)
+        batch_size = batch_size or self.spec.fit.batch_size
+        stream = as_stream(train)
+        steps = self.spec.fit.steps_per_epoch or stream.batches_per_pass(batch_size)
+        initial = record["epoch"] if record else 0
+        data = stream.make(batch_size, training=self.spec.fit.shuffle, seed=self.spec.seed, repeat=True,
+                           start=initial * steps)
+        validation_data = None
+        if validation is not None:
+            validation_data = (validation.x, validation.y) if not hasattr(validation, "make") else \
+                validation.make(batch_size)
+        try:
+            with contextlib.redirect_stdout(sys.stderr), naming_bad_files(train, validation):
+                model.fit(data, epochs=epochs, initial_epoch=initial, steps_per_epoch=steps,
+                          validation_data=validation_data, validation_batch_size=batch_size,
+                          callbacks=[*callbacks, recorder, keeper, StopOnRequest(self.stop)], verbose=self.verbose)
+        except EpochInterrupted:
+            self.interrupted = True
+            latest = self.state.latest()
+            if latest is not None and latest["phase"] == phase:
+                self.state.restore_model(model, latest)  # the unfinished epoch's updates are dropped
+            else:
+                model.dlcli_untrained = True  # interrupted before its first epoch ended
+        return recorder.columns
+
+    def evaluate(self, model, split, prefix: str) -> dict[str, float] | None:
+        """The model's metrics on a split, or None when a stop request cut the evaluation short."""
+        try:
+            return evaluate_split(model, split, self.spec.fit.batch_size, prefix,
+                                  callbacks=[callback_classes()[1](self.stop)])
+        except EpochInterrupted:
+            self.interrupted = True
+            return None
+
+    # ------------------------------------------------------------------ protocols
+
+    def run_protocol(self, first_model) -> Outcome:
+        fit = self.spec.fit
+        if fit.validation.kind == "kfold":
+            outcome = self.kfold()
+        else:
+            train, validation = validation_split(self.bundle, fit.validation)
+            resuming_retrain = self.resume is not None and self.resume["phase"] == "retrain"
+            history = self.run.history() if resuming_retrain else \
+                self.fit(first_model, train, validation, fit.epochs, "history.json", "fit")
+            outcome = Outcome(history=history, model=first_model)
+        if self.interrupted:
+            return self._stopped(outcome)
+        check_finite(outcome.history)
+        if fit.epochs == 0 and fit.validation.kind != "kfold":
+            _, validation = validation_split(self.bundle, fit.validation)
+            if validation is not None:  # an untrained model (a baseline) is judged on validation too
+                outcome.metrics.update(self.evaluate(outcome.model, validation, "val_") or {})
+        outcome.metrics.update(summarise_history(outcome.history))
+        if fit.retrain and not self.interrupted:
+            epochs = chosen_epochs(fit.retrain, outcome.history)
+            outcome.metrics["retrain_epochs"] = epochs
+            outcome.model = self.new_model((fit.validation.k or 0) + 1)
+            retrained = self.fit(outcome.model, self.bundle.train, None, epochs, "retrain_history.json",
+                                 "retrain", batch_size=fit.retrain.batch_size, with_spec_callbacks=False)
+            if self.interrupted:
+                return self._stopped(outcome)
+            check_finite(retrained, "retraining")
+        if self.spec.evaluate and outcome.model is not None and self.bundle.test is not None and not self.interrupted:
+            outcome.metrics.update(self.evaluate(outcome.model, self.bundle.test, "test_") or {})
+        return self._stopped(outcome) if self.interrupted else outcome
+
+    def _stopped(self, outcome: Outcome) -> Outcome:
+        outcome.interrupted = True
+        if outcome.model is not None and getattr(outcome.model, "dlcli_untrained", False):
+            outcome.model = None
+        outcome.metrics.update(summarise_history(outcome.history))
+        return outcome
+
+    def kfold(self) -> Outcome:
+        """3.27-3.29: k contiguous folds, a fresh model each, then the per-epoch mean history.
+        A finished fold leaves folds/fold-i/result.json and is not trained again on resume."""
+        k, train = self.spec.fit.validation.k, self.bundle.train
+        fold_size = len(train) // k
+        histories, fold_metrics = [], []
+        for fold in range(1, k + 1):
+            result = f"folds/fold-{fold}/result.json"
+            if self.run.has(result):
+                done = self.run.read_json(result)
+                histories.append(done["history"])
+                fold_metrics.append(done["metrics"])
+                continue
+            rows = np.arange(len(train))
+            is_validation = (rows >= (fold - 1) * fold_size) & (rows < fold * fold_size)
+            model = self.new_model(fold)
+            print(f"processing fold #{fold} of {k}", file=sys.stderr)
+            history = self.fit(model, train.take(~is_validation), train.take(is_validation),
+                               self.spec.fit.epochs, f"folds/fold-{fold}/history.json", f"fold-{fold}")
+            scores = None if self.interrupted else self.evaluate(model, train.take(is_validation), "val_")
+            if scores is None:
+                break
+            self.run.write_json(result, {"history": history, "metrics": scores})
+            histories.append(history)
+            fold_metrics.append(scores)
+        metrics: dict[str, Any] = {"folds_completed": len(fold_metrics)}
+        for index, scores in enumerate(fold_metrics, start=1):
+            metrics.update({f"fold_{index}_{key}": value for key, value in scores.items()})
+        for key in fold_metrics[0] if fold_metrics else []:
+            metrics[key] = float(np.mean([scores[key] for scores in fold_metrics]))
+        mean = mean_history(histories)
+        if mean:
+            self.run.write_json("history.json", mean)
+        return Outcome(history=mean, metrics=metrics)

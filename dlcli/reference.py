@@ -132,6 +132,7 @@ def recipe_changes(info: dict) -> list[str]:
     changes = [text for text in info.get("overrides") or []
                if text.split("=", 1)[0].strip() not in COMPARABLE_OVERRIDES]
     for resumed in info.get("resumes") or []:
+        changes += [f"resumed with {change}" for change in resumed.get("recipe_changes") or []]
         if resumed.get("forced"):
             changes.append(f"resumed with --force ({'; '.join(resumed.get('differences') or [])})")
     return changes

@@ -82,6 +82,7 @@ class SyntheticParams(DataParams):
     labels: Literal["onehot", "int"] = "onehot"
     noise: float = Field(0.1, ge=0)
     seed: int = 0
+    pixels: bool = Field(False, description="uint8 pixels 0-255 scaled by the model, as the image datasets")
 
 
 class FeaturesParams(BaseModel):

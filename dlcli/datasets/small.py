@@ -59,7 +59,12 @@ def load_synthetic(entry, params: SyntheticParams, root: Path) -> DataBundle:
         edges = np.quantile(score, np.linspace(0, 1, params.num_classes + 1)[1:-1])
         y = np.digitize(score, edges)
         y = to_onehot(y, params.num_classes) if params.labels == "onehot" else y.astype("int64")
+    scaling = []
+    if params.pixels:  # the same signal as pixels 0-255, as an image dataset stores them
+        brightness = score.reshape(-1, *[1] * len(params.shape))  # the class evidence: how bright an image is
+        x = np.clip(np.round(127.5 + 25.0 * x + 45.0 * brightness), 0, 255).astype("uint8")
+        scaling = pixel_scaling(255)
     train = Split(x[: params.num_samples], y[: params.num_samples])
     test = Split(x[params.num_samples :], y[params.num_samples :]) if params.num_test else None
     classes = params.num_classes if params.task == "classification" else (2 if params.task == "binary" else None)
-    return DataBundle(train, test, num_classes=classes)
+    return DataBundle(train, test, num_classes=classes, input_preprocessing=scaling)

@@ -93,6 +93,8 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
             f"; to train longer, start a new run: dlcli train {run.experiment} --epochs N" if status == "completed" else ""
         raise UsageError(f"{run}: the run is '{status}'; only interrupted, failed or crashed runs resume{hint}")
     spec = run.spec()
+    changed_epochs = epochs is not None and epochs != spec.fit.epochs
+    recipe = [f"fit.epochs={epochs} (was {spec.fit.epochs})"] if changed_epochs else []
     if epochs is not None:
         spec.fit.epochs = epochs
     found = differences(run, spec, epochs)
@@ -107,8 +109,8 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
                resumes=[*info.get("resumes", []), {
                    "at": now(), "from_status": status, "phase": record["phase"] if record else None,
                    "from_epoch": record["epoch"] if record else 0, "epochs": spec.fit.epochs,
-                   "forced": bool(found), "differences": found, "command": [Path(sys.argv[0]).name, *sys.argv[1:]]}])
-    if epochs is not None:
+                   "forced": bool(found), "differences": found, "recipe_changes": recipe, "command": [Path(sys.argv[0]).name, *sys.argv[1:]]}])
+    if changed_epochs:
         from dlcli.spec.loading import dump_spec
 
         run.write_text("spec.yaml", dump_spec(spec))

@@ -66,10 +66,17 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
         "class_index": chosen, "class": names[chosen] if names and chosen < len(names) else str(chosen),
         "overlay": str(main), "heatmap": str(companion),
         "heatmap_peak": [int(v) for v in np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)],
-        "heatmap_shape": list(heatmap.shape),
+        "heatmap_shape": list(heatmap.shape), "heatmap_empty": not bool(np.any(heatmap > 0)),
     }
+    warnings = []
+    if result["heatmap_empty"]:  # no peak to speak of: say so rather than point at pixel (0, 0)
+        result["heatmap_peak"] = None
+        warnings.append(f"the heatmap is all zeros: no activation of layer {layer_used} raises the score of "
+                        f"class {result['class']} (try another --layer or --class)")
     if source.info.get("class_names_missing"):
-        result["warning"] = "ImageNet class names unavailable offline: dlcli data import weights imagenet_class_index.json"
+        warnings.append("ImageNet class names unavailable offline: dlcli data import weights imagenet_class_index.json")
+    if warnings:
+        result["warning"] = "; ".join(warnings)
     if source.run is not None and not out:
         source.run.record_viz({"kind": "gradcam", "files": [main.name, companion.name],
                                 **{k: result[k] for k in ("image", "layer", "class_index", "class")}})

@@ -1,0 +1,201 @@
+"""Resume: an interrupted or killed run continues exactly as if it had never stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import TINY_SPEC, write
+
+pytestmark = pytest.mark.training
+
+RESUMABLE = TINY_SPEC.replace("seed: 7", "seed: 7\ndeterministic: true").replace(
+    "epochs: 3", "epochs: 7").replace(
+    "    - Dense: {units: 8, activation: relu}", "    - Dense: {units: 8, activation: relu}\n    - Dropout: {rate: 0.3}").replace(
+    "  - EarlyStopping: {monitor: val_loss, patience: 5}",
+    "  - EarlyStopping: {monitor: val_loss, patience: 3, min_delta: 0.001}\n"
+    "  - ReduceLROnPlateau: {monitor: val_loss, factor: 0.5, patience: 1, min_delta: 0.01}")
+
+
+def interrupt_at_epoch_end(monkeypatch, count: int) -> None:
+    """Send this process SIGINT (Ctrl-C) when the `count`-th epoch of the run ends: the stop then
+    takes effect one batch into the next epoch, which must be dropped."""
+    from dlcli.keras_backend import import_keras
+    from dlcli.training import callbacks, trainer
+
+    keras = import_keras()
+    seen = {"epochs": 0}
+
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen["epochs"] += 1
+            if seen["epochs"] == count:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(trainer, "spec_callbacks", lambda spec, run: [*callbacks.spec_callbacks(spec, run), CtrlC()])
+
+
+def weights(path: Path) -> list:
+    from dlcli.models.saving import load_model
+
+    return load_model(path).get_weights()
+
+
+def assert_same_weights(first: Path, second: Path) -> None:
+    for a, b in zip(weights(first), weights(second), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(run_cli, workdir, monkeypatch):
+    spec = write(workdir / "resumable.yaml", RESUMABLE)
+    straight = Path(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+
+    interrupt_at_epoch_end(monkeypatch, 2)
+    result = run_cli("train", str(spec), "--json")
+    monkeypatch.undo()
+    assert result.exit_code == 130, result.stderr
+    run = Path(json.loads(result.stdout)["run_dir"])
+    assert json.loads((run / "history.json").read_text())["epoch"] == [1, 2]  # the cut third epoch is dropped
+    assert (run / "history.csv").read_text().count("\n") == 3
+    metrics = json.loads((run / "metrics.json").read_text())["metrics"]
+    assert metrics["epochs_completed"] == 2 and "test_accuracy" not in metrics
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+    assert "dlcli resume" in result.stderr
+    assert run_cli("evaluate", str(run)).exit_code == 0  # the model of epoch 2 was saved
+
+    resumed = run_cli("resume", str(run), "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    output = json.loads(resumed.stdout)
+    assert output["status"] == "completed" and output["check"]["status"] == "passed"
+    assert json.loads((run / "history.json").read_text()) == json.loads((straight / "history.json").read_text())
+    assert (run / "history.csv").read_text() == (straight / "history.csv").read_text()
+    assert_same_weights(run / "model.keras", straight / "model.keras")
+    assert_same_weights(run / "checkpoints" / "best.keras", straight / "checkpoints" / "best.keras")
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "completed" and len(info["resumes"]) == 1
+    assert info["resumes"][0]["from_epoch"] == 2 and info["resumes"][0]["from_status"] == "interrupted"
+    assert output["metrics"]["test_accuracy"] == json.loads((straight / "metrics.json").read_text())["metrics"]["test_accuracy"]
+
+
+def test_resume_refuses_completed_and_changed_runs(run_cli, workdir, monkeypatch):
+    spec = write(workdir / "resumable.yaml", RESUMABLE)
+    done = json.loads(run_cli("train", str(spec), "--json", "--epochs", "1").stdout)["run_dir"]
+    refused = run_cli("resume", done)
+    assert refused.exit_code == 2 and "'completed'" in refused.stderr and "dlcli train" in refused.stderr
+
+    interrupt_at_epoch_end(monkeypatch, 1)
+    run = json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"]
+    monkeypatch.undo()
+    spec.write_text(RESUMABLE.replace("batch_size: 16", "batch_size: 8"))
+    changed = run_cli("resume", run)
+    assert changed.exit_code == 2
+    assert "changed since the run started (fit.batch_size)" in changed.stderr and "--force" in changed.stderr
+    forced = run_cli("resume", run, "--force", "--json")
+    assert forced.exit_code == 0, forced.stderr
+    check = json.loads(forced.stdout)["check"]
+    assert check["status"] == "not comparable" and "--force" in check["reason"]
+
+
+def test_kfold_resume_skips_finished_folds(run_cli, workdir, monkeypatch):
+    spec = write(workdir / "kfold.yaml", """
+        description: k-fold regression
+        seed: 3
+        deterministic: true
+        data: {name: synthetic, task: regression, num_samples: 60, num_test: 20, shape: [4]}
+        model:
+          type: sequential
+          layers: [{Dense: {units: 8, activation: relu}}, {Dense: {units: 1}}]
+        compile: {optimizer: rmsprop, loss: mse, metrics: [mae]}
+        fit: {epochs: 3, batch_size: 8, validation: {kind: kfold, k: 3}}
+        """)
+    straight = json.loads(run_cli("train", str(spec), "--json").stdout)
+    interrupt_at_epoch_end(monkeypatch, 5)  # fold 2, epoch 2
+    run = Path(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+    monkeypatch.undo()
+    assert (run / "folds" / "fold-1" / "result.json").is_file() and not (run / "folds" / "fold-2" / "result.json").exists()
+    fold_1 = (run / "folds" / "fold-1" / "history.json").stat().st_mtime_ns
+    resumed = json.loads(run_cli("resume", str(run), "--json").stdout)
+    assert (run / "folds" / "fold-1" / "history.json").stat().st_mtime_ns == fold_1  # not trained again
+    for key in ("val_mae", "fold_1_val_mae", "fold_2_val_mae", "fold_3_val_mae"):
+        assert resumed["metrics"][key] == straight["metrics"][key], key
+
+
+def test_killed_run_reads_as_crashed_and_resumes(run_cli, workdir):
+    spec = write(workdir / "slow.yaml", TINY_SPEC.replace("epochs: 3", "epochs: 500").replace(
+        "num_samples: 96", "num_samples: 3000").replace("batch_size: 16", "batch_size: 8"))
+    process = subprocess.Popen([sys.executable, "-m", "dlcli", "train", str(spec), "-q"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    deadline, state = time.time() + 120, None
+    while time.time() < deadline and state is None:
+        state = next(iter((workdir / "runs").glob("slow/*/state/latest.json")), None)
+        time.sleep(0.2)
+    assert state is not None, process.communicate()[1]
+    process.kill()
+    process.wait(timeout=30)
+    run = state.parent.parent
+    listed = json.loads(run_cli("compare", str(run), "--json").stdout)
+    assert listed["runs"][0]["status"] == "crashed"
+    epochs = json.loads(state.read_text())["epoch"]
+    resumed = run_cli("resume", str(run), "--epochs", str(epochs + 1), "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    history = json.loads((run / "history.json").read_text())
+    assert history["epoch"] == list(range(1, epochs + 2))
+    info = json.loads((run / "run.json").read_text())
+    assert info["resumes"][0]["from_status"] == "crashed" and info["resumes"][0]["from_epoch"] == epochs
+    assert json.loads(resumed.stdout)["check"]["status"] == "not comparable"  # 500 epochs became fewer
+
+
+def test_predict_and_gradcam_feed_what_the_model_was_trained_on(run_cli, workdir):
+    """A model trained on pixels / 255 gets, from a PNG of a test image, the probabilities it
+    gives on the test array, and a heatmap that is not empty."""
+    import cv2
+
+    from dlcli import datasets
+    from dlcli.models.saving import load_model
+    from dlcli.runs import Run
+
+    spec = write(workdir / "pixels.yaml", """
+        description: a tiny convnet on pixels
+        seed: 1
+        data: {name: synthetic, num_samples: 192, num_test: 16, shape: [12, 12, 3], num_classes: 2, pixels: true}
+        model:
+          type: sequential
+          layers:
+            - Conv2D: {filters: 8, kernel_size: 3, activation: relu}
+            - GlobalAveragePooling2D
+            - Dense: {units: 2, activation: softmax}
+        compile: {optimizer: {name: adam, learning_rate: 0.01}, loss: categorical_crossentropy, metrics: [accuracy]}
+        fit: {epochs: 8, batch_size: 16}
+        """)
+    run = Path(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+    bundle = datasets.load(Run(run).spec().data)
+    first = int(np.flatnonzero(bundle.test.y[:, 1] == 1)[0])  # a bright image: its brightness is class 1's evidence
+    image = bundle.test.x[first]  # (12, 12, 3) uint8
+    assert image.dtype == np.uint8 and image.max() > 1
+    cv2.imwrite(str(workdir / "test0.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    expected = load_model(run / "model.keras").predict(bundle.test.x[first:first + 1], verbose=0)[0]
+    assert expected.max() < 0.9999  # a model fed what it expects is not saturated
+
+    rows = json.loads(run_cli("predict", str(run), str(workdir / "test0.png"), "--json").stdout)
+    assert rows[0]["probability"] == pytest.approx(float(expected.max()), abs=1e-5)
+    assert rows[0]["index"] == int(expected.argmax())
+
+    cam = run_cli("visualize", "gradcam", str(workdir / "test0.png"), "--model", str(run), "--class", "1", "--json")
+    assert cam.exit_code == 0, cam.stderr
+    result = json.loads(cam.stdout)
+    assert result["top"][0]["probability"] == pytest.approx(float(expected.max()), abs=1e-5)
+    assert result["heatmap_empty"] is False and result["heatmap_peak"] is not None
+
+    from dlcli.viz.gradcam import gradcam_heatmap
+
+    direct, _, _ = gradcam_heatmap(load_model(run / "model.keras"), bundle.test.x[first:first + 1].astype("float32"),
+                                   class_index=1)
+    assert result["heatmap_peak"] == [int(v) for v in np.unravel_index(int(np.argmax(direct)), direct.shape)]

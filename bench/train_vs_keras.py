@@ -5,7 +5,8 @@
 Both run as whole processes on the same cached Fashion-MNIST files (import them first:
 dlcli data import fashion_mnist /usr/share/datasets/fashion-mnist), same model, epochs and batch
 size; prints wall time and peak memory (max RSS) of each and their ratios.
-Goals: dlcli at most 1.05x the wall time and 1.2x the peak memory of the plain script.
+Goals: dlcli at most 0.9x the wall time (never above 1.0x) and 1.1x the peak memory of the plain
+script. The machine is shared and noisy: run it more than once and quote every figure.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ def main() -> None:
                                     "--epochs", str(args.epochs), "--run-dir", str(Path(scratch) / "run")], env)
     print(f"plain Keras script: {plain_wall:.1f} s, peak {plain_peak:.0f} MiB")
     print(f"dlcli train:        {dl_wall:.1f} s, peak {dl_peak:.0f} MiB")
-    print(f"wall-time ratio {dl_wall / plain_wall:.3f} (goal <= 1.05); "
-          f"peak-memory ratio {dl_peak / plain_peak:.3f} (goal <= 1.2)")
+    print(f"wall-time ratio {dl_wall / plain_wall:.3f} (goal <= 0.9, never above 1.0); "
+          f"peak-memory ratio {dl_peak / plain_peak:.3f} (goal <= 1.1)")
 
 
 if __name__ == "__main__":

@@ -197,6 +197,9 @@ def data_list() -> list[dict[str, Any]]:
     root = data_dir()
     rows = []
     for name, entry in DATASETS.items():
+        if name == "weights":  # many files, any of which may be present
+            rows.append(_weights_row(root, entry))
+            continue
         files = present_set(entry, root)
         present = entry.shipped or files is not None
         rows.append({
@@ -206,19 +209,18 @@ def data_list() -> list[dict[str, Any]]:
             "location": str(root / (files or entry.files)[0].path) if (files or entry.files) else "built in",
             "urls": [f.url for f in entry.files if f.url],
         })
-    rows.append(_weights_row(root))
     return rows
 
 
-def _weights_row(root: Path) -> dict[str, Any]:
+def _weights_row(root: Path, entry) -> dict[str, Any]:
     from dlcli.pretrained import WEIGHT_FILES
 
     present = [root / remote.path for remote in WEIGHT_FILES.values() if (root / remote.path).is_file()]
     return {
         "name": "weights", "present": bool(present), "shipped": False, "external": False,
         "size_bytes": sum(path.stat().st_size for path in present),
-        "description": f"ImageNet weights of keras.applications: {len(present)} of {len(WEIGHT_FILES)} files",
-        "source": "keras.applications (VGG16, VGG19, InceptionV3, ResNet50, Xception, MobileNetV2)",
+        "description": f"{entry.description}: {len(present)} of {len(WEIGHT_FILES)} files",
+        "source": entry.source,
         "location": str(root / "weights"), "urls": [remote.url for remote in WEIGHT_FILES.values()],
     }
 
@@ -238,13 +240,6 @@ def data_import(name: str, source: str) -> list[str]:
     from dlcli.datasets import DATASETS
     from dlcli.datasets.cache import data_dir
 
-    if name == "weights":
-        from dlcli.pretrained import import_weights
-
-        path = Path(source)
-        if not path.exists():
-            raise DataUnavailable(f"{source}: no such file or directory")
-        return [str(data_dir() / stored) for stored in import_weights(path, data_dir())]
     entry = DATASETS.get(name)
     if entry.importer is None:
         raise UsageError(f"dataset '{name}' is built in; there is nothing to import")
@@ -264,8 +259,9 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
     """The book's small Dogs-vs-Cats folders (5.4) from Kaggle's train set; see dlcli.datasets.image_split."""
     from dlcli.datasets.cache import data_dir
     from dlcli.datasets.image_split import split_cats_vs_dogs
-    from dlcli.registry import unknown_name_message
+    from dlcli.registry import name_key, unknown_name_message
 
+    name = next((known for known in SPLITTERS if name_key(known) == name_key(name)), name)
     if name not in SPLITTERS:
         raise UsageError(unknown_name_message("split", name, SPLITTERS))
     target = Path(destination) if destination else data_dir() / name

@@ -139,6 +139,11 @@ def preprocess_input(name: str):
     return getattr(import_keras().applications, application(name).module).preprocess_input
 
 
+def not_a_training_set(entry, params, root, **context):
+    raise SpecError("data: 'weights' holds pretrained networks, not examples; use one as a layer: "
+                    "`Pretrained: {network: vgg16}` (see vgg16-features-augment)")
+
+
 def import_weights(source: Path, root: Path) -> list[str]:
     """`dlcli data import weights PATH`: weight files as Keras caches them (a file or a folder)."""
     import h5py

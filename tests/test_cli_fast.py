@@ -10,7 +10,7 @@ import pytest
 
 from conftest import TINY_SPEC, write
 
-COMMANDS = [[], ["list"], ["show"], ["validate"], ["train"], ["evaluate"], ["check"], ["plot"], ["compare"],
+COMMANDS = [[], ["list"], ["show"], ["validate"], ["train"], ["resume"], ["evaluate"], ["check"], ["plot"], ["compare"],
             ["data"], ["data", "list"], ["data", "download"], ["data", "import"], ["data", "split"],
             ["predict"], ["visualize"], ["visualize", "gradcam"], ["visualize", "activations"],
             ["visualize", "filters"], ["visualize", "augmentation"]]
@@ -74,6 +74,49 @@ def test_missing_dataset_offline_exits_3_and_names_the_file(run_cli):
     assert "mnist.npz" in result.stderr and "dlcli data import mnist" in result.stderr
 
 
+def test_data_list_table_and_the_weights_kind(run_cli):
+    result = run_cli("data", "list")
+    assert result.exit_code == 0, result.stderr
+    assert "digits" in result.stdout and "weights" in result.stdout
+    refused = run_cli("data", "download", "weights")
+    assert refused.exit_code == 3 and "dlcli data import weights PATH" in refused.stderr
+    assert run_cli("data", "import", "weights", "nowhere.h5").exit_code == 3
+
+
+def test_names_ignore_hyphens_and_underscores(run_cli, workdir):
+    result = run_cli("data", "download", "fashion-mnist")  # = fashion_mnist; offline, so exit 3
+    assert result.exit_code == 3 and "dataset 'fashion_mnist'" in result.stderr
+    assert "unknown split" not in run_cli("data", "split", "cats_vs_dogs", str(workdir / "nowhere.zip")).stderr
+
+
+def test_debug_and_options_after_the_subcommand(run_cli, tiny_spec):
+    from dlcli.errors import SpecError
+
+    with pytest.raises(SpecError):  # --debug after the command still shows the error itself
+        run_cli("show", "nowhere/x.yaml", "--debug")
+    result = run_cli("show", "nowhere/x.yaml")  # and the next command is not in debug mode
+    assert result.exit_code == 2 and result.stderr == "error: nowhere/x.yaml: no such spec file\n"
+    assert run_cli("show", str(tiny_spec), "--set", "fit.epochs=4").exit_code == 0
+
+
+def test_typos_under_every_model_kind_get_their_own_line(run_cli, workdir):
+    spec = write(workdir / "tune.yaml", """
+        description: fine-tuning
+        data: {name: synthetic}
+        model:
+          type: from_run
+          runn: some-experiment
+        compile: {loss: mse}
+        fit: {epochs: 1}
+        """)
+    result = run_cli("validate", str(spec))
+    assert result.exit_code == 2
+    line = next(i for i, text in enumerate(spec.read_text().splitlines(), 1) if "runn:" in text)
+    assert f"tune.yaml:{line}: model.runn: unknown key 'runn' (did you mean 'run'?)" in result.stderr
+    unknown = run_cli("validate", str(write(workdir / "kind.yaml", spec.read_text().replace("from_run", "from_runs"))))
+    assert "unknown model type 'from_runs' (did you mean 'from_run'?)" in unknown.stderr
+
+
 def test_data_list_json(run_cli):
     rows = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)}
     assert rows["digits"]["present"] and rows["digits"]["shipped"]
@@ -85,12 +128,12 @@ def test_data_list_json(run_cli):
 def test_light_commands_import_no_tensorflow(args):
     code = (
         "import sys\nfrom dlcli.cli import main\nsys.argv = ['dlcli', *%r]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "code = 0\ntry:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
         "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules]\n"
-        "print('HEAVY', heavy)\n" % (args,)
+        "print('HEAVY', heavy, code)\n" % (args,)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
-    assert "HEAVY []" in out, out
+    assert "HEAVY [] 0" in out, out
 
 
 def _validate_in_subprocess(*args: str) -> tuple[int, bool]:

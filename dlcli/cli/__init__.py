@@ -73,6 +73,7 @@ def cli(**_) -> None:
 
 def main() -> None:
     """Console entry point: every error becomes one line on stderr and its exit code."""
+    STATE["debug"] = False  # set again by --debug, wherever it stands
     try:
         cli.main(prog_name="dlcli", standalone_mode=False)
     except click.exceptions.Abort:

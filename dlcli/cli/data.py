@@ -23,10 +23,10 @@ def data_list(as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    table = [[r["name"], "shipped" if r["shipped"] else "data.path" if r["external"] else
+    shown = [[r["name"], "shipped" if r["shipped"] else "data.path" if r["external"] else
               ("present" if r["present"] else "missing"),
               f"{r['size_bytes'] / 1e6:.1f} MB" if r["size_bytes"] else "-", r["description"]] for r in rows]
-    click.echo(table(table, ["NAME", "STATUS", "SIZE", "DESCRIPTION"]))
+    click.echo(table(shown, ["NAME", "STATUS", "SIZE", "DESCRIPTION"]))
 
 
 @command(data, "download")

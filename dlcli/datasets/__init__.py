@@ -115,6 +115,15 @@ for _entry in [
         importer=f"{TEXT}:import_glove", import_formats="glove.6B.*d.txt or glove.6B.zip",
     ),
     DatasetEntry(
+        "weights", "ImageNet weights of keras.applications networks, for Pretrained layers and visualize",
+        "keras.applications (VGG16, VGG19, InceptionV3, ResNet50, Xception, MobileNetV2)", p.WeightsParams,
+        "dlcli.pretrained:not_a_training_set",
+        importer="dlcli.pretrained:import_weights",
+        import_formats="weight files by their Keras names (a file, or a folder such as ~/.keras/models)",
+        how_to_get="Each network's weights are downloaded when it is first used (a Pretrained layer, dlcli "
+                   "visualize); offline, bring the files and run: dlcli data import weights PATH",
+    ),
+    DatasetEntry(
         "synthetic", "random, learnable arrays for tests (built in)", "dlcli", p.SyntheticParams,
         f"{SMALL}:load_synthetic", shipped=True,
     ),

@@ -52,7 +52,8 @@ def missing_message(entry: DatasetEntry, root: Path, why: str) -> str:
     expected = ", ".join(str(root / item.path) for item in entry.files)
     formats = f" ({entry.import_formats})" if entry.import_formats else ""
     if entry.how_to_get:
-        return f"dataset '{entry.name}' is not in the cache ({expected}). {entry.how_to_get}"
+        where = f" ({expected})" if expected else ""
+        return f"dataset '{entry.name}' is not in the cache{where}. {entry.how_to_get}"
     return (
         f"dataset '{entry.name}' is not in the cache ({expected}) and {why}. "
         f"Bring {urls or 'its files'} onto this machine, then run: "

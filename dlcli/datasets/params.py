@@ -200,3 +200,7 @@ class ImdbReviewsParams(DataParams):
 
 class GloveParams(DataParams):
     name: Literal["glove"]
+
+
+class WeightsParams(DataParams):
+    name: Literal["weights"]

@@ -22,14 +22,12 @@ class ModelKind:
         A kind with its own training step returns a keras.Model subclass overriding
         `train_step` / `compute_loss`: `fit`, callbacks, resume and saving then work unchanged.
     `compile(model, spec)`: compile it; default: the spec's `compile:` section.
-    `trains`: False for a kind whose weights are fixed (a baseline): its run only evaluates.
     `custom_objects()`: the classes `keras.models.load_model` needs to reload a saved model.
     """
 
     spec: type
     build: Callable[[Any, Any], Any]
     compile: Callable[[Any, Any], None] | None = None
-    trains: bool = True
     custom_objects: Callable[[], dict[str, type]] | None = None
 
 

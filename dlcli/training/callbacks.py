@@ -33,11 +33,13 @@ def spec_callbacks(spec, run: Run) -> list:
 
 
 def history_csv(columns: dict[str, list], separator: str = ",") -> str:
+    """history.csv as Keras' CSVLogger writes it (the contract since the first runs): 0-based
+    `epoch`, then the metrics in sorted order."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=separator, lineterminator="\n")
-    keys = list(columns)
-    writer.writerow(keys)
-    writer.writerows(zip(*(columns[key] for key in keys)))
+    keys = sorted(key for key in columns if key != "epoch")
+    writer.writerow(["epoch", *keys])
+    writer.writerows([epoch - 1, *row] for epoch, *row in zip(columns["epoch"], *(columns[key] for key in keys)))
     return buffer.getvalue()
 
 

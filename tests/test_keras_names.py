@@ -18,17 +18,17 @@ def _difference(current, expected) -> str:
 
 def test_generated_tables_match_the_installed_keras():
     from dlcli.keras_backend import import_keras
-    from dlcli.spec import keras_names
+    from dlcli.spec import keras_names, keras_names_generator
 
     keras = import_keras()
     generated: dict = {}
-    exec(compile(keras_names.render(keras_names.generate(keras)), "<regenerated>", "exec"), generated)
+    exec(compile(keras_names_generator.render(keras_names_generator.generate(keras)), "<regenerated>", "exec"), generated)
     names = ["LAYERS", "OPTIMIZERS", "LAYER_ARGUMENTS", "CALLBACK_ARGUMENTS", "ACTIVATIONS", "INITIALIZERS",
              "REGULARIZERS", "CONSTRAINTS", "PADDINGS", "POSITIVE_INTEGERS"]
     stale = [f"{name}: {_difference(getattr(keras_names, name), generated[name])}"
              for name in names if getattr(keras_names, name) != generated[name]]
     assert not stale, (f"dlcli/spec/keras_names.py does not match keras {keras.__version__}; "
-                       f"run `python -m dlcli.spec.keras_names` to regenerate it.\n" + "\n".join(stale))
+                       f"run `python -m dlcli.spec.keras_names_generator` to regenerate it.\n" + "\n".join(stale))
 
 
 def test_keras_name_lists_match_keras():

@@ -7,62 +7,9 @@ spec's `model:` union (dlcli.spec.schema) is built from this registry at no cost
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
-
-from dlcli.registry import Registry
-
-
-@dataclass(frozen=True)
-class ModelKind:
-    """What dlcli needs to know about one kind of model.
-
-    `spec`: its pydantic spec class, with `type: Literal["<name>"]`.
-    `build(model_spec, bundle)`: a fresh, uncompiled keras.Model for the dataset bundle.
-        A kind with its own training step returns a keras.Model subclass overriding
-        `train_step` / `compute_loss`: `fit`, callbacks, resume and saving then work unchanged.
-    `compile(model, spec)`: compile it; default: the spec's `compile:` section.
-    `custom_objects()`: the classes `keras.models.load_model` needs to reload a saved model.
-    """
-
-    spec: type
-    build: Callable[[Any, Any], Any]
-    compile: Callable[[Any, Any], None] | None = None
-    custom_objects: Callable[[], dict[str, type]] | None = None
-
-
-MODEL_KINDS = Registry("model type")
-
-
-def register_kind(name: str, kind: ModelKind) -> ModelKind:
-    MODEL_KINDS.add(name, kind)
-    return kind
-
-
-def build_model(spec, bundle):
-    """A fresh, uncompiled Keras model for the spec's `model` section."""
-    return MODEL_KINDS.get(spec.model.type).build(spec.model, bundle)
-
-
-def compile_for(model, spec) -> None:
-    """Compile with the kind's own rule, else the spec's `compile:` section."""
-    kind = MODEL_KINDS.get(spec.model.type)
-    if kind.compile is not None:
-        kind.compile(model, spec)
-        return
-    from dlcli.models.compiling import compile_model
-
-    compile_model(model, spec.compile)
-
-
-def custom_objects() -> dict[str, type]:
-    """Every kind's saved classes, for load_model."""
-    objects: dict[str, type] = {}
-    for _, kind in MODEL_KINDS.items():
-        if kind.custom_objects is not None:
-            objects.update(kind.custom_objects())
-    return objects
-
+from dlcli.models.kind import MODEL_KINDS, ModelKind, build_model, compile_for, custom_objects, register_kind
 
 # The kinds dlcli ships; each registers itself.
 from dlcli.models import baseline, continued, sequential  # noqa: E402,F401
+
+__all__ = ["MODEL_KINDS", "ModelKind", "build_model", "compile_for", "custom_objects", "register_kind"]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from dlcli.errors import SpecError
 from dlcli.keras_backend import import_keras
-from dlcli.models import ModelKind, register_kind
+from dlcli.models.kind import ModelKind, register_kind
 from dlcli.spec.base import StrictModel
 
 

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from dlcli.errors import SpecError
 from dlcli.keras_backend import import_keras
-from dlcli.models import ModelKind, register_kind
+from dlcli.models.kind import ModelKind, register_kind
 from dlcli.spec.base import StrictModel
 from dlcli.spec.entries import PRETRAINED, Entry, LayerEntry, PretrainedLayer
 

@@ -85,6 +85,8 @@ def test_spec_errors_found_at_build_leave_no_run_directory(run_cli, tiny_spec, w
     result = run_cli("train", str(tiny_spec), "--set", "model.layers.0={Dropout: {rate: 2}}")
     assert result.exit_code == 2  # a value only Keras itself refuses, when the layer is built
     assert "model.layers[0].Dropout" in result.stderr and "rate" in result.stderr
+    line = next(i for i, text in enumerate(tiny_spec.read_text().splitlines(), 1) if "Dense: {units: 8" in text)
+    assert result.stderr.startswith(f"error: {tiny_spec}:{line}: model.layers[0].Dropout:")
     result = run_cli("train", str(tiny_spec), "--set", "model.input_shape=[5]")
     assert result.exit_code == 2 and "gives (6,)" in result.stderr
     assert not (workdir / "runs").exists()

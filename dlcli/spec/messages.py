@@ -25,6 +25,18 @@ def error_lines(errors: list[dict], raw: dict, path: Path | str, set_paths=()) -
     return list(dict.fromkeys(messages))
 
 
+def locate(message: str, path: Path | str) -> str:
+    """A problem found while building (`model.layers[0].Dropout: ...`) at its place in the spec
+    file: `FILE:LINE: model.layers[0].Dropout: ...`."""
+    import re
+
+    dotted, separator, _ = message.partition(": ")
+    if not separator or not re.fullmatch(r"[A-Za-z_][\w.\[\]]*", dotted):
+        return f"{path}: {message}"
+    loc = tuple(int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", dotted))
+    return f"{path}{_line_suffix(_yaml_tree(path), loc)}: {message}"
+
+
 def clean_loc(loc: tuple) -> tuple:
     """The path as the user wrote it: without pydantic's union tags (`from_run`, `function-after[...]`)."""
     from dlcli.models import MODEL_KINDS

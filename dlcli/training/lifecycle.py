@@ -48,14 +48,13 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
     from dlcli import datasets
     from dlcli.spec.loading import dump_spec
     from dlcli.keras_backend import device, versions
-    from dlcli.training.trainer import build_checked
 
     if run_dir is not None:
         Run.check_new(run_dir)  # before loading data, so a typo costs nothing
     started = now()
     prepare(spec)
     bundle = datasets.load(spec.data)
-    model = build_checked(spec, bundle)
+    model = built(spec, bundle, spec_path)
     run = Run.create(spec.name, run_dir)
     run.write_text("spec.yaml", dump_spec(spec))
     if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
@@ -76,6 +75,18 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
     return execute(run, spec, bundle, model, None, verbose)
 
 
+def built(spec, bundle, spec_path: Path):
+    """The compiled model; a problem only Keras finds is still reported at its line of the spec."""
+    from dlcli.errors import SpecError
+    from dlcli.spec.messages import locate
+    from dlcli.training.trainer import build_checked
+
+    try:
+        return build_checked(spec, bundle)
+    except SpecError as error:
+        raise SpecError(locate(str(error), spec_path)) from None
+
+
 def _source_run(spec) -> Run:
     return Run.find(spec.model.run, "model.run")
 
@@ -85,7 +96,6 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
     from dlcli import datasets
     from dlcli.training.resuming import differences
     from dlcli.training.state import TrainingState
-    from dlcli.training.trainer import build_checked
 
     status = run.status
     if status not in RESUMABLE:
@@ -103,7 +113,7 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
     record = TrainingState(run).latest()
     prepare(spec)
     bundle = datasets.load(spec.data, vocabulary=run.vocabulary())
-    model = build_checked(spec, bundle)
+    model = built(spec, bundle, run.file("spec.yaml"))
     info = run.info
     run.update(status="running", process=this_process(), finished_at=None, error=None, traceback=None,
                resumes=[*info.get("resumes", []), {

@@ -94,6 +94,8 @@ def test_resume_refuses_completed_and_changed_runs(run_cli, workdir, monkeypatch
     interrupt_at_epoch_end(monkeypatch, 1)
     run = json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"]
     monkeypatch.undo()
+    fewer = run_cli("resume", run, "--epochs", "0")
+    assert fewer.exit_code == 2 and "fewer than the 1 epochs its fit phase already completed" in fewer.stderr
     spec.write_text(RESUMABLE.replace("batch_size: 16", "batch_size: 8"))
     changed = run_cli("resume", run)
     assert changed.exit_code == 2

@@ -111,6 +111,9 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
     if found and not force:
         raise UsageError(f"{run}: cannot resume: " + "; ".join(found) + ". Resume anyway with --force")
     record = TrainingState(run).latest()
+    if record is not None and epochs is not None and epochs < record["epoch"]:
+        raise UsageError(f"{run}: --epochs {epochs} is fewer than the {record['epoch']} epochs its "
+                         f"{record['phase']} phase already completed")
     prepare(spec)
     bundle = datasets.load(spec.data, vocabulary=run.vocabulary())
     model = built(spec, bundle, run.file("spec.yaml"))

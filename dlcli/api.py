@@ -170,11 +170,14 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 def compare(run_paths: list[str]) -> dict[str, Any]:
     """Final metrics of several runs, and the spec values that differ between them."""
+    from dlcli.spec.reading import read_yaml
+
     runs = [Run.open(path) for path in run_paths]
     rows, specs = [], []
     for run in runs:
         stored = run.metrics()
-        spec_data = yaml.load(run.file("spec.yaml").read_text(), Loader=_Loader) if run.has("spec.yaml") else {}
+        spec_data = read_yaml(run.file("spec.yaml")) if run.has("spec.yaml") else {}
+        spec_data = spec_data if isinstance(spec_data, dict) else {}
         specs.append(_flatten({k: v for k, v in (spec_data or {}).items() if k not in ("description", "notes", "reference")}))
         rows.append({"run": str(run), "experiment": run.experiment, "status": run.status,
                      "check": (stored.get("check") or {}).get("status", "none"),

@@ -41,8 +41,3 @@ class RunFailed(DlcliError):
         super().__init__(message)
         self.run_dir, self.error = run_dir, error
 
-
-class Interrupted(DlcliError):
-    """Ctrl-C or SIGTERM stopped a run; its directory was closed with status `interrupted`."""
-
-    exit_code = EXIT_INTERRUPTED

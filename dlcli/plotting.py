@@ -111,12 +111,18 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
         axes.legend()
         figure.tight_layout()
         target = _target(runs[0], base, out, len(bases))
-        with atomic_path(target) as temporary:
-            figure.savefig(temporary, dpi=100, format=target.suffix.lstrip(".") or "png")
+        try:
+            with atomic_path(target) as temporary:
+                figure.savefig(temporary, dpi=100, format=target.suffix.lstrip(".") or "png")
+        except (OSError, ValueError) as error:
+            plt.close(figure)
+            raise UsageError(f"{target}: cannot write the plot ({error})") from None
         plt.close(figure)
         written.append(str(target))
     if not written:
-        raise UsageError(f"nothing to plot for metric '{metric}'")
+        what = f"metric '{metric}'" if metric else "any metric"
+        skipped = f" after skipping the first {skip_first} epochs" if skip_first else ""
+        raise UsageError(f"nothing to plot for {what}{skipped}")
     return written
 
 

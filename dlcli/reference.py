@@ -79,7 +79,8 @@ def claim_check(claim, history: dict,
         baseline_dir, other, other_metrics = baseline_history(claim.than)
         if other is None:
             return {**check, "status": "unverifiable",
-                    "reason": f"no completed run of '{claim.than}' to compare with: run `dlcli train {claim.than}`"}
+                    "reason": f"no completed run of '{claim.than}' that follows its recipe (no overrides but "
+                              f"the seed) to compare with: run `dlcli train {claim.than}`"}
         wanted = claim.than_metric or claim.metric
         expected = other_metrics.get(claim.than_metric) if claim.than_metric else curve_statistic(other, claim)
         check["baseline_run"] = baseline_dir
@@ -121,27 +122,12 @@ def describe(verdict_data: dict) -> list[str]:
     return lines
 
 
-# Overrides that leave a run comparable with its source: another seed is another draw of the
-# same recipe, and op determinism changes no arithmetic.
-COMPARABLE_OVERRIDES = ("seed", "deterministic")
-
-
-def recipe_changes(info: dict) -> list[str]:
-    """What makes a run differ from its source's recipe: --set/--epochs overrides (other than the
-    seed), a resume to another number of epochs, a resume forced past differences."""
-    changes = [text for text in info.get("overrides") or []
-               if text.split("=", 1)[0].strip() not in COMPARABLE_OVERRIDES]
-    for resumed in info.get("resumes") or []:
-        changes += [f"resumed with {change}" for change in resumed.get("recipe_changes") or []]
-        if resumed.get("forced"):
-            changes.append(f"resumed with --force ({'; '.join(resumed.get('differences') or [])})")
-    return changes
-
-
-def comparable(verdict_data: dict, info: dict) -> dict:
+def comparable(verdict_data: dict, info: dict, source_info: dict | None = None) -> dict:
     """The verdict, marked `not comparable` when the run changed the source's recipe; the
     checks keep their own results, for information."""
-    changes = recipe_changes(info)
+    from dlcli.runs import recipe_changes
+
+    changes = recipe_changes(info, source_info)
     if verdict_data.get("status", "none") == "none" or not changes:
         return verdict_data
     return {**verdict_data, "status": "not comparable",
@@ -153,9 +139,11 @@ def run_verdict(run, spec, metrics: dict, history: dict) -> dict:
     from dlcli.runs import Run
 
     def baseline(experiment: str) -> tuple[str | None, dict | None, dict]:
-        found = Run.latest_completed(experiment)
+        found = Run.latest_completed(experiment, follows_recipe=True)
         if found is None:
             return None, None, {}
         return str(found), found.history(), found.metrics().get("metrics", {})
 
-    return comparable(verdict(spec.reference, metrics, history, baseline), run.info)
+    info = run.info
+    source = Run.open(info["initialized_from"]).info if info.get("initialized_from") else None
+    return comparable(verdict(spec.reference, metrics, history, baseline), info, source)

@@ -136,23 +136,24 @@ class Run:
         if not (path / "run.json").is_file():
             raise UsageError(f"{path}: not a run directory (no run.json); runs live in runs/<experiment>/<time>/")
         run = cls(path)
-        try:
-            run.info
-        except (ValueError, OSError) as error:
-            raise UsageError(f"{path / 'run.json'}: unreadable ({error})") from None
+        if not isinstance(run.info, dict):
+            raise UsageError(f"{path / 'run.json'}: not a run.json (a JSON object is expected)")
         return run
 
     @classmethod
-    def latest_completed(cls, experiment: str) -> "Run | None":
-        """The newest completed run of an experiment under the runs root (for baselines)."""
+    def latest_completed(cls, experiment: str, follows_recipe: bool = False) -> "Run | None":
+        """The newest completed run of an experiment under the runs root; with `follows_recipe`,
+        the newest one that changed nothing of its spec but the seed (a baseline to judge by)."""
+
         parent = runs_root() / experiment
         if not parent.is_dir():
             return None
         for path in sorted((p for p in parent.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True):
             try:
-                if cls(path).info.get("status") == "completed":
+                info = cls(path).info
+                if info.get("status") == "completed" and not (follows_recipe and recipe_changes(info)):
                     return cls(path)
-            except (OSError, ValueError):
+            except (UsageError, AttributeError):  # unreadable: not a run to build on
                 continue
         return None
 
@@ -176,7 +177,11 @@ class Run:
         return self.file(name).exists()
 
     def read_json(self, name: str) -> Any:
-        return json.loads(self.file(name).read_text(encoding="utf-8"))
+        """A JSON file of the run; an unreadable one is a UsageError naming it (exit 2)."""
+        try:
+            return json.loads(self.file(name).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise UsageError(f"{self.file(name)}: unreadable ({error}); the run directory is damaged") from None
 
     def write_json(self, name: str, data: Any) -> None:
         write_text_atomic(self.file(name), dumps(data))
@@ -236,8 +241,11 @@ class Run:
     def model_path(self) -> Path:
         """model.keras, which must exist and come from a dlcli that keeps preprocessing in the model."""
         if not self.has("model.keras"):
-            raise UsageError(f"{self}: no model.keras (status: {self.status}); k-fold runs save one only with "
-                             f"fit.retrain, and a run interrupted before its first epoch ended has none")
+            status = self.status
+            why = {"crashed": f"; resume it: dlcli resume {self}", "failed": f"; resume it: dlcli resume {self}",
+                   "running": " yet"}.get(status, "; k-fold runs save one only with fit.retrain, and a run "
+                                                   "interrupted before its first epoch ended has none")
+            raise UsageError(f"{self}: no model.keras (status: {status}){why}")
         if self.info.get("format", 1) < FORMAT and self._data_name() in SCALED_BY_LOADER_BEFORE_2:
             raise UsageError(f"{self}: made by an older dlcli that scaled inputs outside the model; "
                              f"train it again to use it here")
@@ -255,6 +263,26 @@ class Run:
         index = self.read_json("viz/index.json") if self.has("viz/index.json") else []
         index.append({**entry, "created_at": now()})
         self.write_json("viz/index.json", index)
+
+
+# Overrides that leave a run comparable with its source: another seed is another draw of the
+# same recipe, and op determinism changes no arithmetic.
+COMPARABLE_OVERRIDES = ("seed", "deterministic")
+
+
+def recipe_changes(info: dict, source_info: dict | None = None) -> list[str]:
+    """What makes a run differ from its source's recipe: --set/--epochs overrides (other than the
+    seed), a resume to another number of epochs, a resume forced past differences, or a model
+    continued from a run (`source_info`) that itself changed its recipe."""
+    changes = [text for text in info.get("overrides") or []
+               if text.split("=", 1)[0].strip() not in COMPARABLE_OVERRIDES]
+    for resumed in info.get("resumes") or []:
+        changes += [f"resumed with {change}" for change in resumed.get("recipe_changes") or []]
+        if resumed.get("forced"):
+            changes.append(f"resumed with --force ({'; '.join(resumed.get('differences') or [])})")
+    if source_info is not None and recipe_changes(source_info):
+        changes.append(f"continued the model of {info.get('initialized_from')}, which changed its own recipe")
+    return changes
 
 
 def elapsed(start: float) -> float:

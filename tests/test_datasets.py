@@ -182,7 +182,7 @@ def test_digits_are_shipped_and_split_per_class():
     assert len(bundle.train) + len(bundle.test) == 1797
     counts = bundle.test.y.sum(0)
     assert counts.min() >= 35 and counts.max() <= 37
-    assert bundle.train.x.max() == 16 and bundle.input_preprocessing == [("Rescaling", {"scale": 1 / 16})]
+    assert bundle.train.x.max() == 255 and bundle.input_preprocessing == [("Rescaling", {"scale": 1 / 255})]
 
 
 def test_missing_offline_dataset_message(workdir):

@@ -145,3 +145,18 @@ def test_compare_shows_metrics_and_differing_spec_values(run_cli):
     lines = result.stdout.strip().splitlines()
     assert lines[0].endswith("test_accuracy,fit.epochs")
     assert lines[1].endswith("0.9000,3") and lines[2].endswith("0.8000,5")
+
+
+def test_baselines_are_runs_that_follow_their_recipe():
+    from dlcli.reference import comparable
+    from dlcli.runs import recipe_changes
+
+    honest = make_run("base", {"val_loss": [0.5, 0.3]})
+    quick = make_run("base", {"val_loss": [0.9]})
+    quick.update(overrides=["fit.epochs=1", "seed=3"])
+    assert Run.latest_completed("base").path == quick.path
+    assert Run.latest_completed("base", follows_recipe=True).path == honest.path
+    assert recipe_changes(quick.info) == ["fit.epochs=1"]  # another seed keeps the recipe
+    continued = {"initialized_from": str(quick), "overrides": []}
+    verdict = comparable({"status": "passed", "checks": []}, continued, quick.info)
+    assert verdict["status"] == "not comparable" and "changed its own recipe" in verdict["reason"]

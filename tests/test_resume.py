@@ -201,3 +201,40 @@ def test_predict_and_gradcam_feed_what_the_model_was_trained_on(run_cli, workdir
     direct, _, _ = gradcam_heatmap(load_model(run / "model.keras"), bundle.test.x[first:first + 1].astype("float32"),
                                    class_index=1)
     assert result["heatmap_peak"] == [int(v) for v in np.unravel_index(int(np.argmax(direct)), direct.shape)]
+
+
+def test_resume_after_a_resume_to_more_epochs(run_cli, workdir, monkeypatch):
+    spec = write(workdir / "resumable.yaml", RESUMABLE.replace("epochs: 7", "epochs: 2"))
+    interrupt_at_epoch_end(monkeypatch, 1)
+    run = json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"]
+    interrupt_at_epoch_end(monkeypatch, 1)  # the resumed run is stopped again after one more epoch
+    assert run_cli("resume", run, "--epochs", "4").exit_code == 130
+    monkeypatch.undo()
+    again = run_cli("resume", run, "--json")  # not taken for a changed spec: the 4 epochs are recorded
+    assert again.exit_code == 0, again.stderr
+    assert json.loads((Path(run) / "history.json").read_text())["epoch"] == [1, 2, 3, 4]
+    assert "fit.epochs=4 (was 2)" in json.loads(again.stdout)["check"]["reason"]
+
+
+def test_damaged_runs_get_one_line_and_exit_2(run_cli, workdir, monkeypatch):
+    spec = write(workdir / "resumable.yaml", RESUMABLE)
+    interrupt_at_epoch_end(monkeypatch, 1)
+    run = Path(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+    monkeypatch.undo()
+    (run / "state" / "latest.json").write_text("{not json")
+    result = run_cli("resume", str(run))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "latest.json: unreadable" in result.stderr
+    (run / "spec.yaml").write_text("model: [unclosed\n")
+    assert run_cli("compare", str(run)).exit_code == 2
+    (run / "run.json").write_text("[]")
+    for command in (["evaluate"], ["check"], ["compare"], ["resume"], ["plot"]):
+        result = run_cli(*command, str(run))
+        assert result.exit_code == 2 and "not a run.json" in result.stderr, command
+    kfold = write(workdir / "kfold.yaml", RESUMABLE.replace("validation: {kind: split, fraction: 0.25}",
+                                                            "validation: {kind: kfold, k: 2}").replace(
+        "callbacks:\n  - ModelCheckpoint: {monitor: val_loss}", "callbacks:\n  - TerminateOnNaN"))
+    interrupt_at_epoch_end(monkeypatch, 1)
+    folds = json.loads(run_cli("train", str(kfold), "--json", "--set", "callbacks=[]").stdout)["run_dir"]
+    monkeypatch.undo()
+    refused = run_cli("resume", folds, "--epochs", "9")
+    assert refused.exit_code == 2 and "folds would end with different numbers of epochs" in refused.stderr

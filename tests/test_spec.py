@@ -137,3 +137,8 @@ def test_every_shipped_experiment_is_valid():
     for name in files:
         spec, _ = load_spec(name)
         assert spec.description and spec.reference is not None, name
+
+
+def test_files_that_are_not_training_sets_are_refused(tiny_spec):
+    with pytest.raises(SpecError, match="'glove' is not a training set: GloVe word vectors"):
+        load_spec(str(tiny_spec), ["data={name: glove}"])

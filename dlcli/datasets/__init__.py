@@ -112,12 +112,12 @@ for _entry in [
         "Stanford NLP, GloVe 6B (Wikipedia 2014 + Gigaword 5)", p.GloveParams, f"{TEXT}:not_a_training_set",
         files=[RemoteFile("glove/glove.6B.zip", "https://nlp.stanford.edu/data/glove.6B.zip")],
         alternatives=[[RemoteFile(f"glove/glove.6B.{d}d.txt")] for d in (50, 100, 200, 300)],
-        importer=f"{TEXT}:import_glove", import_formats="glove.6B.*d.txt or glove.6B.zip",
+        importer=f"{TEXT}:import_glove", import_formats="glove.6B.*d.txt or glove.6B.zip", training_set=False,
     ),
     DatasetEntry(
         "weights", "ImageNet weights of keras.applications networks, for Pretrained layers and visualize",
         "keras.applications (VGG16, VGG19, InceptionV3, ResNet50, Xception, MobileNetV2)", p.WeightsParams,
-        "dlcli.pretrained:not_a_training_set",
+        "dlcli.pretrained:not_a_training_set", training_set=False,
         importer="dlcli.pretrained:import_weights",
         import_formats="weight files by their Keras names (a file, or a folder such as ~/.keras/models)",
         how_to_get="Each network's weights are downloaded when it is first used (a Pretrained layer, dlcli "

@@ -157,6 +157,7 @@ class DatasetEntry:
     shipped: bool = False
     how_to_get: str = ""
     external: bool = False
+    training_set: bool = True  # False: files other experiments use (GloVe vectors, network weights)
 
     def load(self, params: Any, root: Path, **context: Any) -> DataBundle:
         """`context` carries what a run saved, e.g. the vocabulary a text dataset must reuse."""

@@ -14,10 +14,11 @@ DIGITS_FILE = Path(__file__).parent / "files" / "digits.csv.gz"
 
 
 def load_digits(entry, params: DigitsParams, root: Path) -> DataBundle:
-    """UCI optical digits (1,797 8x8 images, pixel counts 0-16), split per class."""
+    """UCI optical digits (1,797 8x8 images of pixel counts 0-16, as 0-255 pixels), split per class."""
     with gzip.open(DIGITS_FILE, "rt") as handle:
         table = np.loadtxt(handle, delimiter=",", dtype="float32")
-    x, y = table[:, :64].astype("uint8"), table[:, 64].astype("int64")  # the model divides by 16
+    # Counts 0-16 as the 0-255 pixels every image dataset stores (and a PNG of a digit holds).
+    x, y = np.round(table[:, :64] * (255 / 16)).astype("uint8"), table[:, 64].astype("int64")
     rng = np.random.RandomState(params.split_seed)
     test_rows = []
     for digit in range(10):  # stratified: the same fraction of each class goes to test
@@ -34,7 +35,7 @@ def load_digits(entry, params: DigitsParams, root: Path) -> DataBundle:
         labels = to_onehot(y[rows], 10) if params.labels == "onehot" else y[rows]
         splits.append(limit(Split(x[rows], labels), count))
     return DataBundle(splits[0], splits[1], num_classes=10, class_names=[str(d) for d in range(10)],
-                      input_preprocessing=pixel_scaling(16))
+                      input_preprocessing=pixel_scaling(255))
 
 
 def load_vertical_line(entry, params: VerticalLineParams, root: Path) -> DataBundle:

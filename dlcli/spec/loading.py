@@ -65,6 +65,9 @@ def _validate_data(value: Any) -> tuple[Any, list[dict]]:
         return None, error("needs `name`, one of: " + ", ".join(DATASETS.names()))
     if value["name"] not in DATASETS:
         return None, error(unknown_name_message("dataset", str(value["name"]), DATASETS.names()), ("data", "name"))
+    if not DATASETS.get(value["name"]).training_set:
+        return None, error(f"'{value['name']}' is not a training set: {DATASETS.get(value['name']).description}",
+                           ("data", "name"))
     try:  # `fashion-mnist` is `fashion_mnist`
         return DATASETS.get(value["name"]).params.model_validate(
             {**value, "name": DATASETS.canonical(value["name"])}), []

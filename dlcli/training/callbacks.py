@@ -43,6 +43,12 @@ def history_csv(columns: dict[str, list], separator: str = ",") -> str:
     return buffer.getvalue()
 
 
+def write_history(run: Run, name: str, columns: dict[str, list], separator: str = ",") -> None:
+    """history.json and its .csv twin."""
+    run.write_json(name, columns)
+    run.write_text(name.replace(".json", ".csv"), history_csv(columns, separator))
+
+
 @functools.lru_cache(maxsize=None)
 def callback_classes():
     keras = import_keras()
@@ -61,8 +67,7 @@ def callback_classes():
             for key, value in (logs or {}).items():
                 column = self.columns.setdefault(key, [None] * (len(self.columns["epoch"]) - 1))
                 column.append(float(value))
-            self.run.write_json(self.name, self.columns)
-            self.run.write_text(self.name.replace(".json", ".csv"), history_csv(self.columns, self.separator))
+            write_history(self.run, self.name, self.columns, self.separator)
 
     class StopOnRequest(keras.callbacks.Callback):
         """Ends training at the next batch's end after Ctrl-C or SIGTERM, before Keras can close
@@ -94,7 +99,13 @@ def callback_classes():
                 self.state.restore_callbacks(self.callbacks, self.restore)
 
         def on_epoch_end(self, epoch, logs=None):
+            self.last_epoch = epoch + 1
             self.state.save(self.phase, epoch + 1, self.model, self.callbacks, self.recorder.columns,
                             finished=bool(self.model.stop_training))
+
+        def on_train_end(self, logs=None):  # after EarlyStopping(restore_best_weights) put the best back
+            if getattr(self, "last_epoch", None) is not None:
+                self.state.save(self.phase, self.last_epoch, self.model, self.callbacks, self.recorder.columns,
+                                finished=bool(self.model.stop_training))
 
     return HistoryRecorder, StopOnRequest, StateKeeper

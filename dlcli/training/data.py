@@ -15,9 +15,7 @@ from dlcli.datasets.base import Stream, array_stream
 def validation_split(bundle: DataBundle, validation) -> tuple[Split | Stream, Split | Stream | None]:
     """(train, validation) for kinds none, holdout (first N, 3.7), split (last fraction), test, dataset."""
     train = bundle.train
-    if validation.kind == "dataset":
-        if bundle.validation is None:
-            raise ValueError("fit.validation.kind is 'dataset' but the dataset has no validation split")
+    if validation.kind == "dataset":  # build_checked made sure there is one
         return train, bundle.validation
     if validation.kind == "holdout":
         if validation.size >= len(train):

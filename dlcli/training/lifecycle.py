@@ -54,13 +54,15 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
     started = now()
     prepare(spec)
     bundle = datasets.load(spec.data)
-    model = built(spec, bundle, spec_path)
+    source = Run.find(spec.model.run, "model.run") if spec.model.type == "from_run" else None
+    working = pinned(spec, source)
+    model = built(working, bundle, spec_path)
     run = Run.create(spec.name, run_dir)
     run.write_text("spec.yaml", dump_spec(spec))
     if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
         run.write_text("vocabulary.txt", "\n".join(bundle.info["vocabulary"]) + "\n")
     run.write_json("run.json", {
-        "format": FORMAT, "status": "running", "experiment": spec.name, "spec_path": str(spec_path),
+        "format": FORMAT, "status": "running", "experiment": spec.name, "spec_path": str(Path(spec_path).resolve()),
         "started_at": started, "finished_at": None, "duration_s": None,
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]], "overrides": overrides,
         "seed": spec.seed, "deterministic": spec.deterministic,
@@ -69,10 +71,32 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
         "class_names": bundle.class_names,
         "input_preprocessing": [list(step) for step in bundle.input_preprocessing],
         "data_info": {key: value for key, value in bundle.info.items() if key != "vocabulary"},
-        "initialized_from": str(_source_run(spec)) if spec.model.type == "from_run" else None,
+        "initialized_from": str(source.path.resolve()) if source is not None else None,
         "resumes": [],
     })
-    return execute(run, spec, bundle, model, None, verbose)
+    return execute(run, working, bundle, model, None, verbose)
+
+
+def _last_fit_model(run: Run, model):
+    """The first model at the last completed epoch of the run's `fit` phase, if there is one."""
+    from dlcli.training.state import TrainingState
+
+    state = TrainingState(run)
+    record = state.latest()
+    if record is None or record["phase"] != "fit":
+        return None
+    state.restore_model(model, record)
+    return model
+
+
+def pinned(spec, source: Run | None):
+    """The spec to build with: a `from_run` model continues the very run found when the run
+    started (resolved once; a newer run of that experiment never replaces it on resume)."""
+    if source is None:
+        return spec
+    working = spec.model_copy(deep=True)
+    working.model.run = str(source.path)
+    return working
 
 
 def built(spec, bundle, spec_path: Path):
@@ -87,10 +111,6 @@ def built(spec, bundle, spec_path: Path):
         raise SpecError(locate(str(error), spec_path)) from None
 
 
-def _source_run(spec) -> Run:
-    return Run.find(spec.model.run, "model.run")
-
-
 def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str, Any]:
     """Continue an interrupted, failed or crashed run in its own directory."""
     from dlcli import datasets
@@ -103,6 +123,14 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
             f"; to train longer, start a new run: dlcli train {run.experiment} --epochs N" if status == "completed" else ""
         raise UsageError(f"{run}: the run is '{status}'; only interrupted, failed or crashed runs resume{hint}")
     spec = run.spec()
+    record = TrainingState(run).latest()
+    if epochs is not None and (spec.fit.validation.kind == "kfold" or (record and record["phase"] != "fit")):
+        raise UsageError(f"{run}: --epochs applies to a run's single fit; this run's "
+                         + ("folds" if spec.fit.validation.kind == "kfold" else f"{record['phase']} phase")
+                         + " would end with different numbers of epochs")
+    if record is not None and epochs is not None and epochs < record["epoch"]:
+        raise UsageError(f"{run}: --epochs {epochs} is fewer than the {record['epoch']} epochs its "
+                         f"{record['phase']} phase already completed")
     changed_epochs = epochs is not None and epochs != spec.fit.epochs
     recipe = [f"fit.epochs={epochs} (was {spec.fit.epochs})"] if changed_epochs else []
     if epochs is not None:
@@ -110,14 +138,12 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
     found = differences(run, spec, epochs)
     if found and not force:
         raise UsageError(f"{run}: cannot resume: " + "; ".join(found) + ". Resume anyway with --force")
-    record = TrainingState(run).latest()
-    if record is not None and epochs is not None and epochs < record["epoch"]:
-        raise UsageError(f"{run}: --epochs {epochs} is fewer than the {record['epoch']} epochs its "
-                         f"{record['phase']} phase already completed")
+    info = run.info
+    source = Run.open(info["initialized_from"]) if info.get("initialized_from") else None
     prepare(spec)
     bundle = datasets.load(spec.data, vocabulary=run.vocabulary())
-    model = built(spec, bundle, run.file("spec.yaml"))
-    info = run.info
+    working = pinned(spec, source)
+    model = built(working, bundle, run.file("spec.yaml"))
     run.update(status="running", process=this_process(), finished_at=None, error=None, traceback=None,
                resumes=[*info.get("resumes", []), {
                    "at": now(), "from_status": status, "phase": record["phase"] if record else None,
@@ -127,7 +153,7 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
         from dlcli.spec.loading import dump_spec
 
         run.write_text("spec.yaml", dump_spec(spec))
-    return execute(run, spec, bundle, model, record, verbose, previous_duration=info.get("duration_s") or 0.0)
+    return execute(run, working, bundle, model, record, verbose, previous_duration=info.get("duration_s") or 0.0)
 
 
 def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
@@ -148,7 +174,7 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
             try:
                 outcome = Trainer(spec, bundle, run, stop, verbose, resume=record).run_protocol(model)
             except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep what the last epoch saved
-                outcome = Outcome(history=run.history(), interrupted=True)
+                outcome = Outcome(history=run.history(), interrupted=True, model=_last_fit_model(run, model))
                 stop.signal_name = stop.signal_name or "SIGINT"
     except Exception as error:
         why = str(error) if isinstance(error, Diverged) else f"{type(error).__name__}: {error}"

@@ -29,8 +29,9 @@ def differences(run: Run, spec, epochs: int | None) -> list[str]:
         except SpecError as error:
             found.append(f"{spec_path} no longer validates ({str(error).splitlines()[0]})")
         else:
-            if epochs is not None:
-                now_spec.fit.epochs = epochs
+            earlier = [resumed["epochs"] for resumed in info.get("resumes") or [] if resumed.get("recipe_changes")]
+            if epochs is not None or earlier:  # a resume to N epochs in all is a change of its own, recorded
+                now_spec.fit.epochs = epochs if epochs is not None else earlier[-1]
             changed = _changed_keys(dump_spec(now_spec), dump_spec(spec))
             if changed:
                 found.append(f"{spec_path} changed since the run started ({', '.join(changed)})")

@@ -47,7 +47,14 @@ class TrainingState:
         if not (self.folder / "latest.json").is_file():
             return None
         record = self.run.read_json("state/latest.json")
-        return record if (self.folder / record["snapshot"]).is_dir() else None
+        snapshot = self.folder / str(record.get("snapshot")) if isinstance(record, dict) else None
+        if snapshot is None or not all((snapshot / name).is_file() for name in ("weights.weights.h5", "arrays.npz")) \
+                or not {"phase", "epoch", "finished", "history"} <= set(record):
+            from dlcli.errors import UsageError
+
+            raise UsageError(f"{self.folder}: the resume state is incomplete or damaged; the run cannot be resumed "
+                             f"(its history and model.keras, if any, are intact)")
+        return record
 
     def save(self, phase: str, epoch: int, model, callbacks: list, history: dict, finished: bool) -> None:
         name = f"{phase}-epoch-{epoch:04d}"

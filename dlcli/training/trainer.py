@@ -21,7 +21,7 @@ from dlcli.errors import SpecError
 from dlcli.keras_backend import import_keras
 from dlcli.models import build_model, compile_for
 from dlcli.runs import Run
-from dlcli.training.callbacks import callback_classes, spec_callbacks
+from dlcli.training.callbacks import callback_classes, spec_callbacks, write_history
 from dlcli.training.data import as_stream, evaluate_split, naming_bad_files, validation_split
 from dlcli.training.state import TrainingState
 from dlcli.training.stopping import EpochInterrupted, StopRequest, check_finite
@@ -79,6 +79,11 @@ class Trainer:
         self.keras.utils.set_random_seed(self.spec.seed + phase_number)
         return build_checked(self.spec, self.bundle)
 
+    def separator(self) -> str:
+        """history.csv's separator: the spec's CSVLogger's, else a comma."""
+        csv_logger = self.spec.callback("CSVLogger")
+        return csv_logger.arguments.get("separator", ",") if csv_logger else ","
+
     # ------------------------------------------------------------------ one phase
 
     def fit(self, model, train, validation, epochs: int, history_name: str, phase: str,
@@ -90,9 +95,7 @@ class Trainer:
         if record is not None:
             self.state.restore_model(model, record)
         HistoryRecorder, StopOnRequest, StateKeeper = callback_classes()
-        csv_logger = self.spec.callback("CSVLogger")
-        separator = (csv_logger.arguments.get("separator", ",") if csv_logger else ",")
-        recorder = HistoryRecorder(self.run, history_name, record["history"] if record else None, separator)
+        recorder = HistoryRecorder(self.run, history_name, record["history"] if record else None, self.separator())
         if record is not None and record["finished"] or (record["epoch"] if record else 0) >= epochs:
             return recorder.columns
         callbacks = spec_callbacks(self.spec, self.run) if with_spec_callbacks else []
@@ -202,5 +205,5 @@ class Trainer:
             metrics[key] = float(np.mean([scores[key] for scores in fold_metrics]))
         mean = mean_history(histories)
         if mean:
-            self.run.write_json("history.json", mean)
+            write_history(self.run, "history.json", mean, self.separator())
         return Outcome(history=mean, metrics=metrics)

@@ -97,7 +97,7 @@ def _from_run(run: Run) -> ModelSource:
     model = _load_model(run.model_path())
     size, channels = _sized(model)
     interpolation = getattr(run.spec().data, "interpolation", "bilinear")
-    return ModelSource(model, run.path.parent.name, _resizer(size, interpolation, channels),
+    return ModelSource(model, run.experiment, _resizer(size, interpolation, channels),
                        class_names=run.info.get("class_names"), run=run, input_size=size)
 
 

@@ -18,9 +18,6 @@ from dlcli.atomic import atomic_path
 from dlcli.errors import RunFailed, UsageError
 from dlcli.runs import FORMAT, Run, elapsed, now, this_process
 
-RESUMABLE = ("interrupted", "failed", "crashed")
-
-
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
@@ -114,23 +111,13 @@ def built(spec, bundle, spec_path: Path):
 def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str, Any]:
     """Continue an interrupted, failed or crashed run in its own directory."""
     from dlcli import datasets
-    from dlcli.training.resuming import differences
+    from dlcli.training.resuming import check_epochs, differences, resumable_status
     from dlcli.training.state import TrainingState
 
-    status = run.status
-    if status not in RESUMABLE:
-        hint = " (it is still running)" if status == "running" else \
-            f"; to train longer, start a new run: dlcli train {run.experiment} --epochs N" if status == "completed" else ""
-        raise UsageError(f"{run}: the run is '{status}'; only interrupted, failed or crashed runs resume{hint}")
+    status = resumable_status(run)
     spec = run.spec()
     record = TrainingState(run).latest()
-    if epochs is not None and (spec.fit.validation.kind == "kfold" or (record and record["phase"] != "fit")):
-        raise UsageError(f"{run}: --epochs applies to a run's single fit; this run's "
-                         + ("folds" if spec.fit.validation.kind == "kfold" else f"{record['phase']} phase")
-                         + " would end with different numbers of epochs")
-    if record is not None and epochs is not None and epochs < record["epoch"]:
-        raise UsageError(f"{run}: --epochs {epochs} is fewer than the {record['epoch']} epochs its "
-                         f"{record['phase']} phase already completed")
+    check_epochs(run, spec, record, epochs)
     changed_epochs = epochs is not None and epochs != spec.fit.epochs
     recipe = [f"fit.epochs={epochs} (was {spec.fit.epochs})"] if changed_epochs else []
     if epochs is not None:

@@ -1,10 +1,36 @@
-"""What must not change between a run's start and its resume: the spec and the libraries."""
+"""Whether a run may resume: its status, the epochs asked for, and what must not have changed
+since it started (the spec file and the libraries)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from dlcli.errors import UsageError
 from dlcli.runs import Run
+
+RESUMABLE = ("interrupted", "failed", "crashed")
+
+
+def resumable_status(run: Run) -> str:
+    status = run.status
+    if status not in RESUMABLE:
+        hint = " (it is still running)" if status == "running" else \
+            f"; to train longer, start a new run: dlcli train {run.experiment} --epochs N" if status == "completed" else ""
+        raise UsageError(f"{run}: the run is '{status}'; only interrupted, failed or crashed runs resume{hint}")
+    return status
+
+
+def check_epochs(run: Run, spec, record: dict | None, epochs: int | None) -> None:
+    """`--epochs N` sets the one fit's length: not for k-fold or retraining, never below what is done."""
+    if epochs is None:
+        return
+    if spec.fit.validation.kind == "kfold" or (record and record["phase"] != "fit"):
+        what = "folds" if spec.fit.validation.kind == "kfold" else f"{record['phase']} phase"
+        raise UsageError(f"{run}: --epochs applies to a run's single fit; this run's {what} would end "
+                         "with different numbers of epochs")
+    if record is not None and epochs < record["epoch"]:
+        raise UsageError(f"{run}: --epochs {epochs} is fewer than the {record['epoch']} epochs its "
+                         f"{record['phase']} phase already completed")
 
 
 def differences(run: Run, spec, epochs: int | None) -> list[str]:

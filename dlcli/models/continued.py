@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -23,15 +24,16 @@ class FromRunModel(StrictModel):
 
 
 def model_from_run(model_spec, bundle):
+    """The run's model.keras. `model_spec.run` is a run directory here: an experiment name is
+    resolved to its latest completed run once, when the run starts (training.lifecycle.pinned)."""
     from dlcli.models.saving import load_model
     from dlcli.models.sequential import set_trainable
-    from dlcli.runs import Run
 
     keras = import_keras()
-    run = Run.find(model_spec.run, "model.run")
-    if not run.has("model.keras"):
+    run = Path(model_spec.run)
+    if not (run / "model.keras").is_file():
         raise DataUnavailable(f"model.run: {run} has no model.keras")
-    model = load_model(run.file("model.keras"))
+    model = load_model(run / "model.keras")
     if model_spec.trainable_from is not None:
         nested = [layer for layer in model.layers if isinstance(layer, keras.Model)
                   and any(inner.name == model_spec.trainable_from for inner in layer.layers)]

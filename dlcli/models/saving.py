@@ -9,6 +9,6 @@ from dlcli.keras_backend import import_keras
 
 def load_model(path: str | Path, compile: bool = False):
     """keras.models.load_model with dlcli's classes known (compile=True to evaluate with its metrics)."""
-    from dlcli.models import custom_objects
+    from dlcli.models.kind import custom_objects  # importing dlcli.models registered every kind
 
     return import_keras().models.load_model(path, custom_objects=custom_objects(), compile=compile)

@@ -59,3 +59,41 @@ def test_latest_completed_run(workdir):
     broken.write_json("run.json", {"status": "failed"})
     assert Run.latest_completed("exp").path == new.path
     assert Run.latest_completed("other") is None
+
+
+def test_no_import_cycle_between_modules():
+    """Module imports, at the top or inside functions, form no cycle (architecture review, point 1)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "dlcli"
+    modules = {}
+    for path in root.rglob("*.py"):
+        name = ".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__")
+        modules[name] = path
+    edges = {name: set() for name in modules}
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dlcli"):
+                targets = [f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in modules else node.module
+                           for alias in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                continue
+            edges[name] |= {target for target in targets if target in modules and target != name}
+
+    def path_back(start, node, seen):
+        for target in edges[node]:
+            if target == start:
+                return [node, target]
+            if target not in seen:
+                seen.add(target)
+                found = path_back(start, target, seen)
+                if found:
+                    return [node, *found]
+        return None
+
+    for name in modules:
+        cycle = path_back(name, name, set())
+        assert cycle is None, " -> ".join(cycle)

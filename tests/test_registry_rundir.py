@@ -97,3 +97,5 @@ def test_no_import_cycle_between_modules():
     for name in modules:
         cycle = path_back(name, name, set())
         assert cycle is None, " -> ".join(cycle)
+    assert {name for name, targets in edges.items() if "dlcli.api" in targets} <= {
+        name for name in modules if name.startswith("dlcli.cli")}, "only the command line imports dlcli.api"

@@ -117,6 +117,9 @@ class Trainer:
                           callbacks=[*callbacks, recorder, keeper, StopOnRequest(self.stop)], verbose=self.verbose)
         except EpochInterrupted:
             self.interrupted = True
+            for callback in callbacks:  # Keras ends no training it did not finish: close TensorBoard's files
+                if isinstance(callback, self.keras.callbacks.TensorBoard):
+                    callback.on_train_end()
             latest = self.state.latest()
             if latest is not None and latest["phase"] == phase:
                 self.state.restore_model(model, latest)  # the unfinished epoch's updates are dropped

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import socket
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -109,6 +110,21 @@ class Run:
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise UsageError(f"--run-dir {path}: exists and is not empty; choose a new directory")
         return path
+
+    @classmethod
+    def check_writable(cls, experiment: str, explicit: str | Path | None = None) -> None:
+        """Before any heavy work: a run directory can be made where it will go (else exit 2)."""
+        target = cls.check_new(explicit) if explicit is not None else runs_root() / experiment
+        existing = next((folder for folder in (target, *target.parents) if folder.exists()), None)
+        try:
+            if existing is None or not existing.is_dir():
+                raise NotADirectoryError(f"{existing} is not a folder")
+            handle, probe = tempfile.mkstemp(dir=existing, prefix=".dlcli-probe-")
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as error:
+            where = "--run-dir" if explicit is not None else "the runs folder ($DLCLI_RUNS_DIR, else ./runs)"
+            raise UsageError(f"{target}: cannot create a run directory here ({error}); choose another {where}") from None
 
     @classmethod
     def create(cls, experiment: str, explicit: str | Path | None = None) -> "Run":

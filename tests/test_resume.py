@@ -238,3 +238,73 @@ def test_damaged_runs_get_one_line_and_exit_2(run_cli, workdir, monkeypatch):
     monkeypatch.undo()
     refused = run_cli("resume", folds, "--epochs", "9")
     assert refused.exit_code == 2 and "folds would end with different numbers of epochs" in refused.stderr
+
+
+def test_a_full_disk_while_saving_fails_the_run_honestly(run_cli, workdir, monkeypatch):
+    """ENOSPC on the second checkpoint: the run fails with the reason, --json still prints one
+    object, and the first checkpoint survives whole (checkpoints are written atomically)."""
+    from dlcli.keras_backend import import_keras
+
+    keras = import_keras()
+    real_save = keras.Model.save
+    calls = {"count": 0}
+
+    def full_disk(self, filepath, *args, **kwargs):
+        calls["count"] += 1
+        if calls["count"] == 2:
+            Path(filepath).write_bytes(b"half a mod")  # what a full disk leaves behind
+            raise OSError(28, "No space left on device")
+        return real_save(self, filepath, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "save", full_disk)
+    spec = write(workdir / "full.yaml", TINY_SPEC.replace("ModelCheckpoint: {monitor: val_loss}",
+                                                          "ModelCheckpoint: {monitor: val_loss, save_best_only: false}"))
+    result = run_cli("train", str(spec), "--json")
+    monkeypatch.undo()
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    output = json.loads(result.stdout)
+    assert output["status"] == "failed" and "No space left" in output["error"]
+    run = Path(output["run_dir"])
+    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+    assert len(weights(run / "checkpoints" / "best.keras")) == 4  # epoch 1's checkpoint, whole
+    assert not list(run.rglob(".*part*"))  # no temporary file left
+
+
+def test_a_signal_while_the_run_is_closed_still_saves_it_whole(run_cli, workdir, monkeypatch):
+    from dlcli.training import lifecycle
+
+    real_close = lifecycle.close
+
+    def close_under_ctrl_c(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # twice: neither may cut the save short
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_close(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "close", close_under_ctrl_c)
+    spec = write(workdir / "tiny.yaml", TINY_SPEC)
+    result = run_cli("train", str(spec), "--epochs", "1")
+    assert result.exit_code == 130 and "saved whole" in result.stderr
+    run = next((workdir / "runs" / "tiny").iterdir())
+    assert json.loads((run / "run.json").read_text())["status"] == "completed"
+    assert len(weights(run / "model.keras")) == 4
+
+
+def test_an_unwritable_runs_folder_is_found_before_any_work(run_cli, workdir, tiny_spec, monkeypatch):
+    (workdir / "afile").write_text("not a folder")
+    monkeypatch.setenv("DLCLI_RUNS_DIR", str(workdir / "afile" / "runs"))
+    result = run_cli("train", str(tiny_spec))
+    assert result.exit_code == 2 and "cannot create a run directory here" in result.stderr
+    assert "unexpected" not in result.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_start_up_exits_130(workdir, tiny_spec, signum):
+    process = subprocess.Popen([sys.executable, "-m", "dlcli", "train", str(tiny_spec)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    time.sleep(1.5)  # importing TensorFlow
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert not list((workdir / "runs").glob("tiny/*/run.json")) or \
+        json.loads(next((workdir / "runs").glob("tiny/*/run.json")).read_text())["status"] != "running"

@@ -142,3 +142,33 @@ def test_every_shipped_experiment_is_valid():
 def test_files_that_are_not_training_sets_are_refused(tiny_spec):
     with pytest.raises(SpecError, match="'glove' is not a training set: GloVe word vectors"):
         load_spec(str(tiny_spec), ["data={name: glove}"])
+
+
+def test_alias_bombs_and_deep_nesting_are_refused_quickly(workdir):
+    import time
+
+    bomb = "a0: &a0 [x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)) + "description: *a9\n"
+    started = time.perf_counter()
+    with pytest.raises(SpecError, match="aliases expand to 1,749,445,656 values"):
+        load_spec(str(write(workdir / "bomb.yaml", bomb)))
+    with pytest.raises(SpecError, match="nested more than 100 levels deep"):
+        load_spec(str(write(workdir / "deep.yaml", "seed: " + "[" * 1000 + "]" * 1000 + "\n")))
+    assert time.perf_counter() - started < 2
+
+
+@pytest.mark.parametrize("override,message", [
+    ("fit.batch_size=100000000000000000000", "fit.batch_size: must be <= 2147483647"),
+    ("seed=1180591620717411303424", "seed: must be <= 4294967295"),
+    ("fit.epochs=1000000000000000000000000000000", "fit.epochs: must be <= 100000"),
+    ("fit.steps_per_epoch=9223372036854775808", "fit.steps_per_epoch: must be <= 100000000"),
+])
+def test_values_that_cannot_work_are_bounded(tiny_spec, override, message):
+    with pytest.raises(SpecError, match=message):
+        load_spec(str(tiny_spec), [override])
+
+
+def test_huge_values_are_cut_in_messages(tiny_spec):
+    with pytest.raises(SpecError) as error:
+        load_spec(str(tiny_spec), ["description=[" + ", ".join(["1"] * 5000) + "]"])
+    assert len(str(error.value)) < 300

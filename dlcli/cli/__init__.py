@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 run failed, 2 usage or spec error, 3 data or weights unavail
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
 
 import click
@@ -71,9 +72,14 @@ def cli(**_) -> None:
     """
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console entry point: every error becomes one line on stderr and its exit code."""
     STATE["debug"] = False  # set again by --debug, wherever it stands
+    signal.signal(signal.SIGTERM, _terminate)  # SIGTERM at any moment ends like Ctrl-C: exit 130
     try:
         cli.main(prog_name="dlcli", standalone_mode=False)
     except click.exceptions.Abort:

@@ -46,6 +46,10 @@ def _report(result: dict, as_json: bool, gate: bool) -> None:
         click.echo(f"interrupted: {result['run_dir']} keeps its completed epochs; continue it with: "
                    f"dlcli resume {result['run_dir']}", err=True)
         raise SystemExit(EXIT_INTERRUPTED)
+    if result.get("signal"):
+        click.echo(f"interrupted ({result['signal']}) while the completed run was being saved; it was saved whole",
+                   err=True)
+        raise SystemExit(EXIT_INTERRUPTED)
     if gate and result["check"]["status"] not in NOT_A_FAILURE:
         raise SystemExit(EXIT_REFERENCE)
 

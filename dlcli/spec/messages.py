@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 import typing
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,13 @@ from pydantic import BaseModel
 from dlcli.registry import did_you_mean
 
 
+class _Shown(str):
+    """An already shortened repr that formats as itself under !r."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def error_lines(errors: list[dict], raw: dict, path: Path | str, set_paths=()) -> list[str]:
     """One message per problem, located at its --set or at its line in the file."""
     root = _yaml_tree(path)
@@ -20,7 +28,7 @@ def error_lines(errors: list[dict], raw: dict, path: Path | str, set_paths=()) -
         loc = clean_loc(item["loc"])
         dotted = _dotted(loc)
         origin = next((text for parts, text in set_paths if _starts_with(loc, parts)), None)
-        where = f"--set {origin}" if origin else f"{path}{_line_suffix(root, loc)}"
+        where = f"--set {_cut(origin)}" if origin else f"{path}{_line_suffix(root, loc)}"
         messages.append(f"{where}: {dotted or '(top level)'}: {_message(item, loc, raw)}")
     return list(dict.fromkeys(messages))
 
@@ -57,8 +65,17 @@ def _starts_with(loc: tuple, parts: list[str]) -> bool:
     return [str(p) for p in loc[: len(parts)]] == parts[: len(loc)] and len(loc) > 0
 
 
+def _short(value: Any, limit: int = 80) -> str:
+    """A value as it may appear in a message: its repr, cut (input can be huge)."""
+    return _cut(reprlib.repr(value), limit)
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _message(item: dict, loc: tuple, raw: dict) -> str:
-    kind, got = item["type"], item.get("input")
+    kind, got = item["type"], _Shown(_short(item.get("input")))
     context = item.get("ctx") or {}
     if kind == "extra_forbidden":
         known = _known_keys(loc[:-1], raw)
@@ -70,7 +87,7 @@ def _message(item: dict, loc: tuple, raw: dict) -> str:
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
     if kind in bounds:
         limit = next(iter(context.values()))
-        shown = f"{limit:g}" if isinstance(limit, (int, float)) else limit
+        shown = str(limit) if isinstance(limit, int) else f"{limit:g}" if isinstance(limit, float) else limit
         return f"must be {bounds[kind]} {shown} (got {got!r})"
     if kind == "value_error":
         return str(context.get("error", item["msg"]))

@@ -90,14 +90,15 @@ class RetrainSpec(StrictModel):
     epochs: int | Literal["best"] = "best"
     monitor: str = "val_loss"
     mode: Literal["min", "max"] = "min"
-    batch_size: int | None = Field(None, gt=0)
+    batch_size: int | None = Field(None, gt=0, le=2**31 - 1)
 
 
 class FitSpec(StrictModel):
-    epochs: int = Field(ge=0, description="0 trains nothing (fixed weights)")
-    batch_size: int = Field(32, gt=0)
+    # Upper bounds: values past them cannot work (an overflow in TensorFlow, a run that never ends).
+    epochs: int = Field(ge=0, le=100_000, description="0 trains nothing (fixed weights)")
+    batch_size: int = Field(32, gt=0, le=2**31 - 1)
     steps_per_epoch: int | None = Field(
-        None, gt=0, description="a step budget: batches drawn from the repeated, shuffled data"
+        None, gt=0, le=10**8, description="a step budget: batches drawn from the repeated, shuffled data"
     )
     shuffle: bool = True
     validation: ValidationSpec = ValidationSpec()
@@ -182,7 +183,7 @@ class ExperimentSpec(StrictModel):
     description: str = ""
     notes: str = Field("", description="how the port differs from the source, and why")
     runtime: str = Field("", description="how long it takes on a CPU, shown by `dlcli list`")
-    seed: int = Field(42, ge=0)
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="NumPy's and TensorFlow's seeds take 32 bits")
     deterministic: bool = Field(False, description="TensorFlow op determinism (slower)")
     data: Any = Field(description="dataset name and parameters; checked by the dataset's own model")
     model: ModelSpec

@@ -26,10 +26,38 @@ WIRING = {
 
 
 def spec_callbacks(spec, run: Run) -> list:
-    """The Keras callbacks the spec names, writing into the run directory."""
+    """The Keras callbacks the spec names, writing into the run directory (checkpoints atomically)."""
     keras = import_keras()
-    return [getattr(keras.callbacks, entry.name)(**WIRING.get(entry.name, lambda _, a: a)(run, dict(entry.arguments)))
+    classes = {"ModelCheckpoint": atomic_checkpoint_class()}
+    return [classes.get(entry.name, getattr(keras.callbacks, entry.name))(
+                **WIRING.get(entry.name, lambda _, a: a)(run, dict(entry.arguments)))
             for entry in spec.callbacks if entry.name != "CSVLogger"]
+
+
+@functools.lru_cache(maxsize=None)
+def atomic_checkpoint_class():
+    keras = import_keras()
+
+    class ModelCheckpoint(keras.callbacks.ModelCheckpoint):
+        """Keras' ModelCheckpoint, saving to a temporary file renamed over the checkpoint: a kill
+        during a save never leaves a truncated best.keras, and the previous one survives."""
+
+        def _save_model(self, epoch, batch, logs):
+            import os
+            from pathlib import Path
+
+            final = Path(self._get_file_path(epoch, batch, logs))
+            temporary = final.with_name(f".{final.stem}.part{os.getpid()}{final.suffix}")
+            self.filepath, kept = str(temporary), self.filepath
+            try:
+                super()._save_model(epoch, batch, logs)
+                if temporary.exists():  # saved this time (save_best_only saves only improvements)
+                    os.replace(temporary, final)
+            finally:
+                self.filepath = kept
+                temporary.unlink(missing_ok=True)
+
+    return ModelCheckpoint
 
 
 def history_csv(columns: dict[str, list], separator: str = ",") -> str:

@@ -46,8 +46,7 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
     from dlcli.spec.loading import dump_spec
     from dlcli.keras_backend import device, versions
 
-    if run_dir is not None:
-        Run.check_new(run_dir)  # before loading data, so a typo costs nothing
+    Run.check_writable(spec.name, run_dir)  # before loading data, so a typo or a read-only disk costs nothing
     started = now()
     prepare(spec)
     bundle = datasets.load(spec.data)
@@ -147,9 +146,7 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
             previous_duration: float = 0.0) -> dict[str, Any]:
     """Run the protocol and close the run: completed, interrupted (130) or failed (RunFailed)."""
     from dlcli.training.stopping import Diverged, StopRequest
-    from dlcli.training.summary import add_target_units
     from dlcli.training.trainer import Outcome, Trainer
-    from dlcli.reference import run_verdict
 
     wall = time.perf_counter()
 
@@ -163,11 +160,25 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
             except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep what the last epoch saved
                 outcome = Outcome(history=run.history(), interrupted=True, model=_last_fit_model(run, model))
                 stop.signal_name = stop.signal_name or "SIGINT"
-    except Exception as error:
+            stop.closing = True  # from here a signal is only noted: the run is closed whole, then exit 130
+            result = close(run, spec, bundle, model, outcome, stop.signal_name, duration)
+    except Exception as error:  # a failing fit, a full disk while saving...
         why = str(error) if isinstance(error, Diverged) else f"{type(error).__name__}: {error}"
-        run.update(status="failed", finished_at=now(), duration_s=duration(), error=why,
-                   traceback=traceback.format_exc())
+        try:
+            run.update(status="failed", finished_at=now(), duration_s=duration(), error=why,
+                       traceback=traceback.format_exc())
+        except OSError as unwritable:  # the disk that failed the run may refuse run.json too
+            why += f"; run.json could not record it ({unwritable})"
         raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
+    if stop.signal_name and not outcome.interrupted:
+        result["signal"] = stop.signal_name  # the run completed while a signal was pending: exit 130
+    return result
+
+
+def close(run: Run, spec, bundle, model, outcome, signal_name: str | None, duration) -> dict[str, Any]:
+    """The model of the last completed epoch, the metrics and verdict, then run.json's status."""
+    from dlcli.reference import run_verdict
+    from dlcli.training.summary import add_target_units
 
     metrics = {**add_target_units(outcome.metrics, bundle.info, spec.compile.loss), "params": int(model.count_params())}
     if outcome.model is not None:  # the model of the last completed epoch, even when interrupted
@@ -176,7 +187,6 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
     status = "interrupted" if outcome.interrupted else "completed"
     check = run_verdict(run, spec, metrics, outcome.history) if status == "completed" else {"status": "none", "checks": []}
     run.write_json("metrics.json", {"metrics": metrics, "check": check})
-    extra = {"signal": stop.signal_name} if outcome.interrupted else {}
+    extra = {"signal": signal_name} if outcome.interrupted else {}
     run.update(status=status, finished_at=now(), duration_s=duration(), **extra)
     return {"run_dir": str(run), "status": status, "metrics": metrics, "check": check}
-

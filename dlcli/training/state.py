@@ -31,6 +31,12 @@ CALLBACK_STATE = {
 }
 
 
+def _state_attributes(callback) -> tuple[str, ...]:
+    """The state attributes of a callback, by its Keras class (dlcli's subclasses included)."""
+    return next((CALLBACK_STATE[klass.__name__] for klass in type(callback).__mro__
+                 if klass.__name__ in CALLBACK_STATE), ())
+
+
 def _seed_generators(model) -> list:
     """Every layer's random seed state (Dropout, random augmentation), in a fixed order."""
     return [generator for layer in model._flatten_layers(include_self=True)  # Keras has no public walk of these
@@ -64,7 +70,7 @@ class TrainingState:
         model.save_weights(staging / "weights.weights.h5")
         arrays: dict[str, np.ndarray] = {}
         for index, callback in enumerate(callbacks):
-            for attribute in CALLBACK_STATE.get(type(callback).__name__, ()):
+            for attribute in _state_attributes(callback):
                 arrays[f"callback{index}.{attribute}"] = np.asarray(getattr(callback, attribute, np.nan), "float64")
             for number, weights in enumerate(getattr(callback, "best_weights", None) or []):
                 arrays[f"callback{index}.best_weights.{number}"] = np.asarray(weights)
@@ -97,7 +103,7 @@ class TrainingState:
     def restore_callbacks(self, callbacks: list, record: dict) -> None:
         arrays = self._arrays(record)
         for index, callback in enumerate(callbacks):
-            for attribute in CALLBACK_STATE.get(type(callback).__name__, ()):
+            for attribute in _state_attributes(callback):
                 value = arrays.get(f"callback{index}.{attribute}")
                 if value is not None:
                     number = float(value)

@@ -14,15 +14,16 @@ class StopRequest:
 
     def __init__(self):
         self.signal_name: str | None = None
+        self.closing = False  # True while the run is being closed: signals are noted, never raised
         self._previous: dict[int, Any] = {}
 
     def __bool__(self) -> bool:
         return self.signal_name is not None
 
     def _handle(self, signum, frame):
-        if self.signal_name is not None and signum == signal.SIGINT:
+        if self.signal_name is not None and signum == signal.SIGINT and not self.closing:
             raise KeyboardInterrupt
-        self.signal_name = signal.Signals(signum).name
+        self.signal_name = self.signal_name or signal.Signals(signum).name
 
     def __enter__(self) -> "StopRequest":
         for signum in (signal.SIGINT, signal.SIGTERM):

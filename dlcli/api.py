@@ -130,10 +130,7 @@ def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
     bundle = datasets.load(spec.data, vocabulary=run.vocabulary())
     if bundle.test is None:
         raise UsageError(f"{run}: dataset '{spec.data.name}' has no test split")
-    try:
-        model = load_model(path, compile=True)
-    except Exception as error:
-        raise DataUnavailable(f"{path}: cannot load the model ({error})") from None
+    model = load_model(path, compile=True)
     metrics = evaluate_split(model, bundle.test, spec.fit.batch_size, verbose=verbose)
     return {"run_dir": str(run), "status": run.status, "metrics": add_target_units(metrics, bundle.info, spec.compile.loss)}
 

@@ -136,3 +136,12 @@ def test_missing_source_and_unknown_split(run_cli, workdir):
     assert result.exit_code == 3 and "no such file" in result.stderr
     result = run_cli("data", "split", "cats-vs-dgs", str(workdir))
     assert result.exit_code == 2 and "did you mean 'cats-vs-dogs'" in result.stderr
+
+
+def test_a_source_inside_the_destination_is_refused(workdir, run_cli):
+    source = workdir / "D" / "train"
+    source.mkdir(parents=True)
+    (source / "cat.0.jpg").write_bytes(b"x")
+    result = run_cli("data", "split", "cats-vs-dogs", str(source), "--dest", str(workdir / "D"), "--overwrite")
+    assert result.exit_code == 2 and "is inside --dest" in result.stderr
+    assert (source / "cat.0.jpg").is_file()

@@ -308,3 +308,26 @@ def test_a_signal_during_start_up_exits_130(workdir, tiny_spec, signum):
     assert "Traceback" not in err
     assert not list((workdir / "runs").glob("tiny/*/run.json")) or \
         json.loads(next((workdir / "runs").glob("tiny/*/run.json")).read_text())["status"] != "running"
+
+
+def test_a_damaged_model_is_exit_3_everywhere(run_cli, workdir):
+    import cv2
+
+    spec = write(workdir / "pixels.yaml", """
+        description: a tiny convnet on pixels
+        data: {name: synthetic, num_samples: 32, num_test: 8, shape: [8, 8, 3], num_classes: 2, pixels: true}
+        model:
+          type: sequential
+          layers: [{Conv2D: {filters: 2, kernel_size: 3}}, GlobalAveragePooling2D, {Dense: {units: 2, activation: softmax}}]
+        compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
+        fit: {epochs: 1, batch_size: 8}
+        """)
+    run = Path(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+    model = run / "model.keras"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])  # a copy cut short
+    cv2.imwrite(str(workdir / "x.png"), np.zeros((8, 8, 3), np.uint8))
+    for command in (["evaluate", str(run)], ["predict", str(run), str(workdir / "x.png")],
+                    ["visualize", "gradcam", str(workdir / "x.png"), "--model", str(run)]):
+        result = run_cli(*command)
+        assert result.exit_code == 3 and "not a readable Keras model" in result.stderr, command
+        assert "unexpected" not in result.stderr and result.stderr.count("\n") == 1

@@ -202,3 +202,21 @@ def test_augmentation_grid_and_predict(run_cli, workdir):
     assert {row["class"] for row in rows} <= {"day", "night"}
     missing = run_cli("predict", run, str(workdir / "nope.jpg"))
     assert missing.exit_code == 3
+
+
+def test_a_pixel_bomb_is_refused_before_decoding(run_cli, workdir, monkeypatch):
+    """A PNG whose header declares 32000x32000 pixels (a few bytes here) never reaches the decoder."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 32000, 32000, 1, 0, 0, 0, 0)  # 1-bit grey
+    bomb = workdir / "bomb.png"
+    bomb.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b""))
+    result = run_cli("visualize", "gradcam", str(bomb))
+    assert result.exit_code == 2 and "32000x32000 pixels" in result.stderr and "DLCLI_MAX_IMAGE_PIXELS" in result.stderr
+    monkeypatch.setenv("DLCLI_MAX_IMAGE_PIXELS", "2000000000")  # raised: then OpenCV itself says no
+    result = run_cli("visualize", "gradcam", str(bomb))
+    assert result.exit_code == 2 and "unexpected" not in result.stderr

@@ -100,6 +100,9 @@ def check_destination(destination: Path, source: Path, overwrite: bool) -> None:
     resolved, origin = destination.resolve(), source.resolve()
     if resolved == origin or origin in resolved.parents:
         raise UsageError(f"--dest {destination} is inside the source {source}; the source is never changed")
+    if resolved in origin.parents:  # --overwrite would delete the source with the old destination
+        raise UsageError(f"the source {source} is inside --dest {destination}; the source is never changed: "
+                         "choose a --dest outside it")
     if destination.exists() and not destination.is_dir():
         raise UsageError(f"--dest {destination} exists and is not a folder")
     if destination.is_dir() and any(destination.iterdir()) and not overwrite:

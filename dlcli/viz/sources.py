@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dlcli.errors import UsageError
+from dlcli.models.saving import load_model
 from dlcli.runs import Run
 from dlcli.viz.images import resize
 
@@ -75,15 +76,6 @@ def load_source(source: str | None, include_top: bool = True, weights: str | Non
     )
 
 
-def _load_model(path: Path):
-    from dlcli.models.saving import load_model
-
-    try:
-        return load_model(path)
-    except (OSError, ValueError, TypeError) as error:
-        raise UsageError(f"{path}: cannot load this model ({str(error).splitlines()[0]})") from None
-
-
 def _sized(model) -> tuple[tuple[int, int], int]:
     shape = tuple(model.input_shape[1:])
     if len(shape) != 3 or None in shape[:2]:
@@ -94,7 +86,7 @@ def _sized(model) -> tuple[tuple[int, int], int]:
 def _from_run(run: Run) -> ModelSource:
     """A run's model takes raw pixels (its own first layers scale them): only resizing is left,
     with the interpolation its images were read with."""
-    model = _load_model(run.model_path())
+    model = load_model(run.model_path())
     size, channels = _sized(model)
     interpolation = getattr(run.spec().data, "interpolation", "bilinear")
     return ModelSource(model, run.experiment, _resizer(size, interpolation, channels),
@@ -102,7 +94,7 @@ def _from_run(run: Run) -> ModelSource:
 
 
 def _from_file(path: Path) -> ModelSource:
-    model = _load_model(path)
+    model = load_model(path)
     size, channels = _sized(model)
     return ModelSource(model, path.stem, _resizer(size, "bilinear", channels), input_size=size)
 

@@ -227,18 +227,19 @@ def _weights_row(root: Path, entry) -> dict[str, Any]:
 
 def data_download(name: str) -> list[str]:
     from dlcli.datasets import DATASETS
-    from dlcli.datasets.cache import download
+    from dlcli.datasets.cache import download, exclusive
 
     entry = DATASETS.get(name)
     if entry.shipped:
         return []
-    return [str(path) for path in download(entry)]
+    with exclusive(entry.name):
+        return [str(path) for path in download(entry)]
 
 
 def data_import(name: str, source: str) -> list[str]:
     """Check files the user already has and store them in the cache where the loaders look."""
     from dlcli.datasets import DATASETS
-    from dlcli.datasets.cache import data_dir
+    from dlcli.datasets.cache import data_dir, exclusive
 
     entry = DATASETS.get(name)
     if entry.importer is None:
@@ -247,7 +248,8 @@ def data_import(name: str, source: str) -> list[str]:
     if not path.exists():
         raise DataUnavailable(f"{source}: no such file or directory")
     root = data_dir()
-    return [str(root / stored) for stored in entry.import_files(path, root)]
+    with exclusive(entry.name, root):
+        return [str(root / stored) for stored in entry.import_files(path, root)]
 
 
 SPLITTERS = {"cats-vs-dogs": "cats_vs_dogs"}  # split name -> the dataset whose cache it fills
@@ -257,7 +259,7 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
                validation: int = 500, test: int = 500, shuffle: bool = False, seed: int | None = None,
                overwrite: bool = False, progress=None) -> dict[str, Any]:
     """The book's small Dogs-vs-Cats folders (5.4) from Kaggle's train set; see dlcli.datasets.image_split."""
-    from dlcli.datasets.cache import data_dir
+    from dlcli.datasets.cache import data_dir, exclusive
     from dlcli.datasets.image_split import split_cats_vs_dogs
     from dlcli.registry import name_key, unknown_name_message
 
@@ -266,7 +268,8 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
         raise UsageError(unknown_name_message("split", name, SPLITTERS))
     target = Path(destination) if destination else data_dir() / name
     sizes = {"train": train, "validation": validation, "test": test}
-    report = split_cats_vs_dogs(Path(source), target, sizes, shuffle, seed, overwrite, progress)
+    with exclusive(SPLITTERS[name]):
+        report = split_cats_vs_dogs(Path(source), target, sizes, shuffle, seed, overwrite, progress)
     return {"destination": report.destination, "counts": report.counts, "skipped": report.skipped}
 
 

@@ -43,6 +43,11 @@ def workdir(tmp_path, monkeypatch):
     return tmp_path
 
 
+def cache_contents(folder: Path) -> list[str]:
+    """What a data cache holds, its lock files aside (they are not data)."""
+    return sorted(p.name for p in folder.iterdir() if p.name != ".locks") if folder.exists() else []
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")

@@ -18,6 +18,8 @@ from dlcli import api, datasets
 from dlcli.datasets import params as p
 from dlcli.errors import DataUnavailable
 
+from conftest import cache_contents
+
 IDX = {"y_train": "train-labels-idx1-ubyte.gz", "x_train": "train-images-idx3-ubyte.gz",
        "y_test": "t10k-labels-idx1-ubyte.gz", "x_test": "t10k-images-idx3-ubyte.gz"}
 
@@ -61,7 +63,32 @@ def test_corrupt_import_exits_3_and_leaves_nothing(workdir, run_cli):
     result = run_cli("data", "import", "fashion_mnist", str(workdir / "src"))
     assert result.exit_code == 3 and "not a valid file" in result.stderr
     assert not (workdir / "data" / "fashion-mnist").exists()
-    assert not list((workdir / "data").glob("*")) if (workdir / "data").exists() else True
+    assert not cache_contents(workdir / "data")
+
+
+def test_one_writer_per_dataset_and_killed_imports_leave_nothing(workdir):
+    """A second import of the same dataset waits for the first; the scratch folder of a killed
+    import is removed by the next one."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from dlcli.datasets.cache import exclusive
+
+    write_idx(workdir / "src")
+    stale = workdir / "data" / ".fashion-mnist.staging-999999999-x"  # no such process
+    stale.mkdir(parents=True)
+    (stale / "train-images-idx3-ubyte.gz").write_bytes(b"27 MB, once")
+    with exclusive("fashion_mnist", workdir / "data"):
+        process = subprocess.Popen([sys.executable, "-m", "dlcli", "data", "import", "fashion_mnist",
+                                    str(workdir / "src")], stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        time.sleep(3)
+        assert process.poll() is None  # still waiting for the lock this test holds
+    _, err = process.communicate(timeout=60)
+    assert "waiting for another dlcli that is writing dataset 'fashion_mnist'" in err
+    assert process.returncode == 3  # the tiny files are then refused, as usual
+    assert not stale.exists()
 
 
 def test_corrupt_cached_file_exits_3(workdir, run_cli, tiny_spec):

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import cache_contents
+
 cv2 = pytest.importorskip("cv2", reason="opencv-python-headless writes the test images")
 
 
@@ -102,7 +104,7 @@ def test_too_few_images_exit_3_and_write_nothing(run_cli, workdir):
     source = kaggle_folder(workdir / "kaggle")
     result, _ = split(run_cli, str(source))  # the book's 1000/500/500 from 10 per class
     assert result.exit_code == 3 and "needs 2000 per class" in result.stderr
-    assert not (workdir / "data").exists() or not any((workdir / "data").iterdir())
+    assert not cache_contents(workdir / "data")
 
 
 def test_zip_and_nested_zip_like_kaggles(run_cli, workdir):

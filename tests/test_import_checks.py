@@ -18,6 +18,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from conftest import cache_contents
+
 from dlcli import datasets
 from dlcli.datasets import params as p
 from dlcli.datasets.array_imports import PUBLISHED, check_arrays
@@ -93,7 +95,7 @@ def test_a_good_cached_dataset_is_not_replaced_by_a_bad_import(idx_sets, run_cli
     before = cached.read_bytes()
     refused(run_cli("data", "import", "fashion_mnist", str(idx_sets["mnist"] / IDX["y_train"])), "as MNIST does")
     assert cached.read_bytes() == before
-    assert [f.name for f in (workdir / "data").iterdir()] == ["fashion-mnist"]  # no staging folder left
+    assert cache_contents(workdir / "data") == ["fashion-mnist"]  # no staging folder left
 
 
 def test_a_test_split_of_other_counts_is_named(idx_sets, run_cli, workdir):
@@ -113,7 +115,7 @@ def test_tiny_idx_files_are_refused_naming_the_file(run_cli, workdir):
         write_idx_file(source / IDX[f"y_{split}"], np.arange(count, dtype=np.uint8) % 10)
     refused(run_cli("data", "import", "fashion_mnist", str(source)),
             f"{source / IDX['x_train']} holds 12 training images", "Fashion-MNIST's training set has 60,000")
-    assert not (workdir / "data").exists() or not any((workdir / "data").iterdir())
+    assert not cache_contents(workdir / "data")
 
 
 def test_an_npz_of_other_counts_is_refused_naming_the_file(run_cli, workdir):
@@ -173,7 +175,7 @@ def test_boston_counts_and_features(run_cli, workdir):
     np.savez(npz, x=np.zeros((506, 12)), y=np.zeros(506))
     refused(run_cli("data", "import", "boston_housing", str(npz)), f"{npz} (x) holds rows of shape 12",
             "Boston housing's are 13")
-    assert not (workdir / "data").exists() or not any((workdir / "data").iterdir())
+    assert not cache_contents(workdir / "data")
 
 
 def cifar_tarball(path: Path, per_batch: int) -> Path:
@@ -213,7 +215,7 @@ def test_jena_rows_are_counted(run_cli, workdir):
     csv.write_text(",".join(JENA_COLUMNS) + "\n" + ("01.01.2009 00:10:00" + ",1" * 14 + "\n") * 10)
     refused(run_cli("data", "import", "jena_climate", str(csv)),
             f"{csv} holds 10 rows; jena_climate_2009_2016.csv has 420,551", "dlcli data import jena_climate PATH")
-    assert not (workdir / "data").exists() or not any((workdir / "data").iterdir())
+    assert not cache_contents(workdir / "data")
 
 
 def reviews_tarball(path: Path, per_folder: int, evil: bool = False) -> Path:
@@ -267,6 +269,6 @@ def test_debian_fashion_mnist_is_fashion_mnist_not_mnist(run_cli, workdir):
     refused(run_cli("data", "import", "mnist", str(DEBIAN_FASHION)),
             f"{DEBIAN_FASHION / IDX['y_train']} holds 6,000 images of each class, as Fashion-MNIST does",
             "dlcli data import fashion_mnist PATH")
-    assert not (workdir / "data").exists() or not any((workdir / "data").iterdir())
+    assert not cache_contents(workdir / "data")
     assert run_cli("data", "import", "fashion_mnist", str(DEBIAN_FASHION)).exit_code == 0
     assert sorted(f.name for f in (workdir / "data" / "fashion-mnist").iterdir()) == sorted(IDX.values())

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dlcli.datasets.base import CIFAR_BATCHES, CIFAR_MEMBERS, IDX_FILES
-from dlcli.datasets.cache import install_file
+from dlcli.datasets.cache import install_file, staging_dir
 from dlcli.datasets.files_io import (
     BOSTON_COLUMNS, file_digest, read_boston_csv, read_cifar_folder, read_idx_set, read_npz,
 )
@@ -138,8 +138,7 @@ def _read(name: str, path: Path, reader):
 
 def _install_tree(files: dict[str, Path], target: Path) -> None:
     """Copy files into a temporary folder of the cache, then move it into place in one step."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    staging = staging_dir(target.parent, target.name)
     try:
         for name, source in files.items():
             shutil.copyfile(source, staging / name)

@@ -20,6 +20,50 @@ from dlcli.datasets.base import DatasetEntry, RemoteFile
 from dlcli.errors import DataUnavailable
 
 
+def staging_dir(parent: Path, name: str) -> Path:
+    """A new scratch folder beside where `name` will go; its name carries this process's pid, so
+    the one a killed import left behind is recognised and removed (clean_stale_staging)."""
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{name}.staging-{os.getpid()}-", dir=parent))
+
+
+def clean_stale_staging(root: Path) -> list[Path]:
+    """Remove the scratch folders of imports, downloads and splits whose process is gone."""
+    removed = []
+    for path in [*root.glob(".*.staging-*"), *root.glob("*/.*.staging-*")]:
+        try:
+            pid = int(path.name.split(".staging-", 1)[1].split("-", 1)[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        except (ValueError, IndexError, PermissionError):
+            continue
+    return removed
+
+
+@contextlib.contextmanager
+def exclusive(name: str, root: Path | None = None):
+    """One import, download or split of a dataset at a time: an advisory lock in the cache. A second
+    one waits, saying so; scratch folders of killed ones are removed once the lock is held."""
+    root = root or data_dir()
+    locks = root / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): no lock, as before
+        fcntl = None
+    with open(locks / f"{name}.lock", "w") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(f"waiting for another dlcli that is writing dataset '{name}'...", file=sys.stderr)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+        clean_stale_staging(root)
+        yield
+
+
 def data_dir() -> Path:
     return Path(os.environ.get("DLCLI_DATA_DIR") or Path.cwd() / "data")
 
@@ -69,7 +113,9 @@ def ensure(entry: DatasetEntry, root: Path | None = None) -> list[RemoteFile]:
         return found
     if entry.shipped or entry.external:
         return []
-    download(entry, root)  # refuses, naming the file to bring, when offline or not downloadable
+    with exclusive(entry.name, root):
+        if present_set(entry, root) is None:  # another dlcli may have fetched it while this one waited
+            download(entry, root)  # refuses, naming the file to bring, when offline or not downloadable
     return entry.files
 
 
@@ -106,14 +152,16 @@ def fetch(keras, item: RemoteFile, target: Path) -> None:
     refuses paths as `fname`: so it writes into a temporary folder of the cache, and only a
     checked file reaches its place.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as scratch, \
-            contextlib.redirect_stdout(sys.stderr):  # progress on stderr: stdout may carry --json
-        fetched = keras.utils.get_file(
-            fname=target.name, origin=item.url, file_hash=item.file_hash,
-            cache_dir=scratch, cache_subdir="",
-        )
+    scratch = staging_dir(target.parent, target.name)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # progress on stderr: stdout may carry --json
+            fetched = keras.utils.get_file(
+                fname=target.name, origin=item.url, file_hash=item.file_hash,
+                cache_dir=str(scratch), cache_subdir="",
+            )
         os.replace(fetched, target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def install_file(source: Path, target: Path) -> None:

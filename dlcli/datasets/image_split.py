@@ -16,12 +16,12 @@ import os
 import random
 import re
 import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
+from dlcli.datasets.cache import staging_dir
 from dlcli.datasets.image_folder import decode_problem
 from dlcli.errors import DataUnavailable, UsageError
 
@@ -133,7 +133,7 @@ def split_cats_vs_dogs(source: Path, destination: Path, sizes: dict[str, int], s
             for found in by_label.values():
                 generator.shuffle(found)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=f".{destination.name}-partial-", dir=destination.parent))
+        scratch = staging_dir(destination.parent, destination.name)
         try:
             report = _write(by_label, sizes, scratch, decode_problem, progress)
             if destination.exists():

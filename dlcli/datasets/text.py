@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dlcli.datasets.base import DataBundle, DatasetEntry, Split
+from dlcli.datasets.cache import staging_dir
 from dlcli.errors import DataUnavailable
 
 TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'  # Keras 2 Tokenizer's default `filters`
@@ -126,8 +127,9 @@ def unpack_reviews(tarball: Path, root: Path) -> list[str]:
 
 
 def _store_reviews(source: Path, root: Path, per_folder: int | None) -> list[str]:
-    with tempfile.TemporaryDirectory(dir=root if root.is_dir() else None) as scratch:
-        staging = Path(scratch) / "aclImdb"
+    scratch = staging_dir(root, "aclImdb")
+    try:
+        staging = scratch / "aclImdb"
         counts = {f"{part}/{label}": 0 for part in ("train", "test") for label in ("pos", "neg")}
         if source.is_dir():
             base = source / "aclImdb" if (source / "aclImdb").is_dir() else source
@@ -165,6 +167,8 @@ def _store_reviews(source: Path, root: Path, per_folder: int | None) -> list[str
         if destination.exists():
             shutil.rmtree(destination)
         shutil.move(str(staging), destination)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return [f"aclImdb ({sum(counts.values())} reviews)"]
 
 

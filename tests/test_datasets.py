@@ -252,3 +252,13 @@ def test_download_with_a_wrong_hash_leaves_nothing(workdir, tmp_path, monkeypatc
         cache.download(entry)
     assert "download failed" in str(error.value) and "dlcli data import served PATH" in str(error.value)
     assert not any((cache.data_dir() / "served").iterdir())
+
+
+def test_folder_imports_do_not_follow_links_out_of_the_folder(workdir, run_cli):
+    write_idx(workdir / "src")
+    outside = workdir / "elsewhere.gz"
+    (workdir / "src" / IDX["y_test"]).rename(outside)
+    (workdir / "src" / IDX["y_test"]).symlink_to(outside)
+    result = run_cli("data", "import", "fashion_mnist", str(workdir / "src"))
+    assert result.exit_code == 3 and "is a link to" in result.stderr and "outside" in result.stderr
+    assert not cache_contents(workdir / "data")

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dlcli.datasets.base import CIFAR_BATCHES, CIFAR_MEMBERS, IDX_FILES
-from dlcli.datasets.cache import install_file, staging_dir
+from dlcli.datasets.cache import install_file, staging_dir, within
 from dlcli.datasets.files_io import (
     BOSTON_COLUMNS, file_digest, read_boston_csv, read_cifar_folder, read_idx_set, read_npz,
 )
@@ -181,6 +181,8 @@ def _import_idx(name: str, directory: str, source: Path, root: Path) -> list[str
         folder = source.parent
     else:
         raise UsageError(f"{source}: expected a folder holding the four IDX .gz files (or one of them)")
+    for file in IDX_FILES.values():  # before reading anything
+        within(folder, folder / file, name)
     arrays = _read(name, folder, read_idx_set)
     check_arrays(name, arrays, {key: str(folder / file) for key, file in IDX_FILES.items()})
     _install_tree({f: folder / f for f in IDX_FILES.values()}, root / directory)
@@ -252,6 +254,8 @@ def import_cifar10(source: Path, root: Path) -> list[str]:
     published = _published_file("cifar10", source)
     with tempfile.TemporaryDirectory() as scratch:
         folder = _cifar_folder(source, Path(scratch))
+        for member in CIFAR_MEMBERS:  # before reading anything
+            within(folder, folder / member, "cifar10")
         if not published:
             arrays = _read("cifar10", folder, read_cifar_folder)
             batches = {"train": f"{source} (data_batch_1-5)", "test": f"{source} (test_batch)"}

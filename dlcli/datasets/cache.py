@@ -64,6 +64,14 @@ def exclusive(name: str, root: Path | None = None):
         yield
 
 
+def within(folder: Path, path: Path, dataset: str) -> Path:
+    """`path` from a folder being imported, refused when a link leads out of that folder."""
+    if path.is_symlink() and folder.resolve() not in path.resolve().parents:
+        raise DataUnavailable(f"{dataset}: {path} is a link to {path.resolve()}, outside {folder}; "
+                              "dlcli imports only what the folder itself holds: copy the file in")
+    return path
+
+
 def data_dir() -> Path:
     return Path(os.environ.get("DLCLI_DATA_DIR") or Path.cwd() / "data")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dlcli.datasets.base import DataBundle, DatasetEntry, Split
-from dlcli.datasets.cache import staging_dir
+from dlcli.datasets.cache import staging_dir, within
 from dlcli.errors import DataUnavailable
 
 TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'  # Keras 2 Tokenizer's default `filters`
@@ -134,6 +134,7 @@ def _store_reviews(source: Path, root: Path, per_folder: int | None) -> list[str
         if source.is_dir():
             base = source / "aclImdb" if (source / "aclImdb").is_dir() else source
             for path in base.glob("*/*/*.txt"):
+                within(base, path, "imdb_reviews")
                 match = MEMBER.match(f"aclImdb/{path.relative_to(base).as_posix()}")
                 if match:
                     target = staging / match[1] / match[2] / match[3]

@@ -331,3 +331,16 @@ def test_a_damaged_model_is_exit_3_everywhere(run_cli, workdir):
         result = run_cli(*command)
         assert result.exit_code == 3 and "not a readable Keras model" in result.stderr, command
         assert "unexpected" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_full_disk_before_training_leaves_no_run_directory(run_cli, workdir, tiny_spec, monkeypatch):
+    from dlcli.runs import Run
+
+    def no_space(self, name, text):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Run, "write_text", no_space)
+    result = run_cli("train", str(tiny_spec), "--json")
+    assert result.exit_code == 1 and "No space left on device" in result.stderr and "unexpected" not in result.stderr
+    assert json.loads(result.stdout)["status"] == "failed"
+    assert not list((workdir / "runs" / "tiny").iterdir())

@@ -6,6 +6,7 @@ both end in `execute`, which is the only place a run's status changes after it s
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -43,8 +44,6 @@ def prepare(spec) -> Any:
 def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verbose: int) -> dict[str, Any]:
     """A new run: data, model, then the run directory (nothing is created if the spec does not fit)."""
     from dlcli import datasets
-    from dlcli.spec.loading import dump_spec
-    from dlcli.keras_backend import device, versions
 
     Run.check_writable(spec.name, run_dir)  # before loading data, so a typo or a read-only disk costs nothing
     started = now()
@@ -54,6 +53,31 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
     working = pinned(spec, source)
     model = built(working, bundle, spec_path)
     run = Run.create(spec.name, run_dir)
+    try:
+        _initialise(run, spec, spec_path, overrides, bundle, model, source, started)
+    except OSError as error:  # a full disk: no half-made run directory is left behind
+        shutil.rmtree(run.path, ignore_errors=True)
+        raise RunFailed(f"cannot write the run directory {run} ({error}); nothing was kept", None, str(error)) from None
+    return execute(run, working, bundle, model, None, verbose)
+
+
+def _last_fit_model(run: Run, model):
+    """The first model at the last completed epoch of the run's `fit` phase, if there is one."""
+    from dlcli.training.state import TrainingState
+
+    state = TrainingState(run)
+    record = state.latest()
+    if record is None or record["phase"] != "fit":
+        return None
+    state.restore_model(model, record)
+    return model
+
+
+def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, model, source, started: str) -> None:
+    """spec.yaml, vocabulary.txt and run.json (`running`): what a run holds before training."""
+    from dlcli.keras_backend import device, versions
+    from dlcli.spec.loading import dump_spec
+
     run.write_text("spec.yaml", dump_spec(spec))
     if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
         run.write_text("vocabulary.txt", "\n".join(bundle.info["vocabulary"]) + "\n")
@@ -70,19 +94,6 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
         "initialized_from": str(source.path.resolve()) if source is not None else None,
         "resumes": [],
     })
-    return execute(run, working, bundle, model, None, verbose)
-
-
-def _last_fit_model(run: Run, model):
-    """The first model at the last completed epoch of the run's `fit` phase, if there is one."""
-    from dlcli.training.state import TrainingState
-
-    state = TrainingState(run)
-    record = state.latest()
-    if record is None or record["phase"] != "fit":
-        return None
-    state.restore_model(model, record)
-    return model
 
 
 def pinned(spec, source: Run | None):

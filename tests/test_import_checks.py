@@ -7,6 +7,7 @@ balanced)."""
 from __future__ import annotations
 
 import gzip
+import json
 import hashlib
 import io
 import pickle
@@ -272,3 +273,17 @@ def test_debian_fashion_mnist_is_fashion_mnist_not_mnist(run_cli, workdir):
     assert not cache_contents(workdir / "data")
     assert run_cli("data", "import", "fashion_mnist", str(DEBIAN_FASHION)).exit_code == 0
     assert sorted(f.name for f in (workdir / "data" / "fashion-mnist").iterdir()) == sorted(IDX.values())
+
+
+def test_a_glove_zip_is_all_or_nothing(run_cli, workdir):
+    import zipfile
+
+    archive = workdir / "glove.6B.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("glove.6B.1d.txt", "".join(f"w{i} 0.5\n" for i in range(400_000)))  # good
+        handle.writestr("glove.6B.2d.txt", "the 0.1 0.2\n")  # cut short
+    result = run_cli("data", "import", "glove", str(archive))
+    assert result.exit_code == 3 and "glove.6B.2d.txt" in result.stderr
+    assert not (workdir / "data" / "glove").exists() or not list((workdir / "data" / "glove").iterdir())
+    rows = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)}
+    assert not rows["glove"]["present"]

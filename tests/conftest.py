@@ -73,7 +73,7 @@ def run_cli(capsys, monkeypatch):
         monkeypatch.setattr(sys, "argv", ["dlcli", *args])
         code = 0
         try:
-            main()
+            main(fast_exit=False)
         except SystemExit as exit_:
             code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
         captured = capsys.readouterr()

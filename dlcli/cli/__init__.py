@@ -9,6 +9,7 @@ Exit codes: 0 ok, 1 run failed, 2 usage or spec error, 3 data or weights unavail
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 
@@ -76,33 +77,48 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
-def main() -> None:
-    """Console entry point: every error becomes one line on stderr and its exit code."""
+def main(fast_exit: bool = True) -> None:
+    """Console entry point: every error becomes one line on stderr and its exit code.
+
+    Once TensorFlow is loaded, the process ends with os._exit after flushing its output: what
+    TensorFlow's teardown does takes over a second and leaves a window where a late Ctrl-C would
+    end the process by signal. Every file dlcli writes is closed by then. (`fast_exit=False` for
+    calling it in-process, as the tests do.)"""
+    code = _run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if fast_exit and "tensorflow" in sys.modules:
+        os._exit(code)
+    sys.exit(code)
+
+
+def _run() -> int:
     STATE["debug"] = False  # set again by --debug, wherever it stands
     signal.signal(signal.SIGTERM, _terminate)  # SIGTERM at any moment ends like Ctrl-C: exit 130
     try:
         cli.main(prog_name="dlcli", standalone_mode=False)
+        return 0
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except click.ClickException as error:
         error.show()
-        sys.exit(error.exit_code)
+        return error.exit_code
     except click.exceptions.Exit as exit_:
-        sys.exit(exit_.exit_code)
+        return exit_.exit_code
     except DlcliError as error:
         if STATE["debug"]:
             raise
         for line in str(error).splitlines() or [type(error).__name__]:
             click.echo(f"error: {line}", err=True)
-        sys.exit(error.exit_code)
+        return error.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except SystemExit:
-        raise
+        return EXIT_INTERRUPTED
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     except Exception as error:  # a bug: one line, the traceback only with --debug
         if STATE["debug"]:
             raise
         click.echo(f"error: unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback)", err=True)
-        sys.exit(EXIT_RUN_FAILED)
+        return EXIT_RUN_FAILED

@@ -226,6 +226,17 @@ class Run:
     def experiment(self) -> str:
         return self.info.get("experiment") or self.path.parent.name
 
+    def record_failure(self, **fields: Any) -> None:
+        """run.json's `failed`, even on a full disk: atomically if it can be, else rewritten in place,
+        without the traceback (the blocks run.json already holds fit what it must say)."""
+        try:
+            self.update(**fields)
+        except OSError:
+            info = {**self.info, **fields, "traceback": None}
+            with open(self.file("run.json"), "r+", encoding="utf-8") as handle:
+                handle.write(dumps(info))
+                handle.truncate()
+
     def update(self, **fields: Any) -> dict:
         info = self.info if self.has("run.json") else {}
         info.update(fields)

@@ -344,3 +344,29 @@ def test_a_full_disk_before_training_leaves_no_run_directory(run_cli, workdir, t
     assert result.exit_code == 1 and "No space left on device" in result.stderr and "unexpected" not in result.stderr
     assert json.loads(result.stdout)["status"] == "failed"
     assert not list((workdir / "runs" / "tiny").iterdir())
+
+
+@pytest.fixture
+def small_disk(workdir):
+    """A 40 KB tmpfs as the runs folder, where this machine lets the tests mount one."""
+    folder = workdir / "small-disk"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip() or 'not root'})")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+def test_a_really_full_disk_fails_the_run_honestly(run_cli, workdir, tiny_spec, small_disk, monkeypatch):
+    monkeypatch.setenv("DLCLI_RUNS_DIR", str(small_disk))
+    result = run_cli("train", str(tiny_spec), "--json", "-q")
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    assert result.stderr.count("\n") == 1 and "unexpected" not in result.stderr
+    output = json.loads(result.stdout)
+    run = Path(output["run_dir"])
+    info = json.loads((run / "run.json").read_text())
+    assert output["status"] == info["status"] == "failed" and "No space left" in info["error"]
+    assert not list(run.rglob("*.part*")) and not (run / "model.keras").exists()

@@ -175,10 +175,11 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
             result = close(run, spec, bundle, model, outcome, stop.signal_name, duration)
     except Exception as error:  # a failing fit, a full disk while saving...
         why = str(error) if isinstance(error, Diverged) else f"{type(error).__name__}: {error}"
+        why = " ".join(why.split())[:600]  # one line: h5py's messages span several
         try:
-            run.update(status="failed", finished_at=now(), duration_s=duration(), error=why,
-                       traceback=traceback.format_exc())
-        except OSError as unwritable:  # the disk that failed the run may refuse run.json too
+            run.record_failure(status="failed", finished_at=now(), duration_s=duration(), error=why,
+                               traceback=traceback.format_exc())
+        except OSError as unwritable:  # even in place: the run reads as crashed
             why += f"; run.json could not record it ({unwritable})"
         raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
     if stop.signal_name and not outcome.interrupted:

@@ -67,6 +67,21 @@ class TrainingState:
         staging = self.folder / f".{name}.part"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        try:
+            self._write(staging, model, callbacks)
+        except BaseException:  # a full disk, a signal: the previous snapshot stays the latest
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        target = self.folder / name
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        self.run.write_json("state/latest.json", {"phase": phase, "epoch": epoch, "finished": finished,
+                                                  "snapshot": name, "history": history})
+        for old in self.folder.iterdir():
+            if old.is_dir() and old.name != name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _write(self, staging, model, callbacks: list) -> None:
         model.save_weights(staging / "weights.weights.h5")
         arrays: dict[str, np.ndarray] = {}
         for index, callback in enumerate(callbacks):
@@ -77,14 +92,6 @@ class TrainingState:
         for index, generator in enumerate(_seed_generators(model)):
             arrays[f"seed{index}"] = np.asarray(generator.state.numpy())
         np.savez(staging / "arrays.npz", **arrays)
-        target = self.folder / name
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
-        self.run.write_json("state/latest.json", {"phase": phase, "epoch": epoch, "finished": finished,
-                                                  "snapshot": name, "history": history})
-        for old in self.folder.iterdir():
-            if old.is_dir() and old.name != name:
-                shutil.rmtree(old, ignore_errors=True)
 
     def _arrays(self, record: dict) -> dict[str, np.ndarray]:
         with np.load(self.folder / record["snapshot"] / "arrays.npz") as stored:

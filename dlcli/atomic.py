@@ -4,6 +4,7 @@ same folder, then `os.replace`, which is atomic on POSIX and Windows."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f".part{target.suffix}")
     os.close(handle)
+    os.chmod(name, 0o666 & ~_umask())  # mkstemp's 0600 would make every run file private
     temporary = Path(name)
     try:
         yield temporary
@@ -27,6 +29,14 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask (read once: reading it means setting it for an instant)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(target: str | Path, text: str) -> None:

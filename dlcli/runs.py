@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import socket
 import tempfile
 import time
@@ -236,6 +237,17 @@ class Run:
             with open(self.file("run.json"), "r+", encoding="utf-8") as handle:
                 handle.write(dumps(info))
                 handle.truncate()
+
+    def remove_leftovers(self) -> list[Path]:
+        """Delete the temporary files and folders (`.NAME.part...`) that a killed writer left behind;
+        call it only while no process runs in this directory."""
+        leftovers = sorted(self.path.rglob(".*.part*"), key=lambda path: -len(path.parts))
+        for path in leftovers:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return leftovers
 
     def update(self, **fields: Any) -> dict:
         info = self.info if self.has("run.json") else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -50,6 +51,21 @@ def test_json_is_written_atomically_and_plainly(workdir):
     run.write_json("metrics.json", {"a": np.float32(0.5), "b": float("nan"), "c": [np.int64(3)]})
     assert json.loads(run.file("metrics.json").read_text()) == {"a": 0.5, "b": None, "c": [3]}
     assert [p.name for p in run.path.iterdir()] == ["metrics.json"]  # no temporary file left
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert run.file("metrics.json").stat().st_mode & 0o777 == 0o666 & ~mask  # as readable as open() makes it
+
+
+def test_leftovers_of_a_killed_writer_are_removed(workdir):
+    run = Run.create("exp")
+    run.write_json("run.json", {"status": "crashed"})
+    (run.path / "checkpoints").mkdir()
+    (run.path / "checkpoints" / ".best.part123.keras").write_bytes(b"half")
+    (run.path / ".model.x1y2.part.keras").write_bytes(b"half")
+    (run.path / "state" / ".fit-epoch-0003.part").mkdir(parents=True)
+    (run.path / "state" / ".fit-epoch-0003.part" / "weights.weights.h5").write_bytes(b"half")
+    assert len(run.remove_leftovers()) == 3
+    assert sorted(p.name for p in run.path.rglob("*")) == ["checkpoints", "run.json", "state"]
 
 
 def test_latest_completed_run(workdir):

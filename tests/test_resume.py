@@ -370,3 +370,44 @@ def test_a_really_full_disk_fails_the_run_honestly(run_cli, workdir, tiny_spec, 
     info = json.loads((run / "run.json").read_text())
     assert output["status"] == info["status"] == "failed" and "No space left" in info["error"]
     assert not list(run.rglob("*.part*")) and not (run / "model.keras").exists()
+
+
+def test_a_kill_while_a_checkpoint_is_written_keeps_the_previous_one(run_cli, workdir):
+    """SIGKILL while the second checkpoint is on its way to disk: best.keras is still the first one,
+    whole; the run reads as crashed; resume removes the half-written file and completes."""
+    spec = write(workdir / "big.yaml", TINY_SPEC.replace("epochs: 3", "epochs: 30").replace(
+        "Dense: {units: 8, activation: relu}", "Dense: {units: 1200, activation: relu}").replace(
+        "ModelCheckpoint: {monitor: val_loss}", "ModelCheckpoint: {monitor: val_loss, save_best_only: false}"))
+    process = subprocess.Popen([sys.executable, "-m", "dlcli", "train", str(spec), "-q"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    checkpoints, partial = None, None
+    while process.poll() is None and partial is None:
+        checkpoints = checkpoints or next(iter((workdir / "runs").glob("big/*/checkpoints")), None)
+        if checkpoints is not None and (checkpoints / "best.keras").exists():
+            partial = next(iter(checkpoints.glob(".best.part*")), None)
+        time.sleep(0.001)
+    process.kill()
+    assert partial is not None, f"no checkpoint save was seen: {process.communicate()[1]}"
+    process.wait(timeout=30)
+    assert len(weights(checkpoints / "best.keras")) == 4
+    run = checkpoints.parent
+    assert json.loads(run_cli("compare", str(run), "--json").stdout)["runs"][0]["status"] == "crashed"
+    resumed = run_cli("resume", str(run), "--epochs", "2", "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert not list(run.rglob(".*part*"))
+
+
+def test_ctrl_c_after_the_run_is_saved_exits_130_not_by_signal(workdir, tiny_spec):
+    """Ctrl-C pressed again and again as the command ends: never a death by signal (rc -2)."""
+    process = subprocess.Popen([sys.executable, "-m", "dlcli", "train", str(tiny_spec)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    while process.poll() is None and not list((workdir / "runs").glob("tiny/*/metrics.json")):
+        time.sleep(0.005)
+    while process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.01)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode in (0, 130), err
+    assert "Traceback" not in err
+    info = json.loads(next((workdir / "runs").glob("tiny/*/run.json")).read_text())
+    assert info["status"] in ("completed", "interrupted")

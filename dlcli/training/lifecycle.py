@@ -125,6 +125,7 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
     from dlcli.training.state import TrainingState
 
     status = resumable_status(run)
+    run.remove_leftovers()  # a killed process's half-written model or checkpoint
     spec = run.spec()
     record = TrainingState(run).latest()
     check_epochs(run, spec, record, epochs)

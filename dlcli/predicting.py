@@ -30,10 +30,12 @@ def _predict_images(model: str, inputs: list[str]) -> list[dict[str, Any]]:
     source = load_source(model)
     rows = []
     for path, image in zip(inputs, images):
-        top = source.top(source.preprocess(image), 3)
-        index, name, probability = top[0]
-        rows.append({"input": path, "index": index, "class": name, "probability": probability,
-                     "top": [{"index": i, "class": n, "probability": p} for i, n, p in top]})
+        heads = {head: {"index": top[0][0], "class": top[0][1], "probability": top[0][2],
+                        "top": [{"index": i, "class": n, "probability": p} for i, n, p in top]}
+                 for head, top in source.heads(source.preprocess(image), 3).items()}
+        first = next(iter(heads.values()))
+        # A model with several outputs: the first output's answer, and each output's under "heads".
+        rows.append({"input": path, **first, **({"heads": heads} if "" not in heads else {})})
     return rows
 
 

@@ -109,14 +109,27 @@ def verdict(reference, metrics: dict, history: dict, baseline_history) -> dict:
     }
 
 
+RELATIONS = {"greater": "> ", "less": "< ", "greater_or_equal": ">= ", "less_or_equal": "<= "}
+
+
+def _number(value: float) -> str:
+    """3466 as 3466 (a count), 0.91234 as 0.9123."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:.4g}"
+
+
 def describe(verdict_data: dict) -> list[str]:
     """Human lines for a verdict, one per check."""
     lines = [f"  ({verdict_data['reason']})"] if verdict_data.get("reason") else []
     for check in verdict_data.get("checks", []):
         actual = check.get("actual")
-        shown = f"{actual:.4g}" if isinstance(actual, (int, float)) else "n/a"
+        shown = _number(actual) if isinstance(actual, (int, float)) else "n/a"
         expected = check.get("expected")
-        shown_expected = f"{expected:.4g}" if isinstance(expected, (int, float)) else expected
+        if isinstance(expected, list) and len(expected) == 2:
+            shown_expected = f"between {_number(expected[0])} and {_number(expected[1])}"
+        elif isinstance(expected, (int, float)):
+            shown_expected = f"{RELATIONS.get(check.get('relation'), '')}{_number(expected)}"
+        else:
+            shown_expected = expected
         reason = f" ({check['reason']})" if check.get("reason") else ""
         lines.append(f"  [{check['status']}] {check['what']}: got {shown}, expected {shown_expected}{reason}")
     return lines

@@ -125,5 +125,10 @@ def predict(run, inputs, csv_path, as_json) -> None:
                    + "".join(f", {v:.2f} {k.removeprefix('prediction_')}" for k, v in units.items()))
         return
     shown = [(r["input"] if len(r["input"]) <= 60 else r["input"][:57] + "...").replace("\n", " ") for r in rows]
+    if any("heads" in row for row in rows):  # a model with several outputs: a line per output
+        click.echo(table([[text, head, answer["class"], f"{answer['probability']:.4f}"]
+                          for text, r in zip(shown, rows) for head, answer in r["heads"].items()],
+                         ["INPUT", "OUTPUT", "CLASS", "PROBABILITY"]))
+        return
     click.echo(table([[text, r["class"], f"{r['probability']:.4f}"] for text, r in zip(shown, rows)],
                       ["INPUT", "CLASS", "PROBABILITY"]))

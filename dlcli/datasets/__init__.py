@@ -127,6 +127,10 @@ for _entry in [
         "synthetic", "random, learnable arrays for tests (built in)", "dlcli", p.SyntheticParams,
         f"{SMALL}:load_synthetic", shipped=True,
     ),
+    DatasetEntry(
+        "random", "named random arrays, as the book's chapter 7 demos draw them (built in)", "dlcli",
+        p.RandomParams, f"{SMALL}:load_random", shipped=True,
+    ),
 ]:
     DATASETS.add(_entry.name, _entry)
 
@@ -141,7 +145,12 @@ def load(params, vocabulary: list[str] | None = None) -> DataBundle:
     root = data_dir()
     if getattr(params, "path", None) is None:  # a folder the spec names is not the cache's business
         ensure(entry, root)
-    return entry.load(params, root, vocabulary=vocabulary)
+    bundle = entry.load(params, root, vocabulary=vocabulary)
+    if getattr(params, "heads", None):
+        from dlcli.datasets.heads import with_heads
+
+        bundle = with_heads(bundle, params.heads, getattr(params, "labels", "onehot"))
+    return bundle
 
 
 __all__ = ["DATASETS", "DataBundle", "DatasetEntry", "Split", "load"]

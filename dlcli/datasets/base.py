@@ -19,18 +19,38 @@ CIFAR_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 CIFAR_MEMBERS = CIFAR_BATCHES + ["batches.meta"]
 
 
+def _rows(arrays, index):
+    """The rows `index` of an array, or of each array of a dict (a model's named inputs or outputs)."""
+    if isinstance(arrays, dict):
+        return {name: array[index] for name, array in arrays.items()}
+    return None if arrays is None else arrays[index]
+
+
+def _first(arrays):
+    return next(iter(arrays.values())) if isinstance(arrays, dict) else arrays
+
+
 @dataclass
 class Split:
-    """Inputs and targets of one split as NumPy arrays (targets may be None for inference)."""
+    """Inputs and targets of one split as NumPy arrays (targets may be None for inference).
+
+    A model with several inputs or outputs gets them as dicts of arrays keyed by name."""
 
     x: Any
     y: Any
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(_first(self.x))
 
     def take(self, index) -> "Split":
-        return Split(self.x[index], None if self.y is None else self.y[index])
+        return Split(_rows(self.x, index), _rows(self.y, index))
+
+
+def shapes(arrays) -> tuple[int, ...] | dict[str, tuple[int, ...]]:
+    """The shape of one sample: a tuple, or a dict of them for named arrays."""
+    if isinstance(arrays, dict):
+        return {name: tuple(array.shape[1:]) for name, array in arrays.items()}
+    return tuple(arrays.shape[1:])
 
 
 @dataclass
@@ -44,7 +64,7 @@ class Stream:
 
     make: Callable[..., Any]
     count: int
-    element_shape: tuple[int, ...]
+    element_shape: tuple[int, ...] | dict[str, tuple[int, ...]]
     files: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -89,10 +109,11 @@ def array_stream(split: Split) -> Stream:
         indices = passes_from(start, -(-count // batch_size), repeat, one_pass)
         arrays = tf.data.Dataset.from_tensors((split.x, split.y)).repeat()
         data = tf.data.Dataset.zip(indices, arrays).map(
-            lambda index, xy: (tf.gather(xy[0], index), tf.gather(xy[1], index)), num_parallel_calls=tf.data.AUTOTUNE)
+            lambda index, xy: tf.nest.map_structure(lambda array: tf.gather(array, index), xy),
+            num_parallel_calls=tf.data.AUTOTUNE)
         return data.prefetch(tf.data.AUTOTUNE)
 
-    return Stream(make=make, count=count, element_shape=tuple(split.x.shape[1:]))
+    return Stream(make=make, count=count, element_shape=shapes(split.x))
 
 
 @dataclass
@@ -114,10 +135,17 @@ class DataBundle:
     input_preprocessing: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
-    def input_shape(self) -> tuple[int, ...]:
+    def input_shape(self) -> tuple[int, ...] | dict[str, tuple[int, ...]]:
+        """One sample's shape; a dict {input name: shape} for data with named inputs."""
         if isinstance(self.train, Stream):
             return self.train.element_shape
-        return tuple(self.train.x.shape[1:])
+        return shapes(self.train.x)
+
+    @property
+    def target_names(self) -> list[str] | None:
+        """The names of the targets, for data whose targets are a dict (a model with named outputs)."""
+        y = None if isinstance(self.train, Stream) else self.train.y
+        return list(y) if isinstance(y, dict) else None
 
     @property
     def streamed(self) -> bool:

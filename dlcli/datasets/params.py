@@ -3,9 +3,10 @@ so `dlcli validate` checks a spec in a fraction of a second."""
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class DataParams(BaseModel):
@@ -18,9 +19,15 @@ class DataParams(BaseModel):
     test_samples: int | None = Field(None, gt=0, description="keep only the first N test samples")
 
 
+Heads = dict[str, Literal["classes"] | dict[str, list[int]]]
+HEADS_HELP = ("targets for a model with several outputs (7.3), keyed by output name: `classes` (the labels), "
+              "or groups of class numbers, e.g. {tops: [0, 2, 4, 6], footwear: [5, 7, 9], ...}")
+
+
 class ImageParams(DataParams):
     shape: Literal["image", "flat"] = Field("image", description="(h, w, c) images or flat vectors")
     labels: Literal["onehot", "int"] = "onehot"
+    heads: Heads | None = Field(None, description=HEADS_HELP)
 
 
 class MnistParams(ImageParams):
@@ -66,6 +73,7 @@ class DigitsParams(DataParams):
     labels: Literal["onehot", "int"] = "onehot"
     test_fraction: float = Field(0.2, gt=0, lt=1)
     split_seed: int = Field(0, ge=0, description="seed of the fixed, stratified train/test split")
+    heads: Heads | None = Field(None, description=HEADS_HELP)
 
 
 class VerticalLineParams(DataParams):
@@ -83,6 +91,48 @@ class SyntheticParams(DataParams):
     noise: float = Field(0.1, ge=0)
     seed: int = 0
     pixels: bool = Field(False, description="uint8 pixels 0-255 scaled by the model, as the image datasets")
+
+
+class RandomArray(BaseModel):
+    """One named array of the `random` dataset: NumPy's random draws, as the book's ch. 7 demos make."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shape: list[int] = Field([], description="one sample's shape, e.g. [100]; [] for a scalar")
+    distribution: Literal["uniform", "normal", "integers"] = Field(
+        "uniform", description="uniform: np.random.random's [low, high); integers: randint's [low, high)")
+    low: float = 0.0
+    high: float = 1.0
+    mean: float = Field(0.0, description="normal only")
+    std: float = Field(1.0, ge=0, description="normal only")
+    dtype: Literal["float32", "int32", "int64"] | None = Field(
+        None, description="default: int32 for integers, float32 otherwise")
+    onehot: int | None = Field(None, ge=2, le=100_000, description="integers in [0, onehot), one-hot encoded")
+
+    @field_validator("shape")
+    @classmethod
+    def _positive(cls, shape: list[int]) -> list[int]:
+        if any(size <= 0 for size in shape) or math.prod(shape) > 10**8:
+            raise ValueError("sizes must be positive, and a sample at most 10^8 values")
+        return shape
+
+    @model_validator(mode="after")
+    def _range(self) -> "RandomArray":
+        if self.distribution != "normal" and not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+
+class RandomParams(DataParams):
+    """Named random arrays (7.1's demos): `inputs` and `targets` are keyed by the model's input and
+    output names. Random targets cannot be learnt: such experiments show shapes and plumbing."""
+
+    name: Literal["random"]
+    num_samples: int = Field(1000, gt=0, le=10**7)
+    num_test: int = Field(0, ge=0, le=10**7)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    inputs: dict[str, RandomArray] = Field(min_length=1)
+    targets: dict[str, RandomArray] = Field(min_length=1)
 
 
 class FeaturesParams(BaseModel):

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from dlcli.datasets.base import DataBundle, Split, limit, pixel_scaling, to_onehot
-from dlcli.datasets.params import DigitsParams, SyntheticParams, VerticalLineParams
+from dlcli.datasets.params import DigitsParams, RandomParams, SyntheticParams, VerticalLineParams
 
 DIGITS_FILE = Path(__file__).parent / "files" / "digits.csv.gz"
 
@@ -69,3 +69,27 @@ def load_synthetic(entry, params: SyntheticParams, root: Path) -> DataBundle:
     test = Split(x[params.num_samples :], y[params.num_samples :]) if params.num_test else None
     classes = params.num_classes if params.task == "classification" else (2 if params.task == "binary" else None)
     return DataBundle(train, test, num_classes=classes, input_preprocessing=scaling)
+
+
+def load_random(entry, params: RandomParams, root: Path) -> DataBundle:
+    """Named arrays of random draws (7.1: `np.random.random((1000, 64))`, `np.random.randint(1, 10000,
+    size=(1000, 100))`, one-hot answers); the same seed gives the same arrays."""
+    rng = np.random.RandomState(params.seed)
+    total = params.num_samples + params.num_test
+
+    def draw(spec) -> np.ndarray:
+        shape = (total, *spec.shape)
+        if spec.onehot:
+            return to_onehot(rng.randint(0, spec.onehot, size=total), spec.onehot)
+        if spec.distribution == "integers":
+            return rng.randint(int(spec.low), int(spec.high), size=shape).astype(spec.dtype or "int32")
+        if spec.distribution == "normal":
+            return rng.normal(spec.mean, spec.std, size=shape).astype(spec.dtype or "float32")
+        return (spec.low + (spec.high - spec.low) * rng.random_sample(shape)).astype(spec.dtype or "float32")
+
+    x = {name: draw(spec) for name, spec in params.inputs.items()}
+    y = {name: draw(spec) for name, spec in params.targets.items()}
+    cut = params.num_samples
+    train = Split({k: v[:cut] for k, v in x.items()}, {k: v[:cut] for k, v in y.items()})
+    test = Split({k: v[cut:] for k, v in x.items()}, {k: v[cut:] for k, v in y.items()}) if params.num_test else None
+    return DataBundle(train, test)

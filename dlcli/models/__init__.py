@@ -1,6 +1,6 @@
 """Model kinds by spec `type`: each registers its spec class and how its models are built.
 
-A kind is one module (sequential, from_run, naive_last_value, ...) that calls
+A kind is one module (sequential, graph, from_run, naive_last_value, ...) that calls
 `register_kind` at import. Importing a kind module imports neither Keras nor TensorFlow, so the
 spec's `model:` union (dlcli.spec.schema) is built from this registry at no cost.
 """
@@ -10,6 +10,6 @@ from __future__ import annotations
 from dlcli.models.kind import MODEL_KINDS, ModelKind, build_model, compile_for, custom_objects, register_kind
 
 # The kinds dlcli ships; each registers itself.
-from dlcli.models import baseline, continued, sequential  # noqa: E402,F401
+from dlcli.models import baseline, continued, graph, sequential  # noqa: E402,F401
 
 __all__ = ["MODEL_KINDS", "ModelKind", "build_model", "compile_for", "custom_objects", "register_kind"]

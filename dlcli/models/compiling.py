@@ -28,23 +28,25 @@ def build_optimizer(spec):
         raise SpecError(f"compile.optimizer: {error}") from None
 
 
-def build_loss(loss):
+def build_loss(loss, where: str = "compile.loss"):
     keras = import_keras()
+    if loss is None:
+        raise SpecError(f"{where}: required (the loss to minimise, e.g. categorical_crossentropy)")
     if isinstance(loss, str):
         try:
             keras.losses.get(loss)
         except (TypeError, ValueError):
-            raise SpecError(f"compile.loss: unknown loss '{loss}'") from None
+            raise SpecError(f"{where}: unknown loss '{loss}'") from None
         return loss
     config = dict(loss)
     name = str(config.pop("name", ""))
     classes = {_squash(n): getattr(keras.losses, n) for n in dir(keras.losses) if n[:1].isupper()}
     if _squash(name) not in classes:
-        raise SpecError(f"compile.loss: unknown loss '{name}' (write `name: categorical_crossentropy`)")
+        raise SpecError(f"{where}: unknown loss '{name}' (write `name: categorical_crossentropy`)")
     try:
         return classes[_squash(name)](**config)
     except (TypeError, ValueError) as error:
-        raise SpecError(f"compile.loss: {error}") from None
+        raise SpecError(f"{where}: {error}") from None
 
 
 def check_metrics(metrics: list[str]) -> list[str]:

@@ -18,12 +18,15 @@ class ModelKind:
         `train_step` / `compute_loss`: `fit`, callbacks, resume and saving then work unchanged.
     `compile(model, spec)`: compile it; default: the spec's `compile:` section.
     `custom_objects()`: the classes `keras.models.load_model` needs to reload a saved model.
+    `check(model_spec)`: problems found without Keras, as (loc under `model`, message) pairs,
+        reported by `dlcli validate` at their line (a graph's unknown node names, cycles...).
     """
 
     spec: type
     build: Callable[[Any, Any], Any]
     compile: Callable[[Any, Any], None] | None = None
     custom_objects: Callable[[], dict[str, type]] | None = None
+    check: Callable[[Any], list[tuple[tuple, str]]] | None = None
 
 
 MODEL_KINDS = Registry("model type")

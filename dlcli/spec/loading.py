@@ -46,10 +46,21 @@ def validate_spec(raw: dict, path: Path | str, set_paths=()) -> ExperimentSpec:
         errors += [item for item in error.errors() if item["loc"][:1] != ("data",)]
     data, data_errors = _validate_data(raw.get("data"))
     errors += data_errors
+    if spec is not None:
+        errors += _kind_problems(spec.model)
     if errors:
         raise SpecError("\n".join(error_lines(errors, raw, path, set_paths)))
     spec.data = data
     return spec
+
+
+def _kind_problems(model) -> list[dict]:
+    """What the model kind's own check finds without Keras (a graph's unknown names, cycles...)."""
+    from dlcli.models import MODEL_KINDS
+
+    check = MODEL_KINDS.get(model.type).check
+    return [{"type": "value_error", "loc": ("model", *loc), "msg": message, "ctx": {"error": message}}
+            for loc, message in (check(model) if check else [])]
 
 
 def _validate_data(value: Any) -> tuple[Any, list[dict]]:

@@ -52,7 +52,7 @@ class OptimizerSpec(BaseModel):
 
 class CompileSpec(StrictModel):
     optimizer: OptimizerSpec = OptimizerSpec()
-    loss: str | dict[str, Any]
+    loss: str | dict[str, Any] | None = Field(None, description="required unless every graph output names its own")
     metrics: list[str] = []
     jit_compile: bool | Literal["auto"] = Field(
         False, description="False trains small convnets ~1.3x faster on CPU than Keras' 'auto'"
@@ -195,6 +195,8 @@ class ExperimentSpec(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentSpec":
+        if self.compile.loss is None and not getattr(self.model, "gives_losses", False):
+            raise ValueError("compile.loss is required (every model output needs a loss)")
         validation = self.fit.validation.kind
         if validation == "none":
             for entry in self.callbacks:

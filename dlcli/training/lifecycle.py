@@ -76,9 +76,11 @@ def _last_fit_model(run: Run, model):
 def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, model, source, started: str) -> None:
     """spec.yaml, vocabulary.txt and run.json (`running`): what a run holds before training."""
     from dlcli.keras_backend import device, versions
+    from dlcli.models.describing import describe
     from dlcli.spec.loading import dump_spec
 
     run.write_text("spec.yaml", dump_spec(spec))
+    described = describe(model, run.path)
     if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
         run.write_text("vocabulary.txt", "\n".join(bundle.info["vocabulary"]) + "\n")
     run.write_json("run.json", {
@@ -87,7 +89,7 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]], "overrides": overrides,
         "seed": spec.seed, "deterministic": spec.deterministic,
         "versions": {"dlcli": __version__, **versions()}, "git_commit": _git_commit(),
-        "device": device(), "process": this_process(), "params": int(model.count_params()),
+        "device": device(), "process": this_process(), "params": int(model.count_params()), "model_files": described,
         "class_names": bundle.class_names,
         "input_preprocessing": [list(step) for step in bundle.input_preprocessing],
         "data_info": {key: value for key, value in bundle.info.items() if key != "vocabulary"},

@@ -51,13 +51,17 @@ def build_checked(spec, bundle: DataBundle):
                         "is read from files: use 'dataset' (its validation/ folder), 'test' or 'none'")
     if kind == "dataset" and bundle.validation is None:
         raise SpecError(f"fit.validation.kind: dataset '{spec.data.name}' has no validation split")
+    if isinstance(bundle.input_shape, dict) and spec.model.type != "graph":
+        raise SpecError(f"model.type: dataset '{spec.data.name}' gives named inputs "
+                        f"({', '.join(bundle.input_shape)}): use a model of type graph")
     model = build_model(spec, bundle)
-    expected = tuple(model.input_shape[1:])
-    if expected != tuple(bundle.input_shape):
-        raise SpecError(
-            f"model.input_shape: the model takes samples of shape {expected} but dataset "
-            f"'{spec.data.name}' gives {tuple(bundle.input_shape)}"
-        )
+    if not isinstance(bundle.input_shape, dict):
+        expected, given = tuple(model.input_shape[1:]), tuple(bundle.input_shape)
+        if len(expected) != len(given) or any(e is not None and e != g for e, g in zip(expected, given)):
+            raise SpecError(
+                f"model.input_shape: the model takes samples of shape {expected} but dataset "
+                f"'{spec.data.name}' gives {given}"
+            )
     compile_for(model, spec)
     return model
 

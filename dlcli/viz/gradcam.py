@@ -38,6 +38,8 @@ def gradcam_heatmap(model, batch: np.ndarray, layer_name: str | None = None,
     inputs = tf.convert_to_tensor(batch, dtype=tf.float32)
     with tf.GradientTape() as tape:
         found, predictions = forward(inputs)
+        if isinstance(predictions, dict):  # a model with several outputs: its first, as predict shows
+            predictions = next(iter(predictions.values()))
         conv_output = found.get(layer_name)
         if conv_output is None or len(conv_output.shape) != 4:
             raise UsageError(f"--layer {layer_name}: Grad-CAM needs a layer with a (h, w, channels) output")

@@ -30,9 +30,18 @@ class ModelSource:
     info: dict[str, Any] = field(default_factory=dict)
 
     def top(self, batch: np.ndarray, count: int = 3) -> list[tuple[int, str, float]]:
-        """[(class index, name, probability)], best first, for one image."""
-        predictions = np.asarray(self.model.predict(batch, verbose=0))
-        return decode_scores(predictions[0], self.class_names, count)
+        """[(class index, name, probability)], best first, for one image (a model with several
+        outputs: of its first)."""
+        return next(iter(self.heads(batch, count).values()))
+
+    def heads(self, batch: np.ndarray, count: int = 3) -> dict[str, list[tuple[int, str, float]]]:
+        """The top classes of each output, by output name ('' for a model with one output)."""
+        predictions = self.model.predict(batch, verbose=0)
+        if not isinstance(predictions, dict):
+            return {"": decode_scores(np.asarray(predictions)[0], self.class_names, count)}
+        names = (self.run.info.get("data_info") or {}).get("heads", {}) if self.run is not None else {}
+        return {head: decode_scores(np.asarray(scores)[0], names.get(head), count)
+                for head, scores in predictions.items()}
 
 
 def decode_scores(scores: np.ndarray, class_names: list[str] | None, count: int) -> list[tuple[int, str, float]]:

@@ -1,0 +1,254 @@
+"""`type: graph` models (7.1): named nodes, shared layers, blocks, several inputs and outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import write
+
+QA = """
+description: two inputs, one output
+data:
+  name: random
+  num_samples: 64
+  num_test: 16
+  inputs:
+    text: {shape: [12], distribution: integers, low: 1, high: 10000}
+    question: {shape: [12], distribution: integers, low: 1, high: 10000}
+  targets:
+    answer: {onehot: 500}
+model:
+  type: graph
+  inputs:
+    text: {shape: [null], dtype: int32}
+    question: {shape: [null], dtype: int32}
+  nodes:
+    - {name: text_embedded, layer: Embedding, args: {input_dim: 10000, output_dim: 64}, inputs: [text]}
+    - {name: text_encoded, layer: LSTM, args: {units: 32}, inputs: [text_embedded]}
+    - {name: question_embedded, layer: Embedding, args: {input_dim: 10000, output_dim: 32}, inputs: [question]}
+    - {name: question_encoded, layer: LSTM, args: {units: 16}, inputs: [question_embedded]}
+    - {name: merged, layer: Concatenate, args: {axis: -1}, inputs: [text_encoded, question_encoded]}
+    - {name: answer, layer: Dense, args: {units: 500, activation: softmax}, inputs: [merged]}
+  outputs:
+    answer: {loss: categorical_crossentropy, loss_weight: 1.0, metrics: [acc]}
+compile: {optimizer: rmsprop}
+fit: {epochs: 1, batch_size: 32}
+"""
+
+RESIDUAL = """
+description: residual blocks on the digits
+data: {name: digits, train_samples: 200, test_samples: 50}
+model:
+  type: graph
+  inputs:
+    image: {shape: [8, 8, 1]}
+  blocks:
+    residual:
+      params: {filters: null, kernel: 3}
+      inputs: [x]
+      nodes:
+        - {name: conv_a, layer: Conv2D, args: {filters: $filters, kernel_size: $kernel, padding: same, activation: relu}, inputs: [x]}
+        - {name: conv_b, layer: Conv2D, args: {filters: $filters, kernel_size: $kernel, padding: same}, inputs: [conv_a]}
+        - {name: sum, layer: Add, inputs: [conv_b, x]}
+      output: sum
+  nodes:
+    - {name: stem, layer: Conv2D, args: {filters: 8, kernel_size: 3, padding: same}, inputs: [image]}
+    - {name: res1, block: residual, params: {filters: 8}, inputs: [stem]}
+    - {name: res2, block: residual, params: {filters: 8, kernel: 1}, inputs: [res1]}
+    - {name: pooled, layer: GlobalAveragePooling2D, inputs: [res2]}
+    - {name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [pooled]}
+  outputs:
+    digit:
+compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
+fit: {epochs: 1, batch_size: 32}
+"""
+
+
+# ----------------------------------------------------------------------------- found by validate
+
+
+GRAPH_ERRORS = [
+    # (spec, what is changed, the message, its line)
+    (QA, "inputs: [text_embedded]}", "inputs: [text_embeded]}",
+     "model.nodes[1]: unknown input 'text_embeded' (did you mean 'text_embedded'?)", 18),
+    (QA, "    answer: {loss", "    answr: {loss", "model.outputs.answr: no node named 'answr' (did you mean 'answer'?)", 24),
+    (QA, "units: 32}, inputs: [text_embedded]", "units: 32}, inputs: [answer]",
+     "model.nodes[1]: the nodes text_encoded -> answer -> merged -> text_encoded form a cycle", 18),
+    (QA, "inputs: [text_encoded, question_encoded]", "inputs: [text_encoded, text_encoded]",
+     "model.nodes[3]: node 'question_encoded' is not used by any output (outputs: answer)", 20),
+    (QA, "inputs: [question_embedded]}", "inputs: [question_embedded]}\n    - {name: text, layer: Dense, inputs: [merged]}",
+     "the name 'text' is used twice", 21),
+    (QA, "{name: question_encoded, layer: LSTM, args: {units: 16}",
+     "{name: question_encoded, share: text_encodd", "`share` names a node with a `layer`: no such node 'text_encodd' "
+     "(did you mean 'text_encoded'?)", 20),
+    (QA, "layer: LSTM, args: {units: 16}", "layer: LSTN, args: {units: 16}", "unknown layer 'LSTN' (did you mean 'LSTM'?)", 20),
+    (QA, "args: {units: 32}", "args: {unit: 32}", "LSTM: unknown argument 'unit' (did you mean 'units'?)", 18),
+    (QA, "answer: {loss: categorical_crossentropy, loss_weight: 1.0, metrics: [acc]}", "answer: {metrics: [acc]}",
+     "compile.loss is required", None),
+    (RESIDUAL, "block: residual, params: {filters: 8}", "block: residul, params: {filters: 8}",
+     "model.nodes[1]: no block named 'residul' (did you mean 'residual'?)", 18),
+    (RESIDUAL, "params: {filters: 8}", "params: {filtres: 8}", "block 'residual' has no parameter 'filtres' "
+     "(did you mean 'filters'?)", 18),
+    (RESIDUAL, "params: {filters: 8}", "params: {}", "block 'residual' needs the parameter 'filters'", 18),
+    (RESIDUAL, "kernel_size: $kernel, padding: same}", "kernel_size: $kernal, padding: same}",
+     "block 'residual', node 'conv_b': '$kernal' is not a parameter of the block", 18),
+    (RESIDUAL, "inputs: [conv_b, x]", "inputs: [conv_b, y]",
+     "block 'residual', node 'sum': unknown input 'y'", 18),
+    (RESIDUAL, "- {name: sum, layer: Add, inputs: [conv_b, x]}",
+     "- {name: sum, block: residual, params: {filters: 8}, inputs: [conv_b]}", "block 'residual' contains itself", 18),
+    (RESIDUAL, "      output: sum", "      output: summ", "output 'summ' is none of its nodes (did you mean 'sum'?)", 18),
+    (RESIDUAL, "inputs: [stem]}", "inputs: [stem, image]}", "block 'residual' takes 1 input(s) (x), got 2", 18),
+]
+
+
+@pytest.mark.parametrize("spec,old,new,message,line", GRAPH_ERRORS, ids=[case[3][:40] for case in GRAPH_ERRORS])
+def test_graph_problems_are_found_by_validate(run_cli, workdir, spec, old, new, message, line):
+    assert old in spec
+    path = write(workdir / "g.yaml", spec.replace(old, new, 1))
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 2, result.stderr
+    assert message in result.stderr
+    if line is not None:
+        assert f"g.yaml:{line}: " in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unused_input_is_named(run_cli, workdir):
+    spec = QA.replace("inputs: [question]}", "inputs: [text]}")
+    result = run_cli("validate", str(write(workdir / "g.yaml", spec)))
+    assert result.exit_code == 2 and "model.inputs.question: input 'question' is not used by any node" in result.stderr
+
+
+def test_graph_experiments_validate(run_cli):
+    for name in ("functional-api-demo", "qa-two-inputs", "siamese-shared-lstm"):
+        assert run_cli("validate", name).exit_code == 0, name
+
+
+# ----------------------------------------------------------------------------- built and trained
+
+
+def built(workdir: Path, text: str):
+    from dlcli.datasets import load
+    from dlcli.spec import load_spec
+    from dlcli.training.trainer import build_checked
+
+    spec, _ = load_spec(str(write(workdir / "g.yaml", text)))
+    return build_checked(spec, load(spec.data))
+
+
+@pytest.mark.training
+def test_the_qa_model_has_the_books_parameters(workdir):
+    model = built(workdir, QA)
+    # 7.1-7.2: Embedding 640,000 + LSTM 12,416 + Embedding 320,000 + LSTM 3,136 + Dense 24,500
+    assert model.count_params() == 1_000_052
+    assert sorted(t.name for t in model.inputs) == ["question", "text"]
+
+
+@pytest.mark.training
+def test_a_shared_layer_is_one_set_of_weights(workdir):
+    spec = QA.replace("{name: question_encoded, layer: LSTM, args: {units: 16}",
+                      "{name: question_encoded, share: text_encoded").replace("output_dim: 32", "output_dim: 64")
+    model = built(workdir, spec)
+    lstms = [layer for layer in model.layers if layer.__class__.__name__ == "LSTM"]
+    assert len(lstms) == 1 and model.count_params() == 640_000 + 12_416 + 640_000 + 64 * 500 + 500
+
+
+@pytest.mark.training
+def test_blocks_are_instantiated_with_their_parameters(workdir):
+    model = built(workdir, RESIDUAL)
+    names = [layer.name for layer in model.layers]
+    assert ["res1.conv_a", "res1.conv_b", "res1.sum", "res2.conv_a", "res2.conv_b", "res2.sum"] == \
+        [name for name in names if name.startswith("res")]
+    assert model.get_layer("res1.conv_a").kernel_size == (3, 3) and model.get_layer("res2.conv_a").kernel_size == (1, 1)
+
+
+@pytest.mark.training
+def test_a_shape_that_does_not_fit_names_the_node_and_line(run_cli, workdir):
+    spec = write(workdir / "g.yaml", QA.replace("layer: Concatenate, args: {axis: -1}", "layer: Add"))
+    result = run_cli("train", str(spec))
+    assert result.exit_code == 2
+    assert "g.yaml:21: model.nodes[4]: node 'merged': Inputs have incompatible shapes" in result.stderr
+    assert not (workdir / "runs").exists() or not list((workdir / "runs").rglob("run.json"))
+
+
+@pytest.mark.training
+def test_inputs_named_unlike_the_data_are_refused(run_cli, workdir):
+    spec = write(workdir / "g.yaml", QA.replace("    question: {shape: [null]", "    query: {shape: [null]").replace(
+        "inputs: [question]}", "inputs: [query]}"))
+    result = run_cli("train", str(spec))
+    assert result.exit_code == 2 and "the model takes text, query but dataset gives text, question" in result.stderr
+
+
+@pytest.mark.training
+def test_a_multi_output_run_reports_each_output(run_cli, workdir):
+    spec = write(workdir / "heads.yaml", """
+        description: the digit and its parity, two heads with loss weights
+        data:
+          name: digits
+          train_samples: 300
+          test_samples: 96  # whole batches: Keras averages the total loss per batch
+          heads:
+            digit: classes
+            parity: {even: [0, 2, 4, 6, 8], odd: [1, 3, 5, 7, 9]}
+        model:
+          type: graph
+          inputs: {image: {shape: [8, 8, 1]}}
+          nodes:
+            - {name: flat, layer: Flatten, inputs: [image]}
+            - {name: hidden, layer: Dense, args: {units: 32, activation: relu}, inputs: [flat]}
+            - {name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [hidden]}
+            - {name: parity, layer: Dense, args: {units: 2, activation: softmax}, inputs: [hidden]}
+          outputs:
+            digit: {loss_weight: 1.0}
+            parity: {loss: categorical_crossentropy, loss_weight: 0.5, metrics: [accuracy, auc]}
+        compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
+        fit: {epochs: 2, batch_size: 32, validation: {kind: split, fraction: 0.2}}
+        """)
+    result = run_cli("train", str(spec), "--json")
+    assert result.exit_code == 0, result.stderr
+    output = json.loads(result.stdout)
+    metrics, run = output["metrics"], Path(output["run_dir"])
+    for key in ("test_digit_accuracy", "test_parity_accuracy", "test_parity_auc", "final_val_digit_loss", "test_loss"):
+        assert key in metrics, key
+    assert "test_digit_auc" not in metrics  # each output has its own metrics
+    # the total loss is the weighted sum of the outputs' losses
+    assert metrics["test_loss"] == pytest.approx(metrics["test_digit_loss"] + 0.5 * metrics["test_parity_loss"], rel=1e-4)
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(workdir / "digit.png"), np.zeros((8, 8), np.uint8))
+    predicted = json.loads(run_cli("predict", str(run), str(workdir / "digit.png"), "--json").stdout)[0]
+    assert set(predicted["heads"]) == {"digit", "parity"} and predicted["heads"]["parity"]["class"] in ("even", "odd")
+    assert predicted["class"] == predicted["heads"]["digit"]["class"]
+
+
+@pytest.mark.training
+def test_a_run_describes_its_model(run_cli, workdir):
+    from dlcli.models.describing import NO_DRAWING, can_draw
+
+    result = run_cli("train", str(write(workdir / "qa.yaml", QA)), "--json")
+    run = Path(json.loads(result.stdout)["run_dir"])
+    config = json.loads((run / "model.json").read_text())
+    assert config["class_name"] == "Functional" and \
+        {"text", "question", "merged", "answer"} <= {layer["name"] for layer in config["config"]["layers"]}
+    assert "Total params: 1,000,052" in (run / "summary.txt").read_text()
+    files = json.loads((run / "run.json").read_text())["model_files"]
+    if can_draw():
+        assert files["plot"] == "model.png" and (run / "model.png").read_bytes()[:4] == b"\x89PNG"
+    else:
+        assert files["plot"] == NO_DRAWING and not (run / "model.png").exists()
+
+
+@pytest.mark.training
+def test_random_data_are_the_same_for_the_same_seed(workdir):
+    from dlcli.datasets import load
+    from dlcli.spec import load_spec
+
+    spec, _ = load_spec(str(write(workdir / "g.yaml", QA)))
+    first, second = load(spec.data), load(spec.data)
+    assert first.train.x["text"].dtype == "int32" and first.train.x["text"].min() >= 1
+    assert (first.train.x["text"] == second.train.x["text"]).all()
+    assert first.train.y["answer"].shape == (64, 500) and (first.train.y["answer"].sum(axis=1) == 1).all()

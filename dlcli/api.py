@@ -6,6 +6,7 @@ message a user should read; dlcli.cli only parses arguments and prints.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,39 @@ def validate(names: list[str], use_cache: bool = True) -> list[dict[str, Any]]:
         except SpecError as error:
             results.append({"name": name, "ok": False, "errors": str(error).splitlines()})
     return results
+
+
+def list_templates() -> list[dict[str, str]]:
+    """The chapter 9 templates `new_spec` writes from: name, description, file."""
+    from dlcli import templates
+
+    return [{"name": name, "description": text, "path": str(templates.path(name))}
+            for name, text in templates.TEMPLATES.items()]
+
+
+def new_spec(template: str, name: str, out: str | Path = ".", force: bool = False) -> dict[str, str]:
+    """Write `out/NAME.yaml` from a chapter 9 template: {'path', 'template'}.
+
+    An existing file is kept unless `force`; NAME is a file stem of letters, digits, - and _."""
+    from dlcli import templates
+    from dlcli.atomic import write_text_atomic
+
+    template = templates.canonical(template)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
+        stem = Path(name).stem if Path(name).suffix in (".yaml", ".yml") else None
+        raise UsageError(f"NAME '{name}' must be letters, digits, - and _, starting with a letter or digit"
+                         + (f" (the file stem: '{stem}')" if stem else ""))
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out {out}: not a folder")
+    target = folder / f"{name}.yaml"
+    if target.exists() and not force:
+        raise UsageError(f"{target} already exists (--force overwrites it)")
+    try:
+        write_text_atomic(target, templates.render(template, name))
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write it ({error.strerror or error})") from None
+    return {"path": str(target), "template": template}
 
 
 # --------------------------------------------------------------------------- training
@@ -187,6 +221,15 @@ def compare(run_paths: list[str]) -> dict[str, Any]:
     return {"runs": rows, "differing_spec_keys": differing, "metric_names": metric_names}
 
 
+def ensemble(run_paths: list[str], weights: str | None = None) -> dict[str, Any]:
+    """Several runs' models averaged (7.3.3): each member's, the plain mean's and, with `weights`
+    ('auto': fitted on the validation split; or 'w1,w2,...'), a weighted average's metric on the
+    validation and test splits. See dlcli.ensembling."""
+    from dlcli.ensembling import ensemble_runs
+
+    return ensemble_runs(run_paths, weights)
+
+
 # --------------------------------------------------------------------------- data
 
 
@@ -274,12 +317,14 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
 
 
 __all__ = [
+    "sweep",
     "check",
     "compare",
     "data_download",
     "data_import",
     "data_list",
     "data_split",
+    "ensemble",
     "evaluate",
     "list_experiments",
     "predict",
@@ -292,3 +337,20 @@ __all__ = [
     "visualize_filters",
     "visualize_gradcam",
 ]
+
+
+def sweep(target: str | None, params: list[str] = (), overrides: list[str] = (), trials: int | None = None,
+          metric: str | None = None, direction: str | None = None, pruning: bool | None = None,
+          resume: str | None = None, verbose: int = 2) -> dict[str, Any]:
+    """A hyperparameter sweep of TARGET (a name or spec file), or the continuation of one (`resume`):
+    the report (sweep_dir, trials, best, files, status)."""
+    from dlcli.sweeps.runner import Sweep, run_sweep
+
+    if resume is not None:
+        if target or params or overrides or metric or direction or pruning is not None:
+            raise UsageError("--resume DIR continues a sweep as it was asked: give only --trials with it")
+        return run_sweep(Sweep.open(resume, trials), resuming=True, verbose=verbose)
+    if not target:
+        raise UsageError("give an experiment name or spec file to sweep, or --resume DIR")
+    return run_sweep(Sweep.create(target, list(params), list(overrides), trials, metric, direction, pruning),
+                     resuming=False, verbose=verbose)

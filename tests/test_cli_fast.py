@@ -10,8 +10,8 @@ import pytest
 
 from conftest import TINY_SPEC, write
 
-COMMANDS = [[], ["list"], ["show"], ["validate"], ["train"], ["resume"], ["evaluate"], ["check"], ["plot"], ["compare"],
-            ["data"], ["data", "list"], ["data", "download"], ["data", "import"], ["data", "split"],
+COMMANDS = [[], ["list"], ["show"], ["validate"], ["new"], ["train"], ["resume"], ["evaluate"], ["check"], ["plot"], ["compare"],
+            ["ensemble"], ["data"], ["data", "list"], ["data", "download"], ["data", "import"], ["data", "split"],
             ["predict"], ["visualize"], ["visualize", "gradcam"], ["visualize", "activations"],
             ["visualize", "filters"], ["visualize", "augmentation"]]
 
@@ -124,7 +124,7 @@ def test_data_list_json(run_cli):
 
 
 @pytest.mark.parametrize("args", [["--help"], ["list"], ["validate", "mnist-dense"], ["show", "mnist-dense"],
-                                  ["data", "list"]])
+                                  ["data", "list"], ["new", "--list"], ["new", "binary", "fast"]])
 def test_light_commands_import_no_tensorflow(args):
     code = (
         "import sys\nfrom dlcli.cli import main\nsys.argv = ['dlcli', *%r]\n"

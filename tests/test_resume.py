@@ -40,7 +40,7 @@ def interrupt_at_epoch_end(monkeypatch, count: int) -> None:
             if seen["epochs"] == count:
                 os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(trainer, "spec_callbacks", lambda spec, run: [*callbacks.spec_callbacks(spec, run), CtrlC()])
+    monkeypatch.setattr(trainer, "spec_callbacks", lambda *args: [*callbacks.spec_callbacks(*args), CtrlC()])
 
 
 def weights(path: Path) -> list:

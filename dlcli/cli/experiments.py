@@ -1,4 +1,4 @@
-"""`dlcli list`, `show`, `validate`: the named experiments and their specs (no TensorFlow)."""
+"""`dlcli list`, `show`, `validate`, `new`: named experiments, specs and templates (no TensorFlow)."""
 
 from __future__ import annotations
 
@@ -52,3 +52,37 @@ def validate(experiments: tuple[str, ...], no_cache: bool) -> None:
             click.echo(f"error: {line}", err=True)
     if not all(result["ok"] for result in results):
         raise SystemExit(SpecError.exit_code)
+
+
+@command()
+@click.argument("template", required=False)
+@click.argument("name", required=False)
+@click.option("--out", "out", default=".", show_default="the current folder", metavar="DIR",
+              help="The folder NAME.yaml is written into (made if missing).")
+@click.option("--force", is_flag=True, help="Overwrite an existing NAME.yaml.")
+@click.option("--list", "list_only", is_flag=True, help="List the templates and exit.")
+def new(template: str | None, name: str | None, out: str, force: bool, list_only: bool) -> None:
+    """Write NAME.yaml, a commented spec to start from, from one of the chapter 9 templates of
+    Deep Learning with Python; with no TEMPLATE (or --list), list them.
+
+    \b
+    dlcli new multilabel my-tags         writes ./my-tags.yaml
+    dlcli validate my-tags.yaml && dlcli train my-tags.yaml"""
+    import shlex
+
+    from dlcli import api
+    from dlcli.errors import UsageError
+
+    if list_only or template is None:
+        click.echo(table([[row["name"], row["description"]] for row in api.list_templates()],
+                         ["TEMPLATE", "DESCRIPTION"]))
+        if not list_only:
+            click.echo("\nwrite one: dlcli new TEMPLATE NAME [--out DIR]")
+        return
+    if name is None:
+        raise UsageError(f"missing NAME: dlcli new {template} NAME writes NAME.yaml")
+    written = api.new_spec(template, name, out, force)
+    path = shlex.quote(written["path"])
+    click.echo(f"wrote {written['path']} (template {written['template']})")
+    click.echo(f"next: dlcli validate {path}")
+    click.echo(f"      dlcli train {path}")

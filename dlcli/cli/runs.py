@@ -1,4 +1,4 @@
-"""`dlcli plot` and `compare`: reading finished runs (no TensorFlow)."""
+"""`dlcli plot`, `compare` and `tensorboard`: reading runs (plot and compare import no TensorFlow)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,31 @@ def compare(runs, as_json: bool, as_csv: bool) -> None:
         writer.writerows(rows)
     else:
         click.echo(table(rows, headers))
+
+
+@command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path())
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to serve on; 0.0.0.0 serves every network (anyone who can reach it sees the runs).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port; 0 picks a free one  [default: 6006, or the next free]")
+def tensorboard(runs, host: str, port: int | None) -> None:
+    """Serve TensorBoard on the logs of RUNS (the TensorBoard callback's) until Ctrl-C.
+
+    \b
+    dlcli tensorboard runs/imdb-conv1d-tensorboard/20261122-101500
+    dlcli tensorboard RUN1 RUN2 --port 6007       two runs side by side
+    """
+    import time
+
+    from dlcli.tensorboard_server import Server
+
+    server = Server(list(runs), host, port)
+    try:
+        click.echo(f"TensorBoard at {server.url} ({len(runs)} run{'s' if len(runs) > 1 else ''}); Ctrl-C stops it")
+        sys.stdout.flush()
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        click.echo("TensorBoard stopped", err=True)
+    finally:
+        server.close()

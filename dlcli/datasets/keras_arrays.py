@@ -116,7 +116,27 @@ def load_imdb(entry: DatasetEntry, params: ImdbParams, root: Path) -> DataBundle
         x, y = x[:count], y[:count]
         sequences = keras_word_sequences(x, params.num_words)
         splits.append(Split(_encode(sequences, params), np.asarray(y, dtype="float32")))
-    return DataBundle(splits[0], splits[1], num_classes=2, class_names=["negative", "positive"])
+    return DataBundle(splits[0], splits[1], num_classes=2, class_names=["negative", "positive"],
+                      info=index_words(root / "imdb_word_index.json", params.num_words))
+
+
+def index_words(path: Path, num_words: int) -> dict:
+    """{"index_words": the word of each index} from Keras' word index file (imdb_word_index.json,
+    `keras.datasets.imdb.get_word_index()`), when the cache holds it: TensorBoard's projector labels
+    the embedding's rows with them. Indices as keras_word_sequences makes them (offset 3)."""
+    import json
+
+    if not path.is_file():
+        return {}
+    try:
+        word_index = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    words = ["<pad>", "<start>", "<oov>"] + [f"#{index}" for index in range(3, num_words)]
+    for word, index in word_index.items() if isinstance(word_index, dict) else ():
+        if isinstance(index, int) and 0 <= index + 3 < num_words:
+            words[index + 3] = str(word)
+    return {"index_words": words}
 
 
 def load_reuters(entry: DatasetEntry, params: ReutersParams, root: Path) -> DataBundle:

@@ -82,12 +82,13 @@ class VerticalLineParams(DataParams):
 
 class SyntheticParams(DataParams):
     name: Literal["synthetic"]
-    task: Literal["classification", "binary", "regression"] = "classification"
+    task: Literal["classification", "binary", "regression", "multilabel"] = Field(
+        "classification", description="multilabel: num_classes independent 0/1 labels per sample")
     num_samples: int = Field(256, gt=0)
     num_test: int = Field(64, ge=0)
     shape: list[int] = Field([8], min_length=1)
-    num_classes: int = Field(3, ge=2)
-    labels: Literal["onehot", "int"] = "onehot"
+    num_classes: int = Field(3, ge=2, description="classes, or labels per sample for multilabel")
+    labels: Literal["onehot", "int"] = Field("onehot", description="classification only")
     noise: float = Field(0.1, ge=0)
     seed: int = 0
     pixels: bool = Field(False, description="uint8 pixels 0-255 scaled by the model, as the image datasets")

@@ -46,7 +46,8 @@ def load_vertical_line(entry, params: VerticalLineParams, root: Path) -> DataBun
 
 
 def load_synthetic(entry, params: SyntheticParams, root: Path) -> DataBundle:
-    """Learnable random data: the target depends on the mean of each sample's features."""
+    """Learnable random data: the target depends on the mean of each sample's features (multilabel:
+    each label on a random projection of them)."""
     rng = np.random.RandomState(params.seed)
     total = params.num_samples + params.num_test
     x = rng.normal(size=(total, *params.shape)).astype("float32")
@@ -56,6 +57,11 @@ def load_synthetic(entry, params: SyntheticParams, root: Path) -> DataBundle:
         y = (3.0 * score + 1.0).astype("float32")
     elif params.task == "binary":
         y = (score > 0).astype("float32")
+    elif params.task == "multilabel":  # label k: the sign of the features' own random projection k
+        features = x.reshape(total, -1)
+        projections = rng.normal(size=(features.shape[1], params.num_classes)) / np.sqrt(features.shape[1])
+        evidence = features @ projections + rng.normal(scale=params.noise, size=(total, params.num_classes))
+        y = (evidence > 0).astype("float32")
     else:
         edges = np.quantile(score, np.linspace(0, 1, params.num_classes + 1)[1:-1])
         y = np.digitize(score, edges)
@@ -67,7 +73,7 @@ def load_synthetic(entry, params: SyntheticParams, root: Path) -> DataBundle:
         scaling = pixel_scaling(255)
     train = Split(x[: params.num_samples], y[: params.num_samples])
     test = Split(x[params.num_samples :], y[params.num_samples :]) if params.num_test else None
-    classes = params.num_classes if params.task == "classification" else (2 if params.task == "binary" else None)
+    classes = {"classification": params.num_classes, "multilabel": params.num_classes, "binary": 2}.get(params.task)
     return DataBundle(train, test, num_classes=classes, input_preprocessing=scaling)
 
 

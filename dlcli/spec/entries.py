@@ -8,27 +8,34 @@ Checking imports neither Keras nor TensorFlow: the names come from `spec.keras_n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainSerializer, PlainValidator, ValidationError, field_validator
 
-from dlcli.registry import unknown_name_message
+from dlcli.registry import did_you_mean, unknown_name_message
 from dlcli.spec.base import StrictModel
 from dlcli.spec.keras_names import LAYERS
 
 PRETRAINED = "Pretrained"
 LAYER_EXTRAS = ("weights", "trainable")
 
-# Callbacks a spec may name, and the arguments dlcli sets itself because they write into the run.
-CALLBACKS = {
-    "EarlyStopping": (),
+# Arguments dlcli sets itself because they write into the run directory (a spec may not).
+SET_BY_DLCLI = {
     "ModelCheckpoint": ("filepath",),
-    "ReduceLROnPlateau": (),
     "TensorBoard": ("log_dir",),
     "CSVLogger": ("filename", "append"),
-    "TerminateOnNaN": (),
 }
+# Keras callbacks a spec cannot use, and what to do instead.
+REFUSED_CALLBACKS = {
+    "BackupAndRestore": "dlcli saves a resume state every epoch: continue a run with `dlcli resume RUN`",
+    "LambdaCallback": "its hooks are Python functions: write a Callback class and name it with "
+                      "`Custom: {path: file.py:ClassName}`",
+    "OrbaxCheckpoint": "it needs Orbax and writes outside the run directory: use ModelCheckpoint",
+}
+# dlcli's own callbacks, each with the pydantic model of its arguments (see below).
+DLCLI_CALLBACKS = ("ActivationLogger", "Custom")
 
 
 @dataclass(frozen=True)
@@ -116,16 +123,79 @@ def parse_layer(item: Any, what: str = "layer") -> Entry:
     return Entry(name, parsed, **extras)
 
 
+def callback_names() -> list[str]:
+    """Every callback a spec may name: Keras' own and dlcli's."""
+    from dlcli.spec.keras_names import CALLBACK_ARGUMENTS
+
+    return sorted([*(name for name in CALLBACK_ARGUMENTS if name not in REFUSED_CALLBACKS), *DLCLI_CALLBACKS])
+
+
+class ActivationLoggerArguments(StrictModel):
+    """7.2.1's ActivationLogger: every layer's activations for validation samples, one .npz an epoch."""
+
+    layers: list[str] | None = Field(None, description="layer names; default: every layer")
+    samples: int = Field(1, ge=1, le=1000, description="the first N validation samples (the book: 1)")
+    every: int = Field(1, ge=1, description="every N epochs")
+
+
+class CustomArguments(StrictModel):
+    """A keras.callbacks.Callback subclass from a Python file, with its constructor's arguments."""
+
+    path: str = Field(description="FILE.py:ClassName, relative to the spec's folder")
+    args: dict[str, Any] = {}
+
+    @field_validator("path")
+    @classmethod
+    def _file_and_class(cls, path: str) -> str:
+        if not re.fullmatch(r"[^:]+\.py:[A-Za-z_][A-Za-z0-9_]*", path):
+            raise ValueError(f"write the file and the class as FILE.py:ClassName (got {path[:80]!r})")
+        return path
+
+
+def _check_schedule(arguments: dict) -> None:
+    from dlcli.spec.keras_names import SCHEDULE_ARGUMENTS
+
+    schedule = arguments.get("schedule")
+    example = "schedule: {ExponentialDecay: {initial_learning_rate: 0.01, decay_steps: 10, decay_rate: 0.5}}"
+    if not (isinstance(schedule, dict) and len(schedule) == 1 and isinstance(next(iter(schedule.values())), dict)):
+        raise ValueError(f"LearningRateScheduler needs a schedule by name, e.g. `{example}`")
+    name, schedule_arguments = next(iter(schedule.items()))
+    if name not in SCHEDULE_ARGUMENTS:
+        raise ValueError(f"LearningRateScheduler: {unknown_name_message('schedule', str(name), SCHEDULE_ARGUMENTS)}")
+    for key in schedule_arguments:
+        if key not in SCHEDULE_ARGUMENTS[name]:
+            raise ValueError(f"{name}: unknown argument '{key}'{did_you_mean(str(key), SCHEDULE_ARGUMENTS[name])}")
+
+
+def _argument_problem(name: str, problem: dict, known: list[str]) -> str:
+    key = ".".join(map(str, problem["loc"]))
+    if problem["type"] == "extra_forbidden":
+        return f"{name}: unknown argument '{key}'{did_you_mean(key, known)}"
+    return f"{name}.{key}: {problem['msg'].removeprefix('Value error, ')}"
+
+
 def parse_callback(item: Any) -> Entry:
     if isinstance(item, Entry):
         return item
     name, arguments, _ = _split(item, "callback", ())
-    if name not in CALLBACKS:
-        raise ValueError(unknown_name_message("callback", name, CALLBACKS))
-    for key in CALLBACKS[name]:
+    if name in REFUSED_CALLBACKS:
+        raise ValueError(f"{name} is not available in a spec: {REFUSED_CALLBACKS[name]}")
+    if name not in callback_names():
+        raise ValueError(unknown_name_message("callback", name, callback_names()))
+    for key in SET_BY_DLCLI.get(name, ()):
         if key in arguments:
             raise ValueError(f"{name}.{key} is set by dlcli: it writes into the run directory")
+    if name in DLCLI_CALLBACKS:
+        model = ActivationLoggerArguments if name == "ActivationLogger" else CustomArguments
+        try:
+            arguments = model.model_validate(arguments).model_dump(exclude_defaults=True)
+        except ValidationError as error:
+            raise ValueError("; ".join(_argument_problem(name, problem, list(model.model_fields))
+                                       for problem in error.errors())) from None
+        return Entry(name, dict(arguments))
     check_arguments(name, arguments)
+    if name == "LearningRateScheduler":
+        _check_schedule(arguments)
     return Entry(name, dict(arguments))
 
 

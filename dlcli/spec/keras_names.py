@@ -494,25 +494,53 @@ LAYER_ALIASES = {
     'SeparableConvolution1D': 'SeparableConv1D', 'SeparableConvolution2D': 'SeparableConv2D',
 }
 
-# The arguments of the callbacks a spec may name.
+# The arguments of each Keras callback (keras.callbacks).
 _CALLBACK_ARGUMENTS = {
+    'BackupAndRestore': ('backup_dir', 'delete_checkpoint', 'double_checkpoint', 'save_freq'),
     'CSVLogger': ('append', 'filename', 'separator'),
     'EarlyStopping': (
         'baseline', 'min_delta', 'mode', 'monitor', 'patience', 'restore_best_weights',
         'start_from_epoch', 'verbose',
     ),
+    'LambdaCallback': (
+        'on_epoch_begin', 'on_epoch_end', 'on_train_batch_begin', 'on_train_batch_end',
+        'on_train_begin', 'on_train_end',
+    ),
+    'LearningRateScheduler': ('schedule', 'verbose'),
     'ModelCheckpoint': (
         'filepath', 'initial_value_threshold', 'mode', 'monitor', 'save_best_only', 'save_freq',
         'save_weights_only', 'verbose',
     ),
+    'OrbaxCheckpoint': (
+        'directory', 'initial_value_threshold', 'max_to_keep', 'mode', 'monitor', 'save_best_only',
+        'save_freq', 'save_on_background', 'save_weights_only', 'verbose',
+    ),
     'ReduceLROnPlateau': (
         'cooldown', 'factor', 'min_delta', 'min_lr', 'mode', 'monitor', 'patience', 'verbose',
     ),
+    'RemoteMonitor': ('field', 'headers', 'path', 'root', 'send_as_json'),
+    'SwapEMAWeights': ('swap_on_epoch',),
     'TensorBoard': (
         'embeddings_freq', 'embeddings_metadata', 'histogram_freq', 'log_dir', 'profile_batch',
         'update_freq', 'write_graph', 'write_images', 'write_steps_per_second',
     ),
     'TerminateOnNaN': ('raise_error',),
+}
+
+# The arguments of each learning-rate schedule (keras.optimizers.schedules).
+_SCHEDULE_ARGUMENTS = {
+    'CosineDecay': (
+        'alpha', 'decay_steps', 'initial_learning_rate', 'name', 'warmup_steps', 'warmup_target',
+    ),
+    'CosineDecayRestarts': (
+        'alpha', 'first_decay_steps', 'initial_learning_rate', 'm_mul', 'name', 't_mul',
+    ),
+    'ExponentialDecay': ('decay_rate', 'decay_steps', 'initial_learning_rate', 'name', 'staircase'),
+    'InverseTimeDecay': ('decay_rate', 'decay_steps', 'initial_learning_rate', 'name', 'staircase'),
+    'PiecewiseConstantDecay': ('boundaries', 'name', 'values'),
+    'PolynomialDecay': (
+        'cycle', 'decay_steps', 'end_learning_rate', 'initial_learning_rate', 'name', 'power',
+    ),
 }
 
 # Strings keras.activations.get accepts.
@@ -601,5 +629,6 @@ def _by_layer(table: dict) -> dict:
 
 LAYER_ARGUMENTS = _by_layer({name: frozenset(args) for name, args in _LAYER_ARGUMENTS.items()})
 CALLBACK_ARGUMENTS = {name: frozenset(args) for name, args in _CALLBACK_ARGUMENTS.items()}
+SCHEDULE_ARGUMENTS = {name: frozenset(args) for name, args in _SCHEDULE_ARGUMENTS.items()}
 PADDINGS = _by_layer({name: frozenset(values) for name, values in _PADDINGS.items()})
 POSITIVE_INTEGERS = _by_layer(_POSITIVE_INTEGERS)

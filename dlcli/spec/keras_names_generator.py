@@ -11,6 +11,8 @@ _NOT_LAYERS = ("FlaxLayer", "InputLayer", "JaxLayer", "Lambda", "Layer", "TFSMLa
                "Wrapper")
 # Optimizers that wrap other optimizers, and their base class.
 _NOT_OPTIMIZERS = ("LossScaleOptimizer", "MultiOptimizer", "Optimizer")
+# The base class and the ones Keras adds itself (a spec cannot name them).
+_NOT_CALLBACKS = ("Callback", "CallbackList", "History", "ProgbarLogger")
 # Values for the arguments a layer needs, so that it can be made to try `padding` and `units`.
 _FILLERS = {"filters": 4, "kernel_size": 3, "pool_size": 2, "units": 4, "input_dim": 10, "output_dim": 4}
 _PADDINGS_TRIED = ("causal", "full", "same", "valid")
@@ -137,7 +139,6 @@ def generate(keras) -> dict:
     """Every table of this module, computed from the installed Keras."""
     import inspect
 
-    from dlcli.spec.entries import CALLBACKS
 
     classes = {name: getattr(keras.layers, name) for name in dir(keras.layers)}
     classes = {name: cls for name, cls in classes.items() if inspect.isclass(cls)
@@ -160,7 +161,13 @@ def generate(keras) -> dict:
                   if inspect.isclass(getattr(keras.optimizers, name))
                   and issubclass(getattr(keras.optimizers, name), keras.optimizers.Optimizer)
                   and name not in _NOT_OPTIMIZERS}
-    callbacks = {name: constructor_arguments(getattr(keras.callbacks, name))[0] for name in CALLBACKS}
+    callbacks = {name: constructor_arguments(cls)[0] for name in dir(keras.callbacks)
+                 if inspect.isclass(cls := getattr(keras.callbacks, name)) and issubclass(cls, keras.callbacks.Callback)
+                 and name not in _NOT_CALLBACKS}
+    schedules = {name: constructor_arguments(cls)[0] for name in dir(keras.optimizers.schedules)
+                 if inspect.isclass(cls := getattr(keras.optimizers.schedules, name))
+                 and issubclass(cls, keras.optimizers.schedules.LearningRateSchedule)
+                 and cls is not keras.optimizers.schedules.LearningRateSchedule}
     from keras.src import activations, constraints, initializers, regularizers
 
     return {
@@ -171,6 +178,7 @@ def generate(keras) -> dict:
         "LAYER_ARGUMENTS": {name: (reaches_base[name], args) for name, args in layer_arguments.items()},
         "LAYER_ALIASES": {name: canonical[cls] for name, cls in classes.items() if canonical[cls] != name},
         "CALLBACK_ARGUMENTS": callbacks,
+        "SCHEDULE_ARGUMENTS": schedules,
         "ACTIVATIONS": {name for name in activations.ALL_OBJECTS_DICT
                         if _quietly(lambda: activations.get(name))},
         "INITIALIZERS": set(initializers.ALL_OBJECTS_DICT),
@@ -246,7 +254,9 @@ def render(tables: dict) -> str:
         "}",
         "",
         *_dict("_CALLBACK_ARGUMENTS", tables["CALLBACK_ARGUMENTS"],
-               "The arguments of the callbacks a spec may name."),
+               "The arguments of each Keras callback (keras.callbacks)."),
+        *_dict("_SCHEDULE_ARGUMENTS", tables["SCHEDULE_ARGUMENTS"],
+               "The arguments of each learning-rate schedule (keras.optimizers.schedules)."),
         *_frozenset("ACTIVATIONS", tables["ACTIVATIONS"], "Strings keras.activations.get accepts."),
         *_frozenset("INITIALIZERS", tables["INITIALIZERS"], "Initializer names (keras.initializers.get)."),
         *_frozenset("REGULARIZERS", tables["REGULARIZERS"], "Regularizer names (keras.regularizers.get)."),
@@ -264,6 +274,7 @@ def render(tables: dict) -> str:
         "",
         "LAYER_ARGUMENTS = _by_layer({name: frozenset(args) for name, args in _LAYER_ARGUMENTS.items()})",
         "CALLBACK_ARGUMENTS = {name: frozenset(args) for name, args in _CALLBACK_ARGUMENTS.items()}",
+        "SCHEDULE_ARGUMENTS = {name: frozenset(args) for name, args in _SCHEDULE_ARGUMENTS.items()}",
         "PADDINGS = _by_layer({name: frozenset(values) for name, values in _PADDINGS.items()})",
         "POSITIVE_INTEGERS = _by_layer(_POSITIVE_INTEGERS)",
         "",

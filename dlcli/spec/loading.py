@@ -47,11 +47,30 @@ def validate_spec(raw: dict, path: Path | str, set_paths=()) -> ExperimentSpec:
     data, data_errors = _validate_data(raw.get("data"))
     errors += data_errors
     if spec is not None:
-        errors += _kind_problems(spec.model)
+        errors += _kind_problems(spec.model) + _resolve_callback_files(spec, Path(path).parent)
     if errors:
         raise SpecError("\n".join(error_lines(errors, raw, path, set_paths)))
     spec.data = data
     return spec
+
+
+def _resolve_callback_files(spec, folder: Path) -> list[dict]:
+    """A custom callback's file, relative to the spec's folder, made absolute (it must exist)."""
+    from dataclasses import replace
+
+    problems = []
+    for index, entry in enumerate(spec.callbacks):
+        if entry.name != "Custom":
+            continue
+        file, _, class_name = entry.arguments["path"].rpartition(":")
+        resolved = (folder / file).resolve()
+        if not resolved.is_file():
+            message = f"no file {resolved} (a relative path starts at the spec's folder)"
+            problems.append({"type": "value_error", "loc": ("callbacks", index, "Custom", "path"), "msg": message,
+                             "ctx": {"error": message}})
+            continue
+        spec.callbacks[index] = replace(entry, arguments={**entry.arguments, "path": f"{resolved}:{class_name}"})
+    return problems
 
 
 def _kind_problems(model) -> list[dict]:

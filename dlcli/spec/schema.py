@@ -11,7 +11,7 @@ from dlcli.models import MODEL_KINDS
 from dlcli.registry import unknown_name_message
 from dlcli.spec.base import StrictModel
 from dlcli.spec.entries import CallbackEntry, Entry
-from dlcli.spec.keras_names import OPTIMIZERS
+from dlcli.spec.keras_names import CALLBACK_ARGUMENTS, OPTIMIZERS
 
 # One spec class per registered model kind, told apart by `type` (Model Garden's config-as-key).
 ModelSpec = Annotated[Union[tuple(kind.spec for _, kind in MODEL_KINDS.items())], Field(discriminator="type")]
@@ -175,6 +175,19 @@ class Reference(StrictModel):
         return self
 
 
+# --------------------------------------------------------------------------- sweep
+
+
+class SweepSpec(StrictModel):
+    """`dlcli sweep`'s defaults for this experiment (its command-line options override them)."""
+
+    params: dict[str, str | list[Any]] = Field({}, description="KEY: SPACE, as --param KEY=SPACE (a list: choices)")
+    trials: int | None = Field(None, gt=0, le=10_000, description="default: the grid's size, else 20")
+    metric: str = Field("val_loss", description="a history column (its best epoch) or a key of metrics.json")
+    direction: Literal["minimize", "maximize"] | None = Field(None, description="default: from the metric's name")
+    pruning: bool = Field(True, description="stop poor trials early (Optuna's median pruner, per epoch)")
+
+
 # --------------------------------------------------------------------------- the experiment
 
 
@@ -192,6 +205,7 @@ class ExperimentSpec(StrictModel):
     callbacks: list[CallbackEntry] = []
     evaluate: bool = Field(True, description="evaluate on the test split after fitting")
     reference: Reference | None = None
+    sweep: SweepSpec | None = Field(None, description="defaults for `dlcli sweep`; ignored by train")
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentSpec":
@@ -200,11 +214,17 @@ class ExperimentSpec(StrictModel):
         validation = self.fit.validation.kind
         if validation == "none":
             for entry in self.callbacks:
-                monitor = entry.arguments.get("monitor", "val_loss" if entry.name != "TerminateOnNaN" else "")
+                monitors = "monitor" in CALLBACK_ARGUMENTS.get(entry.name, ())  # val_loss by default
+                monitor = entry.arguments.get("monitor", "val_loss" if monitors else "")
                 if str(monitor).startswith("val_"):
                     raise ValueError(
                         f"callback {entry.name} monitors '{monitor}' but fit.validation.kind is 'none'"
                     )
+        if validation in ("none", "kfold") and self.callback("ActivationLogger") is not None:
+            raise ValueError("callback ActivationLogger logs validation samples: set fit.validation.kind "
+                             "to holdout, split, test or dataset")
+        if self.compile.optimizer.decay and self.callback("LearningRateScheduler") is not None:
+            raise ValueError("compile.optimizer.decay and LearningRateScheduler both set the learning rate: keep one")
         if self.fit.retrain and validation == "none":
             raise ValueError("fit.retrain picks epochs from validation: set fit.validation.kind")
         if validation == "kfold" and self.fit.steps_per_epoch:

@@ -11,27 +11,82 @@ from dlcli.keras_backend import import_keras
 from dlcli.runs import Run
 
 
-def _checkpoint(run: Run, arguments: dict) -> dict:
+def _checkpoint(run: Run, entry, context: dict) -> list:
     run.file("checkpoints").mkdir(exist_ok=True)
-    return {"save_best_only": True, **arguments, "filepath": str(run.file("checkpoints") / "best.keras")}
+    arguments = {"save_best_only": True, **entry.arguments, "filepath": str(run.file("checkpoints") / "best.keras")}
+    return [atomic_checkpoint_class()(**arguments)]
 
 
-# How each spec callback is wired into the run: the arguments dlcli sets (spec.entries.CALLBACKS
-# refuses them in a spec). CSVLogger is not a Keras callback here: history.csv is written by the
-# HistoryRecorder, from completed epochs only, with the CSVLogger's separator.
+def _tensorboard(run: Run, entry, context: dict) -> list:
+    """TensorBoard into logs/; its embedding projector by dlcli (Keras 3's writes what the projector
+    cannot read), labelled with the run's vocabulary."""
+    from dlcli.training.monitoring import monitoring_classes
+
+    keras = import_keras()
+    arguments = dict(entry.arguments)
+    every = arguments.pop("embeddings_freq", 0)
+    arguments.pop("embeddings_metadata", None)
+    made = [keras.callbacks.TensorBoard(**arguments, log_dir=str(run.file("logs")))]
+    if every:
+        info = context["bundle"].info
+        made.append(monitoring_classes()[1](run.file("logs"), every, info.get("vocabulary") or info.get("index_words")))
+    return made
+
+
+def _scheduler(run: Run, entry, context: dict) -> list:
+    from dlcli.training.monitoring import epoch_schedule
+
+    arguments = dict(entry.arguments)
+    where = f"callbacks[{context['index']}].LearningRateScheduler.schedule"
+    return [import_keras().callbacks.LearningRateScheduler(epoch_schedule(arguments.pop("schedule"), where), **arguments)]
+
+
+def _activation_logger(run: Run, entry, context: dict) -> list:
+    from dlcli.training.monitoring import first_samples, monitoring_classes
+
+    arguments = dict(entry.arguments)
+    samples = first_samples(context["validation"], arguments.pop("samples", 1))
+    return [monitoring_classes()[0](run.file("activations"), context["phase"], samples, **arguments)]
+
+
+def _custom(run: Run, entry, context: dict) -> list:
+    from dlcli.training.monitoring import load_custom
+
+    where = f"callbacks[{context['index']}].Custom"
+    return [load_custom(entry.arguments["path"], entry.arguments.get("args", {}), where)]
+
+
+# How each spec callback is made and wired into the run (the arguments dlcli sets are refused in a
+# spec: spec.entries.SET_BY_DLCLI). CSVLogger is not a Keras callback here: history.csv is written
+# by the HistoryRecorder, from completed epochs only, with the CSVLogger's separator.
 WIRING = {
     "ModelCheckpoint": _checkpoint,
-    "TensorBoard": lambda run, arguments: {**arguments, "log_dir": str(run.file("logs"))},
+    "TensorBoard": _tensorboard,
+    "LearningRateScheduler": _scheduler,
+    "ActivationLogger": _activation_logger,
+    "Custom": _custom,
+    "CSVLogger": lambda run, entry, context: [],
 }
 
 
-def spec_callbacks(spec, run: Run) -> list:
-    """The Keras callbacks the spec names, writing into the run directory (checkpoints atomically)."""
+def check_callbacks(spec) -> None:
+    """Make what can fail before any run exists: a custom callback (imported, constructed) and a
+    learning-rate schedule; a problem is a SpecError at its line."""
+    for index, entry in enumerate(spec.callbacks):
+        if entry.name in ("Custom", "LearningRateScheduler"):
+            WIRING[entry.name](None, entry, {"index": index})
+
+
+def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "fit") -> list:
+    """The callbacks the spec names, writing into the run directory (checkpoints atomically)."""
     keras = import_keras()
-    classes = {"ModelCheckpoint": atomic_checkpoint_class()}
-    return [classes.get(entry.name, getattr(keras.callbacks, entry.name))(
-                **WIRING.get(entry.name, lambda _, a: a)(run, dict(entry.arguments)))
-            for entry in spec.callbacks if entry.name != "CSVLogger"]
+    context = {"bundle": bundle, "validation": validation, "phase": phase}
+    made = []
+    for index, entry in enumerate(spec.callbacks):
+        context["index"] = index
+        wire = WIRING.get(entry.name)
+        made += wire(run, entry, context) if wire else [getattr(keras.callbacks, entry.name)(**entry.arguments)]
+    return made
 
 
 @functools.lru_cache(maxsize=None)

@@ -41,14 +41,18 @@ def prepare(spec) -> Any:
     return keras
 
 
-def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verbose: int) -> dict[str, Any]:
-    """A new run: data, model, then the run directory (nothing is created if the spec does not fit)."""
+def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verbose: int,
+          bundle=None, watchers: list = ()) -> dict[str, Any]:
+    """A new run: data, model, then the run directory (nothing is created if the spec does not fit).
+
+    `bundle`: data already loaded for this spec's `data` section (a sweep's trials share it);
+    `watchers`: more Keras callbacks for the fit (a sweep's pruning)."""
     from dlcli import datasets
 
     Run.check_writable(spec.name, run_dir)  # before loading data, so a typo or a read-only disk costs nothing
     started = now()
     prepare(spec)
-    bundle = datasets.load(spec.data)
+    bundle = bundle if bundle is not None else datasets.load(spec.data)
     source = Run.find(spec.model.run, "model.run") if spec.model.type == "from_run" else None
     working = pinned(spec, source)
     model = built(working, bundle, spec_path)
@@ -58,7 +62,7 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
     except OSError as error:  # a full disk: no half-made run directory is left behind
         shutil.rmtree(run.path, ignore_errors=True)
         raise RunFailed(f"cannot write the run directory {run} ({error}); nothing was kept", None, str(error)) from None
-    return execute(run, working, bundle, model, None, verbose)
+    return execute(run, working, bundle, model, None, verbose, watchers=watchers)
 
 
 def _last_fit_model(run: Run, model):
@@ -79,7 +83,7 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
     from dlcli.models.describing import describe
     from dlcli.spec.loading import dump_spec
 
-    run.write_text("spec.yaml", dump_spec(spec))
+    run.write_text("spec.yaml", dump_spec(_with_callback_copies(run, spec)))
     described = describe(model, run.path)
     if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
         run.write_text("vocabulary.txt", "\n".join(bundle.info["vocabulary"]) + "\n")
@@ -92,10 +96,27 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
         "device": device(), "process": this_process(), "params": int(model.count_params()), "model_files": described,
         "class_names": bundle.class_names,
         "input_preprocessing": [list(step) for step in bundle.input_preprocessing],
-        "data_info": {key: value for key, value in bundle.info.items() if key != "vocabulary"},
+        "data_info": {key: value for key, value in bundle.info.items() if key not in ("vocabulary", "index_words")},
         "initialized_from": str(source.path.resolve()) if source is not None else None,
         "resumes": [],
     })
+
+
+def _with_callback_copies(run: Run, spec):
+    """The spec as the run keeps it: each custom callback's file copied into callbacks/ and named
+    there (relative to the run directory), so the run resumes with the code it started with."""
+    from dataclasses import replace
+
+    from dlcli.atomic import write_bytes_atomic
+
+    kept = spec.model_copy(deep=True)
+    for index, entry in enumerate(spec.callbacks):
+        if entry.name == "Custom":
+            file, _, class_name = entry.arguments["path"].rpartition(":")
+            copy = f"callbacks/{index}-{Path(file).name}"
+            write_bytes_atomic(run.file(copy), Path(file).read_bytes())
+            kept.callbacks[index] = replace(entry, arguments={**entry.arguments, "path": f"{copy}:{class_name}"})
+    return kept
 
 
 def pinned(spec, source: Run | None):
@@ -114,13 +135,17 @@ def built(spec, bundle, spec_path: Path):
     from dlcli.spec.messages import locate
     from dlcli.training.trainer import build_checked
 
+    from dlcli.training.callbacks import check_callbacks
+
     try:
-        return build_checked(spec, bundle)
+        model = build_checked(spec, bundle)
+        check_callbacks(spec)
+        return model
     except SpecError as error:
         raise SpecError(locate(str(error), spec_path)) from None
 
 
-def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str, Any]:
+def resume(run: Run, epochs: int | None, force: bool, verbose: int, watchers: list = ()) -> dict[str, Any]:
     """Continue an interrupted, failed or crashed run in its own directory."""
     from dlcli import datasets
     from dlcli.training.resuming import check_epochs, differences, resumable_status
@@ -153,11 +178,12 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int) -> dict[str,
         from dlcli.spec.loading import dump_spec
 
         run.write_text("spec.yaml", dump_spec(spec))
-    return execute(run, working, bundle, model, record, verbose, previous_duration=info.get("duration_s") or 0.0)
+    return execute(run, working, bundle, model, record, verbose, previous_duration=info.get("duration_s") or 0.0,
+                   watchers=watchers)
 
 
 def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
-            previous_duration: float = 0.0) -> dict[str, Any]:
+            previous_duration: float = 0.0, watchers: list = ()) -> dict[str, Any]:
     """Run the protocol and close the run: completed, interrupted (130) or failed (RunFailed)."""
     from dlcli.training.stopping import Diverged, StopRequest
     from dlcli.training.trainer import Outcome, Trainer
@@ -170,7 +196,7 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
     try:
         with StopRequest() as stop:
             try:
-                outcome = Trainer(spec, bundle, run, stop, verbose, resume=record).run_protocol(model)
+                outcome = Trainer(spec, bundle, run, stop, verbose, resume=record, watchers=watchers).run_protocol(model)
             except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep what the last epoch saved
                 outcome = Outcome(history=run.history(), interrupted=True, model=_last_fit_model(run, model))
                 stop.signal_name = stop.signal_name or "SIGINT"

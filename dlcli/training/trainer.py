@@ -49,6 +49,9 @@ def build_checked(spec, bundle: DataBundle):
     if bundle.streamed and kind in ("holdout", "split", "kfold"):
         raise SpecError(f"fit.validation.kind: '{kind}' needs array data; dataset '{spec.data.name}' "
                         "is read from files: use 'dataset' (its validation/ folder), 'test' or 'none'")
+    if kind == "holdout" and spec.fit.validation.size >= len(bundle.train):
+        raise SpecError(f"fit.validation.size: {spec.fit.validation.size} leaves no training data "
+                        f"(dataset '{spec.data.name}' has {len(bundle.train)} training samples)")
     if kind == "dataset" and bundle.validation is None:
         raise SpecError(f"fit.validation.kind: dataset '{spec.data.name}' has no validation split")
     if isinstance(bundle.input_shape, dict) and spec.model.type != "graph":
@@ -70,8 +73,9 @@ class Trainer:
     """Runs one spec's protocol, writing histories, checkpoints and the resume state into `run`."""
 
     def __init__(self, spec, bundle: DataBundle, run: Run, stop: StopRequest, verbose: int,
-                 resume: dict | None = None):
+                 resume: dict | None = None, watchers: list = ()):
         self.spec, self.bundle, self.run, self.stop, self.verbose = spec, bundle, run, stop, verbose
+        self.watchers = list(watchers)  # more callbacks for the `fit` phase (a sweep's pruning)
         self.state = TrainingState(run)
         self.resume = resume  # the state record to continue from (consumed by its phase)
         self.interrupted = False
@@ -102,7 +106,8 @@ class Trainer:
         recorder = HistoryRecorder(self.run, history_name, record["history"] if record else None, self.separator())
         if record is not None and record["finished"] or (record["epoch"] if record else 0) >= epochs:
             return recorder.columns
-        callbacks = spec_callbacks(self.spec, self.run) if with_spec_callbacks else []
+        callbacks = spec_callbacks(self.spec, self.run, self.bundle, validation, phase) if with_spec_callbacks else []
+        callbacks += self.watchers if phase == "fit" else []
         keeper = StateKeeper(self.state, phase, callbacks, recorder, record)
         batch_size = batch_size or self.spec.fit.batch_size
         stream = as_stream(train)

@@ -1,0 +1,83 @@
+"""A sweep's results: sweep.csv (one row a trial), the best trial, and Optuna's plots of the
+optimisation history and the parameters' importances as PNG."""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from typing import Any
+
+from dlcli.atomic import atomic_path, write_text_atomic
+
+
+def trial_rows(study, params: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    for trial in study.get_trials(deepcopy=False):
+        duration = (trial.datetime_complete - trial.datetime_start).total_seconds() \
+            if trial.datetime_complete and trial.datetime_start else None
+        rows.append({"trial": trial.number, "state": trial.state.name.lower(), "value": trial.value,
+                     **{key: trial.params.get(key) for key in params},
+                     "run_dir": trial.user_attrs.get("run_dir"), "duration_s": duration,
+                     "note": trial.user_attrs.get("error") or (f"pruned after epoch {trial.user_attrs['pruned_after_epoch']}"
+                                                               if "pruned_after_epoch" in trial.user_attrs else "")})
+    return rows
+
+
+def _csv(rows: list[dict], columns: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _plot(figure_of, study, target) -> str | None:
+    """One of optuna.visualization.matplotlib's plots as a PNG; None, or why not."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
+            axes = figure_of(study)
+        figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
+        figure.set_size_inches(8, 5)
+        figure.tight_layout()
+        with atomic_path(target) as temporary:
+            figure.savefig(temporary, dpi=100)
+        plt.close(figure)
+        return None
+    except (ValueError, RuntimeError, ZeroDivisionError) as error:  # too few completed trials
+        plt.close("all")
+        return f"not drawn: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+
+
+def write_report(sweep, study) -> dict[str, Any]:
+    """sweep.csv, history.png, importances.png; the sweep as plain data."""
+    import optuna
+    from optuna.visualization import matplotlib as plots
+
+    params = list(sweep.params)
+    rows = trial_rows(study, params)
+    write_text_atomic(sweep.folder / "sweep.csv",
+                      _csv(rows, ["trial", "state", "value", *params, "run_dir", "duration_s", "note"]))
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+    files = {"csv": "sweep.csv"}
+    metric = sweep.settings["metric"]
+    for name, figure_of, needed in (
+            ("history", lambda study: plots.plot_optimization_history(study, target_name=metric), 1),
+            ("importances", lambda study: plots.plot_param_importances(study, target_name=metric), 2)):
+        why_not = _plot(figure_of, study, sweep.folder / f"{name}.png") if len(complete) >= needed else \
+            f"not drawn: needs {needed} completed trials"
+        files[name] = why_not or f"{name}.png"
+    best = None
+    if complete:
+        trial = study.best_trial
+        best = {"trial": trial.number, "value": trial.value, "params": trial.params,
+                "run_dir": trial.user_attrs.get("run_dir")}
+    return {"sweep_dir": str(sweep.folder), "experiment": sweep.settings["experiment"],
+            "metric": sweep.settings["metric"], "direction": sweep.settings["direction"],
+            "trials_wanted": sweep.settings["trials"], "trials": rows, "best": best, "files": files}

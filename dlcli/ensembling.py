@@ -272,6 +272,10 @@ def ensemble_runs(paths: list[str], weights: str | None = None) -> dict[str, Any
     models = _load_models(runs)
     bundle = datasets.load(spec.data, vocabulary=first.vocabulary())
     splits, skipped = evaluation_splits(bundle, spec.fit.validation, spec.data.name)
+    if spec.fit.retrain is not None and "validation" in splits:  # model.keras was retrained on those rows
+        del splits["validation"]
+        skipped["validation"] = ("the members were retrained on it (fit.retrain): its scores would be "
+                                 "training scores")
     if not splits:
         raise UsageError(f"{first}: no split to evaluate on ({'; '.join(skipped.values())})")
     if auto and "validation" not in splits:

@@ -17,15 +17,21 @@ from dlcli.runs import Run
 
 def link_logs(run_paths: list[str], folder: Path) -> int:
     """Link each run's logs/ into `folder` as <experiment>/<run>; how many were linked."""
+    seen: set[Path] = set()
     for path in run_paths:
         run = Run.open(path)
         logs = run.file("logs")
         if not logs.is_dir():
             raise UsageError(f"{run}: no TensorBoard logs; add `- TensorBoard: {{histogram_freq: 1}}` to the spec's "
                              f"callbacks and train it again")
-        link = folder / re.sub(r"[^\w.-]", "-", run.experiment) / re.sub(r"[^\w.-]", "-", run.path.name)
-        if link.exists():
+        if logs.resolve() in seen:
             raise UsageError(f"{run}: given twice")
+        seen.add(logs.resolve())
+        link = folder / re.sub(r"[^\w.-]", "-", run.experiment) / re.sub(r"[^\w.-]", "-", run.path.name)
+        name, number = link.name, 1
+        while link.exists():  # two runs in folders of the same name (trial 0000 of two sweeps)
+            number += 1
+            link = link.with_name(f"{name}-{number}")
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(logs.resolve(), target_is_directory=True)
     return len(run_paths)

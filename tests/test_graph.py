@@ -206,6 +206,9 @@ def test_a_multi_output_run_reports_each_output(run_cli, workdir):
             parity: {loss: categorical_crossentropy, loss_weight: 0.5, metrics: [accuracy, auc]}
         compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
         fit: {epochs: 2, batch_size: 32, validation: {kind: split, fraction: 0.2}}
+        callbacks:  # an output's own metric: Keras cannot tell its direction, dlcli does from its name
+          - EarlyStopping: {monitor: val_parity_accuracy, patience: 3}
+          - ModelCheckpoint: {monitor: val_digit_loss}
         """)
     result = run_cli("train", str(spec), "--json")
     assert result.exit_code == 0, result.stderr
@@ -252,3 +255,36 @@ def test_random_data_are_the_same_for_the_same_seed(workdir):
     assert first.train.x["text"].dtype == "int32" and first.train.x["text"].min() >= 1
     assert (first.train.x["text"] == second.train.x["text"]).all()
     assert first.train.y["answer"].shape == (64, 500) and (first.train.y["answer"].sum(axis=1) == 1).all()
+
+
+@pytest.mark.training
+def test_targets_that_do_not_fit_are_refused_before_any_run(run_cli, workdir):
+    heads = """
+        data: {name: digits, train_samples: 64, test_samples: 16, heads: {digit: classes, parity: {even: [0, 2, 4, 6, 8], odd: [1, 3, 5, 7, 9]}}}
+        compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
+        fit: {epochs: 1, batch_size: 32}
+        """
+    sequential = write(workdir / "s.yaml", "description: heads on a stack\n" + heads.replace("        ", "") +
+                       "model: {type: sequential, layers: [Flatten, {Dense: {units: 10, activation: softmax}}]}\n")
+    result = run_cli("train", str(sequential))
+    assert result.exit_code == 2 and "gives named targets (digit, parity): use a model of type graph" in result.stderr
+    graph = write(workdir / "g.yaml", "description: a head of the wrong size\n" + heads.replace("        ", "") + """\
+model:
+  type: graph
+  inputs: {image: {shape: [8, 8, 1]}}
+  nodes:
+    - {name: flat, layer: Flatten, inputs: [image]}
+    - {name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [flat]}
+    - {name: parity, layer: Dense, args: {units: 3, activation: softmax}, inputs: [flat]}
+  outputs: {digit: {}, parity: {}}
+""")
+    result = run_cli("train", str(graph))
+    assert result.exit_code == 2 and "model.outputs.parity: the node gives [3] per sample but its target is [2]" \
+        in result.stderr
+    assert not (workdir / "runs").exists()
+
+
+def test_random_data_too_large_for_memory_is_refused(run_cli, workdir):
+    spec = QA.replace("num_samples: 64", "num_samples: 1000000").replace("shape: [12], distribution", "shape: [1000], distribution", 1)
+    result = run_cli("validate", str(write(workdir / "g.yaml", spec)))
+    assert result.exit_code == 2 and "random values in all" in result.stderr

@@ -162,3 +162,40 @@ def test_tensorboard_refuses_a_run_without_logs(run_cli, workdir):
     (run / "run.json").write_text('{"status": "completed"}')
     result = run_cli("tensorboard", str(run))
     assert result.exit_code == 2 and "no TensorBoard logs" in result.stderr
+
+
+@pytest.mark.training
+def test_a_run_with_a_custom_callback_resumes_without_force(run_cli, workdir, monkeypatch):
+    from test_resume import interrupt_at_epoch_end
+
+    write(workdir / "cb.py", CALLBACK_FILE)
+    spec = write(workdir / "cb.yaml", with_callbacks(
+        f"  - Custom: {{path: cb.py:EpochFiles, args: {{folder: {workdir}}}}}\n").replace("epochs: 3", "epochs: 4"))
+    interrupt_at_epoch_end(monkeypatch, 2)
+    run = Path(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+    monkeypatch.undo()
+    resumed = run_cli("resume", str(run), "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "completed" and not info["resumes"][0]["forced"]
+    assert "path: callbacks/1-cb.py:EpochFiles" in (run / "spec.yaml").read_text()
+
+
+@pytest.mark.training
+def test_problems_found_only_with_the_model_come_before_any_run(run_cli, workdir):
+    spec = write(workdir / "cb.yaml", with_callbacks("  - ActivationLogger: {layers: [dense_x]}\n"))
+    result = run_cli("train", str(spec))
+    assert result.exit_code == 2 and "ActivationLogger.layers: no layer dense_x" in result.stderr
+    assert not (workdir / "runs").exists()
+
+
+def test_two_runs_in_folders_of_the_same_name_are_both_served(workdir):
+    from dlcli.tensorboard_server import link_logs
+
+    for parent in ("a", "b"):
+        run = workdir / parent / "0000"
+        (run / "logs" / "train").mkdir(parents=True)
+        (run / "run.json").write_text('{"status": "completed", "experiment": "tiny"}')
+    (workdir / "farm").mkdir()
+    assert link_logs([str(workdir / "a" / "0000"), str(workdir / "b" / "0000")], workdir / "farm") == 2
+    assert sorted(p.name for p in (workdir / "farm" / "tiny").iterdir()) == ["0000", "0000-2"]

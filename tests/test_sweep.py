@@ -49,7 +49,7 @@ def test_a_sweep_interrupted_and_resumed_repeats_nothing(run_cli, workdir):
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     deadline, state = time.time() + 180, None
     while time.time() < deadline and state is None and process.poll() is None:
-        state = next(iter((workdir / "runs" / "sweeps").glob("slow/*/trials/0001/state/latest.json")), None)
+        state = next(iter((workdir / "sweeps").glob("slow/*/trials/0001/state/latest.json")), None)
         time.sleep(0.1)
     assert state is not None, process.communicate()[1]
     process.send_signal(signal.SIGINT)
@@ -87,3 +87,44 @@ def test_a_grid_sweep_tries_each_value_once_and_a_failing_trial_does_not_stop_it
     for row in report["trials"]:  # every trial is an ordinary run directory
         if row["state"] == "complete":
             assert json.loads((Path(row["run_dir"]) / "run.json").read_text())["status"] == "completed"
+
+
+@pytest.mark.training
+def test_a_trial_that_never_started_is_asked_again(run_cli, workdir, tiny_spec, monkeypatch):
+    """Ctrl-C between two trials (here: as the second starts): its grid point is not lost."""
+    from dlcli.training import lifecycle
+
+    real_start, calls = lifecycle.start, {"count": 0}
+
+    def ctrl_c_on_the_second(*args, **kwargs):
+        calls["count"] += 1
+        if calls["count"] == 2:
+            raise KeyboardInterrupt
+        return real_start(*args, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "start", ctrl_c_on_the_second)
+    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16,32", "--json", "-q")
+    assert result.exit_code == 130
+    monkeypatch.undo()
+    folder = Path(json.loads(result.stdout)["sweep_dir"])
+    report = json.loads(run_cli("sweep", "--resume", str(folder), "--json", "-q").stdout)
+    done = {row["fit.batch_size"] for row in report["trials"] if row["state"] == "complete"}
+    assert done == {8, 16, 32}
+    assert any(row["note"].startswith("not started; its parameters went to trial") for row in report["trials"])
+
+
+@pytest.mark.training
+def test_a_metric_no_epoch_logs_stops_the_sweep_at_once(run_cli, workdir, tiny_spec):
+    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16", "--metric", "val_acc", "-q")
+    assert result.exit_code == 2
+    assert "--metric val_acc: trial 0's run has no such history column or metric (did you mean 'val_accuracy'?)" \
+        in result.stderr
+    run = next((workdir / "sweeps").glob("tiny/*/trials/0000"))
+    assert json.loads((run / "history.json").read_text())["epoch"] == [1]  # stopped after its first epoch
+
+
+def test_a_learning_rate_can_be_searched_where_the_optimizer_is_a_name(workdir):
+    from dlcli.spec import load_spec
+
+    spec, _ = load_spec("digits-convnet", ["compile.optimizer.learning_rate=0.01"])
+    assert spec.compile.optimizer.name == "rmsprop" and spec.compile.optimizer.learning_rate == 0.01

@@ -29,7 +29,7 @@ def sweep(experiment, params, overrides, trials, metric, direction, no_pruning, 
     \b
     dlcli sweep imdb-dense --param compile.optimizer.learning_rate=loguniform:1e-4:1e-2 --trials 10
     dlcli sweep imdb-dense --param fit.batch_size=128,256,512       a grid: each value once
-    dlcli sweep --resume runs/sweeps/imdb-dense/20261122-101500      after Ctrl-C or a crash
+    dlcli sweep --resume sweeps/imdb-dense/20261122-101500           after Ctrl-C or a crash
 
     The study (SQLite), sweep.csv, history.png, importances.png and trials/NNNN/ are in the sweep
     directory. Poor trials stop early (Optuna's median pruner on the metric, per epoch). A trial
@@ -55,6 +55,9 @@ def sweep(experiment, params, overrides, trials, metric, direction, no_pruning, 
             click.echo(f"best: trial {best['trial']}, {result['metric']} {number(best['value'])} "
                        f"({', '.join(f'{k}={v}' for k, v in best['params'].items())}): {best['run_dir']}")
         click.echo(f"sweep directory: {result['sweep_dir']}")
+    if result["status"] == "completed" and result["best"] is None:
+        click.echo("error: no trial completed (see the note of each)", err=True)
+        raise SystemExit(1)
     if result["status"] == "interrupted":
         click.echo(f"interrupted: continue with: dlcli sweep --resume {result['sweep_dir']}", err=True)
         raise SystemExit(130)

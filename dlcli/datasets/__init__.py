@@ -135,16 +135,23 @@ for _entry in [
     DATASETS.add(_entry.name, _entry)
 
 
+def ensure_available(params) -> None:
+    """The dataset's files are in the cache, downloaded when allowed, else DataUnavailable (exit 3)."""
+    from dlcli.datasets.cache import data_dir, ensure
+
+    if getattr(params, "path", None) is None:  # a folder the spec names is not the cache's business
+        ensure(DATASETS.get(params.name), data_dir())
+
+
 def load(params, vocabulary: list[str] | None = None) -> DataBundle:
     """Load the dataset a validated `data` section names, downloading it when allowed.
 
     A text dataset given a `vocabulary` (a run's vocabulary.txt) tokenises with it, unchanged."""
-    from dlcli.datasets.cache import data_dir, ensure
+    from dlcli.datasets.cache import data_dir
 
     entry: DatasetEntry = DATASETS.get(params.name)
     root = data_dir()
-    if getattr(params, "path", None) is None:  # a folder the spec names is not the cache's business
-        ensure(entry, root)
+    ensure_available(params)
     bundle = entry.load(params, root, vocabulary=vocabulary)
     if getattr(params, "heads", None):
         from dlcli.datasets.heads import with_heads
@@ -153,4 +160,4 @@ def load(params, vocabulary: list[str] | None = None) -> DataBundle:
     return bundle
 
 
-__all__ = ["DATASETS", "DataBundle", "DatasetEntry", "Split", "load"]
+__all__ = ["DATASETS", "DataBundle", "DatasetEntry", "Split", "ensure_available", "load"]

@@ -94,6 +94,9 @@ class SyntheticParams(DataParams):
     pixels: bool = Field(False, description="uint8 pixels 0-255 scaled by the model, as the image datasets")
 
 
+MAX_RANDOM_VALUES = 500_000_000  # 2 GiB of float32
+
+
 class RandomArray(BaseModel):
     """One named array of the `random` dataset: NumPy's random draws, as the book's ch. 7 demos make."""
 
@@ -106,7 +109,7 @@ class RandomArray(BaseModel):
     high: float = 1.0
     mean: float = Field(0.0, description="normal only")
     std: float = Field(1.0, ge=0, description="normal only")
-    dtype: Literal["float32", "int32", "int64"] | None = Field(
+    dtype: Literal["float32", "float64", "int32", "int64"] | None = Field(
         None, description="default: int32 for integers, float32 otherwise")
     onehot: int | None = Field(None, ge=2, le=100_000, description="integers in [0, onehot), one-hot encoded")
 
@@ -134,6 +137,16 @@ class RandomParams(DataParams):
     seed: int = Field(0, ge=0, le=2**32 - 1)
     inputs: dict[str, RandomArray] = Field(min_length=1)
     targets: dict[str, RandomArray] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _fits_in_memory(self) -> "RandomParams":
+        arrays = [*self.inputs.values(), *self.targets.values()]
+        values = (self.num_samples + self.num_test) * sum(
+            math.prod(array.shape) * (array.onehot or 1) for array in arrays)
+        if values > MAX_RANDOM_VALUES:
+            raise ValueError(f"{values:,} random values in all ({values * 4 / 2**30:.1f} GiB): at most "
+                             f"{MAX_RANDOM_VALUES:,}; fewer samples or smaller shapes")
+        return self
 
 
 class FeaturesParams(BaseModel):

@@ -80,18 +80,21 @@ def load_synthetic(entry, params: SyntheticParams, root: Path) -> DataBundle:
 def load_random(entry, params: RandomParams, root: Path) -> DataBundle:
     """Named arrays of random draws (7.1: `np.random.random((1000, 64))`, `np.random.randint(1, 10000,
     size=(1000, 100))`, one-hot answers); the same seed gives the same arrays."""
-    rng = np.random.RandomState(params.seed)
+    rng = np.random.default_rng(params.seed)
     total = params.num_samples + params.num_test
 
     def draw(spec) -> np.ndarray:
         shape = (total, *spec.shape)
         if spec.onehot:
-            return to_onehot(rng.randint(0, spec.onehot, size=total), spec.onehot)
+            return to_onehot(rng.integers(0, spec.onehot, size=total), spec.onehot)
         if spec.distribution == "integers":
-            return rng.randint(int(spec.low), int(spec.high), size=shape).astype(spec.dtype or "int32")
+            return rng.integers(int(spec.low), int(spec.high), size=shape, dtype=spec.dtype or "int32")
+        dtype = "float64" if spec.dtype == "float64" else "float32"
         if spec.distribution == "normal":
-            return rng.normal(spec.mean, spec.std, size=shape).astype(spec.dtype or "float32")
-        return (spec.low + (spec.high - spec.low) * rng.random_sample(shape)).astype(spec.dtype or "float32")
+            values = rng.standard_normal(shape, dtype=dtype) * spec.std + spec.mean
+        else:
+            values = spec.low + (spec.high - spec.low) * rng.random(shape, dtype=dtype)
+        return values.astype(spec.dtype or "float32", copy=False)
 
     x = {name: draw(spec) for name, spec in params.inputs.items()}
     y = {name: draw(spec) for name, spec in params.targets.items()}

@@ -79,7 +79,23 @@ def build_graph(graph: GraphModel, bundle):
     if targets is None and len(graph.outputs) != 1:
         raise SpecError(f"model.outputs: the dataset has one target array; the model gives {len(graph.outputs)}")
     outputs = {name: tensors[step] for name, step in expansion.outputs.items()}
+    _check_targets(outputs, bundle, targets)
     return keras.Model(inputs, outputs if targets is not None else next(iter(outputs.values())), name="graph")
+
+
+def _check_targets(outputs: dict, bundle, named: list[str] | None) -> None:
+    """Each output gives what its target holds (integer labels aside, which sparse losses expand)."""
+    y = getattr(bundle.train, "y", None)
+    if y is None or not hasattr(bundle.train, "take"):
+        return
+    for name, tensor in outputs.items():
+        target = y[name] if named is not None else y
+        wanted, given = tuple(target.shape[1:]), tuple(tensor.shape[1:])
+        if len(wanted) == 0 or (wanted == (1,) and target.dtype.kind in "iu"):
+            continue  # one number a sample: a label (sparse losses expand it) or a binary target
+        if not _fits(given, wanted):
+            raise SpecError(f"model.outputs.{name}: the node gives {list(given)} per sample but its target is "
+                            f"{list(wanted)}")
 
 
 def compile_graph(model, spec) -> None:

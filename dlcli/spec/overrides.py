@@ -8,6 +8,11 @@ from dlcli.errors import SpecError
 from dlcli.spec.reading import parse_yaml
 
 
+# Sections a spec may write as a bare name: `--set compile.optimizer.learning_rate=...` then
+# reaches into `{name: <the name>}`.
+NAMED_BY_A_STRING = ("compile.optimizer", "compile.loss")
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """`fit.epochs=3` -> (['fit', 'epochs'], 3); the value is read as a YAML scalar or list."""
     if "=" not in text:
@@ -30,6 +35,8 @@ def apply_override(tree: dict, parts: list[str], value: Any, text: str) -> None:
         elif isinstance(node, dict):
             if part not in node or node[part] is None:
                 node[part] = {}
+            elif isinstance(node[part], str) and here in NAMED_BY_A_STRING:
+                node[part] = {"name": node[part]}  # `optimizer: rmsprop` is `optimizer: {name: rmsprop}`
             node = node[part]
         else:
             raise SpecError(f"--set {text}: '{here}' is a value, it has no key '{parts[depth + 1]}'")

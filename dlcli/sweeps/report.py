@@ -11,7 +11,13 @@ from typing import Any
 from dlcli.atomic import atomic_path, write_text_atomic
 
 
+def retried(study) -> dict[int, int]:
+    """{trial that never started: the trial that took its parameters over}."""
+    return {t.user_attrs["retry_of"]: t.number for t in study.get_trials(deepcopy=False) if "retry_of" in t.user_attrs}
+
+
 def trial_rows(study, params: list[str]) -> list[dict[str, Any]]:
+    again = retried(study)
     rows = []
     for trial in study.get_trials(deepcopy=False):
         duration = (trial.datetime_complete - trial.datetime_start).total_seconds() \
@@ -19,9 +25,16 @@ def trial_rows(study, params: list[str]) -> list[dict[str, Any]]:
         rows.append({"trial": trial.number, "state": trial.state.name.lower(), "value": trial.value,
                      **{key: trial.params.get(key) for key in params},
                      "run_dir": trial.user_attrs.get("run_dir"), "duration_s": duration,
-                     "note": trial.user_attrs.get("error") or (f"pruned after epoch {trial.user_attrs['pruned_after_epoch']}"
-                                                               if "pruned_after_epoch" in trial.user_attrs else "")})
+                     "note": _note(trial, again)})
     return rows
+
+
+def _note(trial, again: dict[int, int]) -> str:
+    if trial.number in again:
+        return f"not started; its parameters went to trial {again[trial.number]}"
+    if "pruned_after_epoch" in trial.user_attrs:
+        return f"pruned after epoch {trial.user_attrs['pruned_after_epoch']}"
+    return trial.user_attrs.get("error", "")
 
 
 def _csv(rows: list[dict], columns: list[str]) -> str:

@@ -1,7 +1,7 @@
 """Run a sweep: an Optuna study in SQLite inside the sweep directory, one ordinary run directory per
 trial, resumable after Ctrl-C or a crash.
 
-    <runs>/sweeps/<experiment>/<time>/
+    sweeps/<experiment>/<time>/     (beside the runs folder, or $DLCLI_SWEEPS_DIR)
         sweep.json      what was asked: spec, overrides, space, metric, direction, trials, seed
         spec.yaml       the spec the trials start from
         study.db        Optuna's storage (every trial, its parameters, value and state)
@@ -15,30 +15,36 @@ and the sweep goes on; Ctrl-C ends the current trial as an interrupted run and s
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from dlcli.errors import DataUnavailable, RunFailed, SpecError, UsageError
+from dlcli.registry import did_you_mean
 from dlcli.runs import Run, runs_root
 from dlcli.sweeps.space import Param, as_override, parse_params, representative
 
-MINIMISED = ("loss", "mae", "mse", "error", "crossentropy", "hinge")
-MAXIMISED = ("acc", "auc", "precision", "recall")
 DEFAULT_TRIALS = 20
 
 
+def sweeps_root() -> Path:
+    """$DLCLI_SWEEPS_DIR, else `sweeps/` beside the runs folder (runs/*/* holds runs only)."""
+    return Path(os.environ.get("DLCLI_SWEEPS_DIR") or runs_root().resolve().parent / "sweeps")
+
+
 def direction_of(metric: str, given: str | None) -> str:
+    from dlcli.training.callbacks import monitor_mode
+
     if given:
         return given
-    name = metric.lower()
-    if any(word in name for word in MINIMISED):
-        return "minimize"
-    if any(word in name for word in MAXIMISED):
-        return "maximize"
-    raise UsageError(f"--metric {metric}: say whether to --direction minimize or maximize it")
+    mode = monitor_mode(metric)
+    if mode is None:
+        raise UsageError(f"--metric {metric}: say whether to --direction minimize or maximize it")
+    return "minimize" if mode == "min" else "maximize"
 
 
 def metric_value(run: Run, metric: str, direction: str) -> float | None:
@@ -74,9 +80,12 @@ class Sweep:
             raise UsageError(f"--metric {metric}: the spec has no validation data (fit.validation.kind: none); "
                              "choose a test_ metric or set fit.validation")
         _check_keys(target, overrides, params)
+        from dlcli.datasets import ensure_available
+
+        ensure_available(spec.data)  # missing data is exit 3 before any sweep directory exists
         grid = _grid_size(params)
         trials = min(trials or defaults.get("trials") or grid or DEFAULT_TRIALS, grid or 10**9)  # a grid, once
-        parent, stamp = runs_root() / "sweeps" / spec.name, datetime.now().strftime("%Y%m%d-%H%M%S")
+        parent, stamp = sweeps_root() / spec.name, datetime.now().strftime("%Y%m%d-%H%M%S")
         folder = next(parent / name for name in (stamp, *(f"{stamp}-{n}" for n in range(1, 1000)))
                       if not (parent / name).exists())
         (folder / "trials").mkdir(parents=True)
@@ -106,6 +115,9 @@ class Sweep:
         sweep = cls(folder, settings)
         if trials is not None:
             settings["trials"] = min(trials, _grid_size(sweep.params) or 10**9)
+            from dlcli.atomic import write_text_atomic
+
+            write_text_atomic(folder / "sweep.json", json.dumps(settings, indent=2) + "\n")
         return sweep
 
     @property
@@ -147,10 +159,14 @@ def _check_keys(target: str, overrides: list[str], params: dict[str, Param]) -> 
     """Every key of the space names a setting the spec has: checked at once, before any trial."""
     from dlcli.spec.loading import load_spec
 
+    tried = {as_override(k, representative(p)): k for k, p in params.items()}
     try:
-        load_spec(target, [*overrides, *(as_override(k, representative(p)) for k, p in params.items())])
+        load_spec(target, [*overrides, *tried])
     except SpecError as error:
-        raise SpecError(f"the search space does not fit the spec:\n{error}") from None
+        message = str(error)
+        for text, key in tried.items():
+            message = message.replace(f"--set {text}", f"--param {key} (tried as {text.partition('=')[2]})")
+        raise SpecError(message) from None
 
 
 # --------------------------------------------------------------------------- trials
@@ -162,29 +178,58 @@ def run_sweep(sweep: Sweep, resuming: bool, verbose: int) -> dict[str, Any]:
 
     from dlcli.sweeps.report import write_report
 
-    study = sweep.study(resuming)
-    data_cache: dict[str, Any] = {}
-    interrupted = False
-    for frozen in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        interrupted = _finish_interrupted(study, sweep, frozen, verbose)  # an earlier Ctrl-C or crash
-        if interrupted:
-            break
-    distributions = {key: param.distribution() for key, param in sweep.params.items()}
-    while not interrupted and _ended(study) < sweep.settings["trials"]:
-        trial = study.ask(distributions)
+    with _locked(sweep.folder):
+        study = sweep.study(resuming)
+        data_cache: dict[str, Any] = {}
+        interrupted = False
+        for frozen in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            interrupted = _finish_interrupted(study, sweep, frozen, verbose)  # an earlier Ctrl-C or crash
+            if interrupted:
+                break
+        distributions = {key: param.distribution() for key, param in sweep.params.items()}
+        while not interrupted and _ended(study) < sweep.settings["trials"]:
+            trial = study.ask(distributions)
+            try:
+                interrupted = _run_trial(study, sweep, trial, data_cache, verbose)
+            except KeyboardInterrupt:  # between two runs: the trial never started
+                _not_started(study, trial.number, trial.params)
+                interrupted = True
+        return {**write_report(sweep, study), "status": "interrupted" if interrupted else "completed"}
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """One process a sweep directory: a second --resume would tell the study about a live trial."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows)
+        yield
+        return
+    with open(folder / ".lock", "w") as handle:
         try:
-            interrupted = _run_trial(study, sweep, trial, data_cache, verbose)
-        except KeyboardInterrupt:  # between two runs: the trial never started
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            interrupted = True
-    return {**write_report(sweep, study), "status": "interrupted" if interrupted else "completed"}
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UsageError(f"{folder}: another dlcli sweep is running in this directory") from None
+        yield
+
+
+def _not_started(study, number: int, params: dict) -> None:
+    """A trial that never trained (Ctrl-C before its run, missing data, a kill during start-up) is
+    failed and asked again with the same parameters, so neither a grid point nor a draw is lost."""
+    import optuna
+
+    study.tell(number, state=optuna.trial.TrialState.FAIL)
+    study.enqueue_trial(params, user_attrs={"retry_of": number})
 
 
 def _ended(study) -> int:
     import optuna
 
+    from dlcli.sweeps.report import retried
+
     ended = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
-    return len(study.get_trials(deepcopy=False, states=ended))
+    again = retried(study)
+    return len([t for t in study.get_trials(deepcopy=False, states=ended) if t.number not in again])
 
 
 def _pruner(trial, monitor: str, direction: str):
@@ -195,8 +240,13 @@ def _pruner(trial, monitor: str, direction: str):
 
     class StopWhenPruned(KerasPruningCallback):
         pruned_at: int | None = None
+        logged: list[str] | None = None  # the epoch's logs, when the metric is not among them
 
         def on_epoch_end(self, epoch, logs=None):
+            if monitor not in (logs or {}):  # a metric no epoch logs: stop now, the sweep says why
+                self.logged = sorted(logs or {})
+                self.model.stop_training = True
+                return
             try:
                 super().on_epoch_end(epoch, logs)
             except TrialPruned:
@@ -235,7 +285,7 @@ def _run_trial(study, sweep: Sweep, trial, data_cache: dict, verbose: int) -> bo
         print(f"trial {trial.number} failed: {str(error).splitlines()[-1]}", file=sys.stderr)
         return False
     except DataUnavailable:
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        _not_started(study, trial.number, trial.params)
         raise
     return _tell(study, trial, Run.open(run_dir), result, settings, pruner)
 
@@ -253,15 +303,16 @@ def _tell(study, trial, run: Run, result: dict, settings: dict, pruner=None) -> 
         return True  # the trial stays running in the study; --resume finishes its run
     number = trial if isinstance(trial, int) else trial.number
     value = metric_value(run, settings["metric"], settings["direction"])
+    if value is None or (pruner is not None and pruner.logged is not None):
+        study.tell(number, state=optuna.trial.TrialState.FAIL)
+        known = sorted({*run.history(), *run.metrics().get("metrics", {})} - {"epoch"})
+        raise UsageError(f"--metric {settings['metric']}: trial {number}'s run has no such history column or metric"
+                         f"{did_you_mean(settings['metric'], known)}; its names: {', '.join(known)}. "
+                         f"Start the sweep again with one of them")
     if pruner is not None and pruner.pruned_at is not None:
         trial.set_user_attr("pruned_after_epoch", pruner.pruned_at)
         study.tell(number, state=optuna.trial.TrialState.PRUNED)
         print(f"trial {number} pruned after epoch {pruner.pruned_at}", file=sys.stderr)
-    elif value is None:
-        if not isinstance(trial, int):
-            trial.set_user_attr("error", f"no '{settings['metric']}' in the run's metrics or history")
-        study.tell(number, state=optuna.trial.TrialState.FAIL)
-        print(f"trial {number} failed: no '{settings['metric']}' in its metrics or history", file=sys.stderr)
     else:
         study.tell(number, value)
         print(f"trial {number}: {settings['metric']} {value:.4g}", file=sys.stderr)
@@ -275,6 +326,9 @@ def _finish_interrupted(study, sweep: Sweep, frozen, verbose: int) -> bool:
     from dlcli.training import lifecycle
 
     run_dir = frozen.user_attrs.get("run_dir")
+    if not run_dir or not (Path(run_dir) / "run.json").is_file():  # killed before its run began
+        _not_started(study, frozen.number, frozen.params)
+        return False
     try:
         run = Run.open(run_dir)
         if run.status == "completed":

@@ -47,7 +47,9 @@ class Param:
     def describe(self) -> str:
         if self.kind == "choice":
             return ",".join(map(str, self.choices))
-        return f"{self.kind}:{self.low:g}:{self.high:g}" + (f":{self.step}" if self.step else "")
+        if self.kind in ("int", "logint"):
+            return f"{self.kind}:{int(self.low)}:{int(self.high)}" + (f":{self.step}" if self.step else "")
+        return f"{self.kind}:{self.low!r}:{self.high!r}"  # repr: the same float when read back
 
 
 def _number(text: str, what: str) -> float:

@@ -8,12 +8,14 @@ import functools
 import io
 
 from dlcli.keras_backend import import_keras
+from dlcli.spec.keras_names import CALLBACK_ARGUMENTS
 from dlcli.runs import Run
 
 
 def _checkpoint(run: Run, entry, context: dict) -> list:
     run.file("checkpoints").mkdir(exist_ok=True)
-    arguments = {"save_best_only": True, **entry.arguments, "filepath": str(run.file("checkpoints") / "best.keras")}
+    arguments = {"save_best_only": True, **_with_mode({"monitor": "val_loss", **entry.arguments}),
+                 "filepath": str(run.file("checkpoints") / "best.keras")}
     return [atomic_checkpoint_class()(**arguments)]
 
 
@@ -69,12 +71,40 @@ WIRING = {
 }
 
 
-def check_callbacks(spec) -> None:
-    """Make what can fail before any run exists: a custom callback (imported, constructed) and a
-    learning-rate schedule; a problem is a SpecError at its line."""
+def check_callbacks(spec, model) -> None:
+    """Make what can fail before any run exists: a custom callback (imported, constructed), a
+    learning-rate schedule, the layers ActivationLogger names; a problem is a SpecError at its line."""
+    from dlcli.errors import SpecError
+
     for index, entry in enumerate(spec.callbacks):
         if entry.name in ("Custom", "LearningRateScheduler"):
             WIRING[entry.name](None, entry, {"index": index})
+        if entry.name == "ActivationLogger" and entry.arguments.get("layers"):
+            names = [layer.name for layer in model.layers]
+            unknown = [name for name in entry.arguments["layers"] if name not in names]
+            if unknown:
+                raise SpecError(f"callbacks[{index}].ActivationLogger.layers: no layer {', '.join(unknown)} "
+                                f"(layers: {', '.join(names)})")
+
+
+# Keras guesses whether a monitored metric improves up or down from the model's metrics, and
+# fails for an output's own (val_digit_accuracy); dlcli tells it from the name where it can.
+MINIMISED = ("loss", "mae", "mse", "error", "crossentropy", "hinge")
+MAXIMISED = ("acc", "auc", "precision", "recall")
+
+
+def monitor_mode(monitor: str) -> str | None:
+    name = monitor.lower()
+    if any(word in name for word in MINIMISED):
+        return "min"
+    return "max" if any(word in name for word in MAXIMISED) else None
+
+
+def _with_mode(arguments: dict) -> dict:
+    monitor = arguments.get("monitor")
+    if monitor and arguments.get("mode", "auto") == "auto" and monitor_mode(monitor):
+        return {**arguments, "mode": monitor_mode(monitor)}
+    return arguments
 
 
 def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "fit") -> list:
@@ -85,7 +115,8 @@ def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "f
     for index, entry in enumerate(spec.callbacks):
         context["index"] = index
         wire = WIRING.get(entry.name)
-        made += wire(run, entry, context) if wire else [getattr(keras.callbacks, entry.name)(**entry.arguments)]
+        arguments = _with_mode(entry.arguments) if "monitor" in CALLBACK_ARGUMENTS.get(entry.name, ()) else entry.arguments
+        made += wire(run, entry, context) if wire else [getattr(keras.callbacks, entry.name)(**arguments)]
     return made
 
 

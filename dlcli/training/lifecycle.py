@@ -119,6 +119,21 @@ def _with_callback_copies(run: Run, spec):
     return kept
 
 
+def _relative_to(run: Run, spec):
+    """The spec with its custom callbacks' paths relative to the run directory (their copies), as
+    spec.yaml keeps them, so the run directory may move."""
+    from dataclasses import replace
+
+    kept = spec.model_copy(deep=True)
+    for index, entry in enumerate(spec.callbacks):
+        if entry.name == "Custom":
+            file, _, class_name = entry.arguments["path"].rpartition(":")
+            if Path(file).is_relative_to(run.path.resolve()):
+                relative = Path(file).relative_to(run.path.resolve())
+                kept.callbacks[index] = replace(entry, arguments={**entry.arguments, "path": f"{relative}:{class_name}"})
+    return kept
+
+
 def pinned(spec, source: Run | None):
     """The spec to build with: a `from_run` model continues the very run found when the run
     started (resolved once; a newer run of that experiment never replaces it on resume)."""
@@ -139,7 +154,7 @@ def built(spec, bundle, spec_path: Path):
 
     try:
         model = build_checked(spec, bundle)
-        check_callbacks(spec)
+        check_callbacks(spec, model)
         return model
     except SpecError as error:
         raise SpecError(locate(str(error), spec_path)) from None
@@ -177,7 +192,7 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int, watchers: li
     if changed_epochs:
         from dlcli.spec.loading import dump_spec
 
-        run.write_text("spec.yaml", dump_spec(spec))
+        run.write_text("spec.yaml", dump_spec(_relative_to(run, spec)))
     return execute(run, working, bundle, model, record, verbose, previous_duration=info.get("duration_s") or 0.0,
                    watchers=watchers)
 

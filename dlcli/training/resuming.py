@@ -58,10 +58,28 @@ def differences(run: Run, spec, epochs: int | None) -> list[str]:
             earlier = [resumed["epochs"] for resumed in info.get("resumes") or [] if resumed.get("recipe_changes")]
             if epochs is not None or earlier:  # a resume to N epochs in all is a change of its own, recorded
                 now_spec.fit.epochs = epochs if epochs is not None else earlier[-1]
-            changed = _changed_keys(dump_spec(now_spec), dump_spec(spec))
+            changed = _changed_keys(dump_spec(code_by_content(now_spec)), dump_spec(code_by_content(spec)))
             if changed:
                 found.append(f"{spec_path} changed since the run started ({', '.join(changed)})")
     return found
+
+
+def code_by_content(spec):
+    """The spec with each custom callback's file named by its content: the run's copy and the file
+    the spec names are the same code when their bytes are."""
+    import hashlib
+    from dataclasses import replace
+
+    spec = spec.model_copy(deep=True)
+    for index, entry in enumerate(spec.callbacks):
+        if entry.name == "Custom":
+            file, _, class_name = entry.arguments["path"].rpartition(":")
+            try:
+                digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16]
+            except OSError:
+                digest = "missing"
+            spec.callbacks[index] = replace(entry, arguments={**entry.arguments, "path": f"sha256-{digest}:{class_name}"})
+    return spec
 
 
 def _changed_keys(new: str, old: str) -> list[str]:

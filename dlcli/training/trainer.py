@@ -57,6 +57,9 @@ def build_checked(spec, bundle: DataBundle):
     if isinstance(bundle.input_shape, dict) and spec.model.type != "graph":
         raise SpecError(f"model.type: dataset '{spec.data.name}' gives named inputs "
                         f"({', '.join(bundle.input_shape)}): use a model of type graph")
+    if bundle.target_names is not None and spec.model.type != "graph":
+        raise SpecError(f"model.type: dataset '{spec.data.name}' gives named targets "
+                        f"({', '.join(bundle.target_names)}): use a model of type graph with outputs of those names")
     model = build_model(spec, bundle)
     if not isinstance(bundle.input_shape, dict):
         expected, given = tuple(model.input_shape[1:]), tuple(bundle.input_shape)

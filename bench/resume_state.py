@@ -39,6 +39,7 @@ def main() -> None:
     epoch = time.perf_counter() - started
     with tempfile.TemporaryDirectory() as scratch:
         run = Run.create(spec.name, f"{scratch}/run")
+        run.publish()
         state = TrainingState(run)
         callbacks = spec_callbacks(spec, run)
         history = {"epoch": [1], "loss": [0.5], "accuracy": [0.8]}

@@ -31,6 +31,7 @@ from typing import Any
 
 from dlcli.atomic import write_text_atomic
 from dlcli.errors import DataUnavailable, UsageError
+from dlcli.locking import Held, Lock, is_held
 
 STATUSES = ("running", "completed", "failed", "interrupted", "crashed")
 FORMAT = 2  # 2: input preprocessing (pixels / 255...) lives in the saved model
@@ -98,6 +99,8 @@ class Run:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._lock: Lock | None = None
+        self._lock_was_there = False
 
     def __str__(self) -> str:
         return str(self.path)
@@ -129,21 +132,67 @@ class Run:
 
     @classmethod
     def create(cls, experiment: str, explicit: str | Path | None = None) -> "Run":
-        if explicit is not None:
-            path = cls.check_new(explicit)
-            path.mkdir(parents=True, exist_ok=True)
-            return cls(path)
-        parent = runs_root() / experiment
+        """A new run, made in a hidden staging folder (`.NAME.part<pid>`) and locked by this process;
+        `publish` gives it its name once run.json exists, so no run directory is ever visible
+        without its run.json. A killed process's staging folder is removed by the next `create`."""
+        target = cls.check_new(explicit) if explicit is not None else None
+        parent = target.parent if target is not None else runs_root() / experiment
         parent.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        for attempt in range(1000):
-            path = parent / (stamp if attempt == 0 else f"{stamp}-{attempt}")
-            try:
-                path.mkdir()  # atomic: two runs started in the same second get -1, -2...
-                return cls(path)
-            except FileExistsError:
+        remove_abandoned_staging(parent)
+        staging = parent / f".{target.name if target is not None else 'run'}.part{os.getpid()}-{time.time_ns()}"
+        staging.mkdir()
+        run = cls(staging)
+        run.lock("train")
+        run._target = target
+        return run
+
+    def publish(self) -> None:
+        """Move the staging folder to its name: `--run-dir`, else `<YYYYmmdd-HHMMSS>[-N]` (atomic:
+        two runs started in the same second get -1, -2...)."""
+        target = getattr(self, "_target", None)
+        if target is not None:
+            candidates = [target]
+        else:
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+            candidates = [self.path.parent / (stamp if attempt == 0 else f"{stamp}-{attempt}") for attempt in range(1000)]
+        for path in candidates:
+            if path.exists() and (not path.is_dir() or any(path.iterdir())):
                 continue
-        raise UsageError(f"{parent}: cannot create a new run directory")
+            try:
+                os.rename(self.path, path)  # replaces at most an empty folder
+            except OSError:  # taken meanwhile by another run
+                continue
+            self.path = path
+            return
+        where = f"--run-dir {target}" if target is not None else str(self.path.parent)
+        raise UsageError(f"{where}: cannot name the new run directory (taken meanwhile); choose another")
+
+    # ------------------------------------------------------------------ one writer at a time
+
+    def lock(self, purpose: str) -> None:
+        """Hold the run against other writers until `release` (or the process ends); refused at once,
+        naming the holder, while another process holds it."""
+        if self._lock is not None:
+            return
+        self._lock_was_there = self.has(".lock")
+        try:
+            self._lock = Lock(self.file(".lock")).acquire(purpose)
+        except Held as held:
+            raise UsageError(f"{self}: in use by {held.holder}; wait for it to end, or stop it") from None
+        except OSError as error:
+            raise UsageError(f"{self}: cannot lock the run directory for writing ({error})") from None
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def _writer_alive(self) -> bool | None:
+        """Whether the process that wrote `running` still holds the run; None when the run has no
+        lock file (made by an older dlcli): then only its pid can tell."""
+        if self._lock is not None:  # this process holds it: the writer is this process, or gone
+            return None
+        return is_held(self.file(".lock"))
 
     @classmethod
     def open(cls, path: str | Path) -> "Run":
@@ -165,12 +214,13 @@ class Run:
         parent = runs_root() / experiment
         if not parent.is_dir():
             return None
-        for path in sorted((p for p in parent.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True):
+        runs = (path for path in parent.iterdir() if path.is_dir() and not path.name.startswith("."))
+        for path in sorted(runs, key=lambda p: p.name, reverse=True):
             try:
-                info = cls(path).info
-                if info.get("status") == "completed" and not (follows_recipe and recipe_changes(info)):
-                    return cls(path)
-            except (UsageError, AttributeError):  # unreadable: not a run to build on
+                run = cls(path)
+                if run.has("run.json") and run.status == "completed" and not (follows_recipe and recipe_changes(run.info)):
+                    return run
+            except UsageError:  # unreadable: not a run to build on
                 continue
         return None
 
@@ -210,18 +260,34 @@ class Run:
 
     @property
     def info(self) -> dict[str, Any]:
-        """run.json as written."""
-        return self.read_json("run.json")
+        """run.json as written, its fields of the types dlcli writes (else a UsageError naming it)."""
+        info = self.read_json("run.json")
+        problem = info_problem(info)
+        if problem:
+            raise UsageError(f"{self.file('run.json')}: {problem}; the run directory is damaged")
+        return info
 
     @property
     def status(self) -> str:
-        """run.json's status, except that a `running` run whose process is gone is `crashed`."""
+        """run.json's status, except that a `running` run whose writer is gone is `crashed`: its lock is
+        free (or, for a run of an older dlcli without a lock, its process is gone)."""
         info = self.info
         status = info.get("status", "unknown")
-        if status == "running" and _process_gone(info.get("process") or {"pid": info.get("pid"),
-                                                                           "host": socket.gethostname()}):
-            return "crashed"
-        return status
+        if status != "running":
+            return status
+        alive = self._writer_alive()
+        if alive is not None:
+            return "running" if alive else "crashed"
+        process = info.get("process") or {"pid": info.get("pid"), "host": socket.gethostname()}
+        if self._lock is not None and self._lock_was_there and process.get("pid") != os.getpid():
+            return "crashed"  # this process took the lock of the run's writer: that writer is gone
+        return "crashed" if _process_gone(process) else "running"
+
+    def liveness_unknown(self) -> bool:
+        """A `running` run whose writer cannot be told alive or dead: no lock of its own (an older
+        dlcli), and a live pid without a start time (which may be another process by now)."""
+        process = self.info.get("process") or {}
+        return not self._lock_was_there and process.get("process_start") is None
 
     @property
     def experiment(self) -> str:
@@ -257,10 +323,19 @@ class Run:
 
     def history(self, name: str = "history.json") -> dict[str, list]:
         """A history file as columns: {'epoch': [1, 2, ...], 'loss': [...], ...} ({} if absent)."""
-        return self.read_json(name) if self.has(name) else {}
+        history = self.read_json(name) if self.has(name) else {}
+        problem = history_problem(history)
+        if problem:
+            raise UsageError(f"{self.file(name)}: {problem}; the run directory is damaged")
+        return history
 
     def metrics(self) -> dict[str, Any]:
-        return self.read_json("metrics.json") if self.has("metrics.json") else {}
+        """metrics.json: {'metrics': {name: number}, 'check': {...}} ({} if absent)."""
+        metrics = self.read_json("metrics.json") if self.has("metrics.json") else {}
+        problem = metrics_problem(metrics)
+        if problem:
+            raise UsageError(f"{self.file('metrics.json')}: {problem}; the run directory is damaged")
+        return metrics
 
     def spec(self):
         """The validated spec the run was made with (its spec.yaml)."""
@@ -302,6 +377,78 @@ class Run:
         index = self.read_json("viz/index.json") if self.has("viz/index.json") else []
         index.append({**entry, "created_at": now()})
         self.write_json("viz/index.json", index)
+
+
+def remove_abandoned_staging(parent: Path) -> None:
+    """Delete the staging folders (`.NAME.part...`) of runs whose process died before publishing
+    them: their lock is free."""
+    for staging in parent.glob(".*.part*"):
+        if staging.is_dir() and not staging.is_symlink() and is_held(staging / ".lock") is not True:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+# The fields of run.json that readers use, and the types dlcli writes them as (None is allowed).
+INFO_TYPES: dict[str, tuple[type, ...]] = {
+    "format": (int,), "status": (str,), "experiment": (str,), "spec_path": (str,), "started_at": (str,),
+    "finished_at": (str,), "duration_s": (int, float), "command": (list,), "overrides": (list,),
+    "seed": (int,), "versions": (dict,), "process": (dict,), "params": (int,), "model_files": (dict,),
+    "class_names": (list,), "input_preprocessing": (list,), "data_info": (dict,), "initialized_from": (str,),
+    "resumes": (list,), "error": (str,),
+}
+TYPE_NAMES = {int: "a whole number", float: "a number", str: "text", list: "a list", dict: "an object"}
+
+
+def _type_problem(where: str, value: Any, types: tuple[type, ...]) -> str | None:
+    if value is None or (isinstance(value, types) and not (isinstance(value, bool) and bool not in types)):
+        return None
+    return f"'{where}' should be {' or '.join(TYPE_NAMES[t] for t in types)}, not {json.dumps(value)[:40]}"
+
+
+def info_problem(info: Any) -> str | None:
+    """What makes a run.json unreadable for dlcli, or None."""
+    if not isinstance(info, dict):
+        return "not a JSON object"
+    for key, types in INFO_TYPES.items():
+        problem = _type_problem(key, info.get(key), types)
+        if problem:
+            return problem
+    if info.get("status") not in (None, *STATUSES[:-1]):
+        return f"'status' should be one of {', '.join(STATUSES[:-1])}, not {json.dumps(info['status'])[:40]}"
+    for key, types in (("overrides", (str,)), ("resumes", (dict,)), ("class_names", (str,)), ("command", (str,))):
+        for index, item in enumerate(info.get(key) or []):
+            problem = _type_problem(f"{key}[{index}]", item, types)
+            if problem:
+                return problem
+    return None
+
+
+def history_problem(history: Any) -> str | None:
+    """What makes a history.json unreadable (columns of numbers, all of one length), or None."""
+    if not isinstance(history, dict):
+        return "not a JSON object of columns"
+    lengths = set()
+    for name, column in history.items():
+        if not isinstance(column, list):
+            return f"column '{name}' should be a list, not {json.dumps(column)[:40]}"
+        bad = next((value for value in column if value is not None and (isinstance(value, bool)
+                                                                          or not isinstance(value, (int, float)))), None)
+        if bad is not None:
+            return f"column '{name}' holds {json.dumps(bad)[:40]}, not a number"
+        lengths.add(len(column))
+    return f"columns of different lengths ({', '.join(map(str, sorted(lengths)))})" if len(lengths) > 1 else None
+
+
+def metrics_problem(metrics: Any) -> str | None:
+    """What makes a metrics.json unreadable, or None."""
+    if not isinstance(metrics, dict):
+        return "not a JSON object"
+    for key in ("metrics", "check"):
+        if key in metrics and not isinstance(metrics[key], dict):
+            return f"'{key}' should be an object, not {json.dumps(metrics[key])[:40]}"
+    for name, value in (metrics.get("metrics") or {}).items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float, str, dict))):
+            return f"metric '{name}' should be a number, not {json.dumps(value)[:40]}"
+    return None
 
 
 # Overrides that leave a run comparable with its source: another seed is another draw of the

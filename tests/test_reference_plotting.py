@@ -16,6 +16,7 @@ from dlcli.spec import Claim, Reference
 def make_run(experiment: str, history: dict, status: str = "completed", metrics: dict | None = None) -> Run:
     run = Run.create(experiment)
     run.write_json("run.json", {"status": status, "experiment": experiment})
+    run.publish()
     run.write_json("history.json", {"epoch": list(range(1, len(next(iter(history.values()))) + 1)), **history})
     run.write_json("metrics.json", {"metrics": metrics or {}, "check": {"status": "none"}})
     return run

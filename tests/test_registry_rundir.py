@@ -21,8 +21,15 @@ def test_registry_refuses_duplicates_and_suggests():
         registry.get("alpah")
 
 
+def made(experiment: str = "exp", explicit=None) -> Run:
+    """A run directory as `train` makes one: staged, then published under its name."""
+    run = Run.create(experiment, explicit)
+    run.publish()
+    return run
+
+
 def test_run_directories_are_never_reused(workdir):
-    first, second = Run.create("exp"), Run.create("exp")
+    first, second = made(), made()
     assert first.path != second.path
     assert first.path.parent == second.path.parent == workdir / "runs" / "exp"
     assert second.path.name.startswith(first.path.name)
@@ -33,7 +40,45 @@ def test_explicit_run_dir_must_be_new_or_empty(workdir):
     (workdir / "full" / "x").write_text("x")
     with pytest.raises(UsageError, match="exists and is not empty"):
         Run.create("exp", workdir / "full")
-    assert Run.create("exp", workdir / "empty").path == workdir / "empty"
+    (workdir / "empty").mkdir()
+    assert made("exp", workdir / "empty").path == workdir / "empty"
+    assert made("exp", workdir / "new").path == workdir / "new"
+
+
+def test_a_run_directory_is_invisible_until_published(workdir):
+    """Everything a run holds before training is written in a hidden staging folder: a reader (or
+    a shell glob) never sees a run directory without its run.json."""
+    run = Run.create("exp")
+    run.write_json("run.json", {"status": "running"})
+    assert [p.name.startswith(".") for p in (workdir / "runs" / "exp").iterdir()] == [True]
+    run.publish()
+    assert [p.name for p in (workdir / "runs" / "exp").iterdir()] == [run.path.name]
+    assert sorted(p.name for p in run.path.iterdir()) == [".lock", "run.json"]
+
+
+def test_an_abandoned_staging_folder_is_removed_and_a_live_one_kept(workdir):
+    import subprocess
+    import sys
+
+    live = Run.create("exp")
+    code = "import os; from dlcli.runs import Run; Run.create('exp'); os._exit(9)"  # killed before publishing
+    assert subprocess.run([sys.executable, "-c", code], env={**os.environ}).returncode == 9
+    assert len(list((workdir / "runs" / "exp").iterdir())) == 2
+    later = made()
+    assert sorted(p.name for p in (workdir / "runs" / "exp").iterdir()) == sorted([live.path.name, later.path.name])
+
+
+def test_a_second_writer_is_refused_at_once_naming_the_first(workdir):
+    run = made()
+    run.write_json("run.json", {"status": "running", "process": {"pid": os.getpid()}})
+    with pytest.raises(UsageError, match=rf"in use by .*pid {os.getpid()}"):
+        Run.open(run.path).lock("resume")
+    assert Run.open(run.path).status == "running"  # its lock is held
+    run.release()
+    assert Run.open(run.path).status == "crashed"  # a `running` run whose lock is free lost its writer
+    second = Run.open(run.path)
+    second.lock("resume")
+    second.release()
 
 
 def test_open_refuses_what_is_not_a_run(workdir):
@@ -50,14 +95,14 @@ def test_json_is_written_atomically_and_plainly(workdir):
     run = Run.create("exp")
     run.write_json("metrics.json", {"a": np.float32(0.5), "b": float("nan"), "c": [np.int64(3)]})
     assert json.loads(run.file("metrics.json").read_text()) == {"a": 0.5, "b": None, "c": [3]}
-    assert [p.name for p in run.path.iterdir()] == ["metrics.json"]  # no temporary file left
+    assert [p.name for p in run.path.iterdir() if p.name != ".lock"] == ["metrics.json"]  # no temporary file left
     mask = os.umask(0o022)
     os.umask(mask)
     assert run.file("metrics.json").stat().st_mode & 0o777 == 0o666 & ~mask  # as readable as open() makes it
 
 
 def test_leftovers_of_a_killed_writer_are_removed(workdir):
-    run = Run.create("exp")
+    run = made()
     run.write_json("run.json", {"status": "crashed"})
     (run.path / "checkpoints").mkdir()
     (run.path / "checkpoints" / ".best.part123.keras").write_bytes(b"half")
@@ -65,11 +110,11 @@ def test_leftovers_of_a_killed_writer_are_removed(workdir):
     (run.path / "state" / ".fit-epoch-0003.part").mkdir(parents=True)
     (run.path / "state" / ".fit-epoch-0003.part" / "weights.weights.h5").write_bytes(b"half")
     assert len(run.remove_leftovers()) == 3
-    assert sorted(p.name for p in run.path.rglob("*")) == ["checkpoints", "run.json", "state"]
+    assert sorted(p.name for p in run.path.rglob("*")) == [".lock", "checkpoints", "run.json", "state"]
 
 
 def test_latest_completed_run(workdir):
-    old, new, broken = Run.create("exp"), Run.create("exp"), Run.create("exp")
+    old, new, broken = made(), made(), made()
     old.write_json("run.json", {"status": "completed"})
     new.write_json("run.json", {"status": "completed"})
     broken.write_json("run.json", {"status": "failed"})

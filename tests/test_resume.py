@@ -229,7 +229,7 @@ def test_damaged_runs_get_one_line_and_exit_2(run_cli, workdir, monkeypatch):
     (run / "run.json").write_text("[]")
     for command in (["evaluate"], ["check"], ["compare"], ["resume"], ["plot"]):
         result = run_cli(*command, str(run))
-        assert result.exit_code == 2 and "not a run.json" in result.stderr, command
+        assert result.exit_code == 2 and "run.json: not a JSON object" in result.stderr, command
     kfold = write(workdir / "kfold.yaml", RESUMABLE.replace("validation: {kind: split, fraction: 0.25}",
                                                             "validation: {kind: kfold, k: 2}").replace(
         "callbacks:\n  - ModelCheckpoint: {monitor: val_loss}", "callbacks:\n  - TerminateOnNaN"))

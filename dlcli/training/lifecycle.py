@@ -56,13 +56,19 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
     source = Run.find(spec.model.run, "model.run") if spec.model.type == "from_run" else None
     working = pinned(spec, source)
     model = built(working, bundle, spec_path)
-    run = Run.create(spec.name, run_dir)
+    run = Run.create(spec.name, run_dir)  # a hidden staging folder, locked by this process
     try:
-        _initialise(run, spec, spec_path, overrides, bundle, model, source, started)
-    except OSError as error:  # a full disk: no half-made run directory is left behind
-        shutil.rmtree(run.path, ignore_errors=True)
-        raise RunFailed(f"cannot write the run directory {run} ({error}); nothing was kept", None, str(error)) from None
-    return execute(run, working, bundle, model, None, verbose, watchers=watchers)
+        try:
+            _initialise(run, spec, spec_path, overrides, bundle, model, source, started)
+            run.publish()  # the run directory appears with its run.json
+        except BaseException as error:  # a full disk, a signal: no half-made run directory is left behind
+            shutil.rmtree(run.path, ignore_errors=True)
+            if isinstance(error, OSError):
+                raise RunFailed(f"cannot write the run directory ({error}); nothing was kept", None, str(error)) from None
+            raise
+        return execute(run, working, bundle, model, None, verbose, watchers=watchers)
+    finally:
+        run.release()
 
 
 def _last_fit_model(run: Run, model):
@@ -162,11 +168,19 @@ def built(spec, bundle, spec_path: Path):
 
 def resume(run: Run, epochs: int | None, force: bool, verbose: int, watchers: list = ()) -> dict[str, Any]:
     """Continue an interrupted, failed or crashed run in its own directory."""
+    run.lock("resume")  # from the status check to the end: a second writer is refused at once
+    try:
+        return _resume_locked(run, epochs, force, verbose, watchers)
+    finally:
+        run.release()
+
+
+def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watchers: list) -> dict[str, Any]:
     from dlcli import datasets
     from dlcli.training.resuming import check_epochs, differences, resumable_status
     from dlcli.training.state import TrainingState
 
-    status = resumable_status(run)
+    status = resumable_status(run, force)
     run.remove_leftovers()  # a killed process's half-written model or checkpoint
     spec = run.spec()
     record = TrainingState(run).latest()

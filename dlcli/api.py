@@ -311,7 +311,7 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
         raise UsageError(unknown_name_message("split", name, SPLITTERS))
     target = Path(destination) if destination else data_dir() / name
     sizes = {"train": train, "validation": validation, "test": test}
-    with exclusive(SPLITTERS[name]):
+    with exclusive(SPLITTERS[name], writes=target.parent):
         report = split_cats_vs_dogs(Path(source), target, sizes, shuffle, seed, overwrite, progress)
     return {"destination": report.destination, "counts": report.counts, "skipped": report.skipped}
 

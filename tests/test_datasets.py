@@ -262,3 +262,255 @@ def test_folder_imports_do_not_follow_links_out_of_the_folder(workdir, run_cli):
     result = run_cli("data", "import", "fashion_mnist", str(workdir / "src"))
     assert result.exit_code == 3 and "is a link to" in result.stderr and "outside" in result.stderr
     assert not cache_contents(workdir / "data")
+
+
+# --------------------------------------------------------------------------- issue 14: a whole copy at every moment
+
+
+def _folder_of(path: Path, text: str, count: int = 3) -> Path:
+    path.mkdir(parents=True)
+    for index in range(count):
+        (path / f"{index}.txt").write_text(text)
+    return path
+
+
+def _whole(folder: Path) -> str | None:
+    """'old' or 'new' when the folder holds that complete copy, else None."""
+    texts = {p.read_text() for p in folder.glob("*.txt")} if folder.is_dir() else set()
+    return texts.pop() if len(texts) == 1 and len(list(folder.glob("*.txt"))) == 3 else None
+
+
+KILL_POINTS = {
+    "after the swap, before the old copy is removed": "import dlcli.datasets.cache as c; c.discard = lambda p: os._exit(9)",
+    "after the old copy is moved aside": """import dlcli.datasets.cache as c; c._exchange = lambda a, b: False
+real = os.rename
+def rename(a, b):
+    if '.staging-' in str(a): os._exit(9)
+    real(a, b)
+os.rename = rename""",
+    "after the new copy is in place, before the old is removed": """import dlcli.datasets.cache as c
+c._exchange = lambda a, b: False; c.discard = lambda p: os._exit(9) if '.old-' in str(p) else None""",
+}
+
+
+@pytest.mark.parametrize("kill", list(KILL_POINTS), ids=lambda text: text.split(",")[0].replace(" ", "-"))
+def test_replacing_a_folder_leaves_a_whole_copy_when_killed_at_any_step(workdir, kill):
+    """SIGKILL-like ends (os._exit) at each step of replace_folder: the target always holds a whole
+    copy, at once or once the next writer of the cache has cleaned up."""
+    import subprocess
+    import sys
+
+    from dlcli.datasets.cache import clean_stale_staging
+
+    target = _folder_of(workdir / "data" / "aclImdb", "old")
+    new = _folder_of(workdir / "data" / ".aclImdb.staging-999999999-x", "new")  # a killed writer's
+    script = f"import os\n{KILL_POINTS[kill]}\nfrom pathlib import Path\nc.replace_folder(Path({str(new)!r}), Path({str(target)!r}))"
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert process.returncode == 9, process.stderr
+    clean_stale_staging(workdir / "data")  # what the next import, download or split does first
+    assert _whole(target) in ("old", "new")
+    assert cache_contents(workdir / "data") == ["aclImdb"]
+
+
+def _cifar_tarball(path: Path, value: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            payload = pickle.dumps({b"data": np.full((2, 3072), value, dtype=np.uint8), b"labels": [1, 2]}, protocol=2)
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    return path
+
+
+def _write_cifar(workdir: Path, value: int) -> Path:
+    from dlcli.datasets.array_imports import unpack_cifar10
+
+    unpack_cifar10(_cifar_tarball(workdir / f"cifar-{value}.tar.gz", value), workdir / "data")
+    return workdir / "data" / "cifar-10-batches-py"
+
+
+def _write_reviews(workdir: Path, value: int) -> Path:
+    from test_import_checks import reviews_tarball
+
+    from dlcli.datasets.text import unpack_reviews
+
+    unpack_reviews(reviews_tarball(workdir / f"reviews-{value}.tar.gz", value), workdir / "data")
+    return workdir / "data" / "aclImdb"
+
+
+def _write_split(workdir: Path, value: int) -> Path:
+    from dlcli.datasets import image_split
+
+    source = workdir / f"kaggle-{value}"
+    source.mkdir(exist_ok=True)
+    for label in ("cat", "dog"):
+        for index in range(value):
+            (source / f"{label}.{index}.jpg").write_bytes(b"an image")
+    sizes = {"train": value, "validation": 0, "test": 0}
+    image_split.split_cats_vs_dogs(source, workdir / "data" / "cats-vs-dogs", sizes, overwrite=True)
+    return workdir / "data" / "cats-vs-dogs"
+
+
+def _files(folder: Path) -> int:
+    return len([p for p in folder.rglob("*") if p.is_file()])
+
+
+@pytest.mark.parametrize("writer", [_write_cifar, _write_reviews, _write_split], ids=["cifar10", "aclImdb", "split"])
+def test_every_folder_writer_keeps_the_cached_copy_until_the_new_one_is_in_place(workdir, monkeypatch, writer):
+    """Each writer that replaces a folder of the cache (an import or unpack, `data split --overwrite`)
+    is killed as it moves its new copy in: the dataset is still there, whole."""
+    import os
+
+    from dlcli.datasets import image_split
+
+    monkeypatch.setattr(image_split, "decode_problem", lambda data: None)  # no TensorFlow for fake images
+    first = writer(workdir, 2)
+    count = _files(first)
+
+    class Killed(BaseException):
+        pass
+
+    def killed_on_the_new_copy(real):
+        def rename(source, target, *args, **kwargs):
+            if ".staging-" in str(source):
+                raise Killed()
+            return real(source, target, *args, **kwargs)
+        return rename
+
+    for module, name in ((os, "rename"), (os, "replace"), (image_split.shutil, "move")):
+        monkeypatch.setattr(module, name, killed_on_the_new_copy(getattr(module, name)))
+    try:
+        writer(workdir, 3)
+    except Killed:
+        pass
+    assert first.is_dir() and _files(first) >= count  # the old copy, or the whole new one (never less)
+
+
+# --------------------------------------------------------------------------- issue 14: links out of an imported folder
+
+
+def _linked_out(workdir: Path, inside: str, made: Path) -> None:
+    """Move `made`'s part `inside` out of the imported folder and leave a link to it in its place."""
+    place = made / inside
+    outside = workdir / "elsewhere" / place.name
+    outside.parent.mkdir(exist_ok=True)
+    place.rename(outside)
+    place.symlink_to(outside, target_is_directory=outside.is_dir())
+
+
+def _idx_source(src: Path) -> None:
+    write_idx(src)
+
+
+def _npz_source(src: Path) -> None:
+    src.mkdir()
+    np.savez(src / "imdb.npz", x_train=ragged([[1]]), y_train=np.zeros(1))
+    (src / "imdb_word_index.json").write_text("{}")
+
+
+def _cifar_source(src: Path) -> None:
+    folder = src / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]:
+        (folder / name).write_bytes(b"a batch")
+
+
+def _reviews_source(src: Path) -> None:
+    for part in ("train/pos", "train/neg", "test/pos", "test/neg"):
+        (src / "aclImdb" / part).mkdir(parents=True)
+        (src / "aclImdb" / part / "0_7.txt").write_text("good!")
+
+
+def _glove_source(src: Path) -> None:
+    src.mkdir()
+    (src / "glove.6B.1d.txt").write_text("the 0.5\n")
+
+
+def _kaggle_source(src: Path) -> None:
+    (src / "train").mkdir(parents=True)
+    for name in ("cat.0.jpg", "dog.0.jpg"):
+        (src / "train" / name).write_bytes(b"an image")
+
+
+LINKS = [  # (command, dataset, how the source is made, the part of it that becomes a link out)
+    ("import", "fashion_mnist", _idx_source, IDX["y_test"]),
+    ("import", "imdb", _npz_source, "imdb.npz"),
+    ("import", "imdb", _npz_source, "imdb_word_index.json"),
+    ("import", "cifar10", _cifar_source, "cifar-10-batches-py"),
+    ("import", "cifar10", _cifar_source, "cifar-10-batches-py/data_batch_3"),
+    ("import", "imdb_reviews", _reviews_source, "aclImdb"),
+    ("import", "imdb_reviews", _reviews_source, "aclImdb/train"),
+    ("import", "imdb_reviews", _reviews_source, "aclImdb/train/pos"),
+    ("import", "imdb_reviews", _reviews_source, "aclImdb/test/neg/0_7.txt"),
+    ("import", "glove", _glove_source, "glove.6B.1d.txt"),
+    ("split", "cats-vs-dogs", _kaggle_source, "train"),
+    ("split", "cats-vs-dogs", _kaggle_source, "train/dog.0.jpg"),
+]
+
+
+@pytest.mark.parametrize("command, dataset, make, inside", LINKS, ids=[f"{row[1]}:{row[3]}" for row in LINKS])
+def test_every_folder_import_refuses_a_link_out_at_any_level(workdir, run_cli, command, dataset, make, inside):
+    src = workdir / "src"
+    make(src)
+    _linked_out(workdir, inside, src)
+    extra = ["--train", "1", "--validation", "0", "--test", "0"] if command == "split" else []
+    result = run_cli("data", command, dataset, str(src), *extra)
+    message = result.stderr.strip()
+    assert result.exit_code == 3 and "\n" not in message, message
+    assert f"{src / inside} is a link to" in message and "outside" in message
+    assert not cache_contents(workdir / "data")
+
+
+# --------------------------------------------------------------------------- issue 14: a cache that cannot be written
+
+
+def _boston_csv(path: Path) -> Path:
+    rows = np.random.RandomState(0).uniform(0, 100, (506, 14)).round(4)
+    path.write_text(",".join(["CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B",
+                              "LSTAT", "MEDV"]) + "\n" + "\n".join(",".join(map(str, row)) for row in rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def mount_tmpfs(workdir):
+    """Mount a tmpfs with the given options on a new folder (skipped where this machine cannot)."""
+    import subprocess
+
+    mounted = []
+
+    def mount(name: str, options: str) -> Path:
+        folder = workdir / name
+        folder.mkdir()
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here ({result.stderr.decode().strip() or 'not root'})")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+CACHES = {  # how the cache folder is made unwritable -> (DLCLI_DATA_DIR, what the one line names)
+    "a file in its place": lambda workdir, mount: (_boston_csv(workdir / "data"), "data"),
+    "a file where its .locks folder goes": lambda workdir, mount: (
+        (workdir / "data").mkdir() or (workdir / "data" / ".locks").write_text("x") and workdir / "data", ".locks"),
+    "read-only": lambda workdir, mount: (mount("ro-disk", "ro,size=64k"), "Read-only file system"),
+    "full": lambda workdir, mount: (mount("small-disk", "size=8k"), "No space left on device"),
+}
+
+
+@pytest.mark.parametrize("cache", list(CACHES), ids=lambda name: name.replace(" ", "-"))
+def test_an_unwritable_cache_is_one_line_exit_2_and_nothing_half_written(workdir, run_cli, monkeypatch, mount_tmpfs,
+                                                                          cache):
+    root, named = CACHES[cache](workdir, mount_tmpfs)
+    before = sorted(p.relative_to(root) for p in root.rglob("*")) if root.is_dir() else root.read_bytes()
+    monkeypatch.setenv("DLCLI_DATA_DIR", str(root))
+    result = run_cli("data", "import", "boston_housing", str(_boston_csv(workdir / "boston.csv")))
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "\n" not in message and "unexpected" not in message, message
+    assert f"cannot write to {root}" in message and named in message
+    after = sorted(p.relative_to(root) for p in root.rglob("*")) if root.is_dir() else root.read_bytes()
+    assert after == before or [str(p) for p in after if p not in before] == [".locks", ".locks/boston_housing.lock"]

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from dlcli.datasets.base import CIFAR_BATCHES, CIFAR_MEMBERS, IDX_FILES
-from dlcli.datasets.cache import install_file, staging_dir, within
+from dlcli.datasets.cache import install_file, replace_folder, staging_dir, within
 from dlcli.datasets.files_io import (
     BOSTON_COLUMNS, file_digest, read_boston_csv, read_cifar_folder, read_idx_set, read_npz,
 )
@@ -137,14 +137,12 @@ def _read(name: str, path: Path, reader):
 
 
 def _install_tree(files: dict[str, Path], target: Path) -> None:
-    """Copy files into a temporary folder of the cache, then move it into place in one step."""
+    """Copy files into a temporary folder of the cache, then swap it into place (replace_folder)."""
     staging = staging_dir(target.parent, target.name)
     try:
         for name, source in files.items():
             shutil.copyfile(source, staging / name)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        replace_folder(staging, target)  # the cached copy stays whole until the new one is in place
     finally:
         if staging.exists():
             shutil.rmtree(staging)
@@ -156,7 +154,9 @@ def _install_tree(files: dict[str, Path], target: Path) -> None:
 def _import_npz(name: str, source: Path, root: Path, extra: str | None = None) -> list[str]:
     """Keras' .npz (name.npz in a folder, or the file): its sha256, else its published facts."""
     if source.is_dir():
-        source = source / f"{name}.npz"
+        source = within(source, source / f"{name}.npz", name)
+    if extra and (source.parent / extra).is_file():  # before reading anything
+        within(source.parent, source.parent / extra, name)
     if not _published_file(name, source):
         arrays = _read(name, source, read_npz)
         keys = [key for split in PUBLISHED[name].counts for key in _keys(split)]
@@ -254,8 +254,8 @@ def import_cifar10(source: Path, root: Path) -> list[str]:
     published = _published_file("cifar10", source)
     with tempfile.TemporaryDirectory() as scratch:
         folder = _cifar_folder(source, Path(scratch))
-        for member in CIFAR_MEMBERS:  # before reading anything
-            within(folder, folder / member, "cifar10")
+        for member in CIFAR_MEMBERS:  # before reading anything; cifar-10-batches-py itself may be a link
+            within(source if source.is_dir() else folder, folder / member, "cifar10")
         if not published:
             arrays = _read("cifar10", folder, read_cifar_folder)
             batches = {"train": f"{source} (data_batch_1-5)", "test": f"{source} (test_batch)"}

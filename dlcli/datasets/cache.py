@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dlcli.atomic import atomic_path
 from dlcli.datasets.base import DatasetEntry, RemoteFile
-from dlcli.errors import DataUnavailable
+from dlcli.errors import DataUnavailable, UsageError
 
 
 def staging_dir(parent: Path, name: str) -> Path:
@@ -28,48 +28,133 @@ def staging_dir(parent: Path, name: str) -> Path:
 
 
 def clean_stale_staging(root: Path) -> list[Path]:
-    """Remove the scratch folders of imports, downloads and splits whose process is gone."""
+    """Remove the scratch folders of imports, downloads and splits whose process is gone, and put
+    back a cached copy such a process had moved aside (`.NAME.old-PID`) but not yet replaced."""
     removed = []
-    for path in [*root.glob(".*.staging-*"), *root.glob("*/.*.staging-*")]:
+    for path in [*root.glob(".*.staging-*"), *root.glob("*/.*.staging-*"),
+                 *root.glob(".*.old-*"), *root.glob("*/.*.old-*")]:
+        marker = ".staging-" if ".staging-" in path.name else ".old-"
         try:
-            pid = int(path.name.split(".staging-", 1)[1].split("-", 1)[0])
+            pid = int(path.name.split(marker, 1)[1].split("-", 1)[0])
             os.kill(pid, 0)
         except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
+            original = path.parent / path.name[1:].split(marker, 1)[0]
+            if marker == ".old-" and not original.exists():
+                os.rename(path, original)  # killed between its two renames: the old copy is the good one
+                continue
+            discard(path)
             removed.append(path)
         except (ValueError, IndexError, PermissionError):
             continue
     return removed
 
 
-@contextlib.contextmanager
-def exclusive(name: str, root: Path | None = None):
-    """One import, download or split of a dataset at a time: an advisory lock in the cache. A second
-    one waits, saying so; scratch folders of killed ones are removed once the lock is held."""
-    root = root or data_dir()
-    locks = root / ".locks"
-    locks.mkdir(parents=True, exist_ok=True)
+def discard(path: Path) -> None:
+    """Remove a folder or a file, whichever `path` is (a scratch copy or a replaced one)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Put the folder `new` at `target` so that a complete copy is there at every moment.
+
+    Where the system can swap two paths in one step (Linux's renameat2 RENAME_EXCHANGE), `target`
+    is the old copy, then the new one; only then is the old one (now at `new`) removed. Elsewhere
+    the old copy is renamed aside to `.NAME.old-PID` first; a process killed between that and the
+    next rename leaves it there, and the next writer of the cache puts it back (clean_stale_staging).
+    """
+    if not target.exists() and not target.is_symlink():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        discard(new)
+        return
+    aside = target.parent / f".{target.name}.old-{os.getpid()}"
+    discard(aside)
+    os.rename(target, aside)
+    os.rename(new, target)
+    discard(aside)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where this cannot be done."""
+    import ctypes
+    import errno
+
     try:
-        import fcntl
-    except ImportError:  # no flock (Windows): no lock, as before
-        fcntl = None
-    with open(locks / f"{name}.lock", "w") as handle:
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                print(f"waiting for another dlcli that is writing dataset '{name}'...", file=sys.stderr)
-                fcntl.flock(handle, fcntl.LOCK_EX)
-        clean_stale_staging(root)
-        yield
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError, TypeError):  # not Linux, or a C library without it
+        return False
+    at_current_directory, rename_exchange = -100, 2  # AT_FDCWD, RENAME_EXCHANGE from <fcntl.h>, <stdio.h>
+    if renameat2(at_current_directory, os.fsencode(first), at_current_directory, os.fsencode(second),
+                 rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):  # kernel or filesystem without it
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+@contextlib.contextmanager
+def exclusive(name: str, root: Path | None = None, writes: Path | None = None):
+    """One import, download or split of a dataset at a time: an advisory lock in the cache. A second
+    one waits, saying so; scratch folders of killed ones are removed once the lock is held.
+
+    A folder that cannot be written (`writes`, else the cache: full, read-only, a file in its place)
+    ends the command with one line naming it (exit 2); a source that cannot be read, exit 3."""
+    root = root or data_dir()
+    try:
+        locks = root / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): no lock, as before
+            fcntl = None
+        with open(locks / f"{name}.lock", "w") as handle:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    print(f"waiting for another dlcli that is writing dataset '{name}'...", file=sys.stderr)
+                    fcntl.flock(handle, fcntl.LOCK_EX)
+            clean_stale_staging(root)
+            yield
+    except OSError as error:
+        raise unwritable(error, writes or root) from None
+
+
+def unwritable(error: OSError, folder: Path) -> DataUnavailable | UsageError:
+    """One line for an OSError while writing `folder` (exit 2), or while reading a source (exit 3)."""
+    import errno
+
+    named = error.filename2 or error.filename  # a copy's error names its source, then its target
+    where = Path(named) if named else None
+    reason = error.strerror or str(error)
+    writing = error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) or where is None \
+        or where.absolute().is_relative_to(folder.absolute())
+    if writing:
+        return UsageError(f"cannot write to {folder}: {reason}" + (f" ({where})" if where else "")
+                          + "; nothing was stored: free some space, or choose a folder you can write "
+                          "(DLCLI_DATA_DIR for the data cache, --dest for a split)")
+    return DataUnavailable(f"cannot read {where}: {reason}")
 
 
 def within(folder: Path, path: Path, dataset: str) -> Path:
-    """`path` from a folder being imported, refused when a link leads out of that folder."""
-    if path.is_symlink() and folder.resolve() not in path.resolve().parents:
-        raise DataUnavailable(f"{dataset}: {path} is a link to {path.resolve()}, outside {folder}; "
-                              "dlcli imports only what the folder itself holds: copy the file in")
+    """`path` from a folder being imported, refused when it leads out of that folder: the file, or
+    any folder on the way to it, is a link elsewhere. Checked before the file is read."""
+    resolved, root = path.resolve(), folder.resolve()
+    if not resolved.is_relative_to(root):
+        link = next((step for step in (path, *path.parents) if step.is_symlink()), path)
+        raise DataUnavailable(f"{dataset}: {link} is a link to {link.resolve()}, outside {folder}; "
+                              "dlcli imports only what the folder itself holds: copy the files in")
     return path
+
+
+def files_within(folder: Path, pattern: str, dataset: str) -> list[Path]:
+    """The files of `folder` matching the glob `pattern`, sorted, each checked with `within`."""
+    return [within(folder, path, dataset) for path in sorted(folder.glob(pattern)) if path.is_file()]
 
 
 def data_dir() -> Path:

@@ -12,7 +12,6 @@ and renamed into place at the end, so a failure never leaves a half-written spli
 from __future__ import annotations
 
 import io
-import os
 import random
 import re
 import shutil
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
-from dlcli.datasets.cache import staging_dir
+from dlcli.datasets.cache import clean_stale_staging, replace_folder, staging_dir, within
 from dlcli.datasets.image_folder import decode_problem
 from dlcli.errors import DataUnavailable, UsageError
 
@@ -51,6 +50,8 @@ class SplitReport:
 def _folder_candidates(folder: Path) -> Iterator[Candidate]:
     for path in folder.rglob("*"):
         match = NAME.fullmatch(path.name)
+        if match or path.is_symlink():  # a linked image or folder that leads out: refused before reading
+            within(folder, path, "data split")
         if match and path.is_file():
             yield Candidate(match[1].lower(), int(match[2]), path.name, path.read_bytes)
 
@@ -133,12 +134,11 @@ def split_cats_vs_dogs(source: Path, destination: Path, sizes: dict[str, int], s
             for found in by_label.values():
                 generator.shuffle(found)
         destination.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_staging(destination.parent)  # a killed split's scratch, or its old copy to put back
         scratch = staging_dir(destination.parent, destination.name)
         try:
             report = _write(by_label, sizes, scratch, decode_problem, progress)
-            if destination.exists():
-                shutil.rmtree(destination)
-            os.replace(scratch, destination)
+            replace_folder(scratch, destination)  # the old split stays whole until the new one is in place
         except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
             raise

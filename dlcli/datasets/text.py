@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dlcli.datasets.base import DataBundle, DatasetEntry, Split
-from dlcli.datasets.cache import staging_dir, within
+from dlcli.datasets.cache import files_within, replace_folder, staging_dir, within
 from dlcli.errors import DataUnavailable
 
 TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'  # Keras 2 Tokenizer's default `filters`
@@ -134,7 +134,7 @@ def _store_reviews(source: Path, root: Path, per_folder: int | None) -> list[str
         if source.is_dir():
             base = source / "aclImdb" if (source / "aclImdb").is_dir() else source
             for path in base.glob("*/*/*.txt"):
-                within(base, path, "imdb_reviews")
+                within(source, path, "imdb_reviews")  # aclImdb, train/, pos/ or the file may be a link
                 match = MEMBER.match(f"aclImdb/{path.relative_to(base).as_posix()}")
                 if match:
                     target = staging / match[1] / match[2] / match[3]
@@ -163,11 +163,7 @@ def _store_reviews(source: Path, root: Path, per_folder: int | None) -> list[str
                     f"Dataset has {per_folder:,} there (25,000 + 25,000 reviews, half of them positive): bring "
                     "the complete aclImdb_v1.tar.gz (or its aclImdb folder) and run "
                     "`dlcli data import imdb_reviews PATH`")
-        root.mkdir(parents=True, exist_ok=True)
-        destination = root / "aclImdb"
-        if destination.exists():
-            shutil.rmtree(destination)
-        shutil.move(str(staging), destination)
+        replace_folder(staging, root / "aclImdb")  # the cached copy stays whole until the new one is in place
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return [f"aclImdb ({sum(counts.values())} reviews)"]
@@ -242,7 +238,7 @@ def _store_glove(source: Path, root: Path, words: int | None) -> list[str]:
                             shutil.copyfileobj(handle, out)
                         candidates.append(target)
         else:
-            candidates = sorted(source.glob("glove.6B.*d.txt")) if source.is_dir() else [source]
+            candidates = files_within(source, "glove.6B.*d.txt", "glove") if source.is_dir() else [source]
         for path in candidates:
             match = GLOVE.fullmatch(path.name)
             if not match:

@@ -514,3 +514,125 @@ def test_an_unwritable_cache_is_one_line_exit_2_and_nothing_half_written(workdir
     assert f"cannot write to {root}" in message and named in message
     after = sorted(p.relative_to(root) for p in root.rglob("*")) if root.is_dir() else root.read_bytes()
     assert after == before or [str(p) for p in after if p not in before] == [".locks", ".locks/boston_housing.lock"]
+
+
+# --------------------------------------------------------------------------- issue 14: archives inflate within bounds
+
+BIG = 5_000_000  # bytes of one highly compressible member; the tests lower the bound to 1 MB
+
+
+def _zip_of(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _tar_of(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _big_npz(workdir: Path) -> list[str]:
+    path = workdir / "imdb.npz"
+    np.savez_compressed(path, x_train=np.zeros(BIG // 8), y_train=np.zeros(1))
+    return ["data", "import", "imdb", str(path)]
+
+
+def _big_idx(workdir: Path) -> list[str]:
+    write_idx(workdir / "src")
+    header = bytes([0, 0, 8, 3]) + b"".join(int(d).to_bytes(4, "big") for d in (BIG // 784, 28, 28))
+    with gzip.open(workdir / "src" / IDX["x_train"], "wb") as handle:
+        handle.write(header + bytes(BIG // 784 * 784))
+    return ["data", "import", "fashion_mnist", str(workdir / "src")]
+
+
+def _big_cifar(workdir: Path) -> list[str]:
+    return ["data", "import", "cifar10", str(_tar_of(workdir / "c.tar.gz", {"cifar-10-batches-py/data_batch_1": bytes(BIG)}))]
+
+
+def _big_reviews(workdir: Path) -> list[str]:
+    return ["data", "import", "imdb_reviews", str(_tar_of(workdir / "r.tar.gz", {"aclImdb/train/pos/0_7.txt": bytes(BIG)}))]
+
+
+def _big_glove(workdir: Path) -> list[str]:
+    return ["data", "import", "glove", str(_zip_of(workdir / "g.zip", {"glove.6B.50d.txt": b"the 0.5\n" * (BIG // 8)}))]
+
+
+def _big_jena(workdir: Path) -> list[str]:
+    return ["data", "import", "jena_climate", str(_zip_of(workdir / "j.zip", {"jena.csv": b"a,b\n" + b"1,2\n" * (BIG // 4)}))]
+
+
+def _big_kaggle(workdir: Path) -> list[str]:
+    return ["data", "split", "cats-vs-dogs", str(_zip_of(workdir / "k.zip", {"train/cat.0.jpg": bytes(BIG)}))]
+
+
+def _many_glove(workdir: Path) -> list[str]:  # each member within its bound, together past the archive's
+    members = {f"glove.6B.{size}d.txt": b"the 0.5\n" * 80_000 for size in (50, 100)}
+    return ["data", "import", "glove", str(_zip_of(workdir / "g.zip", members))]
+
+
+ARCHIVES = [  # (what, how the file is made, the bound it goes past)
+    ("npz member", _big_npz, "DLCLI_MAX_MEMBER_BYTES"),
+    ("gzip IDX file", _big_idx, "DLCLI_MAX_MEMBER_BYTES"),
+    ("cifar tar.gz member", _big_cifar, "DLCLI_MAX_MEMBER_BYTES"),
+    ("aclImdb tar.gz member", _big_reviews, "DLCLI_MAX_MEMBER_BYTES"),
+    ("glove zip member", _big_glove, "DLCLI_MAX_MEMBER_BYTES"),
+    ("jena zip member", _big_jena, "DLCLI_MAX_MEMBER_BYTES"),
+    ("kaggle zip member", _big_kaggle, "DLCLI_MAX_MEMBER_BYTES"),
+    ("glove zip in all", _many_glove, "DLCLI_MAX_ARCHIVE_BYTES"),
+]
+
+
+@pytest.mark.parametrize("what, make, bound", ARCHIVES, ids=[row[0].replace(" ", "-") for row in ARCHIVES])
+def test_every_archive_reader_stops_at_its_bound(workdir, run_cli, monkeypatch, what, make, bound):
+    monkeypatch.setenv(bound, "1000000")
+    args = make(workdir)
+    result = run_cli(*args)
+    message = result.stderr.strip()
+    assert result.exit_code == 3 and "\n" not in message and "unexpected" not in message, message
+    assert bound in message and "1,000,000 bytes" in message
+    assert not cache_contents(workdir / "data")
+
+
+def _declared_size_lies(path: Path, size: int) -> None:
+    """Patch the central directory of a zip so that its first member declares `size` bytes."""
+    data = bytearray(path.read_bytes())
+    at = data.index(b"PK\x01\x02")
+    data[at + 24:at + 28] = size.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+def test_a_member_whose_header_lies_is_refused_before_it_is_read(workdir, run_cli):
+    """An .npz in the cache whose member declares 4 GB: refused from its header (the default bound)."""
+    (workdir / "data").mkdir()
+    path = workdir / "data" / "mnist.npz"
+    np.savez_compressed(path, **write_idx(workdir / "src"))
+    _declared_size_lies(path, 0xFFFF_FFF0)
+    with pytest.raises(DataUnavailable, match="DLCLI_MAX_MEMBER_BYTES") as error:
+        datasets.load(p.MnistParams(name="mnist"))
+    assert "mnist.npz" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_zips_nested_thousands_deep_are_refused_at_the_nesting_bound(workdir, run_cli):
+    import time
+    import zipfile
+
+    data = b"an image"
+    for level in range(1500):  # deeper than Python's recursion limit
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            archive.writestr(f"level{level}.zip" if level else "cat.0.jpg", data)
+        data = buffer.getvalue()
+    (workdir / "nested.zip").write_bytes(data)
+    started = time.perf_counter()
+    result = run_cli("data", "split", "cats-vs-dogs", str(workdir / "nested.zip"))
+    message = result.stderr.strip()
+    assert result.exit_code == 3 and "nested more than 3 deep" in message and "\n" not in message, message
+    assert time.perf_counter() - started < 5 and not cache_contents(workdir / "data")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlcli.datasets.archives import Inflation
 from dlcli.datasets.base import CIFAR_BATCHES, CIFAR_MEMBERS, IDX_FILES
 from dlcli.datasets.cache import install_file, replace_folder, staging_dir, within
 from dlcli.datasets.files_io import (
@@ -130,6 +131,8 @@ def _published_file(name: str, source: Path) -> bool:
 def _read(name: str, path: Path, reader):
     try:
         return reader(path)
+    except DataUnavailable:  # a bound the archive went past, already one line
+        raise
     except FileNotFoundError as error:
         raise DataUnavailable(f"{name}: {error.filename}: no such file") from None
     except Exception as error:  # any decoding problem means a corrupt or foreign file
@@ -228,13 +231,15 @@ def _cifar_folder(source: Path, scratch: Path) -> Path:
     """The folder of CIFAR batches: the given one, or the members of the tarball, taken by name only."""
     if source.is_dir():
         return source / "cifar-10-batches-py" if (source / "cifar-10-batches-py").is_dir() else source
+    inflation = Inflation(source)
     try:
         with tarfile.open(source) as archive:
-            for member in archive.getmembers():
+            for member in archive:  # one at a time: a tar.gz is inflated only as far as it is read
                 base = Path(member.name).name
+                inflation.declared(member.name, member.size, member.offset_data)
                 if member.isfile() and base in CIFAR_MEMBERS:
                     with archive.extractfile(member) as handle, open(scratch / base, "wb") as out:
-                        shutil.copyfileobj(handle, out)  # by name only: no path from the archive
+                        inflation.copy(handle, out, member.name, member.size)  # by name only: no path from the archive
     except (tarfile.TarError, OSError, EOFError) as error:
         raise DataUnavailable(f"cifar10: {source} is not a readable tarball ({error})") from None
     return scratch

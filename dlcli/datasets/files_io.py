@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlcli.datasets.archives import Inflation
 from dlcli.datasets.base import IDX_FILES
 
 BOSTON_COLUMNS = [
@@ -41,12 +42,14 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
 def read_npz(path: Path) -> dict[str, np.ndarray]:
     """All arrays of an .npz file; object arrays through a NumPy-only unpickler."""
     arrays = {}
+    inflation = Inflation(path)
     with zipfile.ZipFile(path) as archive:
-        for member in archive.namelist():
+        for info in archive.infolist():
+            member = info.filename
             if not member.endswith(".npy"):
                 continue
-            with archive.open(member) as handle:
-                stream = io.BytesIO(handle.read())
+            with archive.open(info) as handle:
+                stream = io.BytesIO(inflation.read(handle, member, info.file_size))
             version = np.lib.format.read_magic(stream)
             read_header = (
                 np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
@@ -64,7 +67,7 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
 def read_idx_gz(path: Path) -> np.ndarray:
     """A gzipped IDX file (MNIST, Fashion-MNIST): labels (N,) or images (N, 28, 28), uint8."""
     with gzip.open(path, "rb") as handle:
-        content = handle.read()
+        content = Inflation(path).read(handle, "its content")
     if len(content) < 8 or content[:2] != b"\x00\x00" or content[2] != 0x08:
         raise ValueError("not an IDX file of unsigned bytes")
     dims = content[3]

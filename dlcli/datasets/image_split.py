@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
+from dlcli.datasets.archives import Inflation, check_nesting
 from dlcli.datasets.cache import clean_stale_staging, replace_folder, staging_dir, within
 from dlcli.datasets.image_folder import decode_problem
 from dlcli.errors import DataUnavailable, UsageError
@@ -64,20 +65,27 @@ def _safe_member(name: str, archive: str) -> None:
         )
 
 
-def _zip_candidates(archive: zipfile.ZipFile, label: str) -> Iterator[Candidate]:
+def _zip_candidates(archive: zipfile.ZipFile, label: str, inflation: Inflation, depth: int = 0) -> Iterator[Candidate]:
+    check_nesting(depth, label)
     for info in archive.infolist():
         _safe_member(info.filename, label)
         base = PurePosixPath(info.filename).name
         if info.is_dir():
             continue
         if base.lower().endswith(".zip"):  # Kaggle's dogs-vs-cats.zip holds train.zip
-            inner = zipfile.ZipFile(io.BytesIO(archive.read(info)))
-            yield from _zip_candidates(inner, f"{label}!{info.filename}")
+            inner = zipfile.ZipFile(io.BytesIO(_read_member(archive, info, inflation)))
+            yield from _zip_candidates(inner, f"{label}!{info.filename}", inflation, depth + 1)
             continue
         match = NAME.fullmatch(base)
         if match:
+            inflation.declared(info.filename, info.file_size)
             yield Candidate(match[1].lower(), int(match[2]), base,
-                            lambda info=info: archive.read(info))
+                            lambda info=info: _read_member(archive, info, inflation))
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, inflation: Inflation) -> bytes:
+    with archive.open(info) as handle:
+        return inflation.read(handle, info.filename, info.file_size)
 
 
 def _candidates(source: Path, stack: list) -> list[Candidate]:
@@ -89,7 +97,7 @@ def _candidates(source: Path, stack: list) -> list[Candidate]:
         raise DataUnavailable(f"{source}: not a folder or a readable zip file ({error})") from None
     stack.append(archive)
     try:
-        return list(_zip_candidates(archive, str(source)))
+        return list(_zip_candidates(archive, str(source), Inflation(source)))
     except zipfile.BadZipFile as error:
         raise DataUnavailable(f"{source}: a nested archive is unreadable ({error})") from None
 

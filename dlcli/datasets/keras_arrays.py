@@ -19,6 +19,7 @@ from dlcli.datasets.files_io import read_boston_csv, read_cifar_folder, read_idx
 from dlcli.datasets.params import (
     BostonParams, Cifar10Params, ImageParams, ImdbParams, ReutersParams, SequenceParams,
 )
+from dlcli.errors import DataUnavailable
 
 FASHION_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -42,6 +43,8 @@ def _images(arrays: dict, params: ImageParams, num_classes: int) -> tuple[Split,
 def _read(entry: DatasetEntry, reader, path: Path):
     try:
         return reader(path)
+    except DataUnavailable:  # a bound the archive went past, already one line
+        raise
     except Exception as error:  # any decoding problem means a corrupt or foreign file
         raise corrupt(entry, path, error) from None
 

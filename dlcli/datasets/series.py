@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlcli.datasets.archives import Inflation
 from dlcli.datasets.base import passes_from, pass_seed, DataBundle, DatasetEntry, Stream
 from dlcli.datasets.cache import install_file
 from dlcli.errors import DataUnavailable, SpecError
@@ -35,11 +36,13 @@ def read_table(path: Path, where: str = "data.path"):
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
-                members = [m for m in archive.namelist() if m.lower().endswith(".csv") and "__MACOSX" not in m]
+                members = [m for m in archive.infolist() if m.filename.lower().endswith(".csv")
+                           and "__MACOSX" not in m.filename]
                 if len(members) != 1:
-                    raise DataUnavailable(f"{path}: a zip with exactly one .csv is expected (found {members})")
+                    raise DataUnavailable(f"{path}: a zip with exactly one .csv is expected "
+                                          f"(found {[m.filename for m in members]})")
                 with archive.open(members[0]) as handle:
-                    return pd.read_csv(handle)
+                    return pd.read_csv(Inflation(path).reader(handle, members[0].filename, members[0].file_size))
         return pd.read_csv(path)
     except (ValueError, OSError, zipfile.BadZipFile, UnicodeDecodeError) as error:
         raise DataUnavailable(f"{path}: not a readable CSV file ({str(error).splitlines()[0]})") from None

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlcli.datasets.archives import Inflation
 from dlcli.datasets.base import DataBundle, DatasetEntry, Split
 from dlcli.datasets.cache import files_within, replace_folder, staging_dir, within
 from dlcli.errors import DataUnavailable
@@ -142,15 +143,17 @@ def _store_reviews(source: Path, root: Path, per_folder: int | None) -> list[str
                     shutil.copyfile(path, target)
                     counts[f"{match[1]}/{match[2]}"] += 1
         else:
+            inflation = Inflation(source)
             try:
                 with tarfile.open(source) as archive:
-                    for member in archive:
+                    for member in archive:  # one at a time: a tar.gz is inflated only as far as it is read
+                        inflation.declared(member.name, member.size, member.offset_data)
                         match = MEMBER.match(member.name)
                         if match and member.isfile():  # the path is rebuilt from the match: nothing escapes
                             target = staging / match[1] / match[2] / match[3]
                             target.parent.mkdir(parents=True, exist_ok=True)
                             with archive.extractfile(member) as handle, open(target, "wb") as out:
-                                shutil.copyfileobj(handle, out)
+                                inflation.copy(handle, out, member.name, member.size)
                             counts[f"{match[1]}/{match[2]}"] += 1
             except (tarfile.TarError, OSError, EOFError) as error:
                 raise DataUnavailable(f"imdb_reviews: {source} is not a readable tarball ({error})") from None
@@ -229,13 +232,14 @@ def _store_glove(source: Path, root: Path, words: int | None) -> list[str]:
         candidates: list[Path] = []
         zipped = zipfile.is_zipfile(source)
         if zipped:
+            inflation = Inflation(source)
             with zipfile.ZipFile(source) as archive:
-                for member in archive.namelist():
-                    name = Path(member).name
+                for info in archive.infolist():
+                    name = Path(info.filename).name
                     if GLOVE.fullmatch(name):
                         target = Path(scratch) / name  # by name only: nothing lands elsewhere
-                        with archive.open(member) as handle, open(target, "wb") as out:
-                            shutil.copyfileobj(handle, out)
+                        with archive.open(info) as handle, open(target, "wb") as out:
+                            inflation.copy(handle, out, info.filename, info.file_size)
                         candidates.append(target)
         else:
             candidates = files_within(source, "glove.6B.*d.txt", "glove") if source.is_dir() else [source]

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from dlcli.catalog import experiment_files, resolve_spec_path
-from dlcli.errors import DataUnavailable, SpecError, UsageError
+from dlcli.errors import DataUnavailable, DlcliError, SpecError, UsageError
 from dlcli.runs import Run
 from dlcli.predicting import predict  # noqa: F401  the CLI calls dlcli.api only
 from dlcli.viz.jobs import (  # noqa: F401
@@ -203,22 +203,29 @@ def compare(run_paths: list[str]) -> dict[str, Any]:
     """Final metrics of several runs, and the spec values that differ between them."""
     from dlcli.spec.reading import read_yaml
 
-    runs = [Run.open(path) for path in run_paths]
-    rows, specs = [], []
-    for run in runs:
-        stored = run.metrics()
-        spec_data = read_yaml(run.file("spec.yaml")) if run.has("spec.yaml") else {}
+    rows, specs, unreadable = [], [], []
+    for path in run_paths:
+        try:  # a damaged run is reported and the others compared: `compare runs/x/*` over a run that broke
+            run = Run.open(path)
+            stored = run.metrics()
+            spec_data = read_yaml(run.file("spec.yaml")) if run.has("spec.yaml") else {}
+            row = {"run": str(run), "experiment": run.experiment, "status": run.status,
+                   "check": (stored.get("check") or {}).get("status", "none"), "metrics": stored.get("metrics", {})}
+        except DlcliError as error:
+            unreadable.append({"run": str(path), "error": str(error)})
+            continue
         spec_data = spec_data if isinstance(spec_data, dict) else {}
-        specs.append(_flatten({k: v for k, v in (spec_data or {}).items() if k not in ("description", "notes", "reference")}))
-        rows.append({"run": str(run), "experiment": run.experiment, "status": run.status,
-                     "check": (stored.get("check") or {}).get("status", "none"),
-                     "metrics": stored.get("metrics", {})})
+        specs.append(_flatten({k: v for k, v in spec_data.items() if k not in ("description", "notes", "reference")}))
+        rows.append(row)
+    if not rows:
+        raise UsageError(unreadable[0]["error"] + (f" (and {len(unreadable) - 1} more unreadable runs)"
+                                                   if len(unreadable) > 1 else ""))
     keys = sorted(set().union(*specs)) if specs else []
     differing = [k for k in keys if len({repr(s.get(k)) for s in specs}) > 1]
     for row, flat in zip(rows, specs):
         row["spec"] = {k: flat.get(k) for k in differing}
     metric_names = sorted(set().union(*(row["metrics"] for row in rows))) if rows else []
-    return {"runs": rows, "differing_spec_keys": differing, "metric_names": metric_names}
+    return {"runs": rows, "differing_spec_keys": differing, "metric_names": metric_names, "unreadable": unreadable}
 
 
 def ensemble(run_paths: list[str], weights: str | None = None) -> dict[str, Any]:

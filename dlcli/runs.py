@@ -344,7 +344,10 @@ class Run:
 
         if not self.has("spec.yaml"):
             raise UsageError(f"{self}: no spec.yaml; not a complete run directory")
-        return validate_spec(read_yaml(self.file("spec.yaml")), self.file("spec.yaml"))
+        raw = read_yaml(self.file("spec.yaml"))
+        if not isinstance(raw, dict):
+            raise UsageError(f"{self.file('spec.yaml')}: not a spec (a YAML mapping is expected); the run directory is damaged")
+        return validate_spec(raw, self.file("spec.yaml"))
 
     def vocabulary(self) -> list[str] | None:
         """The vocabulary a text run was trained with (one token per line; line 1 is padding)."""
@@ -457,11 +460,14 @@ COMPARABLE_OVERRIDES = ("seed", "deterministic")
 
 
 def recipe_changes(info: dict, source_info: dict | None = None) -> list[str]:
-    """What makes a run differ from its source's recipe: --set/--epochs overrides (other than the
-    seed), a resume to another number of epochs, a resume forced past differences, or a model
-    continued from a run (`source_info`) that itself changed its recipe."""
-    changes = [text for text in info.get("overrides") or []
-               if text.split("=", 1)[0].strip() not in COMPARABLE_OVERRIDES]
+    """What makes a run differ from its source's recipe: how its resolved spec differed from the
+    source experiment's when it started (run.json's `recipe_changes`, see reference.recipe_record;
+    a run of an older dlcli has only its --set/--epochs overrides, other than the seed), a resume
+    to another number of epochs, a resume forced past differences, or a model continued from a
+    run (`source_info`) that itself changed its recipe."""
+    recorded = info.get("recipe_changes")
+    changes = [str(change) for change in recorded] if isinstance(recorded, list) else \
+        [text for text in info.get("overrides") or [] if text.split("=", 1)[0].strip() not in COMPARABLE_OVERRIDES]
     for resumed in info.get("resumes") or []:
         changes += [f"resumed with {change}" for change in resumed.get("recipe_changes") or []]
         if resumed.get("forced"):

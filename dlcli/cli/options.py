@@ -65,3 +65,12 @@ def number(value) -> str:
 
 def cell(value) -> str:
     return value if isinstance(value, str) else _json.dumps(value)
+
+
+def report_unreadable(unreadable: list[dict]) -> None:
+    """After a command read what it could of several runs: one line per run it could not read, and
+    exit 2, so a script sees that its input was not whole."""
+    for item in unreadable:
+        click.echo(f"error: {item['error']}", err=True)
+    if unreadable:
+        raise SystemExit(2)

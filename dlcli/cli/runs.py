@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from dlcli.cli.options import cell, command, json_option, number, print_json, table
+from dlcli.cli.options import cell, command, json_option, number, print_json, report_unreadable, table
 
 
 @command()
@@ -34,7 +34,12 @@ def compare(runs, as_json: bool, as_csv: bool) -> None:
     result = api.compare(list(runs))
     if as_json:
         print_json(result)
-        return
+    else:
+        _print_comparison(result, as_csv)
+    report_unreadable(result["unreadable"])
+
+
+def _print_comparison(result: dict, as_csv: bool) -> None:
     metrics = [m for m in result["metric_names"] if m.startswith(("test_", "val_", "best_", "final_val", "output"))
                and not m.startswith("fold_")] or result["metric_names"]
     headers = ["run", "experiment", "status", "check", *metrics, *result["differing_spec_keys"]]

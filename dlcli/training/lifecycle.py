@@ -87,6 +87,7 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
     """spec.yaml, vocabulary.txt and run.json (`running`): what a run holds before training."""
     from dlcli.keras_backend import device, versions
     from dlcli.models.describing import describe
+    from dlcli.reference import recipe_record
     from dlcli.spec.loading import dump_spec
 
     run.write_text("spec.yaml", dump_spec(_with_callback_copies(run, spec)))
@@ -104,6 +105,7 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
         "input_preprocessing": [list(step) for step in bundle.input_preprocessing],
         "data_info": {key: value for key, value in bundle.info.items() if key not in ("vocabulary", "index_words")},
         "initialized_from": str(source.path.resolve()) if source is not None else None,
+        **recipe_record(spec, spec_path),  # what the verdict and baselines judge the recipe by
         "resumes": [],
     })
 
@@ -183,7 +185,10 @@ def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watc
     status = resumable_status(run, force)
     run.remove_leftovers()  # a killed process's half-written model or checkpoint
     spec = run.spec()
-    record = TrainingState(run).latest()
+    state = TrainingState(run)
+    record = state.latest()
+    if record is not None:
+        state.verify(record)  # damaged weights are refused now, while the run is untouched
     check_epochs(run, spec, record, epochs)
     changed_epochs = epochs is not None and epochs != spec.fit.epochs
     recipe = [f"fit.epochs={epochs} (was {spec.fit.epochs})"] if changed_epochs else []

@@ -16,11 +16,13 @@ older folders are removed: a crash at any point leaves one complete snapshot.
 
 from __future__ import annotations
 
+import re
 import shutil
 from typing import Any
 
 import numpy as np
 
+from dlcli.errors import UsageError
 from dlcli.runs import Run
 
 # The attributes that make up each Keras callback's state between epochs.
@@ -43,24 +45,64 @@ def _seed_generators(model) -> list:
             for generator in getattr(layer, "_seed_generators", [])]
 
 
+SNAPSHOT_FILES = ("weights.weights.h5", "arrays.npz")
+RECORD_TYPES = {"phase": str, "epoch": int, "finished": bool, "snapshot": str, "history": dict}
+
+
+def _record_problem(record: Any) -> str | None:
+    """What is wrong with a latest.json record, or None. Its snapshot must name a folder directly
+    in state/ (a path read from a run file never leads out of the run)."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    for key, kind in RECORD_TYPES.items():
+        value = record.get(key)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            return f"'{key}' is missing or not {kind.__name__} ({str(value)[:40]!r})"
+    if record["epoch"] < 0 or record["phase"] != "fit" and not re.fullmatch(r"fold-\d+|retrain", record["phase"]):
+        return f"phase {record['phase']!r} at epoch {record['epoch']} is not a phase of a run"
+    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", record["snapshot"]) or ".." in record["snapshot"]:
+        return f"snapshot {record['snapshot'][:60]!r} is not a folder of this run's state/"
+    return None
+
+
 class TrainingState:
     def __init__(self, run: Run):
         self.run = run
         self.folder = run.file("state")
 
     def latest(self) -> dict[str, Any] | None:
-        """What latest.json says, or None when no epoch was completed yet."""
+        """What latest.json says, or None when no epoch was completed yet. A damaged record, or one
+        whose snapshot is not a folder of this run's state/, is a UsageError naming latest.json."""
         if not (self.folder / "latest.json").is_file():
             return None
         record = self.run.read_json("state/latest.json")
-        snapshot = self.folder / str(record.get("snapshot")) if isinstance(record, dict) else None
-        if snapshot is None or not all((snapshot / name).is_file() for name in ("weights.weights.h5", "arrays.npz")) \
-                or not {"phase", "epoch", "finished", "history"} <= set(record):
-            from dlcli.errors import UsageError
-
-            raise UsageError(f"{self.folder}: the resume state is incomplete or damaged; the run cannot be resumed "
+        problem = _record_problem(record)
+        if problem is None:
+            snapshot = self.folder / record["snapshot"]
+            missing = [name for name in SNAPSHOT_FILES if not (snapshot / name).is_file()]
+            problem = f"its snapshot {record['snapshot']} lacks {', '.join(missing)}" if missing else None
+        if problem:
+            raise UsageError(f"{self.folder / 'latest.json'}: {problem}; the run cannot be resumed "
                              f"(its history and model.keras, if any, are intact)")
         return record
+
+    def verify(self, record: dict[str, Any]) -> None:
+        """Read the snapshot's files whole before the run is touched: damaged ones are a UsageError
+        naming them, and the run stays as it was."""
+        import h5py
+
+        snapshot = self.folder / record["snapshot"]
+        try:
+            with h5py.File(snapshot / "weights.weights.h5", "r") as weights:
+                weights.visit(lambda name: None)
+        except (OSError, ValueError, RuntimeError) as error:
+            raise UsageError(f"{snapshot / 'weights.weights.h5'}: unreadable ({' '.join(str(error).split())[:200]}); "
+                             f"the run cannot be resumed") from None
+        try:
+            self._arrays(record)
+        except (OSError, ValueError, EOFError, KeyError) as error:
+            raise UsageError(f"{snapshot / 'arrays.npz'}: unreadable ({' '.join(str(error).split())[:200]}); "
+                             f"the run cannot be resumed") from None
 
     def save(self, phase: str, epoch: int, model, callbacks: list, history: dict, finished: bool) -> None:
         name = f"{phase}-epoch-{epoch:04d}"
@@ -94,7 +136,7 @@ class TrainingState:
         np.savez(staging / "arrays.npz", **arrays)
 
     def _arrays(self, record: dict) -> dict[str, np.ndarray]:
-        with np.load(self.folder / record["snapshot"] / "arrays.npz") as stored:
+        with np.load(self.folder / record["snapshot"] / "arrays.npz", allow_pickle=False) as stored:
             return {key: stored[key] for key in stored.files}
 
     def restore_model(self, model, record: dict) -> None:

@@ -147,3 +147,72 @@ def test_a_source_inside_the_destination_is_refused(workdir, run_cli):
     result = run_cli("data", "split", "cats-vs-dogs", str(source), "--dest", str(workdir / "D"), "--overwrite")
     assert result.exit_code == 2 and "is inside --dest" in result.stderr
     assert (source / "cat.0.jpg").is_file()
+
+
+# --------------------------------------------------------------------------- issue 14: every decoder behind the pixel guard
+
+
+def png_declaring(path: Path, width: int, height: int) -> Path:
+    """A PNG of a few bytes whose header declares width x height 1-bit pixels (a pixel bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b""))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+def hdr_declaring(path: Path, width: int, height: int) -> Path:
+    """A Radiance .hdr header (a format OpenCV decodes and Pillow cannot read) declaring width x height."""
+    path.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n" + f"-Y {height} +X {width}\n".encode() + bytes(64))
+    return path
+
+
+BOMBS = {  # name -> (how it is made, what the one line says)
+    "png-bomb": (lambda path: png_declaring(path.with_suffix(".png"), 3000, 3000), "3000x3000 pixels"),
+    "hdr-bomb": (lambda path: hdr_declaring(path.with_suffix(".hdr"), 100_000, 100_000), "cannot be read from its header"),
+    "small-hdr": (lambda path: hdr_declaring(path.with_suffix(".hdr"), 20, 20), "cannot be read from its header"),
+}
+
+
+@pytest.mark.parametrize("bomb", list(BOMBS))
+def test_predict_and_visualize_know_an_images_size_before_decoding(run_cli, workdir, monkeypatch, bomb):
+    monkeypatch.setenv("DLCLI_MAX_IMAGE_PIXELS", "1000000")
+    make, says = BOMBS[bomb]
+    image = make(workdir / "image")
+    result = run_cli("visualize", "gradcam", str(image))
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "\n" not in message and says in message and str(image) in message, message
+
+
+@pytest.mark.parametrize("bomb", list(BOMBS))
+def test_data_split_skips_an_image_too_large_or_of_unknown_size_before_decoding(run_cli, workdir, monkeypatch, bomb):
+    monkeypatch.setenv("DLCLI_MAX_IMAGE_PIXELS", "1000000")
+    source = kaggle_folder(workdir / "kaggle", corrupt=("cat.8.jpg", "dog.8.jpg"))
+    make, says = BOMBS[bomb]
+    (source / "cat.0.jpg").unlink()
+    make(source / "cat.0").rename(source / "cat.0.jpg")
+    result, report = split(run_cli, str(source), "--train", "2", "--validation", "1", "--test", "1", "--json")
+    assert result.exit_code == 0, result.stderr
+    skipped = {row["file"]: row["reason"] for row in report["skipped"]}
+    assert says in skipped["cat.0.jpg"]
+
+
+def test_an_image_folder_with_a_pixel_bomb_is_refused_before_training(workdir, monkeypatch):
+    from dlcli import datasets
+    from dlcli.datasets import params as p
+    from dlcli.errors import DataUnavailable
+
+    monkeypatch.setenv("DLCLI_MAX_IMAGE_PIXELS", "1000000")
+    for label in ("day", "night"):
+        (workdir / "images" / label).mkdir(parents=True)
+        for index in range(3):
+            cv2.imwrite(str(workdir / "images" / label / f"{index}.png"), np.full((8, 8, 3), 40 * index, "uint8"))
+    bomb = png_declaring(workdir / "images" / "night" / "9.png", 3000, 3000)
+    with pytest.raises(DataUnavailable) as error:
+        datasets.load(p.ImageFolderParams(name="image_folder", path=str(workdir / "images"), image_size=[8, 8]))
+    assert str(bomb) in str(error.value) and "3000x3000 pixels" in str(error.value) and "\n" not in str(error.value)

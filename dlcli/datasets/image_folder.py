@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from dlcli.datasets.base import passes_from, DataBundle, DatasetEntry, Stream
+from dlcli.datasets.pixels import pixel_problem
 from dlcli.errors import DataUnavailable
 from dlcli.keras_backend import import_keras
 
@@ -91,6 +92,10 @@ def image_stream(folder: Path, params, class_names: list[str], limit: int | None
     files = list(images.file_paths)
     if limit is not None:
         images, files = images.take(limit), files[:limit]
+    for path in files:  # TensorFlow decodes whatever size a header declares: each is checked first
+        problem = pixel_problem(Path(path))
+        if problem:
+            raise DataUnavailable(f"{path}: {problem}")
     if params.cache:  # uint8 holds what Keras 2's generators fed the model, at a quarter of the memory
         images = images.map(lambda x, y: (tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8), y),
                             num_parallel_calls=tf.data.AUTOTUNE).cache()
@@ -113,12 +118,16 @@ def image_stream(folder: Path, params, class_names: list[str], limit: int | None
 
 
 def decode_problem(data: bytes) -> str | None:
-    """None when the bytes decode with the pipeline's own decoder (tf.io.decode_image), else why not."""
+    """None when the bytes decode with the pipeline's own decoder (tf.io.decode_image), else why not;
+    an image whose header declares too many pixels, or none Pillow can read, is never decoded."""
+    if not data:
+        return "empty file"
+    problem = pixel_problem(data)
+    if problem:
+        return problem
     import_keras()
     import tensorflow as tf
 
-    if not data:
-        return "empty file"
     try:
         image = tf.io.decode_image(data, channels=3, expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, ValueError) as error:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -10,44 +9,21 @@ import numpy as np
 from dlcli.errors import DataUnavailable, UsageError
 
 
-DEFAULT_MAX_PIXELS = 100_000_000  # a 100-megapixel photo decodes to 300 MB; raise with DLCLI_MAX_IMAGE_PIXELS
-
-
-def max_image_pixels() -> int:
-    try:
-        return int(os.environ.get("DLCLI_MAX_IMAGE_PIXELS") or DEFAULT_MAX_PIXELS)
-    except ValueError:
-        raise UsageError("DLCLI_MAX_IMAGE_PIXELS must be a whole number of pixels") from None
-
-
-def declared_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) as the file's header declares it, read without decoding (None: no header Pillow knows)."""
-    from PIL import Image
-
-    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # only the header is read: dlcli applies its own
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except (OSError, ValueError, SyntaxError):
-        return None
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
-
-
 def read_image(path: str | Path) -> np.ndarray:
     """An RGB uint8 array (h, w, 3) from any file OpenCV can decode (JPEG, PNG, BMP, TIFF, WebP...).
 
-    The size the header declares is checked first, so a small file that decodes to gigabytes (a
-    pixel bomb) is refused before any memory is taken."""
+    The size the header declares is checked first (dlcli.datasets.pixels), so a small file that
+    decodes to gigabytes (a pixel bomb) is refused before any memory is taken, whatever its format."""
     import cv2
+
+    from dlcli.datasets.pixels import pixel_problem
 
     path = Path(path)
     if not path.is_file():
         raise DataUnavailable(f"{path}: no such image file")
-    size = declared_size(path)
-    if size is not None and size[0] * size[1] > max_image_pixels():
-        raise UsageError(f"{path}: {size[0]}x{size[1]} pixels, more than the {max_image_pixels():,} dlcli decodes; "
-                         "resize it, or raise DLCLI_MAX_IMAGE_PIXELS")
+    problem = pixel_problem(path)
+    if problem:
+        raise UsageError(f"{path}: {problem}")
     data = np.frombuffer(path.read_bytes(), dtype=np.uint8)
     try:
         image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None

@@ -125,9 +125,10 @@ def given_weights(text: str, count: int) -> tuple[np.ndarray, bool]:
         weights = np.array([float(part) for part in parts])
     except ValueError:
         raise UsageError(f"--weights {text}: not numbers; give one weight per run, e.g. 0.7,0.3, or auto") from None
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0) or not np.any(weights > 0):
         raise UsageError(f"--weights {text}: weights must be finite, non-negative and not all 0")
-    return weights / weights.sum(), not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-9)
+    scaled = weights / weights.max()  # so that huge weights (1e308, 1e308) do not overflow their sum
+    return scaled / scaled.sum(), not np.isclose(weights.sum(), 1.0, rtol=0, atol=1e-9)
 
 
 # --------------------------------------------------------------------------- runs
@@ -178,6 +179,10 @@ def _single(values: Any, where: str) -> Any:
 def _open(path: str) -> tuple[Run, Any, tuple[str, bool]]:
     """A member run, its spec and its (task, from_logits); a run without a model says so here."""
     run = Run.open(path)
+    status = run.status
+    if status != "completed":  # a running model is being replaced; an interrupted one is not the recipe's
+        raise UsageError(f"{run}: the run is '{status}'; an ensemble's members are completed runs"
+                         + (f" (resume it first: dlcli resume {run})" if status in ("interrupted", "failed", "crashed") else ""))
     spec = run.spec()
     task = task_of(_loss(spec))
     if task is None:

@@ -347,7 +347,13 @@ class Run:
         raw = read_yaml(self.file("spec.yaml"))
         if not isinstance(raw, dict):
             raise UsageError(f"{self.file('spec.yaml')}: not a spec (a YAML mapping is expected); the run directory is damaged")
-        return validate_spec(raw, self.file("spec.yaml"))
+        spec = validate_spec(raw, self.file("spec.yaml"))
+        for entry in spec.callbacks:  # the run's own copies: code from outside the run is never run by resume
+            file = entry.arguments["path"].rpartition(":")[0] if entry.name == "Custom" else None
+            if file and not Path(file).resolve().is_relative_to(self.path.resolve()):
+                raise UsageError(f"{self.file('spec.yaml')}: custom callback {file} is outside the run directory; "
+                                 f"a run keeps its callbacks' code in its callbacks/ folder")
+        return spec
 
     def vocabulary(self) -> list[str] | None:
         """The vocabulary a text run was trained with (one token per line; line 1 is padding)."""

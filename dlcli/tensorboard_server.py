@@ -24,6 +24,9 @@ def link_logs(run_paths: list[str], folder: Path) -> int:
         if not logs.is_dir():
             raise UsageError(f"{run}: no TensorBoard logs; add `- TensorBoard: {{histogram_freq: 1}}` to the spec's "
                              f"callbacks and train it again")
+        if not logs.resolve().is_relative_to(run.path.resolve()):  # a link out of the run: never served
+            raise UsageError(f"{logs}: leads out of the run directory (to {logs.resolve()}); TensorBoard serves a "
+                             f"run's own logs only")
         if logs.resolve() in seen:
             raise UsageError(f"{run}: given twice")
         seen.add(logs.resolve())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,8 @@ def test_given_weights_are_normalised_and_checked():
     weights, normalised = given_weights("2,1,1", 3)
     assert weights.tolist() == [0.5, 0.25, 0.25] and normalised
     assert given_weights("0.7, 0.3", 2)[1] is False
+    assert given_weights("1e308,1e308", 2)[0].tolist() == [0.5, 0.5]  # no overflow to 0, 0
+    assert given_weights("1e-320,3e-320", 2)[0].tolist() == pytest.approx([0.25, 0.75])
     for text, count, message in [("0.7,0.3,0.1", 2, "3 weights for 2 runs"), ("0.7,-0.3", 2, "non-negative"),
                                  ("0,0", 2, "not all 0"), ("a,b", 2, "not numbers"), ("nan,1", 2, "finite")]:
         with pytest.raises(UsageError, match=message):
@@ -178,6 +181,23 @@ def test_members_trained_on_other_data_are_refused_naming_what_differs(run_cli, 
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
     assert "data.num_samples 128 vs 96" in line and str(runs["more"]) in line
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("status", ["running", "interrupted", "failed"])
+def test_members_that_are_not_completed_are_refused(run_cli, runs, status):
+    from dlcli.runs import Run
+
+    info = json.loads((runs["s2"] / "run.json").read_text())
+    (runs["s2"] / "run.json").write_text(json.dumps({**info, "status": status, "process": {"pid": os.getpid()}}))
+    writer = Run.open(runs["s2"])
+    writer.lock("train")  # a live writer holds a running run
+    try:
+        result = run_cli("ensemble", str(runs["s1"]), str(runs["s2"]))
+    finally:
+        writer.release()
+        (runs["s2"] / "run.json").write_text(json.dumps(info))
+    assert result.exit_code == 2 and f"the run is '{status}'" in result.stderr and str(runs["s2"]) in result.stderr
 
 
 @pytest.mark.training

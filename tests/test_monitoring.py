@@ -164,6 +164,15 @@ def test_tensorboard_refuses_a_run_without_logs(run_cli, workdir):
     assert result.exit_code == 2 and "no TensorBoard logs" in result.stderr
 
 
+def test_tensorboard_refuses_logs_that_lead_out_of_the_run(run_cli, workdir):
+    run = workdir / "runs" / "x" / "1"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text('{"status": "completed"}')
+    (run / "logs").symlink_to("/", target_is_directory=True)
+    result = run_cli("tensorboard", str(run))
+    assert result.exit_code == 2 and "leads out of the run directory" in result.stderr
+
+
 @pytest.mark.training
 def test_a_run_with_a_custom_callback_resumes_without_force(run_cli, workdir, monkeypatch):
     from test_resume import interrupt_at_epoch_end
@@ -179,6 +188,14 @@ def test_a_run_with_a_custom_callback_resumes_without_force(run_cli, workdir, mo
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "completed" and not info["resumes"][0]["forced"]
     assert "path: callbacks/1-cb.py:EpochFiles" in (run / "spec.yaml").read_text()
+
+    # a hand-edited spec.yaml whose callback code lies outside the run: never run by resume
+    info = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**info, "status": "interrupted"}))
+    spec_text = (run / "spec.yaml").read_text()
+    (run / "spec.yaml").write_text(spec_text.replace("path: callbacks/1-cb.py", f"path: {workdir}/cb.py"))
+    refused = run_cli("resume", str(run))
+    assert refused.exit_code == 2 and "outside the run directory" in refused.stderr
 
 
 @pytest.mark.training

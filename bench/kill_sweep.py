@@ -86,14 +86,15 @@ def main() -> None:
             process.send_signal(getattr(signal, f"SIG{args.signal}"))
             process.wait()
             before = set(runs_seen)
-            runs_seen.update((root / "runs" / "sweep").iterdir())
+            runs_seen.update(path for path in (root / "runs" / "sweep").iterdir() if not path.name.startswith("."))
             new = sorted(runs_seen - before)
-            if not new:  # killed before its run directory existed
+            if not new:  # killed before its run directory was published (a hidden staging folder at most)
                 counts["no run directory yet"] = counts.get("no run directory yet", 0) + 1
                 continue
             run = new[-1]
-            if not (run / "run.json").exists():
-                counts["no run directory yet"] = counts.get("no run directory yet", 0) + 1
+            if not (run / "run.json").exists():  # a run directory is never visible without its run.json
+                counts["visible without run.json"] = counts.get("visible without run.json", 0) + 1
+                invalid.append((run.name, ["a run directory without run.json"]))
                 continue
             status, problems = check(run, env)
             counts[status] = counts.get(status, 0) + 1
@@ -105,7 +106,9 @@ def main() -> None:
                     resumed += 1
                 else:
                     unresumable.append((run.name, again.stderr.strip()[-200:]))
+        staging = [path.name for path in (root / "runs" / "sweep").iterdir() if path.name.startswith(".")]
         print(f"{args.kills} x SIG{args.signal} at random moments of a {whole:.1f} s run: statuses {counts}")
+        print(f"hidden staging folders left by killed processes (the next run removes them): {len(staging)}")
         print(f"run directories with a problem: {len(invalid)}; unfinished runs resumed to completed: {resumed}; "
               f"resume refused or failed: {len(unresumable)}")
         for name, problems in invalid + unresumable:

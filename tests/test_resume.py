@@ -411,3 +411,81 @@ def test_ctrl_c_after_the_run_is_saved_exits_130_not_by_signal(workdir, tiny_spe
     assert "Traceback" not in err
     info = json.loads(next((workdir / "runs").glob("tiny/*/run.json")).read_text())
     assert info["status"] in ("completed", "interrupted")
+
+
+def test_a_second_writer_is_refused_at_once_and_a_dead_ones_run_resumes(run_cli, workdir, monkeypatch):
+    """Two `dlcli resume` of one run: the second is refused at once, naming the first, while the
+    first holds the run; once the holder is gone the run resumes."""
+    import subprocess
+    import sys
+
+    spec = write(workdir / "resumable.yaml", RESUMABLE)
+    interrupt_at_epoch_end(monkeypatch, 1)
+    run = json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"]
+    monkeypatch.undo()
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from dlcli.runs import Run; "
+                               f"run = Run.open({run!r}); run.lock('resume'); print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        refused = run_cli("resume", run)
+        assert refused.exit_code == 2 and f"pid {holder.pid}" in refused.stderr
+        assert refused.stderr.count("\n") == 1
+        assert json.loads((Path(run) / "run.json").read_text())["status"] == "interrupted"  # untouched
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_cli("resume", run).exit_code == 0
+
+
+def test_a_running_run_of_an_older_dlcli_resumes_with_force(run_cli, workdir, monkeypatch):
+    """No lock file and a live pid without a start time: dlcli cannot tell whether that process is
+    the run's writer; resume says so, and --force takes the user's word that it is gone."""
+    import subprocess
+    import sys
+
+    spec = write(workdir / "resumable.yaml", RESUMABLE)
+    interrupt_at_epoch_end(monkeypatch, 1)
+    run = Path(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+    monkeypatch.undo()
+    (run / ".lock").unlink()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        info = json.loads((run / "run.json").read_text())
+        (run / "run.json").write_text(json.dumps({**info, "status": "running", "process": {
+            "pid": other.pid, "host": __import__("socket").gethostname(), "process_start": None}}))
+        refused = run_cli("resume", str(run))
+        assert refused.exit_code == 2 and "--force" in refused.stderr
+        assert run_cli("resume", str(run), "--force").exit_code == 0
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_resume_on_other_data_is_refused_unless_forced(run_cli, workdir, monkeypatch):
+    """Issue 14: a csv_series run whose CSV changed while it was interrupted does not continue
+    silently on other numbers; a run from before data identities were recorded resumes as it did."""
+    from test_series import SPEC, series_csv
+
+    csv = series_csv(workdir / "series.csv")
+    spec = write(workdir / "series.yaml", SPEC.format(
+        path=csv, epochs=3, model="{type: sequential, layers: [Flatten, {Dense: {units: 1}}]}"))
+    runs = []
+    for _ in range(2):
+        interrupt_at_epoch_end(monkeypatch, 1)
+        runs.append(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+        monkeypatch.undo()
+    older = Path(runs[1]) / "run.json"
+    info = json.loads(older.read_text())
+    assert str(csv.resolve()) in info.pop("data_identity")
+    older.write_text(json.dumps(info))  # as a run of an earlier dlcli
+    csv.write_text(csv.read_text().replace("\n2020-01-01 00003,", "\n2020-01-01 00003,5"))
+    refused = run_cli("resume", runs[0])
+    message = refused.stderr.strip()
+    assert refused.exit_code == 2 and "\n" not in message, message
+    assert f"data changed: {csv.resolve()}" in message and "--force" in message
+    forced = run_cli("resume", runs[0], "--force", "--json")
+    assert forced.exit_code == 0, forced.stderr
+    resumed = json.loads((Path(runs[0]) / "run.json").read_text())["resumes"][-1]
+    assert resumed["forced"] and f"data changed: {csv.resolve()}" in resumed["differences"]
+    assert run_cli("resume", runs[1]).exit_code == 0

@@ -636,3 +636,71 @@ def test_zips_nested_thousands_deep_are_refused_at_the_nesting_bound(workdir, ru
     message = result.stderr.strip()
     assert result.exit_code == 3 and "nested more than 3 deep" in message and "\n" not in message, message
     assert time.perf_counter() - started < 5 and not cache_contents(workdir / "data")
+
+
+# --------------------------------------------------------------------------- issue 14: what identifies a run's data
+
+
+def _csv_series(workdir):
+    path = workdir / "series.csv"
+    path.write_text("time,temp\n" + "".join(f"{i},{i % 7}\n" for i in range(50)))
+    return p.CsvSeriesParams(name="csv_series", path=str(path), target="temp"), path, \
+        lambda: path.write_text(path.read_text().replace("\n3,3\n", "\n3,4\n"))
+
+
+def _image_folder(workdir):
+    folder = workdir / "images"
+    for label in ("a", "b"):
+        (folder / label).mkdir(parents=True)
+        (folder / label / "0.png").write_bytes(b"an image")
+    return p.ImageFolderParams(name="image_folder", path=str(folder)), folder, \
+        lambda: (folder / "b" / "1.png").write_bytes(b"one more")
+
+
+def _mnist_npz(workdir):
+    (workdir / "data").mkdir()
+    np.savez(workdir / "data" / "mnist.npz", **write_idx(workdir / "src"))
+    return p.MnistParams(name="mnist"), workdir / "data" / "mnist.npz", \
+        lambda: np.savez(workdir / "data" / "mnist.npz", **write_idx(workdir / "src2", train=13))
+
+
+def _fashion_idx(workdir):
+    write_idx(workdir / "data" / "fashion-mnist")
+    changed = workdir / "data" / "fashion-mnist" / IDX["y_test"]
+
+    def change():  # one label, same size: a file is known by its bytes
+        changed.write_bytes(gzip.compress(gzip.decompress(changed.read_bytes())[:-1] + b"\x09"))
+
+    return p.FashionMnistParams(name="fashion_mnist"), changed, change
+
+
+def _reviews_cache(workdir):
+    for part in ("train/pos", "train/neg", "test/pos", "test/neg"):
+        (workdir / "data" / "aclImdb" / part).mkdir(parents=True)
+        (workdir / "data" / "aclImdb" / part / "0_7.txt").write_text("good!")
+    return p.ImdbReviewsParams(name="imdb_reviews"), workdir / "data" / "aclImdb" / "test", \
+        lambda: (workdir / "data" / "aclImdb" / "test" / "neg" / "1_2.txt").write_text("bad!")
+
+
+DATA_KINDS = {"csv_series": _csv_series, "image_folder": _image_folder, "mnist.npz": _mnist_npz,
+              "fashion_mnist IDX": _fashion_idx, "aclImdb": _reviews_cache}
+
+
+@pytest.mark.parametrize("kind", list(DATA_KINDS))
+def test_the_data_a_run_reads_is_identified_and_a_change_is_named(workdir, kind):
+    from dlcli.datasets.identity import changed_data, data_identity
+
+    params, changed, change = DATA_KINDS[kind](workdir)
+    identity = data_identity(params)
+    assert str(changed.resolve()) in identity and changed_data(identity) == []
+    change()
+    assert changed_data(identity) == [str(changed.resolve())]
+    moved = changed.rename(changed.with_name("gone"))
+    assert changed_data(identity) == [f"{changed.resolve()} (missing)"]
+    moved.rename(changed)
+
+
+def test_built_in_data_has_no_files_to_identify():
+    from dlcli.datasets.identity import data_identity
+
+    assert data_identity(p.DigitsParams(name="digits")) == {}

@@ -85,6 +85,7 @@ def _last_fit_model(run: Run, model):
 
 def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, model, source, started: str) -> None:
     """spec.yaml, vocabulary.txt and run.json (`running`): what a run holds before training."""
+    from dlcli.datasets.identity import data_identity
     from dlcli.keras_backend import device, versions
     from dlcli.models.describing import describe
     from dlcli.reference import recipe_record
@@ -104,6 +105,7 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
         "class_names": bundle.class_names,
         "input_preprocessing": [list(step) for step in bundle.input_preprocessing],
         "data_info": {key: value for key, value in bundle.info.items() if key not in ("vocabulary", "index_words")},
+        "data_identity": data_identity(spec.data),  # resume refuses other data (training/resuming.py)
         "initialized_from": str(source.path.resolve()) if source is not None else None,
         **recipe_record(spec, spec_path),  # what the verdict and baselines judge the recipe by
         "resumes": [],

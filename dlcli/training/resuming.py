@@ -41,8 +41,10 @@ def check_epochs(run: Run, spec, record: dict | None, epochs: int | None) -> Non
 
 def differences(run: Run, spec, epochs: int | None) -> list[str]:
     """Why resuming may not continue the same experiment: the spec file changed since the run
-    started, or dlcli, Keras, TensorFlow, NumPy or Python is another version."""
+    started, dlcli, Keras, TensorFlow, NumPy or Python is another version, or a file or folder the
+    data is read from is not what it was (run.json's `data_identity`)."""
     from dlcli import __version__
+    from dlcli.datasets.identity import changed_data
     from dlcli.errors import SpecError
     from dlcli.keras_backend import versions
     from dlcli.spec.loading import dump_spec, load_spec
@@ -67,6 +69,7 @@ def differences(run: Run, spec, epochs: int | None) -> list[str]:
             changed = _changed_keys(dump_spec(code_by_content(now_spec)), dump_spec(code_by_content(spec)))
             if changed:
                 found.append(f"{spec_path} changed since the run started ({', '.join(changed)})")
+    found += [f"data changed: {path}" for path in changed_data(info.get("data_identity") or {})]  # older runs: none
     return found
 
 

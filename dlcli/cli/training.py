@@ -83,8 +83,9 @@ def _verbosity(quiet: bool) -> int:
 def train(experiment, overrides, epochs, seed, run_dir, gate, as_json, quiet) -> None:
     """Train EXPERIMENT (a name or a YAML file), evaluate it on its test split, save the run.
 
-    Overrides other than --seed make the reference verdict 'not comparable' (it is then no
-    failure for --check)."""
+    A run whose spec differs from its named experiment's beyond the seed (by --set, --epochs or an
+    edited copy) gets the reference verdict 'not comparable' (no failure for --check); a number off
+    the source's is 'differs', better or worse, and fails --check."""
     from dlcli import api
 
     _run(lambda: api.train(experiment, overrides, epochs=epochs, seed=seed, run_dir=run_dir,

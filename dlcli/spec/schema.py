@@ -146,6 +146,11 @@ class Claim(StrictModel):
         return self
 
 
+BETTER = ("which way the metric improves: higher or lower (default: from its name: loss, mae, mse, error... "
+          "lower; acc, auc, precision, recall higher)")
+BETTER_COUNTS = "a result better than the source past the tolerance counts as reproducing it (needs `better`)"
+
+
 class ValueCheck(StrictModel):
     """Another number the source reports (the same MAE in degrees Celsius, say)."""
 
@@ -153,6 +158,19 @@ class ValueCheck(StrictModel):
     value: float
     tolerance: float = Field(0.0, ge=0)
     direction: Literal["within", "at_least", "at_most"] = "within"
+    better: Literal["higher", "lower"] | None = Field(None, description=BETTER)
+    better_counts: bool = Field(False, description=BETTER_COUNTS)
+
+    @model_validator(mode="after")
+    def _better_written(self) -> "ValueCheck":
+        return _better_is_known(self)
+
+
+def _better_is_known(check):
+    """`better_counts` says beating the source counts: which way is better must then be written, not guessed."""
+    if check.better_counts and check.better is None:
+        raise ValueError("`better_counts` needs `better: higher` or `better: lower` (which way beats the source)")
+    return check
 
 
 class Reference(StrictModel):
@@ -165,6 +183,8 @@ class Reference(StrictModel):
     value: float | None = None
     tolerance: float = Field(0.0, ge=0)
     direction: Literal["within", "at_least", "at_most"] = "within"
+    better: Literal["higher", "lower"] | None = Field(None, description=BETTER)
+    better_counts: bool = Field(False, description=BETTER_COUNTS)
     also: list[ValueCheck] = Field([], description="more numbers the source reports, checked the same way")
     claims: list[Claim] = []
 
@@ -172,7 +192,7 @@ class Reference(StrictModel):
     def _metric_and_value(self) -> "Reference":
         if (self.metric is None) != (self.value is None):
             raise ValueError("`metric` and `value` go together")
-        return self
+        return _better_is_known(self)
 
 
 # --------------------------------------------------------------------------- sweep

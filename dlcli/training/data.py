@@ -10,6 +10,7 @@ import numpy as np
 
 from dlcli.datasets import DataBundle, Split
 from dlcli.datasets.base import Stream, array_stream
+from dlcli.training.evaluation import per_sample_losses
 
 
 def validation_split(bundle: DataBundle, validation) -> tuple[Split | Stream, Split | Stream | None]:
@@ -48,6 +49,7 @@ def evaluate_split(model, split: Split | Stream, batch_size: int, prefix: str = 
             else:
                 scores = model.evaluate(split.x, split.y, batch_size=batch_size, verbose=verbose,
                                         return_dict=True, callbacks=list(callbacks))
+            scores = per_sample_losses(model, split, batch_size, scores, callbacks)  # Keras: per batch
     return {f"{prefix}{key}": float(value) for key, value in scores.items()}
 
 

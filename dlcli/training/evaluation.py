@@ -1,0 +1,80 @@
+"""Every loss dlcli stores from an evaluation is the mean over samples, the outputs' own too.
+
+Keras 3 (3.15 here) averages a multi-output model's per-output losses (`digit_loss`) per batch,
+not per sample: `CompileLoss` updates each output's `Mean` with `sample_weight=y_pred.shape[0]`,
+the static batch size, which is None in a traced step whose batches may be partial, so every
+batch counts once (the trackers came with keras-team/keras#20023; #19363 had fixed the total
+`loss` the same way, with the dynamic shape). With a partial last batch the outputs' losses
+then no longer add up to the total: 0.1130 + 0.5 x 0.0527 against a `loss` of 0.1488.
+
+Whole batches weigh the same however Keras counts them, and one batch is its own mean: so the
+outputs' losses are taken from two evaluations, the whole batches and the partial one, weighed
+by their sample counts. This stays right if Keras weighs them properly one day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def output_loss_names(scores: dict[str, Any], prefix: str = "") -> list[str]:
+    """The per-output losses among Keras' results: `digit_loss`, not the total `loss`."""
+    return [key for key in scores if key.startswith(prefix) and key.endswith("_loss") and key != f"{prefix}loss"]
+
+
+def per_sample_losses(model, split, batch_size: int, scores: dict[str, Any], callbacks=()) -> dict[str, Any]:
+    """`scores` (Keras' evaluation of `split` in batches of `batch_size`) with each output's
+    loss replaced by its mean over samples; unchanged when there is no partial batch."""
+    names = output_loss_names(scores)
+    partial = len(split) % batch_size
+    whole = len(split) - partial
+    if not names or not partial or not whole:  # one batch, or whole batches only: already per sample
+        return scores
+    parts = [_evaluate(model, part, batch_size, callbacks) for part in _whole_and_partial(split, batch_size)]
+    exact = {name: (whole * parts[0][name] + partial * parts[1][name]) / len(split) for name in names}
+    return {**scores, **exact}
+
+
+def _whole_and_partial(split, batch_size: int) -> tuple:
+    """The whole batches of a split and its last, partial one: arrays (a Split) or a Stream's batches."""
+    from dlcli.datasets.base import Split
+
+    whole_batches = len(split) // batch_size
+    if isinstance(split, Split):
+        cut = whole_batches * batch_size
+        return split.take(slice(0, cut)), split.take(slice(cut, None))
+    batches = split.make(batch_size)
+    return batches.take(whole_batches), batches.skip(whole_batches)
+
+
+def _evaluate(model, part, batch_size: int, callbacks) -> dict[str, float]:
+    from dlcli.datasets.base import Split
+
+    if isinstance(part, Split):
+        scores = model.evaluate(part.x, part.y, batch_size=batch_size, verbose=0, return_dict=True,
+                                callbacks=list(callbacks))
+    else:
+        scores = model.evaluate(part, verbose=0, return_dict=True, callbacks=list(callbacks))
+    return {key: float(value) for key, value in scores.items()}
+
+
+def per_sample_validation_class():
+    """A Keras callback that puts each output's validation loss per sample into the epoch's logs,
+    before the callbacks after it (early stopping, checkpoints, the history) read them."""
+    from dlcli.keras_backend import import_keras
+
+    keras = import_keras()
+
+    class PerSampleValidation(keras.callbacks.Callback):
+        def __init__(self, validation, batch_size: int):
+            super().__init__()
+            self.validation, self.batch_size = validation, batch_size
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is None or not output_loss_names(logs, "val_"):
+                return
+            scores = {key.removeprefix("val_"): value for key, value in logs.items() if key.startswith("val_")}
+            exact = per_sample_losses(self.model, self.validation, self.batch_size, scores)
+            logs.update({f"val_{key}": value for key, value in exact.items() if key in output_loss_names(scores)})
+
+    return PerSampleValidation

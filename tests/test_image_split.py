@@ -216,3 +216,14 @@ def test_an_image_folder_with_a_pixel_bomb_is_refused_before_training(workdir, m
     with pytest.raises(DataUnavailable) as error:
         datasets.load(p.ImageFolderParams(name="image_folder", path=str(workdir / "images"), image_size=[8, 8]))
     assert str(bomb) in str(error.value) and "3000x3000 pixels" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_destination_that_cannot_be_written_is_one_line_exit_2(run_cli, workdir):
+    source = kaggle_folder(workdir / "kaggle")
+    (workdir / "a-file").write_text("in the way")
+    result, _ = split(run_cli, str(source), "--dest", str(workdir / "a-file" / "split"), "--train", "2",
+                      "--validation", "0", "--test", "0")
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "\n" not in message and "unexpected" not in message, message
+    assert f"cannot write to {workdir / 'a-file'}" in message and "--dest" in message
+    assert (workdir / "a-file").read_text() == "in the way"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from dlcli.datasets.base import DataBundle, DatasetEntry, Split, image_arrays, limit, pixel_scaling, to_onehot
-from dlcli.datasets.cache import corrupt, present_set
+from dlcli.datasets.cache import corrupt, exclusive, present_set
 from dlcli.datasets.files_io import read_boston_csv, read_cifar_folder, read_idx_set, read_npz, shuffle_split
 from dlcli.datasets.params import (
     BostonParams, Cifar10Params, ImageParams, ImdbParams, ReutersParams, SequenceParams,
@@ -66,7 +66,9 @@ def load_cifar10(entry: DatasetEntry, params: Cifar10Params, root: Path) -> Data
     if not (directory / "test_batch").exists():  # downloaded tarball (Keras checked its hash), not yet unpacked
         from dlcli.datasets.array_imports import unpack_cifar10
 
-        unpack_cifar10(root / "cifar-10-python.tar.gz", root)
+        with exclusive(entry.name, root):  # one writer; a full or read-only cache is one line
+            if not (directory / "test_batch").exists():
+                unpack_cifar10(root / "cifar-10-python.tar.gz", root)
     arrays = _read(entry, read_cifar_folder, directory)
     train, test = _images(arrays, params, 10)
     return DataBundle(train, test, num_classes=10, class_names=CIFAR10_CLASSES,

@@ -20,7 +20,7 @@ import numpy as np
 
 from dlcli.datasets.archives import Inflation
 from dlcli.datasets.base import DataBundle, DatasetEntry, Split
-from dlcli.datasets.cache import files_within, replace_folder, staging_dir, within
+from dlcli.datasets.cache import exclusive, files_within, replace_folder, staging_dir, within
 from dlcli.errors import DataUnavailable
 
 TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'  # Keras 2 Tokenizer's default `filters`
@@ -34,7 +34,9 @@ def reviews_folder(entry: DatasetEntry, params, root: Path) -> Path:
     folder = root / "aclImdb"
     tarball = root / "aclImdb_v1.tar.gz"
     if not (folder / "train").is_dir() and tarball.is_file():  # downloaded: unpack the reviews once
-        unpack_reviews(tarball, root)
+        with exclusive("imdb_reviews", root):  # one writer; a full or read-only cache is one line
+            if not (folder / "train").is_dir():
+                unpack_reviews(tarball, root)
     return folder
 
 
@@ -266,7 +268,7 @@ def _store_glove(source: Path, root: Path, words: int | None) -> list[str]:
 def glove_matrix(name: str, vocabulary: list[str], input_dim: int, output_dim: int) -> np.ndarray:
     """(input_dim, output_dim) embedding matrix for the vocabulary; zeros for words GloVe lacks (6.11)."""
     from dlcli.datasets import DATASETS
-    from dlcli.datasets.cache import data_dir, download
+    from dlcli.datasets.cache import data_dir, download, exclusive
     from dlcli.errors import SpecError
 
     match = re.fullmatch(r"glove\.6B\.(\d+)d", name)
@@ -279,7 +281,8 @@ def glove_matrix(name: str, vocabulary: list[str], input_dim: int, output_dim: i
         zipped = root / entry.files[0].path
         if not zipped.is_file():
             download(entry, root)  # offline: names the file to bring and `dlcli data import glove`
-        unpack_glove(zipped, root)
+        with exclusive("glove", root):  # one writer; a full or read-only cache is one line
+            unpack_glove(zipped, root)
     if not path.is_file():
         raise DataUnavailable(f"glove: {zipped} holds no {path.name}")
     if int(match[1]) != output_dim:

@@ -704,3 +704,18 @@ def test_built_in_data_has_no_files_to_identify():
     from dlcli.datasets.identity import data_identity
 
     assert data_identity(p.DigitsParams(name="digits")) == {}
+
+
+def test_a_glove_import_that_fills_the_disk_stores_none_of_its_files(workdir, run_cli, monkeypatch, mount_tmpfs):
+    """Two good GloVe files, room for one: neither reaches the cache (each is copied before any is put in place)."""
+    import zipfile
+
+    root = mount_tmpfs("small-disk", "size=6m")
+    monkeypatch.setenv("DLCLI_DATA_DIR", str(root))
+    lines = "".join(f"w{i} 0.5\n" for i in range(400_000))  # 4.4 MB each
+    archive = _zip_of(workdir / "glove.6B.zip", {"glove.6B.1d.txt": lines.encode(),
+                                                 "glove.6B.2d.txt": lines.replace(" 0.5", " 0.5 0.5").encode()})
+    assert zipfile.is_zipfile(archive)
+    result = run_cli("data", "import", "glove", str(archive))
+    assert result.exit_code == 2 and "No space left on device" in result.stderr, result.stderr
+    assert [p.name for p in root.rglob("*") if p.is_file() and p.parent.name != ".locks"] == []

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 import tarfile
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dlcli.atomic import write_text_atomic
 from dlcli.datasets.archives import Inflation
 from dlcli.datasets.base import CIFAR_BATCHES, CIFAR_MEMBERS, IDX_FILES
 from dlcli.datasets.cache import install_file, replace_folder, staging_dir, within
@@ -218,12 +218,7 @@ def import_boston(source: Path, root: Path) -> list[str]:
     writer = csv.writer(buffer)
     writer.writerow(BOSTON_COLUMNS)
     writer.writerows(np.column_stack([arrays["x"], arrays["y"]]).tolist())
-    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as handle:
-        handle.write(buffer.getvalue())
-    try:
-        install_file(Path(handle.name), root / "boston_housing.csv")
-    finally:
-        os.unlink(handle.name)
+    write_text_atomic(root / "boston_housing.csv", buffer.getvalue())
     return ["boston_housing.csv"]
 
 

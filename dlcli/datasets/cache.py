@@ -136,8 +136,8 @@ def unwritable(error: OSError, folder: Path) -> DataUnavailable | UsageError:
         or where.absolute().is_relative_to(folder.absolute())
     if writing:
         return UsageError(f"cannot write to {folder}: {reason}" + (f" ({where})" if where else "")
-                          + "; nothing was stored: free some space, or choose a folder you can write "
-                          "(DLCLI_DATA_DIR for the data cache, --dest for a split)")
+                          + "; no half-written file was left: free some space, or choose a folder you can "
+                          "write (DLCLI_DATA_DIR for the data cache, --dest for a split)")
     return DataUnavailable(f"cannot read {where}: {reason}")
 
 

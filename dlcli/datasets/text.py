@@ -10,6 +10,7 @@ reviews go through the same vocabulary. The vocabulary is saved in the run (voca
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tarfile
@@ -228,8 +229,6 @@ def _store_glove(source: Path, root: Path, words: int | None) -> list[str]:
     import itertools
     import zipfile
 
-    from dlcli.datasets.cache import install_file
-
     with tempfile.TemporaryDirectory() as scratch:
         candidates: list[Path] = []
         zipped = zipfile.is_zipfile(source)
@@ -260,8 +259,14 @@ def _store_glove(source: Path, root: Path, words: int | None) -> list[str]:
                                       "`dlcli data import glove PATH`")
         if not candidates:
             raise DataUnavailable(f"glove: {source} holds no glove.6B.<size>d.txt file")
-        for path in candidates:  # only once every file passed
-            install_file(path, root / "glove" / path.name)
+        staging = staging_dir(root / "glove", "glove")  # only once every file passed, and all of them:
+        try:  # copied first (a full disk fails here), then renamed into place
+            for path in candidates:
+                shutil.copyfile(path, staging / path.name)
+            for path in candidates:
+                os.replace(staging / path.name, root / "glove" / path.name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return [f"glove/{path.name}" for path in candidates]
 
 

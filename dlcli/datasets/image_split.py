@@ -4,9 +4,11 @@ The source is Kaggle's `train/` folder (`cat.N.jpg`, `dog.N.jpg`), a folder hold
 of either (Kaggle's `dogs-vs-cats.zip` holds `train.zip`, which is opened in place). By default
 each class gives its first 1000/500/500 images by index to train/validation/test, as 5.4 does;
 `shuffle` draws them at random with a seed instead. Every image is decoded with the decoder the
-training pipeline uses; one that does not decode is skipped, reported, and the next one takes its
-place. The source is only read. The tree is written into a scratch folder beside the destination
-and renamed into place at the end, so a failure never leaves a half-written split.
+training pipeline uses, once its header showed a size within DLCLI_MAX_IMAGE_PIXELS; one that does
+not decode is skipped, reported, and the next one takes its place. The source is only read: a link
+out of a source folder is refused, and a zip's members are inflated within bounds (archives.py).
+The tree is written into a scratch folder beside the destination and swapped into place at the end
+(cache.replace_folder), so a failure or a kill never leaves a half-written or a missing split.
 """
 
 from __future__ import annotations

@@ -92,9 +92,10 @@ def test_bad_override_gets_the_same_error_as_a_bad_file(tiny_spec):
 
 @pytest.mark.parametrize("text,message", [
     ("fit.epochs", "expected KEY=VALUE"),
-    ("=3", "the key must be a dotted path"),
+    ("=3", "the key must be a path"),
+    ("a..b=3", "the key must be a path"),
     ("fit.epocs=3", "unknown key 'epocs' (did you mean 'epochs'?)"),
-    ("model.layers.7.Dense.units=3", "'model.layers.7' is not an item of a list of 2"),
+    ("model.layers.7.Dense.units=3", "'model.layers[7]' is not an item of a list of 2"),
     ("seed.value=3", "'seed' is a value, it has no key 'value'"),
 ])
 def test_bad_overrides(tiny_spec, text, message):
@@ -152,8 +153,11 @@ def test_alias_bombs_and_deep_nesting_are_refused_quickly(workdir):
     started = time.perf_counter()
     with pytest.raises(SpecError, match="aliases expand to 1,749,445,656 values"):
         load_spec(str(write(workdir / "bomb.yaml", bomb)))
-    with pytest.raises(SpecError, match="nested more than 100 levels deep"):
-        load_spec(str(write(workdir / "deep.yaml", "seed: " + "[" * 1000 + "]" * 1000 + "\n")))
+    for depth in (150, 1000, 100_000):  # past dlcli's bound, and past PyYAML's own (whichever says it)
+        path = write(workdir / f"deep{depth}.yaml", "seed: " + "[" * depth + "]" * depth + "\n")
+        with pytest.raises(SpecError) as error:
+            load_spec(str(path))
+        assert len(str(error.value).splitlines()) == 1 and str(error.value).startswith(str(path))
     assert time.perf_counter() - started < 2
 
 
@@ -172,3 +176,115 @@ def test_huge_values_are_cut_in_messages(tiny_spec):
     with pytest.raises(SpecError) as error:
         load_spec(str(tiny_spec), ["description=[" + ", ".join(["1"] * 5000) + "]"])
     assert len(str(error.value)) < 300
+
+
+# --------------------------------------------------------------------------- --set paths
+
+
+def _compare_paths(name: str) -> dict:
+    """The spec paths `dlcli compare` prints for a run of this experiment, with their values."""
+    import yaml
+
+    from dlcli.api import _flatten
+
+    spec, _ = load_spec(name)
+    data = yaml.safe_load(dump_spec(spec))  # what a run's spec.yaml holds
+    return _flatten({key: value for key, value in data.items() if key not in ("description", "notes", "reference")})
+
+
+def _experiment_names() -> list[str]:
+    from dlcli.catalog import experiment_files
+
+    return list(experiment_files())
+
+
+@pytest.mark.parametrize("name", _experiment_names())
+def test_every_path_compare_prints_is_a_set_key(name):
+    from dlcli.sweeps.space import as_override
+
+    paths = _compare_paths(name)
+    spec, _ = load_spec(name)
+    again, _ = load_spec(name, [as_override(path, value) for path, value in paths.items()])
+    assert again == spec
+
+
+SPEC_WITH_SHORTHANDS = TINY_SPEC.replace("- Dense: {units: 8, activation: relu}",
+                                         "- Flatten\n    - Dense: {units: 8, activation: relu}").replace(
+    "optimizer: {name: adam, learning_rate: 0.01}", "optimizer: {name: adam, lr: 0.01}") + """
+sweep:
+  params: {fit.batch_size: [16, 32]}
+"""
+
+
+@pytest.mark.parametrize("override,value_of,expected", [
+    ("callbacks[1].EarlyStopping.patience=9", lambda spec: spec.callbacks[1].arguments["patience"], 9),
+    ("callbacks.1.EarlyStopping.patience=9", lambda spec: spec.callbacks[1].arguments["patience"], 9),
+    ("model.layers[1].Dense.units=9", lambda spec: spec.model.layers[1].arguments["units"], 9),
+    ("model.layers.1.Dense.units=9", lambda spec: spec.model.layers[1].arguments["units"], 9),
+    ("model.layers[0].Flatten.data_format=channels_first",  # a bare `- Flatten`
+     lambda spec: spec.model.layers[0].arguments["data_format"], "channels_first"),
+    ("compile.optimizer.learning_rate=0.5", lambda spec: spec.compile.optimizer.learning_rate, 0.5),  # beside `lr`
+    ("sweep.params.fit.batch_size=[9, 10]", lambda spec: spec.sweep.params["fit.batch_size"], [9, 10]),  # a dotted key
+])
+def test_set_reaches_every_kind_of_path(workdir, override, value_of, expected):
+    path = write(workdir / "shorthands.yaml", SPEC_WITH_SHORTHANDS)
+    spec, _ = load_spec(str(path), [override])
+    assert value_of(spec) == expected
+
+
+@pytest.mark.parametrize("override,problem,nearest", [
+    ("callbacks[0].EarlyStopping.patience=5", "'callbacks[0]' is ModelCheckpoint, not EarlyStopping",
+     "callbacks[1].EarlyStopping.patience"),
+    ("callbacks[5].EarlyStopping.patience=5", "not an item of a list of 2", "callbacks[1].EarlyStopping.patience"),
+    ("model.layers[2].Dense.units=10", "not an item of a list of 2", "model.layers[1].Dense.units"),
+    ("fit.epochs.x=3", "'fit.epochs' is a value", "fit.epochs"),
+    ("fit[0].epochs=3", "'fit' is a mapping, not a list", "fit.epochs"),
+    ("model.layers.units=3", "'model.layers' is a list", None),
+    ("reference.also[0].value=3", "'reference.also' has no items", None),
+    ("fitt.epochs=3", "unknown key 'fitt'", "'fit'"),
+])
+def test_a_set_path_that_cannot_exist_is_one_line_naming_the_nearest(run_cli, tiny_spec, override, problem, nearest):
+    result = run_cli("show", str(tiny_spec), "--set", override)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and problem in lines[0] and f"--set {override}" in lines[0]
+    assert nearest is None or f"did you mean {nearest}" in lines[0]
+    assert "unexpected" not in lines[0] and "Traceback" not in result.stderr
+
+
+def test_a_key_the_file_writes_with_brackets_is_reported_not_a_crash(run_cli, workdir):
+    path = write(workdir / "brackets.yaml", '"fit[0]": 3\n' + TINY_SPEC)
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 2 and "unknown key 'fit[0]'" in result.stderr and "unexpected" not in result.stderr
+
+
+# --------------------------------------------------------------------------- duplicate keys
+
+
+@pytest.mark.parametrize("old,new,line", [
+    ("  epochs: 3\n", "  epochs: 3\n  epochs: 99999\n", "epochs: 99999"),
+    ("seed: 7\n", "seed: 7\nseed: 8\n", "seed: 8"),
+    ("{units: 8, activation: relu}", "{units: 8, units: 80, activation: relu}", "units: 80"),
+    ("  - EarlyStopping: {monitor: val_loss, patience: 5}",
+     "  - EarlyStopping: {monitor: val_loss, patience: 5, patience: 6}", "patience: 6"),
+    ("fit:\n", "fit:\n  batch_size: 4\n", "batch_size: 16"),
+])
+def test_a_key_given_twice_is_a_spec_error_at_its_line(run_cli, workdir, old, new, line):
+    assert old in TINY_SPEC
+    path = write(workdir / "twice.yaml", TINY_SPEC.replace(old, new, 1))
+    result = run_cli("validate", str(path))
+    number = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if line in text)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert f"twice.yaml:{number}:" in result.stderr and "given twice" in result.stderr
+
+
+def test_a_key_given_twice_in_a_set_value_is_refused(run_cli, tiny_spec):
+    result = run_cli("show", str(tiny_spec), "--set", "compile.optimizer={name: adam, name: sgd}")
+    assert result.exit_code == 2 and "--set compile.optimizer=" in result.stderr and "given twice" in result.stderr
+
+
+def test_merge_keys_may_still_be_overridden(workdir):
+    text = TINY_SPEC.replace("fit:\n  epochs: 3\n", "fit:\n  <<: &base {epochs: 1, shuffle: false}\n  epochs: 3\n")
+    spec, _ = load_spec(str(write(workdir / "merged.yaml", text)))
+    assert spec.fit.epochs == 3 and spec.fit.shuffle is False

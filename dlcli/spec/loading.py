@@ -30,8 +30,7 @@ def load_spec(name_or_path: str, overrides: tuple[str, ...] | list[str] = ()) ->
     set_paths = []
     for text in overrides:
         parts, value = parse_override(text)
-        apply_override(raw, parts, value, text)
-        set_paths.append((parts, text))
+        set_paths.append((apply_override(raw, parts, value, text), text))
     raw.setdefault("name", path.stem)
     return validate_spec(raw, path, set_paths), path
 

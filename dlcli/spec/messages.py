@@ -25,7 +25,7 @@ def error_lines(errors: list[dict], raw: dict, path: Path | str, set_paths=()) -
     root = _yaml_tree(path)
     messages = []
     for item in errors:
-        loc = clean_loc(item["loc"])
+        loc = clean_loc(item["loc"], raw)
         dotted = _dotted(loc)
         origin = next((text for parts, text in set_paths if _starts_with(loc, parts)), None)
         where = f"--set {_cut(origin)}" if origin else f"{path}{_line_suffix(root, loc)}"
@@ -45,13 +45,19 @@ def locate(message: str, path: Path | str) -> str:
     return f"{path}{_line_suffix(_yaml_tree(path), loc)}: {message}"
 
 
-def clean_loc(loc: tuple) -> tuple:
-    """The path as the user wrote it: without pydantic's union tags (`from_run`, `function-after[...]`)."""
+def clean_loc(loc: tuple, raw: Any = None) -> tuple:
+    """The path as the user wrote it: without pydantic's union tags (`from_run`, `function-after[...]`);
+    a key the spec itself holds (`"a[0]": 1`) is kept."""
     from dlcli.models import MODEL_KINDS
 
-    return tuple(part for index, part in enumerate(loc)
-                 if not (isinstance(part, str) and ("[" in part or (index and loc[index - 1] == "model"
-                                                                     and part in MODEL_KINDS))))
+    kept, data = [], raw
+    for index, part in enumerate(loc):
+        written = isinstance(data, dict) and part in data or isinstance(data, list) and isinstance(part, int)
+        tag = isinstance(part, str) and ("[" in part or (index and loc[index - 1] == "model" and part in MODEL_KINDS))
+        if written or not tag:
+            kept.append(part)
+            data = data[part] if written and (isinstance(data, dict) or part < len(data)) else None
+    return tuple(kept)
 
 
 def _dotted(loc: tuple) -> str:
@@ -61,8 +67,8 @@ def _dotted(loc: tuple) -> str:
     return out
 
 
-def _starts_with(loc: tuple, parts: list[str]) -> bool:
-    return [str(p) for p in loc[: len(parts)]] == parts[: len(loc)] and len(loc) > 0
+def _starts_with(loc: tuple, parts: tuple) -> bool:
+    return [str(p) for p in loc[: len(parts)]] == [str(p) for p in parts[: len(loc)]] and len(loc) > 0
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -77,7 +83,7 @@ def _cut(text: str, limit: int = 80) -> str:
 def _message(item: dict, loc: tuple, raw: dict) -> str:
     kind, got = item["type"], _Shown(_short(item.get("input")))
     context = item.get("ctx") or {}
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         known = _known_keys(loc[:-1], raw)
         return f"unknown key '{loc[-1]}'{did_you_mean(str(loc[-1]), known)}" + (
             f"; valid keys: {', '.join(sorted(known))}" if known else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,33 @@ def read_yaml(path: Path) -> Any:
 # A spec is a few hundred values; anchors and aliases may repeat a part, never blow it up.
 MAX_VALUES = 100_000
 MAX_DEPTH = 100
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping gives the same key twice (YAML keeps the last silently)."""
+
+
+class _Loader(_Base):
+    """`yaml.safe_load`'s loader, refusing a key given twice in one mapping (`<<` merges may
+    still be overridden: that is what they are for)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            first_lines: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    if key in first_lines:
+                        raise DuplicateKey(problem=f"key {reprlib.repr(key)} is given twice (first at line {first_lines[key]}); "
+                                                   "keep one", problem_mark=key_node.start_mark)
+                    first_lines[key] = key_node.start_mark.line + 1
+                except TypeError:
+                    continue  # an unhashable key: SafeConstructor says so
+        return super().construct_mapping(node, deep=deep)
 
 
 def _expanded_size(node, depth: int = 0, sizes: dict | None = None) -> int:
@@ -55,12 +82,18 @@ def parse_yaml(text: str, origin: str) -> Any:
     except (ValueError, RecursionError) as error:
         why = error if isinstance(error, ValueError) else f"nested more than {MAX_DEPTH} levels deep"
         raise SpecError(f"{origin}: refused: {why}") from None
+    except DuplicateKey as error:
+        mark = error.problem_mark
+        raise SpecError(f"{origin}:{mark.line + 1}: {error.problem}") from None
     except yaml.constructor.ConstructorError as error:
         mark = error.problem_mark
-        tag = (error.problem or "").split("tag")[-1].strip(" '!")
+        if not (error.problem or "").startswith("could not determine a constructor"):  # an unhashable key...
+            raise SpecError(f"{origin}:{mark.line + 1}:{mark.column + 1}: {error.problem}") from None
+        quoted = error.problem.split("'")
+        tag = quoted[1].replace("tag:yaml.org,2002:", "!!") if len(quoted) > 2 else "a tag"
         raise SpecError(
             f"{origin}:{mark.line + 1}:{mark.column + 1}: YAML tags that build objects are not "
-            f"allowed (found '!{tag}'); write plain values"
+            f"allowed (found {tag}); write plain values"
         ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)

@@ -41,24 +41,26 @@ class Inflation:
         self.total_limit = _bound("DLCLI_MAX_ARCHIVE_BYTES", DEFAULT_MAX_ARCHIVE_BYTES)
         self.total = 0
 
-    def _too_large(self, member: str, limit: int, variable: str, what: str) -> DataUnavailable:
-        return DataUnavailable(f"{self.archive}: {member} inflates to more than {limit:,} bytes, the most dlcli "
-                               f"inflates {what} ({variable}); raise it if the file is genuine")
+    def _too_large(self, member: str, how: str, whole_archive: bool) -> DataUnavailable:
+        limit, variable, what = (self.total_limit, "DLCLI_MAX_ARCHIVE_BYTES", "one archive") if whole_archive \
+            else (self.member_limit, "DLCLI_MAX_MEMBER_BYTES", "one archive member")
+        return DataUnavailable(f"{self.archive}: {member} {how} more than {limit:,} bytes, the most dlcli inflates "
+                               f"from {what} ({variable}); raise it if the file is genuine")
 
     def declared(self, member: str, size: int, offset: int = 0) -> None:
         """Refuse a member whose header declares more than the bounds allow, before reading it;
         `offset`: the member's place in a stream that is inflated up to it (a tar.gz)."""
         if size > self.member_limit:
-            raise self._too_large(member, self.member_limit, "DLCLI_MAX_MEMBER_BYTES", "from one archive member")
+            raise self._too_large(member, f"declares {size:,} bytes,", whole_archive=False)
         if self.total + size > self.total_limit or offset + size > self.total_limit:
-            raise self._too_large(member, self.total_limit, "DLCLI_MAX_ARCHIVE_BYTES", "from one archive")
+            raise self._too_large(member, "would take the archive to", whole_archive=True)
 
     def _count(self, member: str, so_far: int, added: int) -> None:
         self.total += added
         if so_far > self.member_limit:
-            raise self._too_large(member, self.member_limit, "DLCLI_MAX_MEMBER_BYTES", "from one archive member")
+            raise self._too_large(member, "inflates to", whole_archive=False)
         if self.total > self.total_limit:
-            raise self._too_large(member, self.total_limit, "DLCLI_MAX_ARCHIVE_BYTES", "from one archive")
+            raise self._too_large(member, "takes the archive to", whole_archive=True)
 
     def copy(self, handle: BinaryIO, out: BinaryIO, member: str, declared: int = 0) -> int:
         """Copy an open member into `out` in chunks, counting; the bytes copied."""

@@ -3,6 +3,11 @@
 The cache is `$DLCLI_DATA_DIR`, else `./data`. Downloads use `keras.utils.get_file` with the
 URLs and hashes Keras itself uses. With `DLCLI_OFFLINE=1`, or when a download fails, a missing
 file raises DataUnavailable (exit 3) naming the file to bring and the import command.
+
+Writers (imports, downloads, unpacks, splits) hold the dataset's lock (`exclusive`), build in a
+scratch folder and swap it into place (`replace_folder`), so the cache holds a whole copy of a
+dataset at every moment, even when a writer is killed; a folder they cannot write is one line.
+Folder imports read only what the folder holds (`within`: no link out of it).
 """
 
 from __future__ import annotations

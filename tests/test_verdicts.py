@@ -300,3 +300,31 @@ def test_output_losses_are_means_over_samples_and_add_up(run_cli, workdir):
     _, validation = validation_split(bundle, spec.fit.validation)
     whole = model.evaluate(validation.x, validation.y, batch_size=len(validation), verbose=0, return_dict=True)
     assert digit == pytest.approx(float(whole["digit_loss"]), abs=1e-5)
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("as_stream", [False, True], ids=["arrays", "stream"])
+@pytest.mark.parametrize("count", [33, 32, 7])  # a partial last batch, whole batches only, one batch
+def test_evaluate_split_gives_each_output_loss_per_sample(as_stream, count):
+    import numpy as np
+
+    from dlcli.datasets.base import Split, array_stream
+    from dlcli.keras_backend import import_keras
+    from dlcli.training.data import evaluate_split
+
+    keras = import_keras()
+    keras.utils.set_random_seed(1)
+    rng = np.random.default_rng(0)
+    split = Split(rng.random((count, 5), dtype="float32"),
+                  {"digit": rng.integers(0, 3, count), "parity": rng.integers(0, 2, count).astype("float32")})
+    inputs = keras.Input((5,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, {"digit": keras.layers.Dense(3, activation="softmax", name="digit")(hidden),
+                                 "parity": keras.layers.Dense(1, activation="sigmoid", name="parity")(hidden)})
+    model.compile("adam", loss={"digit": "sparse_categorical_crossentropy", "parity": "binary_crossentropy"},
+                  loss_weights={"digit": 1.0, "parity": 0.5}, metrics={"digit": ["accuracy"], "parity": ["auc"]})
+    scores = evaluate_split(model, array_stream(split) if as_stream else split, 16, prefix="")
+    whole = model.evaluate(split.x, split.y, batch_size=count, verbose=0, return_dict=True)
+    assert scores["loss"] == pytest.approx(scores["digit_loss"] + 0.5 * scores["parity_loss"], abs=1e-5)
+    for name in ("loss", "digit_loss", "parity_loss", "digit_accuracy", "parity_auc"):
+        assert scores[name] == pytest.approx(float(whole[name]), abs=1e-5), name

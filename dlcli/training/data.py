@@ -10,7 +10,7 @@ import numpy as np
 
 from dlcli.datasets import DataBundle, Split
 from dlcli.datasets.base import Stream, array_stream
-from dlcli.training.evaluation import per_sample_losses
+from dlcli.training.evaluation import batches_of, per_sample_losses
 
 
 def validation_split(bundle: DataBundle, validation) -> tuple[Split | Stream, Split | Stream | None]:
@@ -44,7 +44,7 @@ def evaluate_split(model, split: Split | Stream, batch_size: int, prefix: str = 
             return {"output": float(output.ravel()[0])} if output.size == 1 else {"output": output.tolist()}
         with naming_bad_files(split):
             if isinstance(split, Stream):
-                scores = model.evaluate(split.make(batch_size), verbose=verbose, return_dict=True,
+                scores = model.evaluate(batches_of(split, batch_size), verbose=verbose, return_dict=True,
                                         callbacks=list(callbacks))
             else:
                 scores = model.evaluate(split.x, split.y, batch_size=batch_size, verbose=verbose,

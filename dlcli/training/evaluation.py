@@ -10,6 +10,10 @@ then no longer add up to the total: 0.1130 + 0.5 x 0.0527 against a `loss` of 0.
 Whole batches weigh the same however Keras counts them, and one batch is its own mean: so the
 outputs' losses are taken from two evaluations, the whole batches and the partial one, weighed
 by their sample counts. This stays right if Keras weighs them properly one day.
+
+A tf.data pipeline of unknown length has the same flaw once more: Keras runs one step past its
+end, and that empty step counts as a batch of each output's loss (0), so a Stream's batches are
+given their number (`batches_of`).
 """
 
 from __future__ import annotations
@@ -35,6 +39,13 @@ def per_sample_losses(model, split, batch_size: int, scores: dict[str, Any], cal
     return {**scores, **exact}
 
 
+def batches_of(stream, batch_size: int):
+    """A Stream's batches for an evaluation, one pass, with their number known to tf.data."""
+    import tensorflow as tf
+
+    return stream.make(batch_size).apply(tf.data.experimental.assert_cardinality(stream.batches_per_pass(batch_size)))
+
+
 def _whole_and_partial(split, batch_size: int) -> tuple:
     """The whole batches of a split and its last, partial one: arrays (a Split) or a Stream's batches."""
     from dlcli.datasets.base import Split
@@ -43,7 +54,7 @@ def _whole_and_partial(split, batch_size: int) -> tuple:
     if isinstance(split, Split):
         cut = whole_batches * batch_size
         return split.take(slice(0, cut)), split.take(slice(cut, None))
-    batches = split.make(batch_size)
+    batches = batches_of(split, batch_size)
     return batches.take(whole_batches), batches.skip(whole_batches)
 
 

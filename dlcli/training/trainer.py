@@ -23,7 +23,7 @@ from dlcli.models import build_model, compile_for
 from dlcli.runs import Run
 from dlcli.training.callbacks import callback_classes, spec_callbacks, write_history
 from dlcli.training.data import as_stream, evaluate_split, naming_bad_files, validation_split
-from dlcli.training.evaluation import per_sample_validation_class
+from dlcli.training.evaluation import batches_of, per_sample_validation_class
 from dlcli.training.state import TrainingState
 from dlcli.training.stopping import EpochInterrupted, StopRequest, check_finite
 from dlcli.training.summary import chosen_epochs, mean_history, summarise_history
@@ -124,7 +124,7 @@ class Trainer:
         validation_data = None
         if validation is not None:
             validation_data = (validation.x, validation.y) if not hasattr(validation, "make") else \
-                validation.make(batch_size)
+                batches_of(validation, batch_size)
         try:
             with contextlib.redirect_stdout(sys.stderr), naming_bad_files(train, validation):
                 model.fit(data, epochs=epochs, initial_epoch=initial, steps_per_epoch=steps,

@@ -58,13 +58,34 @@ def _compare(relation: str, actual: float, expected: Any) -> bool:
 
 
 def better_way(check) -> str | None:
-    """'higher' or 'lower': the reference's `better`, else from the metric's name (loss, mae, error...
-    lower; acc, auc... higher), else None (a count, a model's output: neither way is better)."""
+    """'higher' or 'lower': the check's `better`, else from its metric's name (loss, mae, error...
+    lower; acc, auc... higher), else None: a count, a model's output or an epoch number (a
+    claim's argmin) is neither better higher nor lower."""
     from dlcli.training.callbacks import monitor_mode
 
     if check.better is not None:
         return check.better
+    if getattr(check, "statistic", None) in ("argmin", "argmax"):
+        return None
     return {"min": "lower", "max": "higher"}.get(monitor_mode(check.metric))
+
+
+def _off_by(check, actual: float, target: float) -> dict:
+    """Which way `actual` is off `target` (better or worse where that is known, else higher or
+    lower) and by how much."""
+    better = better_way(check)
+    higher = actual > target
+    direction = ("better" if higher == (better == "higher") else "worse") if better else \
+        ("higher" if higher else "lower")
+    return {"direction": direction, "margin": abs(actual - target)}
+
+
+def _missed(check, result: dict, missed_status: str) -> dict:
+    """A result outside what the source says: `missed_status`, or passed when it is better and
+    the reference says beating the source counts (`better_counts`)."""
+    if result["direction"] == "better" and check.better_counts:
+        return {**result, "status": "passed", "note": "better_counts: beating the source counts"}
+    return {**result, "status": missed_status}
 
 
 def value_check(reference, metrics: dict[str, Any]) -> dict:
@@ -88,14 +109,7 @@ def value_check(reference, metrics: dict[str, Any]) -> dict:
         return {**check, "status": "unverifiable", "reason": reason}
     if ok(float(actual)):
         return {**check, "status": "passed"}
-    higher = float(actual) > reference.value
-    better = better_way(reference)
-    direction = ("better" if higher == (better == "higher") else "worse") if better else \
-        ("higher" if higher else "lower")
-    check.update(direction=direction, margin=abs(float(actual) - reference.value))
-    if direction == "better" and reference.better_counts:
-        return {**check, "status": "passed", "note": "better than the source counts as reproducing it"}
-    return {**check, "status": "differs"}
+    return _missed(reference, {**check, **_off_by(reference, float(actual), reference.value)}, "differs")
 
 
 def claim_check(claim, history: dict,
@@ -119,7 +133,10 @@ def claim_check(claim, history: dict,
         if expected is None:
             return {**check, "status": "unverifiable", "reason": f"the '{claim.than}' run has no '{wanted}'"}
     check["expected"] = expected
-    return {**check, "status": "passed" if _compare(claim.relation, actual, expected) else "failed"}
+    if _compare(claim.relation, actual, expected):
+        return {**check, "status": "passed"}
+    nearest = min(expected if isinstance(expected, list) else [expected], key=lambda bound: abs(actual - bound))
+    return _missed(claim, {**check, **_off_by(claim, actual, float(nearest))}, "failed")
 
 
 def verdict(reference, metrics: dict, history: dict, baseline_history) -> dict:
@@ -164,8 +181,9 @@ def describe(verdict_data: dict) -> list[str]:
             shown_expected = expected
         reason = f" ({check['reason']})" if check.get("reason") else ""
         if check.get("direction") and isinstance(check.get("margin"), (int, float)):
-            reason = f", {check['direction']} than the source ({_number(check['reported'])}) by " \
-                     f"{_number(check['margin'])}" + (f" ({check['note']})" if check.get("note") else "")
+            source = f" than the source ({_number(check['reported'])})" if "reported" in check else ""
+            reason = f", {check['direction']}{source} by {_number(check['margin'])}" + \
+                (f" ({check['note']})" if check.get("note") else "")
         lines.append(f"  [{check['status']}] {check['what']}: got {shown}, expected {shown_expected}{reason}")
     return lines
 

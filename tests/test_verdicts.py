@@ -204,6 +204,37 @@ def test_a_number_off_the_source_says_which_way_and_by_how_much(reference, actua
         assert f"{direction} than the source" in describe(judged)[0]
 
 
+CLAIMS = [
+    # (claim, curve, status, direction, margin)
+    ({"metric": "val_loss", "statistic": "min", "relation": "greater", "value": 0.40}, [0.5, 0.37], "failed",
+     "better", 0.03),  # "the validation MAE stays above 0.40": the run did better than the claim
+    ({"metric": "val_loss", "statistic": "min", "relation": "between", "value": [0.25, 0.30]}, [0.4, 0.22], "failed",
+     "better", 0.03),
+    ({"metric": "val_loss", "statistic": "min", "relation": "between", "value": [0.25, 0.30]}, [0.4, 0.33], "failed",
+     "worse", 0.03),
+    ({"metric": "val_loss", "statistic": "min", "relation": "between", "value": [0.25, 0.30], "better": "lower",
+      "better_counts": True}, [0.4, 0.22], "passed", "better", 0.03),
+    ({"metric": "val_acc", "statistic": "final", "relation": "greater", "value": 0.7}, [0.6, 0.65], "failed",
+     "worse", 0.05),
+    ({"metric": "val_loss", "statistic": "argmin", "relation": "between", "value": [1, 2]}, [4, 3, 2, 1], "failed",
+     "higher", 2),  # an epoch: later is not worse, only later
+    ({"metric": "val_loss", "statistic": "min", "relation": "less", "than": "base"}, [0.4, 0.31], "failed", "worse",
+     0.02),
+    ({"metric": "val_loss", "statistic": "min", "relation": "between", "value": [0.25, 0.30]}, [0.4, 0.27], "passed",
+     None, None),
+]
+
+
+@pytest.mark.parametrize("claim, curve, status, direction, margin", CLAIMS)
+def test_a_claim_that_does_not_hold_says_which_way(claim, curve, status, direction, margin):
+    reference = Reference(source="book", claims=[{"text": "what the book says", **claim}])
+    history = {"epoch": list(range(1, len(curve) + 1)), claim["metric"]: curve}
+    baseline = ("runs/base/x", {"epoch": [1, 2], "val_loss": [0.5, 0.29]}, {})
+    check = verdict(reference, {}, history, lambda name: baseline)["checks"][0]
+    assert (check["status"], check.get("direction")) == (status, direction)
+    assert check.get("margin") == (pytest.approx(margin) if margin is not None else None)
+
+
 def test_the_verdict_is_the_worst_of_its_checks():
     claim = {"text": "t", "metric": "val_loss", "statistic": "final", "relation": "less", "value": 1.0}
     reference = Reference(source="b", metric="val_mae", value=2.99, tolerance=0.4, claims=[claim])

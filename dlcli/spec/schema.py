@@ -111,6 +111,18 @@ class FitSpec(StrictModel):
 Statistic = Literal["final", "min", "max", "argmin", "argmax"]
 
 
+BETTER = ("which way the metric improves: higher or lower (default: from its name: loss, mae, mse, error... "
+          "lower; acc, auc, precision, recall higher)")
+BETTER_COUNTS = "a result better than the source past the tolerance counts as reproducing it (needs `better`)"
+
+
+def _better_is_known(check):
+    """`better_counts` says beating the source counts: which way is better must then be written, not guessed."""
+    if check.better_counts and check.better is None:
+        raise ValueError("`better_counts` needs `better: higher` or `better: lower` (which way beats the source)")
+    return check
+
+
 class Claim(StrictModel):
     """A checkable form of what a source says about a curve, e.g. 'overfits later than X'.
 
@@ -131,6 +143,8 @@ class Claim(StrictModel):
     )
     smooth: float | None = Field(None, ge=0, lt=1)
     skip_first: int = Field(0, ge=0)
+    better: Literal["higher", "lower"] | None = Field(None, description=BETTER)
+    better_counts: bool = Field(False, description=BETTER_COUNTS)
 
     @model_validator(mode="after")
     def _operands(self) -> "Claim":
@@ -143,12 +157,7 @@ class Claim(StrictModel):
             raise ValueError(f"relation '{self.relation}' compares with one number")
         if self.than_metric and not self.than:
             raise ValueError("`than_metric` names a metric of the run given in `than`")
-        return self
-
-
-BETTER = ("which way the metric improves: higher or lower (default: from its name: loss, mae, mse, error... "
-          "lower; acc, auc, precision, recall higher)")
-BETTER_COUNTS = "a result better than the source past the tolerance counts as reproducing it (needs `better`)"
+        return _better_is_known(self)
 
 
 class ValueCheck(StrictModel):
@@ -164,13 +173,6 @@ class ValueCheck(StrictModel):
     @model_validator(mode="after")
     def _better_written(self) -> "ValueCheck":
         return _better_is_known(self)
-
-
-def _better_is_known(check):
-    """`better_counts` says beating the source counts: which way is better must then be written, not guessed."""
-    if check.better_counts and check.better is None:
-        raise ValueError("`better_counts` needs `better: higher` or `better: lower` (which way beats the source)")
-    return check
 
 
 class Reference(StrictModel):

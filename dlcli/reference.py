@@ -38,6 +38,8 @@ def curve_statistic(history: dict[str, list], claim) -> float | None:
     if claim.smooth:
         values = smooth_curve(values, claim.smooth)
     array = np.asarray(values, dtype="float64")
+    if not np.isfinite(array).any():  # a diverged curve: no statistic (NumPy warns, or raises for argmin)
+        return float("nan")
     if claim.statistic == "final":
         return float(array[-1])
     if claim.statistic in ("min", "max"):
@@ -88,6 +90,11 @@ def _missed(check, result: dict, missed_status: str) -> dict:
     return {**result, "status": missed_status}
 
 
+def _finite(value: Any) -> bool:
+    """A real number that is not NaN or infinite (JSON from a run may hold anything)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def value_check(reference, metrics: dict[str, Any]) -> dict:
     """One number against the source's: passed, `differs` (outside the tolerance, with the
     direction and the margin from the source's value), or unverifiable (no such metric).
@@ -103,7 +110,7 @@ def value_check(reference, metrics: dict[str, Any]) -> dict:
         expected, ok = f"{reference.value:g} ± {reference.tolerance:g}", lambda a: abs(a - reference.value) <= reference.tolerance
     check = {"what": f"{reference.metric} {expected}", "metric": reference.metric,
              "expected": expected, "reported": reference.value, "actual": actual}
-    if not isinstance(actual, (int, float)) or isinstance(actual, bool) or not math.isfinite(actual):
+    if not _finite(actual):
         reason = f"the run produced no '{reference.metric}'" if actual is None else \
             f"the run's '{reference.metric}' is not a finite number ({str(actual)[:40]})"
         return {**check, "status": "unverifiable", "reason": reason}
@@ -119,19 +126,22 @@ def claim_check(claim, history: dict,
     actual = curve_statistic(history, claim)
     if actual is None:
         return {**check, "status": "unverifiable", "reason": f"no '{claim.metric}' in the history"}
+    if not math.isfinite(actual):
+        return {**check, "status": "unverifiable", "reason": f"the run's '{claim.metric}' is not a finite number"}
     check["actual"] = actual
     expected: Any = claim.value
     if claim.than:
         baseline_dir, other, other_metrics = baseline_history(claim.than)
         if other is None:
             return {**check, "status": "unverifiable",
-                    "reason": f"no completed run of '{claim.than}' that follows its recipe (no overrides but "
-                              f"the seed) to compare with: run `dlcli train {claim.than}`"}
+                    "reason": f"no completed run of '{claim.than}' that follows its recipe (its spec unchanged "
+                              f"but the seed) to compare with: run `dlcli train {claim.than}`"}
         wanted = claim.than_metric or claim.metric
         expected = other_metrics.get(claim.than_metric) if claim.than_metric else curve_statistic(other, claim)
         check["baseline_run"] = baseline_dir
-        if expected is None:
-            return {**check, "status": "unverifiable", "reason": f"the '{claim.than}' run has no '{wanted}'"}
+        if not _finite(expected):
+            what = "no" if expected is None else "no finite number as its"
+            return {**check, "status": "unverifiable", "reason": f"the '{claim.than}' run has {what} '{wanted}'"}
     check["expected"] = expected
     if _compare(claim.relation, actual, expected):
         return {**check, "status": "passed"}

@@ -235,6 +235,28 @@ def test_a_claim_that_does_not_hold_says_which_way(claim, curve, status, directi
     assert check.get("margin") == (pytest.approx(margin) if margin is not None else None)
 
 
+DAMAGED = [
+    # (metrics, history, baseline metrics): numbers a damaged or diverged run may hold; the rest passes
+    ({"val_mae": "2.8"}, {"val_loss": [0.2]}, {"val_mae": 0.29}),
+    ({"val_mae": True}, {"val_loss": [0.2]}, {"val_mae": 0.29}),
+    ({"val_mae": 2.8}, {"val_loss": [float("nan")]}, {"val_mae": 0.29}),
+    ({"val_mae": 2.8}, {"val_loss": [None, float("inf")]}, {"val_mae": 0.29}),
+    ({"val_mae": 2.8}, {"val_loss": [0.2]}, {"val_mae": "0.29"}),
+    ({"val_mae": 2.8}, {"val_loss": [0.2]}, {"val_mae": None}),
+]
+
+
+@pytest.mark.parametrize("metrics, history, baseline", DAMAGED)
+def test_numbers_that_are_not_numbers_are_unverifiable(metrics, history, baseline):
+    claim = {"text": "beats the baseline", "metric": "val_loss", "statistic": "min", "relation": "less",
+             "than": "base", "than_metric": "val_mae"}
+    reference = Reference(source="b", metric="val_mae", value=2.99, tolerance=0.4, claims=[claim])
+    judged = verdict(reference, metrics, {"epoch": [1], **history}, lambda name: ("runs/base/x", {}, baseline))
+    assert judged["status"] == "unverifiable"
+    assert all(check["status"] in ("passed", "unverifiable") for check in judged["checks"])
+    assert all(check.get("reason") for check in judged["checks"] if check["status"] == "unverifiable")
+
+
 def test_the_verdict_is_the_worst_of_its_checks():
     claim = {"text": "t", "metric": "val_loss", "statistic": "final", "relation": "less", "value": 1.0}
     reference = Reference(source="b", metric="val_mae", value=2.99, tolerance=0.4, claims=[claim])

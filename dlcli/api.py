@@ -282,7 +282,7 @@ def data_download(name: str) -> list[str]:
     entry = DATASETS.get(name)
     if entry.shipped:
         return []
-    with exclusive(entry.name):
+    with exclusive(entry.name, wait=False):
         return [str(path) for path in download(entry)]
 
 
@@ -298,7 +298,7 @@ def data_import(name: str, source: str) -> list[str]:
     if not path.exists():
         raise DataUnavailable(f"{source}: no such file or directory")
     root = data_dir()
-    with exclusive(entry.name, root):
+    with exclusive(entry.name, root, wait=False):
         return [str(root / stored) for stored in entry.import_files(path, root)]
 
 
@@ -318,7 +318,7 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
         raise UsageError(unknown_name_message("split", name, SPLITTERS))
     target = Path(destination) if destination else data_dir() / name
     sizes = {"train": train, "validation": validation, "test": test}
-    with exclusive(SPLITTERS[name], writes=target.parent):
+    with exclusive(SPLITTERS[name], writes=target.parent, wait=False):
         report = split_cats_vs_dogs(Path(source), target, sizes, shuffle, seed, overwrite, progress)
     return {"destination": report.destination, "counts": report.counts, "skipped": report.skipped}
 

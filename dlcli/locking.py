@@ -41,14 +41,19 @@ class Lock:
         """Whether this object holds the lock."""
         return self._handle is not None
 
-    def acquire(self, purpose: str) -> "Lock":
+    def acquire(self, purpose: str, waiting=None) -> "Lock":
+        """Take the lock now, else raise `Held`; with `waiting` (called with the holder's description),
+        wait for it instead."""
         handle = open(self.path, "a+", encoding="utf-8")
         if fcntl is not None:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                handle.close()
-                raise Held(self.path, describe_holder(self.path)) from None
+                if waiting is None:
+                    handle.close()
+                    raise Held(self.path, describe_holder(self.path)) from None
+                waiting(describe_holder(self.path))
+                fcntl.flock(handle, fcntl.LOCK_EX)
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "purpose": purpose,

@@ -148,18 +148,17 @@ def import_weights(source: Path, root: Path) -> list[str]:
     """`dlcli data import weights PATH`: weight files as Keras caches them (a file or a folder)."""
     import h5py
 
-    from dlcli.datasets.cache import install_file
+    from dlcli.datasets.cache import files_within, install_file
     from dlcli.datasets.files_io import file_md5
 
-    files = sorted(source.iterdir()) if source.is_dir() else [source]
+    files = files_within(source, "*", "weights") if source.is_dir() else [source]  # no link out of the folder
     known = [path for path in files if path.name in WEIGHT_FILES]
     if not known:
         raise DataUnavailable(
             f"{source}: no keras.applications weight file by its Keras name, e.g. "
             f"vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 (known: {len(WEIGHT_FILES)} files)"
         )
-    stored = []
-    for path in known:
+    for path in known:  # every file is checked before any is stored: a bad one stores nothing
         remote = WEIGHT_FILES[path.name]
         if remote.file_hash and file_md5(path) != remote.file_hash:
             raise DataUnavailable(f"{path}: its MD5 differs from Keras' {remote.file_hash}; the file is "
@@ -169,7 +168,7 @@ def import_weights(source: Path, root: Path) -> list[str]:
                 with h5py.File(path, "r"):
                     pass
         except OSError as error:
-            raise DataUnavailable(f"{path}: not an HDF5 weights file ({error})") from None
-        install_file(path, root / remote.path)
-        stored.append(remote.path)
-    return stored
+            raise DataUnavailable(f"{path}: not an HDF5 weights file ({error}); nothing was stored") from None
+    for path in known:
+        install_file(path, root / WEIGHT_FILES[path.name].path)
+    return [WEIGHT_FILES[path.name].path for path in known]

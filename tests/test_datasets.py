@@ -66,8 +66,9 @@ def test_corrupt_import_exits_3_and_leaves_nothing(workdir, run_cli):
     assert not cache_contents(workdir / "data")
 
 
-def test_one_writer_per_dataset_and_killed_imports_leave_nothing(workdir):
-    """A second import of the same dataset waits for the first; the scratch folder of a killed
+def test_one_writer_per_dataset_and_killed_imports_leave_nothing(workdir, run_cli):
+    """A typed import of a dataset that another dlcli is writing is refused at once, naming that
+    writer; a run that needs the dataset waits for it, saying so; the scratch folder of a killed
     import is removed by the next one."""
     import os
     import subprocess
@@ -81,13 +82,18 @@ def test_one_writer_per_dataset_and_killed_imports_leave_nothing(workdir):
     stale.mkdir(parents=True)
     (stale / "train-images-idx3-ubyte.gz").write_bytes(b"27 MB, once")
     with exclusive("fashion_mnist", workdir / "data"):
-        process = subprocess.Popen([sys.executable, "-m", "dlcli", "data", "import", "fashion_mnist",
-                                    str(workdir / "src")], stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        refused = run_cli("data", "import", "fashion_mnist", str(workdir / "src"))
+        assert refused.exit_code == 2 and f"pid {os.getpid()}" in refused.stderr
+        assert refused.stderr.count("\n") == 1
+        waiter = subprocess.Popen([sys.executable, "-c", "from pathlib import Path\n"
+                                   "from dlcli.datasets.cache import exclusive\n"
+                                   f"with exclusive('fashion_mnist', Path({str(workdir / 'data')!r})): print('got it')"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
         time.sleep(3)
-        assert process.poll() is None  # still waiting for the lock this test holds
-    _, err = process.communicate(timeout=60)
-    assert "waiting for another dlcli that is writing dataset 'fashion_mnist'" in err
-    assert process.returncode == 3  # the tiny files are then refused, as usual
+        assert waiter.poll() is None  # still waiting for the lock this test holds
+    out, err = waiter.communicate(timeout=60)
+    assert out.strip() == "got it" and "waiting for" in err and f"pid {os.getpid()}" in err
+    assert run_cli("data", "import", "fashion_mnist", str(workdir / "src")).exit_code == 3  # tiny files: refused
     assert not stale.exists()
 
 

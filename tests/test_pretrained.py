@@ -149,6 +149,21 @@ def test_import_weights_checks_name_hash_and_format(run_cli, workdir):
     assert result.exit_code == 3 and "by its Keras name" in result.stderr
     assert sorted(p.name for p in (workdir / "data" / "weights").iterdir()) == [good.name]
 
+    # a folder with a good file and a bad one stores neither; a file linked from outside is refused
+    (workdir / "data" / "weights" / good.name).unlink()
+    mixed = workdir / "mixed"
+    mixed.mkdir()
+    second = mixed / good.name
+    second.write_bytes(good.read_bytes())
+    (mixed / not_hdf5.name).write_text("text")
+    assert run_cli("data", "import", "weights", str(mixed)).exit_code == 3
+    assert not (workdir / "data" / "weights" / second.name).exists()
+    (mixed / not_hdf5.name).unlink()
+    (mixed / not_hdf5.name).symlink_to(good)
+    linked = run_cli("data", "import", "weights", str(mixed))
+    assert linked.exit_code == 3 and "outside" in linked.stderr
+    assert not (workdir / "data" / "weights" / second.name).exists()
+
 
 @pytest.mark.parametrize("name, size, last_conv", [
     ("vgg19", 224, "block5_conv4"), ("resnet50", 224, "conv5_block3_3_conv"),

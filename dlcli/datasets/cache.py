@@ -103,27 +103,30 @@ def _exchange(first: Path, second: Path) -> bool:
 
 
 @contextlib.contextmanager
-def exclusive(name: str, root: Path | None = None, writes: Path | None = None):
-    """One import, download or split of a dataset at a time: an advisory lock in the cache. A second
-    one waits, saying so; scratch folders of killed ones are removed once the lock is held.
+def exclusive(name: str, root: Path | None = None, writes: Path | None = None, wait: bool = True):
+    """One import, download or split of a dataset at a time: an advisory lock in the cache, naming
+    its holder. A command the user typed for that dataset (`wait=False`: data import, download,
+    split) is refused at once while another holds it; a run that needs the dataset waits for it,
+    saying so. Scratch folders of killed writers are removed once the lock is held.
 
     A folder that cannot be written (`writes`, else the cache: full, read-only, a file in its place)
     ends the command with one line naming it (exit 2); a source that cannot be read, exit 3."""
+    from dlcli.locking import Held, Lock
+
     root = root or data_dir()
+
+    def waiting(holder: str) -> None:
+        print(f"waiting for {holder}, which is writing dataset '{name}'...", file=sys.stderr)
+
     try:
         locks = root / ".locks"
         locks.mkdir(parents=True, exist_ok=True)
         try:
-            import fcntl
-        except ImportError:  # no flock (Windows): no lock, as before
-            fcntl = None
-        with open(locks / f"{name}.lock", "w") as handle:
-            if fcntl is not None:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    print(f"waiting for another dlcli that is writing dataset '{name}'...", file=sys.stderr)
-                    fcntl.flock(handle, fcntl.LOCK_EX)
+            lock = Lock(locks / f"{name}.lock").acquire(f"write dataset {name}", waiting if wait else None)
+        except Held as held:
+            raise UsageError(f"dataset '{name}' is being written by {held.holder}; wait for it to end, "
+                             f"or stop it") from None
+        with lock:
             clean_stale_staging(root)
             yield
     except OSError as error:

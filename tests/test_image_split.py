@@ -174,8 +174,8 @@ def hdr_declaring(path: Path, width: int, height: int) -> Path:
 
 BOMBS = {  # name -> (how it is made, what the one line says)
     "png-bomb": (lambda path: png_declaring(path.with_suffix(".png"), 3000, 3000), "3000x3000 pixels"),
-    "hdr-bomb": (lambda path: hdr_declaring(path.with_suffix(".hdr"), 100_000, 100_000), "cannot be read from its header"),
-    "small-hdr": (lambda path: hdr_declaring(path.with_suffix(".hdr"), 20, 20), "cannot be read from its header"),
+    "hdr-bomb": (lambda path: hdr_declaring(path.with_suffix(".hdr"), 100_000, 100_000), "its header (and so its size) cannot be read"),
+    "small-hdr": (lambda path: hdr_declaring(path.with_suffix(".hdr"), 20, 20), "its header (and so its size) cannot be read"),
 }
 
 

@@ -124,5 +124,6 @@ def test_an_undecodable_image_is_named_when_the_run_fails(run_cli, workdir):
     (folder / "train" / "night" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     spec = write(workdir / "images.yaml", SPEC.format(path=folder, epochs=1))
     result = run_cli("train", str(spec))
-    assert result.exit_code == 1
-    assert "broken.jpg does not decode" in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code == 3  # a damaged data file, found before any run directory exists
+    assert "broken.jpg: not a readable image" in result.stderr and result.stderr.count("\n") == 1
+    assert not (workdir / "runs").exists()

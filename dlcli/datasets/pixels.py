@@ -44,8 +44,9 @@ def pixel_problem(source: Path | bytes) -> str | None:
     """Why an image must not be decoded (its size unknown, or past the bound, and what to do), else None."""
     size = declared_size(source)
     if size is None:
-        return ("its size cannot be read from its header before decoding (dlcli reads JPEG, PNG, GIF, BMP, "
-                "TIFF, WebP...): convert it to PNG or JPEG")
+        return ("not a readable image: its header (and so its size) cannot be read before decoding; it is damaged, "
+                "or of a format dlcli does not read (it reads JPEG, PNG, GIF, BMP, TIFF, WebP...): replace it, or "
+                "convert it to PNG or JPEG")
     width, height = size
     if width * height > max_image_pixels():
         return (f"{width}x{height} pixels, more than the {max_image_pixels():,} dlcli decodes; resize it, "

@@ -62,15 +62,16 @@ def show(name_or_path: str, overrides: tuple[str, ...] = ()) -> str:
 def validate(names: list[str], use_cache: bool = True) -> list[dict[str, Any]]:
     """Check specs without importing TensorFlow: [{'name', 'ok', 'errors'}].
 
-    A spec file whose exact bytes already passed with this very dlcli and pydantic is not
-    validated again (see dlcli.spec_cache); errors always come from a real validation."""
+    A spec file whose exact bytes, and those of the files it names, already passed with this very
+    dlcli and pydantic is not validated again (see dlcli.spec_cache); errors always come from a
+    real validation."""
     from dlcli import spec_cache
 
     results = []
     for name in names:
         try:
             try:
-                spec_key = spec_cache.key(resolve_spec_path(name).read_bytes()) if use_cache else None
+                spec_key = spec_cache.key(resolve_spec_path(name)) if use_cache else None
             except OSError:
                 spec_key = None  # load_spec reports an unreadable file
             if spec_key is None or not spec_cache.known_valid(spec_key):
@@ -99,19 +100,21 @@ def new_spec(template: str, name: str, out: str | Path = ".", force: bool = Fals
     An existing file is kept unless `force`; NAME is a file stem of letters, digits, - and _."""
     from dlcli import templates
     from dlcli.atomic import write_text_atomic
+    from dlcli.spec import MAX_NAME_LENGTH
 
     template = templates.canonical(template)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name) or len(name) > MAX_NAME_LENGTH:
         stem = Path(name).stem if Path(name).suffix in (".yaml", ".yml") else None
-        raise UsageError(f"NAME '{name}' must be letters, digits, - and _, starting with a letter or digit"
-                         + (f" (the file stem: '{stem}')" if stem else ""))
+        shown = name if len(name) <= 40 else f"{name[:37]}..."
+        raise UsageError(f"NAME '{shown}' must be letters, digits, - and _, starting with a letter or digit, at "
+                         f"most {MAX_NAME_LENGTH} characters" + (f" (the file stem: '{stem}')" if stem else ""))
     folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"--out {out}: not a folder")
     target = folder / f"{name}.yaml"
-    if target.exists() and not force:
-        raise UsageError(f"{target} already exists (--force overwrites it)")
-    try:
+    try:  # a path too long for the file system fails here, not as a crash
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"--out {out}: not a folder")
+        if target.exists() and not force:
+            raise UsageError(f"{target} already exists (--force overwrites it)")
         write_text_atomic(target, templates.render(template, name))
     except OSError as error:
         raise UsageError(f"{target}: cannot write it ({error.strerror or error})") from None

@@ -162,3 +162,24 @@ def test_validate_without_a_writable_cache(run_cli, tiny_spec, workdir, monkeypa
     monkeypatch.setenv("DLCLI_CACHE_DIR", str(workdir / "not-a-dir"))
     for _ in range(2):
         assert run_cli("validate", str(tiny_spec)).exit_code == 0
+
+
+def test_validate_cache_sees_the_files_a_spec_names(workdir):
+    folder = workdir / "specs"
+    callback = write(folder / "my_callback.py", "import keras\n\n\nclass Hello(keras.callbacks.Callback):\n    pass\n")
+    spec = write(folder / "custom.yaml", TINY_SPEC.replace("callbacks:\n", "callbacks:\n  - Custom: {path: my_callback.py:Hello}\n"))
+    assert _validate_in_subprocess(str(spec)) == (0, True)
+    assert _validate_in_subprocess(str(spec)) == (0, False)  # unchanged: remembered
+    callback.write_text(callback.read_text() + "# edited\n")
+    assert _validate_in_subprocess(str(spec)) == (0, True)  # the file it names changed: validated again
+    callback.unlink()
+    assert _validate_in_subprocess(str(spec)) == (2, True)  # deleted: the error, not a remembered "ok"
+
+
+@pytest.mark.parametrize("name", ["../../escape", "a/b", ".hidden", "n" * 101])
+def test_an_experiment_name_that_is_not_one_folder_is_refused(run_cli, workdir, name):
+    spec = write(workdir / "named.yaml", f"name: '{name}'\n" + TINY_SPEC)
+    result = run_cli("train", str(spec))
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
+    assert "named.yaml:1: name:" in result.stderr and "not a folder name" in result.stderr
+    assert not (workdir / "runs").exists() and not (workdir.parent / "escape").exists()

@@ -288,3 +288,181 @@ def test_random_data_too_large_for_memory_is_refused(run_cli, workdir):
     spec = QA.replace("num_samples: 64", "num_samples: 1000000").replace("shape: [12], distribution", "shape: [1000], distribution", 1)
     result = run_cli("validate", str(write(workdir / "g.yaml", spec)))
     assert result.exit_code == 2 and "random values in all" in result.stderr
+
+
+# ----------------------------------------------------------------------------- bounded expansion
+
+BOMB_HEAD = """
+description: blocks that multiply
+data: {name: digits, train_samples: 50, test_samples: 20}
+compile: {optimizer: adam, loss: categorical_crossentropy}
+fit: {epochs: 1}
+model:
+  type: graph
+  inputs: {image: {shape: [8, 8, 1]}}
+"""
+
+
+def multiplying(levels: int, fan: int) -> str:
+    """Block b<i> is `fan` instances of b<i-1> in a row: fan ** levels layers in a few lines."""
+    blocks = ["    b0: {inputs: [x], nodes: [{name: d, layer: Dense, args: {units: 4}, inputs: [x]}], output: d}"]
+    for level in range(1, levels + 1):
+        inner = ", ".join(f"{{name: p{j}, block: b{level - 1}, inputs: [{'x' if j == 0 else f'p{j - 1}'}]}}"
+                          for j in range(fan))
+        blocks.append(f"    b{level}: {{inputs: [x], nodes: [{inner}], output: p{fan - 1}}}")
+    return BOMB_HEAD + "  blocks:\n" + "\n".join(blocks) + f"""
+  nodes:
+    - {{name: many, block: b{levels}, inputs: [image]}}
+    - {{name: flat, layer: Flatten, inputs: [many]}}
+    - {{name: digit, layer: Dense, args: {{units: 10, activation: softmax}}, inputs: [flat]}}
+  outputs: {{digit: }}
+"""
+
+
+@pytest.mark.parametrize("levels,fan,bound", [
+    (10, 4, "alone expands to 1,048,576"),  # 2**20 layers in 2 KB
+    (4, 32, "alone expands to 1,048,576"),
+    (19, 3, "alone expands to 1,162,261,467"),  # never ended before
+    (20, 2, "blocks nest more than 20 deep"),
+    (60, 2, "blocks nest more than 20 deep"),
+])
+def test_block_bombs_are_refused_before_expanding(run_cli, workdir, levels, fan, bound):
+    import time
+
+    path = write(workdir / "bomb.yaml", multiplying(levels, fan))
+    started = time.perf_counter()
+    result = run_cli("validate", "--no-cache", str(path))
+    assert time.perf_counter() - started < 1
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "bomb.yaml:" in result.stderr and "model.nodes[0]" in result.stderr and bound in result.stderr
+
+
+def test_the_layer_bound_can_be_raised(run_cli, workdir, monkeypatch):
+    path = write(workdir / "sixteen.yaml", multiplying(4, 2))  # 16 layers in blocks, 2 more
+    monkeypatch.setenv("DLCLI_MAX_LAYERS", "17")
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 2 and "expands to 18 layers" in result.stderr and "DLCLI_MAX_LAYERS" in result.stderr
+    monkeypatch.setenv("DLCLI_MAX_LAYERS", "18")
+    assert run_cli("validate", str(path)).exit_code == 0  # the bound is part of the validate cache's key
+
+
+def chain(length: int, reverse: bool) -> str:
+    """A graph of `length` Dense layers, one after the other; written last to first with `reverse`."""
+    nodes = [f"    - {{name: n{i}, layer: Dense, args: {{units: 4}}, inputs: [{'flat' if i == 0 else f'n{i - 1}'}]}}"
+             for i in range(length - 2)]
+    nodes = nodes[::-1] if reverse else nodes
+    return BOMB_HEAD + "  nodes:\n    - {name: flat, layer: Flatten, inputs: [image]}\n" + "\n".join(nodes) + \
+        f"\n    - {{name: digit, layer: Dense, args: {{units: 10}}, inputs: [n{length - 3}]}}\n  outputs: {{digit: }}\n"
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["in order", "last first"])
+def test_a_10000_node_chain_validates_in_linear_time(run_cli, workdir, reverse):
+    import time
+
+    path = write(workdir / "chain.yaml", chain(10_000, reverse))
+    started = time.perf_counter()
+    result = run_cli("validate", "--no-cache", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert time.perf_counter() - started < 5  # 27 s last-first before (quadratic ordering); about 1 s now
+
+
+def test_a_block_that_contains_itself_is_still_named(run_cli, workdir):
+    spec = RESIDUAL.replace("- {name: sum, layer: Add, inputs: [conv_b, x]}",
+                            "- {name: sum, block: residual, params: {filters: 8}, inputs: [conv_b]}")
+    result = run_cli("validate", str(write(workdir / "g.yaml", spec)))
+    assert result.exit_code == 2 and "block 'residual' contains itself" in result.stderr
+
+
+@pytest.mark.parametrize("old,new,where", [
+    ("    image: {shape: [8, 8, 1]}", "    a/b: {shape: [8, 8, 1]}", "model.inputs.a/b"),
+    ("    image: {shape: [8, 8, 1]}", "    res1.conv_a: {shape: [8, 8, 1]}", "model.inputs.res1.conv_a"),  # a block's layer
+    ("    residual:\n", "    resid/ual:\n", "model.blocks.resid/ual"),
+    ("      inputs: [x]\n", "      inputs: [x/1]\n", "model.blocks.residual"),
+    ("params: {filters: null, kernel: 3}", "params: {filters: null, ker.nel: 3}", "model.blocks.residual"),
+])
+def test_names_keras_cannot_take_are_refused_by_validate(run_cli, workdir, old, new, where):
+    assert old in RESIDUAL
+    spec = RESIDUAL.replace(old, new, 1).replace("inputs: [image]", f"inputs: [{new.split(':')[0].strip()}]") \
+        if "inputs.a/b" in where or "conv_a" in where else RESIDUAL.replace(old, new, 1)
+    result = run_cli("validate", str(write(workdir / "g.yaml", spec)))
+    assert result.exit_code == 2
+    assert f"{where}:" in result.stderr and "use letters, digits and _" in result.stderr
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+
+
+@pytest.mark.training
+def test_a_node_named_like_dlcli_own_input_layer_is_refused(run_cli, workdir):
+    spec = RESIDUAL.replace("{name: pooled,", "{name: input_rescaling,").replace("inputs: [pooled]", "inputs: [input_rescaling]")
+    result = run_cli("train", str(write(workdir / "g.yaml", spec)))
+    assert result.exit_code == 2 and "model.nodes[3]: the name 'input_rescaling' is taken" in result.stderr
+    assert not (workdir / "runs").exists() or not list((workdir / "runs").rglob("run.json"))
+
+
+# ----------------------------------------------------------------------------- models too large for memory
+
+TWO_HUGE_LAYERS = {
+    "graph": RESIDUAL.replace("{name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [pooled]}",
+                              "{name: a, layer: Dense, args: {units: 300000}, inputs: [pooled]}\n"
+                              "    - {name: b, layer: Dense, args: {units: 300000}, inputs: [a]}\n"
+                              "    - {name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [b]}"),
+    "sequential": """
+        description: two Dense(300000) in a row
+        data: {name: digits, train_samples: 50, test_samples: 20}
+        model:
+          type: sequential
+          layers:
+            - Flatten
+            - Dense: {units: 300000}
+            - Dense: {units: 300000}
+            - Dense: {units: 10, activation: softmax}
+        compile: {optimizer: adam, loss: categorical_crossentropy}
+        fit: {epochs: 1}
+    """,
+}
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("kind,where", [("graph", "model.nodes[5]: node 'b'"), ("sequential", "model.layers[2]")])
+def test_a_model_too_large_for_memory_is_refused_before_any_run(run_cli, workdir, monkeypatch, kind, where):
+    import time
+
+    path = write(workdir / "huge.yaml", TWO_HUGE_LAYERS[kind])
+    started = time.perf_counter()
+    result = run_cli("train", str(path))
+    assert time.perf_counter() - started < 30  # no 335 GiB allocation tried
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert where in result.stderr and "90,000,300,000 weights (335.3 GiB)" in result.stderr
+    assert "DLCLI_MAX_MODEL_BYTES" in result.stderr
+    assert not (workdir / "runs").exists() or not list((workdir / "runs").rglob("run.json"))
+    monkeypatch.setenv("DLCLI_MAX_MODEL_BYTES", "1000")  # the bound is the user's: a small one refuses the first layer
+    result = run_cli("train", str(path))
+    assert result.exit_code == 2 and "DLCLI_MAX_MODEL_BYTES=1000 bytes" in result.stderr
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("layer,shape", [
+    ({"Dense": {"units": 7}}, (5,)), ({"Dense": {"units": 7, "use_bias": False}}, (3, 5)),
+    ({"Embedding": {"input_dim": 100, "output_dim": 8}}, (10,)),
+    ({"Conv1D": {"filters": 6, "kernel_size": 5}}, (20, 4)), ({"Conv2D": {"filters": 6, "kernel_size": 3}}, (8, 8, 3)),
+    ({"Conv2D": {"filters": 6, "kernel_size": [3, 2], "data_format": "channels_first"}}, (3, 8, 8)),
+    ({"Conv2D": {"filters": 6, "kernel_size": 3, "groups": 3}}, (8, 8, 3)),
+    ({"Conv3D": {"filters": 2, "kernel_size": 2}}, (4, 4, 4, 3)), ({"Conv2DTranspose": {"filters": 6, "kernel_size": 3}}, (8, 8, 3)),
+    ({"SeparableConv2D": {"filters": 6, "kernel_size": 3}}, (8, 8, 3)), ({"SeparableConv1D": {"filters": 6, "kernel_size": 3}}, (8, 3)),
+    ({"DepthwiseConv2D": {"kernel_size": 3, "depth_multiplier": 2}}, (8, 8, 3)),
+    ({"LSTM": {"units": 9}}, (None, 5)), ({"GRU": {"units": 9}}, (None, 5)), ({"GRU": {"units": 9, "reset_after": False}}, (None, 5)),
+    ({"SimpleRNN": {"units": 9}}, (None, 5)), ({"Bidirectional": {"layer": {"LSTM": {"units": 4}}}}, (None, 5)),
+    ({"TimeDistributed": {"layer": {"Dense": {"units": 4}}}}, (6, 5)),
+], ids=lambda value: next(iter(value)) if isinstance(value, dict) else str(value))
+def test_weights_are_counted_as_keras_makes_them(layer, shape):
+    from dlcli.keras_backend import import_keras
+    from dlcli.models.sequential import build_layer
+    from dlcli.models.sizing import weight_count
+    from dlcli.spec.entries import parse_layer
+
+    keras = import_keras()
+    entry = parse_layer(layer)
+    built_layer = build_layer(entry, "model.layers[0]")
+    built_layer(keras.Input(shape=shape))
+    assert weight_count(entry, shape) == built_layer.count_params()

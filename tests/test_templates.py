@@ -64,7 +64,8 @@ def test_an_existing_file_is_kept_unless_force(run_cli, workdir):
     assert [p.name for p in workdir.iterdir() if p.name.startswith(".mine")] == []  # no temporary left
 
 
-@pytest.mark.parametrize("name", ["my exp", "../escape", "a/b", "mine.yaml", ".hidden", "_x", "naïve", ""])
+@pytest.mark.parametrize("name", ["my exp", "../escape", "a/b", "mine.yaml", ".hidden", "_x", "naïve", "", "a" * 101,
+                                  "a" * 300])
 def test_a_name_that_is_not_a_safe_file_stem_is_refused(run_cli, workdir, name):
     result = run_cli("new", "binary", name)
     assert result.exit_code == 2
@@ -89,6 +90,13 @@ def test_missing_name_and_out_folder(run_cli, workdir):
     assert "dlcli train specs/text/deep.yaml" in written.stdout and "(template stacked-lstm)" in written.stdout
     (workdir / "plain-file").write_text("")
     assert run_cli("new", "binary", "x", "--out", "plain-file").exit_code == 2
+
+
+def test_a_path_too_long_for_the_file_system_is_one_line(run_cli, workdir):
+    result = run_cli("new", "binary", "a" * 100, "--out", "x" * 300)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1 and "cannot write it" in result.stderr
+    assert "unexpected" not in result.stderr
+    assert run_cli("new", "binary", "a" * 100).exit_code == 0  # the longest name is written
 
 
 def test_synthetic_multilabel_labels_are_independent_and_learnable():

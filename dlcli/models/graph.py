@@ -14,6 +14,7 @@ from dlcli.keras_backend import import_keras
 from dlcli.models.graph_spec import GraphModel, check_graph, expand
 from dlcli.models.kind import ModelKind, register_kind
 from dlcli.models.sequential import build_layer, input_layers, named_weights, pretrained_layer
+from dlcli.models.sizing import SizeBudget
 from dlcli.spec.entries import PRETRAINED
 
 
@@ -36,6 +37,8 @@ def _graph_inputs(keras, graph: GraphModel, bundle) -> tuple[dict, object]:
     if not named and len(graph.inputs) != 1:
         raise SpecError(f"model.inputs: the dataset gives one input array; the model takes {len(graph.inputs)}")
     tensors, structure = {}, {}
+    preprocessing = [] if named else input_layers(bundle)  # pixels / 255 as the first layers, as in a Sequential model
+    _check_names_free(graph, {layer.name: "dlcli's own input layer" for layer in preprocessing})
     for name, spec in graph.inputs.items():
         shape = tuple(spec.shape)
         given = data[name] if named else data
@@ -43,11 +46,21 @@ def _graph_inputs(keras, graph: GraphModel, bundle) -> tuple[dict, object]:
             raise SpecError(f"model.inputs.{name}.shape: {list(shape)} does not fit the dataset's {list(given)}")
         structure[name] = keras.Input(shape=shape, dtype=spec.dtype, name=name)
         tensor = structure[name]
-        if not named:
-            for layer in input_layers(bundle):  # pixels / 255 as the first layers, as in a Sequential model
-                tensor = layer(tensor)
+        for layer in preprocessing:
+            tensor = layer(tensor)
         tensors[name] = tensor
     return tensors, (structure if named else next(iter(structure.values())))
+
+
+def _check_names_free(graph: GraphModel, taken: dict[str, str]) -> None:
+    """No input or node takes the name of a layer dlcli adds itself (Keras needs unique names)."""
+    for name in graph.inputs:
+        if name in taken:
+            raise SpecError(f"model.inputs.{name}: the name '{name}' is taken by {taken[name]}: rename the input")
+    for index, node in enumerate(graph.nodes):
+        if node.name in taken:
+            raise SpecError(f"model.nodes[{index}]: the name '{node.name}' is taken by {taken[node.name]}: "
+                            "rename the node")
 
 
 def build_graph(graph: GraphModel, bundle):
@@ -60,9 +73,12 @@ def build_graph(graph: GraphModel, bundle):
     layers = {step.name: build_layer(replace(step.entry, arguments={**step.entry.arguments, "name": step.name}),
                                      _where(step))
               for step in expansion.steps if step.entry is not None and step.entry.name != PRETRAINED}
+    budget = SizeBudget()
     for step in expansion.steps:
         incoming = [tensors[name] for name in step.inputs]
         where = f"{_where(step)}: {step.context or f'node {step.name!r}: '}".removesuffix(": ")
+        if step.entry is not None:  # counted before the layer is called, which allocates its weights
+            budget.add(step.entry, tuple(incoming[0].shape[1:]), where)
         try:
             if step.entry is not None and step.entry.name == PRETRAINED:
                 layers[step.name] = pretrained_layer(step.entry.arguments, tuple(incoming[0].shape[1:]), where)
@@ -80,7 +96,10 @@ def build_graph(graph: GraphModel, bundle):
         raise SpecError(f"model.outputs: the dataset has one target array; the model gives {len(graph.outputs)}")
     outputs = {name: tensors[step] for name, step in expansion.outputs.items()}
     _check_targets(outputs, bundle, targets)
-    return keras.Model(inputs, outputs if targets is not None else next(iter(outputs.values())), name="graph")
+    try:
+        return keras.Model(inputs, outputs if targets is not None else next(iter(outputs.values())), name="graph")
+    except ValueError as error:  # a clash the checks above do not foresee (two networks named vgg16): one line
+        raise SpecError(f"model: {str(error).splitlines()[0]}") from None
 
 
 def _check_targets(outputs: dict, bundle, named: list[str] | None) -> None:

@@ -19,21 +19,32 @@ instance are named `<node>.<block node>`.
 `expand` flattens blocks into `Step`s and finds every problem (unknown names with the nearest
 valid one, cycles, unused nodes and inputs, bad layer arguments) without importing Keras, so
 `dlcli validate` reports them at their line.
+
+Blocks multiply: a block of two instances of a block of two... doubles at each level, so a few
+kilobytes of YAML can stand for millions of layers. Before expanding, the layers each block
+stands for are counted (each block once), and a graph of more than MAX_LAYERS layer calls
+(`DLCLI_MAX_LAYERS` raises it) or blocks nested deeper than MAX_BLOCK_DEPTH is refused. The
+expansion and its ordering then take time in proportion to the layers.
 """
 
 from __future__ import annotations
 
+import graphlib
+import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from dlcli.errors import SpecError
 from dlcli.registry import did_you_mean
 from dlcli.spec.base import StrictModel
 from dlcli.spec.entries import Entry, parse_layer
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-MAX_BLOCK_DEPTH = 20
+MAX_BLOCK_DEPTH = 20  # blocks inside blocks
+DEFAULT_MAX_LAYERS = 10_000  # layer calls once every block is expanded; DLCLI_MAX_LAYERS raises it
 
 
 class GraphInput(StrictModel):
@@ -118,6 +129,11 @@ class Expansion:
 def expand(graph: GraphModel) -> Expansion:
     """The graph's layer calls with blocks flattened, and every problem found."""
     result = Expansion()
+    result.problems += _bad_names(graph)
+    too_large = _too_large(graph)
+    if too_large:  # expanding it would take the time and memory the bound is there to save
+        result.problems += too_large
+        return result
     names = _scope(graph.nodes, graph.inputs, lambda i: ("nodes", i), "", graph, result.problems, [])
     if names is None:
         return result
@@ -134,6 +150,67 @@ def expand(graph: GraphModel) -> Expansion:
     if not result.problems:
         _check_used(result, graph, names)
     return result
+
+
+def _bad_names(graph: GraphModel) -> list[tuple[tuple, str]]:
+    """Names that become Keras layer names or parts of them (inputs; blocks, their inputs and
+    parameters) take the pattern of node names: Keras refuses `/`, and `.` joins a block's layers."""
+    rule = "use letters, digits and _, starting with a letter or _"
+    problems = [(("inputs", name), f"input name '{name}': {rule}") for name in graph.inputs
+                if not re.fullmatch(NAME_PATTERN, name)]
+    for block_name, block in graph.blocks.items():
+        names = [("block", block_name), *(("input", name) for name in block.inputs),
+                 *(("parameter", name) for name in block.params)]
+        problems += [(("blocks", block_name), f"{what} name '{name}': {rule}") for what, name in names
+                     if not re.fullmatch(NAME_PATTERN, name)]
+    return problems
+
+
+def max_layers() -> int:
+    """The bound on a graph's layer calls: DLCLI_MAX_LAYERS, else DEFAULT_MAX_LAYERS."""
+    try:
+        return int(os.environ.get("DLCLI_MAX_LAYERS") or DEFAULT_MAX_LAYERS)
+    except ValueError:
+        raise SpecError(f"DLCLI_MAX_LAYERS must be a whole number of layers (default {DEFAULT_MAX_LAYERS:,})") from None
+
+
+class _TooDeep(Exception):
+    """Blocks nest deeper than MAX_BLOCK_DEPTH (the chain of block names is its argument)."""
+
+
+def _too_large(graph: GraphModel) -> list[tuple[tuple, str]]:
+    """The graph's size and nesting, counted block by block without expanding anything."""
+    counts: dict[str, int] = {}
+
+    def layers_of(name: str, stack: list) -> int:
+        """Layer calls one instance of block `name` stands for (a cycle or unknown block counts 0:
+        `_scope` reports those)."""
+        if name in counts:
+            return counts[name]
+        block = graph.blocks.get(name)
+        if block is None or name in stack:
+            return 0
+        if len(stack) >= MAX_BLOCK_DEPTH:
+            raise _TooDeep([*stack, name])
+        counts[name] = sum(layers_of(node.block, [*stack, name]) if node.block else 1 for node in block.nodes)
+        return counts[name]
+
+    sizes = []
+    for index, node in enumerate(graph.nodes):
+        try:
+            sizes.append(layers_of(node.block, []) if node.block else 1)
+        except _TooDeep as error:
+            chain = " -> ".join(error.args[0])
+            return [(("nodes", index), f"blocks nest more than {MAX_BLOCK_DEPTH} deep ({chain})")]
+    total, bound = sum(sizes), max_layers()
+    if total <= bound:
+        return []
+    largest = max(range(len(sizes)), key=sizes.__getitem__)
+    node = graph.nodes[largest]
+    part = f"block '{node.block}' alone expands to {sizes[largest]:,}; " if node.block else ""
+    return [(("nodes", largest) if node.block else ("nodes",),
+             f"the graph expands to {total:,} layers ({part}at most {bound:,}: use fewer or smaller "
+             "blocks, or raise DLCLI_MAX_LAYERS)")]
 
 
 def _scope(nodes, inputs, where_of, prefix: str, graph: GraphModel, problems: list, stack: list) -> dict | None:
@@ -179,6 +256,7 @@ def _block_problem(graph: GraphModel, block_name: str, stack: list) -> str:
 
 def _add_nodes(nodes, prefix: str, names: dict, params: dict, where_of, context: str, graph: GraphModel,
                result: Expansion, stack: list) -> None:
+    by_name = {node.name: node for node in nodes}
     for index, node in enumerate(nodes):
         where = where_of(index)
         inside = f"{context}node '{node.name}': " if context else ""
@@ -205,7 +283,7 @@ def _add_nodes(nodes, prefix: str, names: dict, params: dict, where_of, context:
             result.steps.append(Step(step_name, inputs, where, entry=entry, context=inside))
         elif node.share is not None:
             target = names.get(node.share)
-            shared = next((n for n in nodes if n.name == node.share), None)
+            shared = by_name.get(node.share)
             if target is None or shared is None or shared.layer is None:
                 layers = [n.name for n in nodes if n.layer is not None]
                 result.problems.append((where, f"{inside}`share` names a node with a `layer`: no such node "
@@ -258,32 +336,27 @@ def _substitute(value: Any, params: dict) -> tuple[Any, str | None]:
 
 
 def _ordered(result: Expansion, graph: GraphModel) -> list[Step]:
-    """The steps with each one after its inputs; a cycle is a problem at one of its nodes."""
+    """The steps with each one after its inputs, wave by wave, each wave in the spec's order (the
+    order layers are made in, so seeded weights stay the same); a cycle is a problem at its first node."""
+    position = {step.name: index for index, step in enumerate(result.steps)}
     by_name = {step.name: step for step in result.steps}
-    done: set[str] = set(graph.inputs)
+    sorter = graphlib.TopologicalSorter({step.name: [name for name in step.inputs if name in by_name]
+                                        for step in result.steps})
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as error:
+        cycle = error.args[1][:-1][::-1]  # graphlib follows outputs; the message follows inputs
+        start = min(range(len(cycle)), key=lambda index: position[cycle[index]])
+        cycle = [*cycle[start:], *cycle[:start], cycle[start]]
+        step = by_name[cycle[0]]
+        result.problems.append((step.where, f"{step.context}the nodes {' -> '.join(cycle)} form a cycle"))
+        return []
     ordered: list[Step] = []
-    waiting = list(result.steps)
-    while waiting:
-        ready = [step for step in waiting if all(name in done for name in step.inputs)]
-        if not ready:
-            step = waiting[0]
-            cycle = _cycle_from(step, by_name, done)
-            result.problems.append((step.where, f"{step.context}the nodes {' -> '.join(cycle)} form a cycle"))
-            return []
-        for step in ready:
-            done.add(step.name)
-            ordered.append(step)
-        waiting = [step for step in waiting if step.name not in done]
+    while sorter.is_active():
+        wave = sorted(sorter.get_ready(), key=position.__getitem__)
+        ordered += [by_name[name] for name in wave]
+        sorter.done(*wave)
     return ordered
-
-
-def _cycle_from(step: Step, by_name: dict, done: set) -> list[str]:
-    path: list[str] = []
-    current = step
-    while current.name not in path:
-        path.append(current.name)
-        current = by_name[next(name for name in current.inputs if name not in done)]
-    return [*path[path.index(current.name):], current.name]
 
 
 def _check_used(result: Expansion, graph: GraphModel, names: dict) -> None:

@@ -9,6 +9,7 @@ from pydantic import Field
 from dlcli.errors import SpecError
 from dlcli.keras_backend import import_keras
 from dlcli.models.kind import ModelKind, register_kind
+from dlcli.models.sizing import SizeBudget
 from dlcli.spec.base import StrictModel
 from dlcli.spec.entries import PRETRAINED, Entry, LayerEntry, PretrainedLayer
 
@@ -58,8 +59,10 @@ def build_sequential(model_spec, bundle):
     keras = import_keras()
     shape = tuple(model_spec.input_shape or bundle.input_shape)
     model = keras.Sequential([keras.Input(shape=shape), *input_layers(bundle)])
+    budget = SizeBudget()
     for index, entry in enumerate(model_spec.layers):
         where = f"model.layers[{index}]"
+        budget.add(entry, tuple(model.output_shape[1:]) if model.layers else shape, where)  # before Keras allocates
         if entry.name == PRETRAINED:
             incoming = tuple(model.output_shape[1:]) if model.layers else shape  # first layer: the input
             model.add(pretrained_layer(entry.arguments, incoming, where))

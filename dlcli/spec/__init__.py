@@ -17,6 +17,10 @@ The names below are re-exported lazily, so that importing a model kind (which ne
 
 from __future__ import annotations
 
+# An experiment's name is the folder its runs go in (runs/NAME/) and, for `dlcli new`, its file's
+# stem: short enough for any file system (255 bytes a name) with room for what is added to it.
+MAX_NAME_LENGTH = 100
+
 _EXPORTS = {
     "load_spec": "loading", "validate_spec": "loading", "dump_spec": "loading",
     "ExperimentSpec": "schema", "Reference": "schema", "Claim": "schema", "ValidationSpec": "schema",

@@ -20,8 +20,9 @@ def read_yaml(path: Path) -> Any:
     return parse_yaml(text, str(path))
 
 
-# A spec is a few hundred values; anchors and aliases may repeat a part, never blow it up.
-MAX_VALUES = 100_000
+# A spec is a few hundred values (a 10,000-node graph some 120,000); anchors and aliases may
+# repeat a part, never blow it up.
+MAX_VALUES = 1_000_000
 MAX_DEPTH = 100
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -44,8 +45,8 @@ class _Loader(_Base):
                 key = self.construct_object(key_node, deep=True)
                 try:
                     if key in first_lines:
-                        raise DuplicateKey(problem=f"key {reprlib.repr(key)} is given twice (first at line {first_lines[key]}); "
-                                                   "keep one", problem_mark=key_node.start_mark)
+                        problem = f"key {reprlib.repr(key)} is given twice (first at line {first_lines[key]}); keep one"
+                        raise DuplicateKey(problem=problem, problem_mark=key_node.start_mark)
                     first_lines[key] = key_node.start_mark.line + 1
                 except TypeError:
                     continue  # an unhashable key: SafeConstructor says so
@@ -72,10 +73,12 @@ def parse_yaml(text: str, origin: str) -> Any:
             node = loader.get_single_node()
             if node is None:
                 return None
-            size = _expanded_size(node)
+            sizes: dict = {}
+            size = _expanded_size(node, sizes=sizes)
             if size > MAX_VALUES:
-                raise ValueError(f"its aliases expand to {size:,} values (at most {MAX_VALUES:,}); "
-                                 "write the values out instead")
+                raise ValueError(f"its aliases expand to {size:,} values (at most {MAX_VALUES:,}); write the "
+                                 "values out instead" if len(sizes) < size else
+                                 f"it holds {size:,} values (at most {MAX_VALUES:,}); split it up")
             return loader.construct_document(node)
         finally:
             loader.dispose()

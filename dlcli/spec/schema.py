@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from dlcli.models import MODEL_KINDS
 from dlcli.registry import unknown_name_message
+from dlcli.spec import MAX_NAME_LENGTH
 from dlcli.spec.base import StrictModel
 from dlcli.spec.entries import CallbackEntry, Entry
 from dlcli.spec.keras_names import CALLBACK_ARGUMENTS, OPTIMIZERS
@@ -214,7 +215,7 @@ class SweepSpec(StrictModel):
 
 
 class ExperimentSpec(StrictModel):
-    name: str = ""
+    name: str = Field("", description="the folder its runs go in (runs/NAME/); default: the spec file's stem")
     description: str = ""
     notes: str = Field("", description="how the port differs from the source, and why")
     runtime: str = Field("", description="how long it takes on a CPU, shown by `dlcli list`")
@@ -228,6 +229,17 @@ class ExperimentSpec(StrictModel):
     evaluate: bool = Field(True, description="evaluate on the test split after fitting")
     reference: Reference | None = None
     sweep: SweepSpec | None = Field(None, description="defaults for `dlcli sweep`; ignored by train")
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        """The name is one folder under runs/, so it may not lead elsewhere or be too long to create."""
+        if len(name) > MAX_NAME_LENGTH or name.startswith(".") or "/" in name or "\\" in name \
+                or not name.isprintable():
+            shown = name if len(name) <= 40 else name[:37] + "..."
+            raise ValueError(f"'{shown}' is not a folder name for its runs: at most {MAX_NAME_LENGTH} characters, "
+                             "no / or \\, not starting with '.' (it defaults to the file's stem: set `name:`)")
+        return name
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentSpec":

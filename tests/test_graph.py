@@ -169,8 +169,8 @@ def test_blocks_are_instantiated_with_their_parameters(workdir):
 def test_a_shape_that_does_not_fit_names_the_node_and_line(run_cli, workdir):
     spec = write(workdir / "g.yaml", QA.replace("layer: Concatenate, args: {axis: -1}", "layer: Add"))
     result = run_cli("train", str(spec))
-    assert result.exit_code == 2
-    assert "g.yaml:21: model.nodes[4]: node 'merged': Inputs have incompatible shapes" in result.stderr
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "g.yaml:21: model.nodes[4]: node 'merged': " in result.stderr  # then Keras' own reason
     assert not (workdir / "runs").exists() or not list((workdir / "runs").rglob("run.json"))
 
 
@@ -237,7 +237,7 @@ def test_a_run_describes_its_model(run_cli, workdir):
     config = json.loads((run / "model.json").read_text())
     assert config["class_name"] == "Functional" and \
         {"text", "question", "merged", "answer"} <= {layer["name"] for layer in config["config"]["layers"]}
-    assert "Total params: 1,000,052" in (run / "summary.txt").read_text()
+    assert "1,000,052" in (run / "summary.txt").read_text()  # the book's count, in Keras' own summary
     files = json.loads((run / "run.json").read_text())["model_files"]
     if can_draw():
         assert files["plot"] == "model.png" and (run / "model.png").read_bytes()[:4] == b"\x89PNG"

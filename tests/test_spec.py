@@ -288,3 +288,20 @@ def test_merge_keys_may_still_be_overridden(workdir):
     text = TINY_SPEC.replace("fit:\n  epochs: 3\n", "fit:\n  <<: &base {epochs: 1, shuffle: false}\n  epochs: 3\n")
     spec, _ = load_spec(str(write(workdir / "merged.yaml", text)))
     assert spec.fit.epochs == 3 and spec.fit.shuffle is False
+
+
+@pytest.mark.parametrize("text,bound", [
+    ("description: " + "x" * (5 * 2**20) + "\n", "bytes"),  # read whole before anything else
+    ("notes: [" + ", ".join(["1"] * 300_000) + "]\n", "values"),
+    ("a: &a [" + ", ".join(["1"] * 1000) + "]\nnotes: [" + ", ".join(["*a"] * 200) + "]\n", "aliases"),
+])
+def test_a_spec_past_its_size_bounds_is_refused_quickly(workdir, text, bound):
+    import time
+
+    path = write(workdir / "big.yaml", text)
+    started = time.perf_counter()
+    with pytest.raises(SpecError) as error:
+        load_spec(str(path))
+    assert time.perf_counter() - started < 3
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(f"{path}:") and bound in message and "at most" in message

@@ -150,7 +150,7 @@ def _models_in(annotation: Any) -> list:
 def _yaml_tree(path: Path | str):
     """The file's YAML node tree, to find the line of an error (None if unreadable)."""
     try:
-        return yaml.compose(Path(path).read_text(encoding="utf-8"))
+        return yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except Exception:
         return None
 

@@ -14,15 +14,19 @@ from dlcli.errors import SpecError
 def read_yaml(path: Path) -> Any:
     """`yaml.safe_load` with errors as `FILE:LINE:COLUMN: problem`."""
     try:
+        if path.stat().st_size > MAX_SPEC_BYTES:
+            raise SpecError(f"{path}: refused: {path.stat().st_size:,} bytes (a spec is at most {MAX_SPEC_BYTES:,})")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SpecError(f"{path}: cannot read ({error})") from None
     return parse_yaml(text, str(path))
 
 
-# A spec is a few hundred values (a 10,000-node graph some 120,000); anchors and aliases may
-# repeat a part, never blow it up.
-MAX_VALUES = 1_000_000
+# A spec is a few hundred values (a 10,000-node graph some 120,000, read in a second); anchors
+# and aliases may repeat a part, never blow it up.
+MAX_SPEC_BYTES = 4 * 2**20  # 250,000 values take about 2 MB
+MAX_VALUES = 250_000
+MAX_ALIASED_VALUES = 100_000  # values aliases add to those written out
 MAX_DEPTH = 100
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -75,10 +79,11 @@ def parse_yaml(text: str, origin: str) -> Any:
                 return None
             sizes: dict = {}
             size = _expanded_size(node, sizes=sizes)
+            if size - len(sizes) > MAX_ALIASED_VALUES:  # len(sizes): the values written out
+                raise ValueError(f"its aliases expand to {size:,} values ({size - len(sizes):,} more than written, "
+                                 f"at most {MAX_ALIASED_VALUES:,}); write the values out instead")
             if size > MAX_VALUES:
-                raise ValueError(f"its aliases expand to {size:,} values (at most {MAX_VALUES:,}); write the "
-                                 "values out instead" if len(sizes) < size else
-                                 f"it holds {size:,} values (at most {MAX_VALUES:,}); split it up")
+                raise ValueError(f"it holds {size:,} values (at most {MAX_VALUES:,}); split it up")
             return loader.construct_document(node)
         finally:
             loader.dispose()

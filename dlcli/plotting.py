@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlcli.errors import UsageError
+from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, resolved, save_figure
 from dlcli.reference import smooth_curve
-from dlcli.atomic import atomic_path
 from dlcli.runs import Run
 
 ALIASES = {"acc": "accuracy", "accuracy": "acc", "mae": "mean_absolute_error", "mean_absolute_error": "mae"}
@@ -54,13 +54,18 @@ def _labels(runs: list[Run]) -> list[str]:
 
 
 def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | None = None,
-              skip_first: int = 0, out: str | None = None) -> list[str]:
-    """Write one PNG per metric; returns their paths."""
+              skip_first: int = 0, out: str | None = None, force: bool = False) -> list[str]:
+    """Write one PNG per metric; returns their paths.
+
+    Each file's name says what it shows (`loss.png`, `loss-smooth0.9-skip1.png`, runs overlaid:
+    `loss-validation-vs-smaller-1a2b3c4d.png`), so another metric, option or set of runs never
+    replaces it; --out is checked before anything is read (see dlcli.outputs)."""
     if smooth is not None and not 0 <= smooth < 1:
         raise UsageError(f"--smooth {smooth}: must be in [0, 1), e.g. 0.9 as in listing 3.31")
     if skip_first < 0:
         raise UsageError("--skip-first must be >= 0")
     runs = [Run.open(path) for path in run_paths]
+    placement = place(out, runs[0].file("plots"), runs[0].path, force, PLOT_FORMATS)
     histories = [run.history() for run in runs]
     for run, history in zip(runs, histories):
         if not history.get("epoch"):
@@ -71,66 +76,91 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    written = []
-    for base in bases:
-        figure, axes = plt.subplots(figsize=(7, 4.5))
-        drew = False
-        label = LABELS.get(base, base)
-        smoothed = "Smoothed " if smooth else ""
-        if len(runs) == 1:
-            key = _resolve(histories[0], base)
+    figures = {}  # base -> figure, all drawn before any is written
+    try:
+        for base in bases:
+            figure = _figure(plt, runs, histories, base, metric, smooth, skip_first)
+            if figure is not None:
+                figures[base] = figure
+        if not figures:
+            what = f"metric '{metric}'" if metric else "any metric"
+            skipped = f" after skipping the first {skip_first} epochs" if skip_first else ""
+            raise UsageError(f"nothing to plot for {what}{skipped}")
+        targets = {base: _target(placement, runs, base, metric, smooth, skip_first, len(figures)) for base in figures}
+        placement.check(dict(targets.values()))
+        return [str(save_figure(figures[base], path, picture_identity))
+                for base, (path, picture_identity) in targets.items()]
+    finally:
+        for figure in figures.values():
+            plt.close(figure)
+
+
+def _figure(plt, runs: list[Run], histories: list[dict], base: str, metric: str | None,
+            smooth: float | None, skip_first: int):
+    """The figure of one metric (None when no run has a point of it to draw)."""
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    drew = False
+    label = LABELS.get(base, base)
+    smoothed = "Smoothed " if smooth else ""
+    if len(runs) == 1:
+        key = _resolve(histories[0], base)
+        if key is None:
+            plt.close(figure)
+            raise UsageError(f"{runs[0]}: no metric '{base}'; it has {', '.join(metric_bases(histories[0]))}")
+        for name, style, text in ((key, "bo", "training"), (f"val_{key}", "b", "validation")):
+            epochs, values = _series(histories[0], name, smooth, skip_first)
+            if values:
+                axes.plot(epochs, values, style, label=f"{smoothed}{text} {label}".capitalize())
+                drew = True
+        kfold = " (mean over folds)" if runs[0].has("folds") else ""
+        axes.set_title(f"Training and validation {label}{kfold}")
+    else:
+        want_validation = _overlays_validation(metric)
+        for index, (history, name) in enumerate(zip(histories, _labels(runs))):
+            key = _resolve(history, base)
             if key is None:
-                plt.close(figure)
-                raise UsageError(f"{runs[0]}: no metric '{base}'; it has {', '.join(metric_bases(histories[0]))}")
-            for name, style, text in ((key, "bo", "training"), (f"val_{key}", "b", "validation")):
-                epochs, values = _series(histories[0], name, smooth, skip_first)
-                if values:
-                    axes.plot(epochs, values, style, label=f"{smoothed}{text} {label}".capitalize())
-                    drew = True
-            kfold = " (mean over folds)" if runs[0].has("folds") else ""
-            axes.set_title(f"Training and validation {label}{kfold}")
-        else:
-            want_validation = metric is None or metric.startswith("val_")
-            for index, (history, name) in enumerate(zip(histories, _labels(runs))):
-                key = _resolve(history, base)
-                if key is None:
-                    continue
-                shown = f"val_{key}" if want_validation and f"val_{key}" in history else key
-                epochs, values = _series(history, shown, smooth, skip_first)
-                if values:
-                    which = "validation" if shown.startswith("val_") else "training"
-                    axes.plot(epochs, values, marker=MARKERS[index % len(MARKERS)],
-                              linestyle="-" if smooth else "none", label=f"{name}: {which} {label}")
-                    drew = True
-            axes.set_title(f"{smoothed}{'validation' if want_validation else 'training'} {label}".capitalize())
-        if not drew:
-            plt.close(figure)
-            continue
-        axes.set_xlabel("Epochs")
-        axes.set_ylabel(label.capitalize())
-        axes.legend()
-        figure.tight_layout()
-        target = _target(runs[0], base, out, len(bases))
-        try:
-            with atomic_path(target) as temporary:
-                figure.savefig(temporary, dpi=100, format=target.suffix.lstrip(".") or "png")
-        except (OSError, ValueError) as error:
-            plt.close(figure)
-            raise UsageError(f"{target}: cannot write the plot ({error})") from None
+                continue
+            shown = f"val_{key}" if want_validation and f"val_{key}" in history else key
+            epochs, values = _series(history, shown, smooth, skip_first)
+            if values:
+                which = "validation" if shown.startswith("val_") else "training"
+                axes.plot(epochs, values, marker=MARKERS[index % len(MARKERS)],
+                          linestyle="-" if smooth else "none", label=f"{name}: {which} {label}")
+                drew = True
+        axes.set_title(f"{smoothed}{'validation' if want_validation else 'training'} {label}".capitalize())
+    if not drew:
         plt.close(figure)
-        written.append(str(target))
-    if not written:
-        what = f"metric '{metric}'" if metric else "any metric"
-        skipped = f" after skipping the first {skip_first} epochs" if skip_first else ""
-        raise UsageError(f"nothing to plot for {what}{skipped}")
-    return written
+        return None
+    axes.set_xlabel("Epochs")
+    axes.set_ylabel(label.capitalize())
+    axes.legend()
+    figure.tight_layout()
+    return figure
 
 
-def _target(run: Run, base: str, out: str | None, count: int) -> Path:
-    safe = base.replace("/", "_")
-    if out is None:
-        return run.file("plots") / f"{safe}.png"
-    path = Path(out)
-    if path.is_dir() or not path.suffix:
-        return path / f"{safe}.png"
-    return path if count == 1 else path.with_name(f"{path.stem}-{safe}{path.suffix}")
+def _overlays_validation(metric: str | None) -> bool:
+    """Runs overlaid show validation curves, unless --metric names a training one (`loss`)."""
+    return metric is None or metric.startswith("val_")
+
+
+def _target(placement: Placement, runs: list[Run], base: str, metric: str | None, smooth: float | None, skip_first: int,
+            count: int) -> tuple[Path, str]:
+    """(file, identity) of one metric's figure: every run drawn and every option is in its identity;
+    the name spells them out, with the identity's hash where it cannot (runs overlaid, or a figure
+    outside its run's plots/)."""
+    overlay = "validation" if _overlays_validation(metric) else "training"
+    which = overlay if len(runs) > 1 else None  # one run's figure shows both curves, whatever --metric says
+    picture_identity = identity(kind="plot", runs=[resolved(run.path) for run in runs], metric=base, curves=which,
+                                smooth=smooth or None, skip_first=skip_first)
+    options = [f"smooth{smooth:g}" if smooth else None, f"skip{skip_first}" if skip_first else None]
+    if len(runs) > 1:
+        others = "+".join(_labels(runs)[1:])
+        name = picture_name([base, which, *options, "vs", others], picture_identity)
+    elif placement.is_run_folder("plots"):
+        name = picture_name([base, *options])  # the run's own plots/: the name says it all
+    else:
+        name = picture_name([runs[0].experiment, base, *options], picture_identity)
+    path = placement.path(name)
+    if placement.file is not None and count > 1:
+        path = placement.beside(placement.file, base)
+    return path, picture_identity

@@ -109,10 +109,14 @@ class Run:
 
     @staticmethod
     def check_new(path: str | Path) -> Path:
-        """A --run-dir must not exist yet, or be an empty folder."""
+        """A --run-dir must not exist yet, or be an empty folder, and not lie inside a run directory
+        (a run never holds another run)."""
         path = Path(path)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise UsageError(f"--run-dir {path}: exists and is not empty; choose a new directory")
+        owner = enclosing_run(path)
+        if owner is not None:
+            raise UsageError(f"--run-dir {path}: inside the run directory {owner}; choose a directory outside every run")
         return path
 
     @classmethod
@@ -382,10 +386,36 @@ class Run:
         return data.get("name") if isinstance(data, dict) else None
 
     def record_viz(self, entry: dict[str, Any]) -> None:
-        """Append one visualisation's description to the run's viz/index.json."""
-        index = self.read_json("viz/index.json") if self.has("viz/index.json") else []
-        index.append({**entry, "created_at": now()})
-        self.write_json("viz/index.json", index)
+        """Add one visualisation's description to the run's viz/index.json, in place of the entries
+        of the files it rewrote (so no two entries name one file), under viz/.index.lock so that
+        two commands drawing into one run at once both keep their entries."""
+        files = set(entry.get("files") or [])
+        self.file("viz").mkdir(exist_ok=True)
+        lock = Lock(self.file("viz/.index.lock"))
+        for _ in range(200):  # another command's read-and-rewrite of the index takes milliseconds
+            try:
+                lock.acquire("viz index")
+                break
+            except Held:
+                time.sleep(0.05)
+        else:
+            raise UsageError(f"{self.file('viz/index.json')}: held by another command for 10 s; try again")
+        try:
+            index = self.read_json("viz/index.json") if self.has("viz/index.json") else []
+            if not isinstance(index, list):
+                raise UsageError(f"{self.file('viz/index.json')}: not a JSON list of pictures; the run directory "
+                                 "is damaged (move the file away and draw again)")
+            kept = [item for item in index if not (isinstance(item, dict) and files & set(item.get("files") or []))]
+            self.write_json("viz/index.json", [*kept, {**entry, "created_at": now()}])
+        finally:
+            lock.release()
+
+
+def enclosing_run(path: str | Path) -> Path | None:
+    """The run directory (a folder holding run.json) that `path` is, or lies in at any depth, links
+    resolved; None outside every run."""
+    resolved = Path(path).resolve()
+    return next((folder for folder in (resolved, *resolved.parents) if (folder / "run.json").is_file()), None)
 
 
 def remove_abandoned_staging(parent: Path) -> None:

@@ -14,6 +14,8 @@ def visualize() -> None:
 
 
 MODEL_HELP = "A run directory, a .keras/.h5 file, or a pretrained network (vgg16, resnet50...)."
+force_option = click.option("--force", is_flag=True,
+                            help="Replace an existing file that is not this same picture of the same inputs.")
 
 
 @command(visualize, "gradcam")
@@ -23,16 +25,18 @@ MODEL_HELP = "A run directory, a .keras/.h5 file, or a pretrained network (vgg16
 @click.option("--class", "class_name", help="Class index or name to explain  [default: the top prediction]")
 @click.option("--alpha", type=float, default=0.4, show_default=True, help="Heatmap intensity in the overlay.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Overlay file (the heatmap goes beside it).")
+@force_option
 @json_option
-def visualize_gradcam(image, model, layer, class_name, alpha, out, as_json) -> None:
+def visualize_gradcam(image, model, layer, class_name, alpha, out, force, as_json) -> None:
     """Grad-CAM heatmap of IMAGE (5.40-5.44): the top-3 predictions, the heatmap and its overlay.
 
     With a run's model, the run's preprocessing and class names are used; the files go into the
-    run's viz/ (listed in viz/index.json) unless --out is given, else into the current folder.
+    run's viz/ (listed in viz/index.json) unless --out is given, else into the current folder,
+    named after the image, class, layer and alpha.
     """
     from dlcli import api
 
-    result = api.visualize_gradcam(image, model, layer, class_name, alpha, out)
+    result = api.visualize_gradcam(image, model, layer, class_name, alpha, out, force)
     if as_json:
         print_json(result)
         return
@@ -50,12 +54,13 @@ def visualize_gradcam(image, model, layer, class_name, alpha, out, as_json) -> N
 @click.option("--model", "model", required=True, help="A run directory or a .keras/.h5 file (or vgg16...).")
 @click.option("--layers", multiple=True, metavar="NAME", help="Only these layers (repeatable)  [default: every convolution and pooling layer]")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the PNGs.")
+@force_option
 @json_option
-def visualize_activations(image, model, layers, out, as_json) -> None:
+def visualize_activations(image, model, layers, out, force, as_json) -> None:
     """The channels of every convolution and pooling layer's output for IMAGE (5.25-5.31), one PNG per layer."""
     from dlcli import api
 
-    result = api.visualize_activations(image, model, list(layers), out)
+    result = api.visualize_activations(image, model, list(layers), out, force)
     if as_json:
         print_json(result)
         return
@@ -71,14 +76,15 @@ def visualize_activations(image, model, layers, out, as_json) -> None:
 @click.option("--steps", type=int, default=40, show_default=True, help="Gradient-ascent steps (step size 1, as 5.36).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the starting noise.")
 @click.option("--out", type=click.Path(), help="The grid PNG, or a folder for it.")
+@force_option
 @json_option
-def visualize_filters(model, layer, count, size, steps, seed, out, as_json) -> None:
+def visualize_filters(model, layer, count, size, steps, seed, out, force, as_json) -> None:
     """The input pattern each filter of a layer responds to most, as a grid (5.32-5.39).
 
     All the filters of the grid are optimised together as one batch."""
     from dlcli import api
 
-    result = api.visualize_filters(model, layer, count, size, steps, out, seed)
+    result = api.visualize_filters(model, layer, count, size, steps, out, seed, force)
     if as_json:
         print_json(result)
         return
@@ -92,11 +98,12 @@ def visualize_filters(model, layer, count, size, steps, seed, out, as_json) -> N
 @click.option("--count", type=int, default=8, show_default=True, help="How many random variants.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="The grid PNG.")
-def visualize_augmentation(image, experiment, count, seed, out) -> None:
+@force_option
+def visualize_augmentation(image, experiment, count, seed, out, force) -> None:
     """IMAGE and random variants of it through an experiment's augmentation layers (5.12)."""
     from dlcli import api
 
-    click.echo(api.visualize_augmentation(image, experiment, count, seed, out)["file"])
+    click.echo(api.visualize_augmentation(image, experiment, count, seed, out, force)["file"])
 
 
 @command()

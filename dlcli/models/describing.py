@@ -1,16 +1,31 @@
 """What a run keeps to describe its model: the Keras config (model.json), the layer table
 (summary.txt) and a drawing of the graph (model.png, 7.9's plot_model, when pydot and Graphviz
-are installed)."""
+are installed).
+
+All three are optional parts of a run: whatever goes wrong while one is made (a model Keras cannot
+serialise, a Graphviz that crashes, hangs or prints), the run goes on, and run.json's
+`model_files` says in one line what is missing and why. Nothing they print reaches the terminal,
+so `--json`'s stdout holds only the JSON object.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Callable
 
 from dlcli.atomic import atomic_path, write_text_atomic
 
 NO_DRAWING = "not drawn: keras.utils.plot_model needs pydot and Graphviz (pip install pydot; apt-get install graphviz)"
+DRAW_TIMEOUT_S = 60  # Graphviz lays out a few hundred layers in seconds; past this it is stuck
+
+
+class GraphvizFailed(Exception):
+    """Graphviz's `dot` exited with an error; the message is what it said."""
 
 
 def summary_text(model) -> str:
@@ -25,25 +40,61 @@ def can_draw() -> bool:
     return importlib.util.find_spec("pydot") is not None and shutil.which("dot") is not None
 
 
+def graph_source(model) -> str:
+    """The DOT text of 7.9's `plot_model(model, show_shapes=True)` (model_to_dot runs no Graphviz)."""
+    from dlcli.keras_backend import import_keras
+
+    keras = import_keras()
+    return keras.utils.model_to_dot(model, show_shapes=True, show_layer_names=True, expand_nested=True,
+                                    dpi=72).to_string()
+
+
+def render(source: str, target: Path) -> None:
+    """Graphviz's `dot` draws `source` as a PNG, within DRAW_TIMEOUT_S (plot_model would wait for
+    ever and print what dot says); its output is kept for the error, never shown."""
+    with atomic_path(target) as temporary:
+        done = subprocess.run([shutil.which("dot") or "dot", "-Tpng", "-o", str(temporary)], input=source,
+                              capture_output=True, text=True, timeout=DRAW_TIMEOUT_S)
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip().splitlines()
+            raise GraphvizFailed(f"Graphviz's dot exited with code {done.returncode}"
+                               + (f": {said[0][:200]}" if said else ""))
+
+
 def draw(model, target: Path) -> str | None:
     """model.png with shapes, as 7.9's `plot_model(model, show_shapes=True)`; None, or why not."""
     if not can_draw():
         return NO_DRAWING
-    from dlcli.keras_backend import import_keras
-
-    keras = import_keras()
-    try:
-        with atomic_path(target) as temporary:
-            keras.utils.plot_model(model, to_file=str(temporary), show_shapes=True, show_layer_names=True,
-                                   expand_nested=True, dpi=72)
-    except (ImportError, OSError, ValueError) as error:  # a Graphviz that fails, a disk that is full
-        return f"not drawn: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
-    return None
+    return _optional(lambda: render(_quietly(graph_source, model), target), "not drawn")
 
 
 def describe(model, folder: Path) -> dict[str, str]:
-    """Write model.json, summary.txt and model.png into `folder`; what was written, or why not."""
-    write_text_atomic(folder / "model.json", json.dumps(json.loads(model.to_json()), indent=1) + "\n")
-    write_text_atomic(folder / "summary.txt", summary_text(model))
-    why_not = draw(model, folder / "model.png")
-    return {"config": "model.json", "summary": "summary.txt", "plot": why_not or "model.png"}
+    """Write model.json, summary.txt and model.png into `folder`: for each, its file name, or one
+    line saying why it is missing."""
+    config = _optional(lambda: write_text_atomic(folder / "model.json",
+                                                 json.dumps(json.loads(model.to_json()), indent=1) + "\n"),
+                       "not written")
+    summary = _optional(lambda: write_text_atomic(folder / "summary.txt", _quietly(summary_text, model)),
+                        "not written")
+    drawing = draw(model, folder / "model.png")
+    return {"config": config or "model.json", "summary": summary or "summary.txt", "plot": drawing or "model.png"}
+
+
+def _quietly(function: Callable, *args):
+    """`function(*args)` with whatever it prints on stdout or stderr swallowed."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return function(*args)
+
+
+def _optional(make: Callable[[], None], missing: str) -> str | None:
+    """Make an optional file: None when it worked, else `missing: why` in one line."""
+    try:
+        make()
+    except subprocess.TimeoutExpired:
+        return f"{missing}: Graphviz's dot ran past {DRAW_TIMEOUT_S} s and was stopped"
+    except GraphvizFailed as error:
+        return f"{missing}: {error}"
+    except Exception as error:  # noqa: BLE001  an optional part: any failure is a note, never a failed run
+        text = str(error).strip().splitlines()
+        return f"{missing}: {type(error).__name__}: {text[0][:200]}" if text else f"{missing}: {type(error).__name__}"
+    return None

@@ -1,7 +1,9 @@
-"""The visualisation commands: read an image and a model, call dlcli.viz, write the PNG files.
+"""The visualisation commands: read an image and a model, call dlcli.viz, write the pictures.
 
 Files go into the run's viz/ (listed in viz/index.json) when the model is a run's, else where
---out says, else into the current folder.
+--out says, else into the current folder. Each file is named after everything that made it (the
+image, model, class, layer and options, see dlcli.outputs), so the same command replaces its own
+picture and another command never does.
 """
 
 from __future__ import annotations
@@ -10,15 +12,38 @@ from pathlib import Path
 from typing import Any
 
 from dlcli.errors import UsageError
+from dlcli.outputs import Placement, identity, picture_name, place, resolved, write_image
 from dlcli.runs import Run
 
 
-def _place(run: Run | None, out: str | None, name: str) -> Path:
-    """Where one picture goes: --out (a file, or a folder to put `name` in), else the run's viz/,
-    else the current folder."""
-    if out:
-        return Path(out) / name if Path(out).is_dir() or not Path(out).suffix else Path(out)
-    return (run.file("viz") if run is not None else Path.cwd()) / name
+def _run_path(reference: str | None) -> Path | None:
+    """The run a --model or --experiment names (the only run a command writes into), else None."""
+    return Path(reference) if reference and Path(reference).is_dir() else None
+
+
+def _placement(out: str | None, reference: str | None, force: bool, fallback: Path, folder_only: bool = False) -> Placement:
+    """Where the pictures go (checked before any work): --out, else the run's viz/, else `fallback`."""
+    run_path = _run_path(reference)
+    default = run_path / "viz" if run_path is not None else fallback
+    return place(out, default, run_path, force, folder_only=folder_only)
+
+
+def _model_identity(model: str | None) -> str:
+    """What --model names, as a picture's identity keeps it: a file or run by its resolved path."""
+    model = model or "vgg16"
+    return resolved(model) if Path(model).exists() else model.lower()
+
+
+def _write_all(placement: Placement, pictures: list[tuple[Path, Any, str]]) -> list[Path]:
+    """Check every (path, array, identity) first, then write them: no half-made set of files."""
+    placement.check({path: picture_identity for path, _, picture_identity in pictures})
+    return [write_image(path, image, picture_identity) for path, image, picture_identity in pictures]
+
+
+def _record(run: Run | None, placement: Placement, files: list[Path], entry: dict[str, Any]) -> None:
+    """List the pictures in the run's viz/index.json when they went into its viz/."""
+    if run is not None and all(placement.in_run(path, "viz") for path in files):
+        run.record_viz({**entry, "files": [path.name for path in files]})
 
 
 def _class_index(wanted: str | None, class_names: list[str] | None) -> int | None:
@@ -38,16 +63,18 @@ def _class_index(wanted: str | None, class_names: list[str] | None) -> int | Non
 
 
 def visualize_gradcam(image_path: str, model: str | None = None, layer: str | None = None,
-                      class_name: str | None = None, alpha: float = 0.4, out: str | None = None) -> dict[str, Any]:
+                      class_name: str | None = None, alpha: float = 0.4, out: str | None = None,
+                      force: bool = False) -> dict[str, Any]:
     """Grad-CAM over a photo (5.40-5.44): top-3 predictions, heatmap and overlay at the photo's size."""
     import numpy as np
 
     from dlcli.viz.gradcam import gradcam_heatmap, overlay
-    from dlcli.viz.images import read_image, write_png
+    from dlcli.viz.images import read_image
     from dlcli.viz.sources import load_source
 
     if not 0 <= alpha <= 1:
         raise UsageError(f"--alpha {alpha}: must be between 0 and 1 (the book uses 0.4)")
+    placement = _placement(out, model, force, Path.cwd())
     image = read_image(image_path)  # a missing or unreadable image fails before any model loads
     source = load_source(model)
     batch = source.preprocess(image)
@@ -55,15 +82,19 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
     wanted = _class_index(class_name, source.class_names)
     heatmap, chosen, layer_used = gradcam_heatmap(source.model, batch, layer, wanted)
     coloured, blended = overlay(image, heatmap, alpha)
-    main = _place(source.run, out, f"{Path(image_path).stem}-gradcam.png")
-    companion = main.with_name(f"{main.stem}-heatmap.png")
-    write_png(main, blended)
-    write_png(companion, coloured)
     names = source.class_names
+    explained = names[chosen] if names and chosen < len(names) else str(chosen)
+    inputs = dict(image=resolved(image_path), model=_model_identity(model), layer=layer_used, class_index=chosen)
+    overlay_identity = identity(kind="gradcam", alpha=alpha, **inputs)
+    main = placement.path(picture_name([Path(image_path).stem, "gradcam", explained if names else f"class{chosen}",
+                                        layer_used, f"alpha{alpha:g}"], overlay_identity))
+    companion = placement.beside(main, "heatmap")
+    _write_all(placement, [(main, blended, overlay_identity),
+                           (companion, coloured, identity(kind="gradcam-heatmap", **inputs))])
     result = {
         "image": str(Path(image_path).resolve()), "model": source.label, "layer": layer_used,
         "top": [{"index": i, "class": name, "probability": p} for i, name, p in top],
-        "class_index": chosen, "class": names[chosen] if names and chosen < len(names) else str(chosen),
+        "class_index": chosen, "class": explained, "alpha": alpha,
         "overlay": str(main), "heatmap": str(companion),
         "heatmap_peak": [int(v) for v in np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)],
         "heatmap_shape": list(heatmap.shape), "heatmap_empty": not bool(np.any(heatmap > 0)),
@@ -77,48 +108,56 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
         warnings.append("ImageNet class names unavailable offline: dlcli data import weights imagenet_class_index.json")
     if warnings:
         result["warning"] = "; ".join(warnings)
-    if source.run is not None and not out:
-        source.run.record_viz({"kind": "gradcam", "files": [main.name, companion.name],
-                                **{k: result[k] for k in ("image", "layer", "class_index", "class")}})
+    _record(source.run, placement, [main, companion],
+            {"kind": "gradcam", **{k: result[k] for k in ("image", "layer", "class_index", "class", "alpha")}})
     return result
 
 
 def visualize_activations(image_path: str, model: str, layers: list[str] | None = None,
-                          out: str | None = None) -> dict[str, Any]:
-    """One PNG per convolution/pooling layer: its channels for IMAGE as a viridis grid (5.25-5.31)."""
+                          out: str | None = None, force: bool = False) -> dict[str, Any]:
+    """One PNG per convolution/pooling layer: its channels for IMAGE as a viridis grid (5.25-5.31).
+
+    A layer's file is numbered by its place in the model, so it is the same whichever --layers
+    were asked for."""
     import cv2
 
-    from dlcli.viz.activations import activation_grids
-    from dlcli.viz.images import read_image, write_png
+    from dlcli.viz.activations import activation_grids, feature_map_layers
+    from dlcli.viz.images import read_image
     from dlcli.viz.sources import load_source
 
+    stem = Path(image_path).stem
+    placement = _placement(out, model, force, Path.cwd() / f"{stem}-activations", folder_only=True)
     image = read_image(image_path)
     source = load_source(model, include_top=False)
     grids = activation_grids(source.model, source.preprocess(image), list(layers or []) or None)
-    stem = Path(image_path).stem
-    folder = Path(out) if out else (source.run.file("viz") if source.run else Path.cwd() / f"{stem}-activations")
-    files = []
-    for number, (name, tiles) in enumerate(grids.items(), start=1):
+    positions = {name: number for number, name in enumerate(feature_map_layers(source.model), start=1)}
+    pictures = []
+    for name, tiles in grids.items():
         coloured = cv2.cvtColor(cv2.applyColorMap(tiles, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
-        files.append(str(write_png(folder / f"{stem}-activations-{number:02d}-{name}.png", coloured)))
-    if source.run is not None and not out:
-        source.run.record_viz({"kind": "activations", "image": str(Path(image_path).resolve()),
-                                "layers": list(grids), "files": [Path(f).name for f in files]})
-    return {"image": str(Path(image_path).resolve()), "model": source.label, "layers": list(grids), "files": files}
+        picture_identity = identity(kind="activations", image=resolved(image_path), model=_model_identity(model),
+                                    layer=name)
+        path = placement.folder / picture_name([stem, "activations", f"{positions[name]:02d}", name], picture_identity)
+        pictures.append((path, coloured, picture_identity))
+    files = _write_all(placement, pictures)
+    _record(source.run, placement, files, {"kind": "activations", "image": str(Path(image_path).resolve()),
+                                           "layers": list(grids)})
+    return {"image": str(Path(image_path).resolve()), "model": source.label, "layers": list(grids),
+            "files": [str(path) for path in files]}
 
 
 def visualize_filters(model: str | None = None, layer: str | None = None, filters: int = 64, size: int = 64,
-                      steps: int = 40, out: str | None = None, seed: int = 0) -> dict[str, Any]:
+                      steps: int = 40, out: str | None = None, seed: int = 0, force: bool = False) -> dict[str, Any]:
     """A grid of the patterns that maximise a layer's filters, by batched gradient ascent (5.32-5.39)."""
     import numpy as np
 
     from dlcli.viz.filters import check_filters, filter_patterns
     from dlcli.viz.gradcam import conv_layers
-    from dlcli.viz.images import grid, write_png
+    from dlcli.viz.images import grid
     from dlcli.viz.sources import load_source
 
     if size < 8 or steps < 0:
         raise UsageError("--size must be at least 8 pixels and --steps at least 0")
+    placement = _placement(out, model, force, Path.cwd())
     source = load_source(model, include_top=False)
     names = conv_layers(source.model)
     layer = layer or ("block3_conv1" if "block3_conv1" in names else (names[-1] if names else None))
@@ -131,35 +170,44 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     columns = int(np.ceil(np.sqrt(len(indices))))
     picture = grid(patterns if patterns.shape[-1] == 3 else np.repeat(patterns, 3, axis=-1), columns,
                    margin=5, fill=0)
-    name = f"filters-{source.label}-{layer}.png"
-    target = _place(source.run, out, name)
-    write_png(target, picture)
-    if source.run is not None and not out:
-        source.run.record_viz({"kind": "filters", "layer": layer, "filters": len(indices), "files": [target.name]})
+    picture_identity = identity(kind="filters", model=_model_identity(model), layer=layer, filters=len(indices),
+                                size=list(shape), steps=steps, seed=seed)
+    target = placement.path(picture_name(["filters", source.label, layer, f"{len(indices)}filters",
+                                          f"{shape[0]}x{shape[1]}", f"{steps}steps", f"seed{seed}"], picture_identity))
+    _write_all(placement, [(target, picture, picture_identity)])
+    _record(source.run, placement, [target], {"kind": "filters", "layer": layer, "filters": len(indices),
+                                              "size": list(shape), "steps": steps, "seed": seed})
     return {"model": source.label, "layer": layer, "filters": len(indices), "size": list(shape),
             "steps": steps, "file": str(target)}
 
 
 def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment", count: int = 8,
-                           seed: int = 0, out: str | None = None) -> dict[str, Any]:
+                           seed: int = 0, out: str | None = None, force: bool = False) -> dict[str, Any]:
     """The original image beside `count` random variants through a spec's augmentation layers (5.12)."""
     import numpy as np
 
     from dlcli.spec.loading import load_spec
     from dlcli.viz.augmentation import augmentation_layers, augmented_variants
-    from dlcli.viz.images import grid, read_image, resize, to_uint8, write_png
+    from dlcli.viz.images import grid, read_image, resize, to_uint8
 
     if count < 1:
         raise UsageError("--count must be at least 1")
+    placement = _placement(out, experiment, force, Path.cwd())
     image = read_image(image_path)
-    run = Run.open(experiment) if Path(experiment).is_dir() else None
+    run = Run.open(experiment) if _run_path(experiment) is not None else None
     spec = run.spec() if run else load_spec(experiment)[0]
     size = getattr(spec.data, "image_size", None)
     original = resize(image, tuple(size), getattr(spec.data, "interpolation", "bilinear")) if size else image
     variants = augmented_variants(original, augmentation_layers(spec), count, seed)
     tiles = to_uint8(np.concatenate([original[None], variants]))
-    name = f"{Path(image_path).stem}-augmented.png"
-    target = _place(run, out, name)
-    write_png(target, grid(tiles, min(len(tiles), 3 if count <= 5 else 5), margin=4, fill=255))
+    picture_identity = identity(kind="augmentation", image=resolved(image_path),
+                                experiment=resolved(experiment) if Path(experiment).exists() else experiment,
+                                count=count, seed=seed)
+    target = placement.path(picture_name([Path(image_path).stem, "augmented", spec.name, f"{count}variants",
+                                          f"seed{seed}"], picture_identity))
+    _write_all(placement, [(target, grid(tiles, min(len(tiles), 3 if count <= 5 else 5), margin=4, fill=255),
+                            picture_identity)])
+    _record(run, placement, [target], {"kind": "augmentation", "image": str(Path(image_path).resolve()),
+                                       "variants": count, "seed": seed})
     return {"image": str(Path(image_path).resolve()), "experiment": spec.name, "variants": count,
             "file": str(target)}

@@ -466,3 +466,16 @@ def test_weights_are_counted_as_keras_makes_them(layer, shape):
     built_layer = build_layer(entry, "model.layers[0]")
     built_layer(keras.Input(shape=shape))
     assert weight_count(entry, shape) == built_layer.count_params()
+
+
+def test_ten_thousand_problems_are_reported_in_bounded_time_and_lines(run_cli, workdir):
+    import re
+    import time
+
+    typos = re.sub(r"inputs: \[n(\d+)\]", lambda match: f"inputs: [m{match.group(1)}]", chain(10_000, reverse=False))
+    started = time.perf_counter()
+    result = run_cli("validate", str(write(workdir / "typos.yaml", typos)))
+    assert time.perf_counter() - started < 10  # 136 s before: a did-you-mean against every name, for each
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 101 and lines[-1].endswith("and 9,898 more problems")
+    assert "(did you mean 'n19'?)" in result.stderr  # the first ones still suggest

@@ -45,6 +45,7 @@ from dlcli.spec.entries import Entry, parse_layer
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MAX_BLOCK_DEPTH = 20  # blocks inside blocks
 DEFAULT_MAX_LAYERS = 10_000  # layer calls once every block is expanded; DLCLI_MAX_LAYERS raises it
+MAX_SUGGESTIONS = 20  # each did-you-mean compares with every name: past this many problems, none
 
 
 class GraphInput(StrictModel):
@@ -141,7 +142,7 @@ def expand(graph: GraphModel) -> Expansion:
     _add_nodes(graph.nodes, "", {**bound, **names}, {}, lambda i: ("nodes", i), "", graph, result, [])
     for name in graph.outputs:
         if name not in names:
-            result.problems.append((("outputs", name), f"no node named '{name}'{did_you_mean(name, list(names))}"))
+            result.problems.append((("outputs", name), f"no node named '{name}'{_near(name, names, result.problems)}"))
         else:
             result.outputs[name] = names[name]
     if result.problems:
@@ -230,6 +231,11 @@ def _scope(nodes, inputs, where_of, prefix: str, graph: GraphModel, problems: li
     return names
 
 
+def _near(name: str, choices, problems: list) -> str:
+    """did_you_mean for the first MAX_SUGGESTIONS problems (a graph of 10,000 typos took minutes)."""
+    return did_you_mean(name, list(choices)) if len(problems) < MAX_SUGGESTIONS else ""
+
+
 def _block_output(graph: GraphModel, block_name: str, prefix: str, stack: list) -> str | None:
     block = graph.blocks.get(block_name)
     if block is None or len(stack) > MAX_BLOCK_DEPTH or stack.count(block_name) > 1:
@@ -265,8 +271,8 @@ def _add_nodes(nodes, prefix: str, names: dict, params: dict, where_of, context:
             if name in names:
                 inputs.append(names[name])
             else:
-                visible = [key for key in names if key != node.name]
-                result.problems.append((where, f"{inside}unknown input '{name}'{did_you_mean(name, visible)}"))
+                visible = (key for key in names if key != node.name)
+                result.problems.append((where, f"{inside}unknown input '{name}'{_near(name, visible, result.problems)}"))
         step_name = f"{prefix}{node.name}"
         if node.layer is not None:
             arguments, unknown = _substitute(node.args, params)
@@ -285,9 +291,9 @@ def _add_nodes(nodes, prefix: str, names: dict, params: dict, where_of, context:
             target = names.get(node.share)
             shared = by_name.get(node.share)
             if target is None or shared is None or shared.layer is None:
-                layers = [n.name for n in nodes if n.layer is not None]
+                layers = (n.name for n in nodes if n.layer is not None)
                 result.problems.append((where, f"{inside}`share` names a node with a `layer`: no such node "
-                                               f"'{node.share}'{did_you_mean(node.share, layers)}"))
+                                               f"'{node.share}'{_near(node.share, layers, result.problems)}"))
                 continue
             result.steps.append(Step(step_name, inputs, where, share=target, context=inside))
         else:

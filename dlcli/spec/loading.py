@@ -21,6 +21,9 @@ from dlcli.spec.reading import read_yaml
 from dlcli.spec.schema import ExperimentSpec
 
 
+MAX_ERROR_LINES = 100
+
+
 def load_spec(name_or_path: str, overrides: tuple[str, ...] | list[str] = ()) -> tuple[ExperimentSpec, Path]:
     """Read, override and validate a spec; raises SpecError listing every problem."""
     path = resolve_spec_path(name_or_path)
@@ -48,7 +51,10 @@ def validate_spec(raw: dict, path: Path | str, set_paths=()) -> ExperimentSpec:
     if spec is not None:
         errors += _kind_problems(spec.model) + _resolve_callback_files(spec, Path(path).parent)
     if errors:
-        raise SpecError("\n".join(error_lines(errors, raw, path, set_paths)))
+        lines = error_lines(errors, raw, path, set_paths)
+        if len(lines) > MAX_ERROR_LINES:  # the first ones, and how many more: not a screenful per node
+            lines = [*lines[:MAX_ERROR_LINES], f"{path}: and {len(lines) - MAX_ERROR_LINES:,} more problems"]
+        raise SpecError("\n".join(lines))
     spec.data = data
     return spec
 

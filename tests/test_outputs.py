@@ -256,7 +256,7 @@ def fake_dot(folder: Path, body: str) -> None:
 
 DOTS = {
     "exits 1": ('echo "dot junk on stdout"\necho "Error: broken graphviz" >&2\nexit 1\n', "code 1"),
-    "hangs": ("exec sleep 60\n", "ran past"),
+    "hangs": ('sleep 60 &\necho $! > "$PWD/sleeper.pid"\nwait\n', "ran past"),  # its child holds the output open
     "crashes": ("kill -SEGV $$\n", "code -11"),
 }
 
@@ -281,6 +281,9 @@ def test_a_broken_graphviz_is_a_note_not_a_failed_run(run_cli, workdir, tiny_spe
     assert len(files["plot"].splitlines()) == 1 and "junk" not in result.stdout + result.stderr
     assert not (run / "model.png").exists() and not list(run.glob(".model*"))
     assert files["config"] == "model.json" and files["summary"] == "summary.txt"
+    if kind == "hangs":  # stopped with what it started: nothing left running
+        status = Path(f"/proc/{(workdir / 'sleeper.pid').read_text().strip()}/status")
+        assert not status.exists() or "zombie" in status.read_text()
 
 
 @pytest.mark.training
@@ -318,3 +321,42 @@ def test_each_optional_description_that_fails_is_a_one_line_note(workdir, capsys
     assert all(len(note.splitlines()) == 1 for note in files.values())
     assert list(folder.iterdir()) == []  # no half-written file
     assert capsys.readouterr().out == ""
+
+
+def _failing_tensorboard(monkeypatch):
+    from dlcli.keras_backend import import_keras
+
+    def full_disk(self, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(import_keras().callbacks.TensorBoard, "on_epoch_end", full_disk)
+
+
+def _failing_activation_logger(monkeypatch):
+    from dlcli.training.monitoring import monitoring_classes
+
+    def broken(self, *args, **kwargs):
+        raise ValueError("cannot save activations")
+
+    monkeypatch.setattr(monitoring_classes()[0], "on_epoch_end", broken)
+
+
+OPTIONAL_CALLBACKS = {  # callback entry, how it fails, the part run.json names, a word of the reason
+    "TensorBoard": ("TensorBoard: {histogram_freq: 1}", _failing_tensorboard, "logs/", "No space left"),
+    "ActivationLogger": ("ActivationLogger: {samples: 2}", _failing_activation_logger, "activations/", "cannot save"),
+}
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("name", OPTIONAL_CALLBACKS)
+def test_an_optional_callback_that_fails_is_a_note_not_a_failed_run(run_cli, workdir, tiny_spec, monkeypatch, name):
+    entry, break_it, part, why = OPTIONAL_CALLBACKS[name]
+    break_it(monkeypatch)
+    spec = write(workdir / "optional.yaml", tiny_spec.read_text().replace("callbacks:\n", f"callbacks:\n  - {entry}\n"))
+    result = run_cli("train", str(spec), "--epochs", "2", "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["status"] == "completed"
+    info = json.loads((Path(output["run_dir"]) / "run.json").read_text())
+    assert info["status"] == "completed" and why in info["missing"][part]
+    assert len(info["missing"][part].splitlines()) == 1

@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 from typing import Callable
@@ -53,12 +55,19 @@ def render(source: str, target: Path) -> None:
     """Graphviz's `dot` draws `source` as a PNG, within DRAW_TIMEOUT_S (plot_model would wait for
     ever and print what dot says); its output is kept for the error, never shown."""
     with atomic_path(target) as temporary:
-        done = subprocess.run([shutil.which("dot") or "dot", "-Tpng", "-o", str(temporary)], input=source,
-                              capture_output=True, text=True, timeout=DRAW_TIMEOUT_S)
-        if done.returncode != 0:
-            said = (done.stderr or done.stdout).strip().splitlines()
-            raise GraphvizFailed(f"Graphviz's dot exited with code {done.returncode}"
-                               + (f": {said[0][:200]}" if said else ""))
+        # Its own process group, so that a stuck dot is stopped with whatever it started.
+        process = subprocess.Popen([shutil.which("dot") or "dot", "-Tpng", "-o", str(temporary)], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            stdout, stderr = process.communicate(source, timeout=DRAW_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+        if process.returncode != 0:
+            said = (stderr or stdout).strip().splitlines()
+            raise GraphvizFailed(f"Graphviz's dot exited with code {process.returncode}"
+                                 + (f": {said[0][:200]}" if said else ""))
 
 
 def draw(model, target: Path) -> str | None:

@@ -32,7 +32,7 @@ def _tensorboard(run: Run, entry, context: dict) -> list:
     if every:
         info = context["bundle"].info
         made.append(monitoring_classes()[1](run.file("logs"), every, info.get("vocabulary") or info.get("index_words")))
-    return made
+    return [optional_callback_class()(callback, run, "logs/") for callback in made]
 
 
 def _scheduler(run: Run, entry, context: dict) -> list:
@@ -48,7 +48,8 @@ def _activation_logger(run: Run, entry, context: dict) -> list:
 
     arguments = dict(entry.arguments)
     samples = first_samples(context["validation"], arguments.pop("samples", 1))
-    return [monitoring_classes()[0](run.file("activations"), context["phase"], samples, **arguments)]
+    return [optional_callback_class()(monitoring_classes()[0](run.file("activations"), context["phase"], samples,
+                                                              **arguments), run, "activations/")]
 
 
 def _custom(run: Run, entry, context: dict) -> list:
@@ -118,6 +119,47 @@ def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "f
         arguments = _with_mode(entry.arguments) if "monitor" in CALLBACK_ARGUMENTS.get(entry.name, ()) else entry.arguments
         made += wire(run, entry, context) if wire else [getattr(keras.callbacks, entry.name)(**arguments)]
     return made
+
+
+HOOKS = tuple(f"on_{stage}_{moment}" for stage in ("train", "epoch", "test", "predict", "train_batch", "test_batch",
+                                                    "predict_batch") for moment in ("begin", "end"))
+
+
+@functools.lru_cache(maxsize=None)
+def optional_callback_class():
+    """A wrapper for a callback whose files are an optional part of the run (TensorBoard's logs and
+    projector, ActivationLogger's arrays): its first failure stops it, run.json's `missing` says
+    what and why in one line, and the training goes on."""
+    keras = import_keras()
+
+    class OptionalCallback(keras.callbacks.Callback):
+        def __init__(self, inner, run: Run, part: str):
+            super().__init__()
+            self.inner, self.run, self.part, self.failed = inner, run, part, False
+
+        def set_model(self, model):
+            super().set_model(model)
+            self._guarded("set_model", model)
+
+        def set_params(self, params):
+            super().set_params(params)
+            self._guarded("set_params", params)
+
+        def _guarded(self, hook: str, *args, **kwargs) -> None:
+            if self.failed:
+                return
+            try:
+                getattr(self.inner, hook)(*args, **kwargs)
+            except Exception as error:  # noqa: BLE001  an optional part: any failure is a note, never a failed run
+                self.failed = True
+                first = (str(error).strip().splitlines() or [""])[0][:200]
+                why = f"{type(self.inner).__name__} stopped at {hook}: {type(error).__name__}" + (f": {first}" if first else "")
+                missing = self.run.info.get("missing") or {}
+                self.run.update(missing={**(missing if isinstance(missing, dict) else {}), self.part: why})
+
+    for hook in HOOKS:
+        setattr(OptionalCallback, hook, lambda self, *args, _hook=hook, **kwargs: self._guarded(_hook, *args, **kwargs))
+    return OptionalCallback
 
 
 @functools.lru_cache(maxsize=None)

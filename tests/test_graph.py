@@ -401,42 +401,77 @@ def test_a_node_named_like_dlcli_own_input_layer_is_refused(run_cli, workdir):
 
 # ----------------------------------------------------------------------------- models too large for memory
 
-TWO_HUGE_LAYERS = {
-    "graph": RESIDUAL.replace("{name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [pooled]}",
-                              "{name: a, layer: Dense, args: {units: 300000}, inputs: [pooled]}\n"
-                              "    - {name: b, layer: Dense, args: {units: 300000}, inputs: [a]}\n"
-                              "    - {name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [b]}"),
-    "sequential": """
-        description: two Dense(300000) in a row
-        data: {name: digits, train_samples: 50, test_samples: 20}
-        model:
-          type: sequential
-          layers:
-            - Flatten
-            - Dense: {units: 300000}
-            - Dense: {units: 300000}
-            - Dense: {units: 10, activation: softmax}
-        compile: {optimizer: adam, loss: categorical_crossentropy}
-        fit: {epochs: 1}
-    """,
+SEQUENTIAL = """
+description: a stack of Dense layers
+data: {name: digits, train_samples: 50, test_samples: 20}
+model:
+  type: sequential
+  layers:
+    - Flatten
+    - Dense: {units: 8}
+    - Dense: {units: 10, activation: softmax}
+compile: {optimizer: adam, loss: categorical_crossentropy}
+fit: {epochs: 1}
+"""
+GRAPH_DENSE = "{name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [pooled]}"
+SEQUENTIAL_DENSE = "    - Dense: {units: 8}\n"
+
+TOO_LARGE = [
+    # (spec, what is changed, where the one line points, the weights it names)
+    (RESIDUAL, GRAPH_DENSE, "{name: a, layer: Dense, args: {units: 300000}, inputs: [pooled]}\n"
+     "    - {name: b, layer: Dense, args: {units: 300000}, inputs: [a]}\n"
+     "    - {name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [b]}",
+     "model.nodes[5]", "90,000,300,000 weights (335.3 GiB)"),
+    (RESIDUAL, GRAPH_DENSE, "{name: a, layer: Embedding, args: {input_dim: 100000000, output_dim: 64}, inputs: [pooled]}\n"
+     "    - {name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [a]}",
+     "model.nodes[4]", "6,400,000,000 weights (23.8 GiB)"),
+    (SEQUENTIAL, SEQUENTIAL_DENSE, "    - Dense: {units: 300000}\n    - Dense: {units: 300000}\n",
+     "model.layers[2]", "90,000,300,000 weights (335.3 GiB)"),
+    (SEQUENTIAL, SEQUENTIAL_DENSE, "    - Dense: {units: 300000}\n    - Dropout: {rate: 0.5}\n    - LSTM: {units: 300000}\n",
+     "model.layers[3]", "720,001,200,000 weights"),
+]
+
+
+@pytest.mark.parametrize("spec,old,new,where,weights", TOO_LARGE, ids=[case[3] for case in TOO_LARGE])
+def test_a_model_too_large_for_memory_is_refused_by_validate(run_cli, workdir, spec, old, new, where, weights):
+    assert old in spec
+    path = write(workdir / "huge.yaml", spec.replace(old, new, 1))
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "huge.yaml:" in result.stderr and where in result.stderr and weights in result.stderr
+    assert "DLCLI_MAX_MODEL_BYTES" in result.stderr
+
+
+# Sizes only the data tell: a Dense after a Flatten of 8x8 pixels (x 8 filters in the graph).
+KNOWN_AT_BUILD = {
+    "graph": (RESIDUAL.replace("{name: pooled, layer: GlobalAveragePooling2D,", "{name: pooled, layer: Flatten,").replace(
+        GRAPH_DENSE, "{name: a, layer: Dense, args: {units: 3000000}, inputs: [pooled]}\n"
+                     "    - {name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [a]}"),
+              "model.nodes[4]: node 'a'", "1,539,000,000 weights (5.7 GiB)"),
+    "sequential": (SEQUENTIAL.replace(SEQUENTIAL_DENSE, "    - Dense: {units: 30000000}\n"),
+                   "model.layers[1]", "1,950,000,000 weights (7.3 GiB)"),
 }
 
 
 @pytest.mark.training
-@pytest.mark.parametrize("kind,where", [("graph", "model.nodes[5]: node 'b'"), ("sequential", "model.layers[2]")])
-def test_a_model_too_large_for_memory_is_refused_before_any_run(run_cli, workdir, monkeypatch, kind, where):
+@pytest.mark.parametrize("kind", KNOWN_AT_BUILD)
+def test_a_model_too_large_for_memory_is_refused_before_any_run(run_cli, workdir, monkeypatch, kind):
     import time
 
-    path = write(workdir / "huge.yaml", TWO_HUGE_LAYERS[kind])
+    spec, where, weights = KNOWN_AT_BUILD[kind]
+    path = write(workdir / "huge.yaml", spec)
+    assert run_cli("validate", str(path)).exit_code == 0  # only the data say how large it is
     started = time.perf_counter()
     result = run_cli("train", str(path))
-    assert time.perf_counter() - started < 30  # no 335 GiB allocation tried
+    assert time.perf_counter() - started < 30  # no 6 GiB allocation tried
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
-    assert where in result.stderr and "90,000,300,000 weights (335.3 GiB)" in result.stderr
-    assert "DLCLI_MAX_MODEL_BYTES" in result.stderr
+    assert where in result.stderr and weights in result.stderr and "DLCLI_MAX_MODEL_BYTES" in result.stderr
     assert not (workdir / "runs").exists() or not list((workdir / "runs").rglob("run.json"))
-    monkeypatch.setenv("DLCLI_MAX_MODEL_BYTES", "1000")  # the bound is the user's: a small one refuses the first layer
+    monkeypatch.setenv("DLCLI_MAX_MODEL_BYTES", str(8 * 2**30))  # the bound is the user's: raised, it passes validate
+    assert run_cli("validate", str(path)).exit_code == 0
+    monkeypatch.setenv("DLCLI_MAX_MODEL_BYTES", "1000")  # and a small one refuses a small layer
     result = run_cli("train", str(path))
     assert result.exit_code == 2 and "DLCLI_MAX_MODEL_BYTES=1000 bytes" in result.stderr
 

@@ -38,6 +38,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from dlcli.errors import SpecError
+from dlcli.models.sizing import SizeBudget, output_features
 from dlcli.registry import did_you_mean
 from dlcli.spec.base import StrictModel
 from dlcli.spec.entries import Entry, parse_layer
@@ -150,6 +151,7 @@ def expand(graph: GraphModel) -> Expansion:
     result.steps = _ordered(result, graph)
     if not result.problems:
         _check_used(result, graph, names)
+        result.problems += _too_heavy(result, graph)
     return result
 
 
@@ -385,6 +387,26 @@ def _check_used(result: Expansion, graph: GraphModel, names: dict) -> None:
     for name in graph.inputs:
         if name not in used:
             result.problems.append((("inputs", name), f"input '{name}' is not used by any node"))
+
+
+def _too_heavy(result: Expansion, graph: GraphModel) -> list[tuple[tuple, str]]:
+    """The graph's weights as far as they are known before the data (see models.sizing): the
+    first layer past the bound. Building counts them all again on the real shapes."""
+    features = {name: (spec.shape[-1] if spec.shape else None) for name, spec in graph.inputs.items()}
+    by_name = {step.name: step for step in result.steps}
+    budget = SizeBudget(partial=True)
+    for step in result.steps:
+        incoming = [features.get(name) for name in step.inputs]
+        if step.entry is not None:
+            problem = budget.over(step.entry, (incoming[0],) if incoming[0] else ())
+            if problem:
+                return [(step.where, f"{step.context}{problem}")]
+        entry = step.entry if step.entry is not None else by_name[step.share].entry
+        if entry.name == "Concatenate" and entry.arguments.get("axis", -1) == -1:
+            features[step.name] = sum(incoming) if all(incoming) else None
+        else:
+            features[step.name] = output_features(entry, incoming[0])
+    return []
 
 
 def check_graph(graph: GraphModel) -> list[tuple[tuple, str]]:

@@ -9,7 +9,7 @@ from pydantic import Field
 from dlcli.errors import SpecError
 from dlcli.keras_backend import import_keras
 from dlcli.models.kind import ModelKind, register_kind
-from dlcli.models.sizing import SizeBudget
+from dlcli.models.sizing import SizeBudget, check_sequence
 from dlcli.spec.base import StrictModel
 from dlcli.spec.entries import PRETRAINED, Entry, LayerEntry, PretrainedLayer
 
@@ -127,4 +127,10 @@ def named_weights(name: str, layer, bundle, where: str):
     return glove_matrix(name, vocabulary, layer.input_dim, layer.output_dim)
 
 
-register_kind("sequential", ModelKind(SequentialModel, build_sequential))
+def check_sequential(model_spec) -> list[tuple[tuple, str]]:
+    """What `validate` finds without Keras: a stack whose known weights pass the memory bound."""
+    shape = model_spec.input_shape
+    return check_sequence(model_spec.layers, shape[-1] if shape else None)
+
+
+register_kind("sequential", ModelKind(SequentialModel, build_sequential, check=check_sequential))

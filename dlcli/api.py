@@ -14,7 +14,7 @@ import yaml
 
 from dlcli.catalog import experiment_files, resolve_spec_path
 from dlcli.errors import DataUnavailable, DlcliError, SpecError, UsageError
-from dlcli.runs import Run
+from dlcli.runs import Run, enclosing_run
 from dlcli.predicting import predict  # noqa: F401  the CLI calls dlcli.api only
 from dlcli.viz.jobs import (  # noqa: F401
     visualize_activations, visualize_augmentation, visualize_filters, visualize_gradcam,
@@ -113,6 +113,8 @@ def new_spec(template: str, name: str, out: str | Path = ".", force: bool = Fals
     try:  # a path too long for the file system fails here, not as a crash
         if folder.exists() and not folder.is_dir():
             raise UsageError(f"--out {out}: not a folder")
+        if enclosing_run(folder) is not None:  # a spec is no part of a run: dlcli writes into no run but its own
+            raise UsageError(f"--out {out}: inside the run directory {enclosing_run(folder)}; choose a folder outside it")
         if target.exists() and not force:
             raise UsageError(f"{target} already exists (--force overwrites it)")
         write_text_atomic(target, templates.render(template, name))

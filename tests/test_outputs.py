@@ -360,3 +360,42 @@ def test_an_optional_callback_that_fails_is_a_note_not_a_failed_run(run_cli, wor
     info = json.loads((Path(output["run_dir"]) / "run.json").read_text())
     assert info["status"] == "completed" and why in info["missing"][part]
     assert len(info["missing"][part].splitlines()) == 1
+
+
+BOUNDS = {  # a command past one of its bounds: refused at once, naming the option and the bound
+    "filter size": (["visualize", "filters", "--size", "100000"], "--size", "1024"),
+    "filter steps": (["visualize", "filters", "--steps", "1000000000"], "--steps", "10,000"),
+    "variants": (["visualize", "augmentation", "{image}", "--count", "1000000"], "--count", "100"),
+}
+
+
+@pytest.mark.parametrize("bound", BOUNDS)
+def test_what_one_command_draws_is_bounded(run_cli, workdir, bound):
+    command, option, limit = BOUNDS[bound]
+    started = time.perf_counter()
+    result = run_cli(*[part.format(image=workdir / "missing.jpg") for part in command],
+                     "--model" if "filters" in command else "--experiment", str(workdir / "missing.keras"))
+    one_line_refusal(result)
+    assert option in result.stderr and limit in result.stderr
+    assert time.perf_counter() - started < 5
+
+
+def test_a_damaged_viz_index_is_named_before_any_picture_is_written(run_cli, workdir, runs):
+    run, _ = runs
+    (run / "viz").mkdir()
+    (run / "viz" / "index.json").write_text('{"not": "a list"}')
+    result = run_cli("visualize", "filters", "--model", str(run), "--steps", "1")
+    one_line_refusal(result)
+    assert "index.json" in result.stderr
+    assert sorted(path.name for path in (run / "viz").iterdir()) == ["index.json"]
+
+
+def test_new_writes_no_spec_into_a_run(run_cli, workdir):
+    from dlcli.runs import Run
+
+    run = Run.create("exp")
+    run.write_json("run.json", {"status": "completed", "experiment": "exp"})
+    run.publish()
+    result = run_cli("new", "binary", "mine", "--out", str(run.path / "plots"), "--force")
+    one_line_refusal(result)
+    assert str(run.path) in result.stderr and not (run.path / "plots").exists()

@@ -15,6 +15,13 @@ from dlcli.errors import UsageError
 from dlcli.outputs import Placement, identity, picture_name, place, resolved, write_image
 from dlcli.runs import Run
 
+# Bounds on what one command draws: a filter pattern of --size pixels is optimised for --filters
+# images at once (64 of 1024x1024x3 float32 are 800 MB), every --steps is a forward and backward
+# pass, and every augmented variant a copy of the image.
+MAX_PATTERN_SIZE = 1024
+MAX_STEPS = 10_000
+MAX_VARIANTS = 100
+
 
 def _run_path(reference: str | None) -> Path | None:
     """The run a --model or --experiment names (the only run a command writes into), else None."""
@@ -34,9 +41,14 @@ def _model_identity(model: str | None) -> str:
     return resolved(model) if Path(model).exists() else model.lower()
 
 
-def _write_all(placement: Placement, pictures: list[tuple[Path, Any, str]]) -> list[Path]:
-    """Check every (path, array, identity) first, then write them: no half-made set of files."""
+def _write_all(placement: Placement, pictures: list[tuple[Path, Any, str]], run: Run | None = None) -> list[Path]:
+    """Check every (path, array, identity) first, and the index of the run's viz/ they will be listed
+    in, then write them: no half-made set of files, no picture left out of a damaged index."""
     placement.check({path: picture_identity for path, _, picture_identity in pictures})
+    if run is not None and run.has("viz/index.json") and all(placement.in_run(path, "viz") for path, _, _ in pictures):
+        if not isinstance(run.read_json("viz/index.json"), list):  # unreadable JSON: read_json names the file
+            raise UsageError(f"{run.file('viz/index.json')}: not a JSON list of pictures; the run directory is "
+                             "damaged (move the file away and draw again)")
     return [write_image(path, image, picture_identity) for path, image, picture_identity in pictures]
 
 
@@ -90,7 +102,7 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
                                         layer_used, f"alpha{alpha:g}"], overlay_identity))
     companion = placement.beside(main, "heatmap")
     _write_all(placement, [(main, blended, overlay_identity),
-                           (companion, coloured, identity(kind="gradcam-heatmap", **inputs))])
+                           (companion, coloured, identity(kind="gradcam-heatmap", **inputs))], source.run)
     result = {
         "image": str(Path(image_path).resolve()), "model": source.label, "layer": layer_used,
         "top": [{"index": i, "class": name, "probability": p} for i, name, p in top],
@@ -138,7 +150,7 @@ def visualize_activations(image_path: str, model: str, layers: list[str] | None 
                                     layer=name)
         path = placement.folder / picture_name([stem, "activations", f"{positions[name]:02d}", name], picture_identity)
         pictures.append((path, coloured, picture_identity))
-    files = _write_all(placement, pictures)
+    files = _write_all(placement, pictures, source.run)
     _record(source.run, placement, files, {"kind": "activations", "image": str(Path(image_path).resolve()),
                                            "layers": list(grids)})
     return {"image": str(Path(image_path).resolve()), "model": source.label, "layers": list(grids),
@@ -155,8 +167,10 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     from dlcli.viz.images import grid
     from dlcli.viz.sources import load_source
 
-    if size < 8 or steps < 0:
-        raise UsageError("--size must be at least 8 pixels and --steps at least 0")
+    if not 8 <= size <= MAX_PATTERN_SIZE:
+        raise UsageError(f"--size {size}: must be from 8 to {MAX_PATTERN_SIZE} pixels (the book uses 200)")
+    if not 0 <= steps <= MAX_STEPS:
+        raise UsageError(f"--steps {steps}: must be from 0 to {MAX_STEPS:,} (default 40)")
     placement = _placement(out, model, force, Path.cwd())
     source = load_source(model, include_top=False)
     names = conv_layers(source.model)
@@ -174,7 +188,7 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
                                 size=list(shape), steps=steps, seed=seed)
     target = placement.path(picture_name(["filters", source.label, layer, f"{len(indices)}filters",
                                           f"{shape[0]}x{shape[1]}", f"{steps}steps", f"seed{seed}"], picture_identity))
-    _write_all(placement, [(target, picture, picture_identity)])
+    _write_all(placement, [(target, picture, picture_identity)], source.run)
     _record(source.run, placement, [target], {"kind": "filters", "layer": layer, "filters": len(indices),
                                               "size": list(shape), "steps": steps, "seed": seed})
     return {"model": source.label, "layer": layer, "filters": len(indices), "size": list(shape),
@@ -190,8 +204,8 @@ def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment
     from dlcli.viz.augmentation import augmentation_layers, augmented_variants
     from dlcli.viz.images import grid, read_image, resize, to_uint8
 
-    if count < 1:
-        raise UsageError("--count must be at least 1")
+    if not 1 <= count <= MAX_VARIANTS:
+        raise UsageError(f"--count {count}: must be from 1 to {MAX_VARIANTS} variants")
     placement = _placement(out, experiment, force, Path.cwd())
     image = read_image(image_path)
     run = Run.open(experiment) if _run_path(experiment) is not None else None
@@ -206,7 +220,7 @@ def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment
     target = placement.path(picture_name([Path(image_path).stem, "augmented", spec.name, f"{count}variants",
                                           f"seed{seed}"], picture_identity))
     _write_all(placement, [(target, grid(tiles, min(len(tiles), 3 if count <= 5 else 5), margin=4, fill=255),
-                            picture_identity)])
+                            picture_identity)], run)
     _record(run, placement, [target], {"kind": "augmentation", "image": str(Path(image_path).resolve()),
                                        "variants": count, "seed": seed})
     return {"image": str(Path(image_path).resolve()), "experiment": spec.name, "variants": count,

@@ -4,7 +4,7 @@ Importing pydantic alone costs about as much as starting Python with Click and P
 cold `validate` cannot be quick. Like ruff's or mypy's caches, this one remembers successes
 only, keyed by the SHA-256 of the spec's bytes, of every file the spec names (a custom
 callback's `file.py`, whose absence is an error), of the bounds set in the environment
-(DLCLI_MAX_LAYERS), of the source of dlcli itself and of the installed pydantic: editing the
+(DLCLI_MAX_LAYERS, DLCLI_MAX_MODEL_BYTES), of the source of dlcli itself and of the installed pydantic: editing the
 spec or a file it names, deleting that file, changing a bound, upgrading dlcli or pydantic,
 or changing any line of dlcli's code makes the entry stale. A spec with errors is never
 cached, so its messages always come from a real validation. The cache lives in `$DLCLI_CACHE_DIR`, else
@@ -44,7 +44,7 @@ def _code_fingerprint() -> bytes:
 
 
 # Environment variables whose value changes what validation says.
-BOUNDS = ("DLCLI_MAX_LAYERS",)
+BOUNDS = ("DLCLI_MAX_LAYERS", "DLCLI_MAX_MODEL_BYTES")
 
 
 def key(spec_path: Path) -> str:

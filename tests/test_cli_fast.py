@@ -183,3 +183,22 @@ def test_an_experiment_name_that_is_not_one_folder_is_refused(run_cli, workdir, 
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
     assert "named.yaml:1: name:" in result.stderr and "not a folder name" in result.stderr
     assert not (workdir / "runs").exists() and not (workdir.parent / "escape").exists()
+
+
+THREE_LAYER_GRAPH = TINY_SPEC.replace(
+    "  type: sequential\n  layers:\n    - Dense: {units: 8, activation: relu}\n    - Dense: {units: 3, activation: softmax}\n",
+    "  type: graph\n  inputs: {x: {shape: [6]}}\n  nodes:\n    - {name: a, layer: Dense, args: {units: 8}, inputs: [x]}\n"
+    "    - {name: y, layer: Dense, args: {units: 3, activation: softmax}, inputs: [a]}\n  outputs: {y: }\n")
+
+
+@pytest.mark.parametrize("variable,spec,refused,allowed", [
+    ("DLCLI_MAX_LAYERS", THREE_LAYER_GRAPH, "1", "2"),
+    ("DLCLI_MAX_MODEL_BYTES", TINY_SPEC, "100", str(2**30)),  # 35 weights known before the data: 140 bytes
+])
+def test_validate_cache_sees_the_bounds_it_checks(run_cli, workdir, monkeypatch, variable, spec, refused, allowed):
+    path = write(workdir / "bounded.yaml", spec)
+    monkeypatch.setenv(variable, allowed)
+    assert run_cli("validate", str(path)).exit_code == 0
+    monkeypatch.setenv(variable, refused)
+    result = run_cli("validate", str(path))
+    assert result.exit_code == 2 and variable in result.stderr  # not the remembered "ok"

@@ -399,3 +399,23 @@ def test_new_writes_no_spec_into_a_run(run_cli, workdir):
     result = run_cli("new", "binary", "mine", "--out", str(run.path / "plots"), "--force")
     one_line_refusal(result)
     assert str(run.path) in result.stderr and not (run.path / "plots").exists()
+
+
+@pytest.mark.training
+def test_links_and_the_current_folder_lead_into_no_other_run(run_cli, workdir, runs, monkeypatch):
+    run, other = runs
+    model = shutil.copy(run / "model.keras", workdir / "model.keras")
+    image = str(photo(workdir / "fm0.png"))
+    (other / "model.png").write_bytes(b"\x89PNG the other run's drawing")
+    (workdir / "into-other").symlink_to(other / "plots", target_is_directory=True)
+    (workdir / "drawing.png").symlink_to(other / "model.png")
+    for out in ("into-other", "into-other/x.png"):
+        one_line_refusal(run_cli("visualize", "gradcam", image, "--model", str(model), "--out", str(workdir / out)))
+    one_line_refusal(run_cli("visualize", "gradcam", image, "--model", str(model), "--out", str(workdir / "drawing.png")))
+    forced = run_cli("visualize", "gradcam", image, "--model", str(model), "--out", str(workdir / "drawing.png"), "--force")
+    assert forced.exit_code == 0, forced.stderr  # the link is replaced, not what it points at
+    assert (other / "model.png").read_bytes() == b"\x89PNG the other run's drawing"
+    assert not (workdir / "drawing.png").is_symlink()
+    monkeypatch.chdir(other)  # the default folder of a model that is no run's is the current one
+    one_line_refusal(run_cli("visualize", "gradcam", image, "--model", str(model)))
+    assert not list(other.glob("*gradcam*")) and not (other / "plots").exists()

@@ -10,8 +10,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dlcli.catalog import experiment_files, resolve_spec_path
 from dlcli.errors import DataUnavailable, DlcliError, SpecError, UsageError
 from dlcli.runs import Run, enclosing_run
@@ -20,9 +18,6 @@ from dlcli.viz.jobs import (  # noqa: F401
     visualize_activations, visualize_augmentation, visualize_filters, visualize_gradcam,
 )
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 # --------------------------------------------------------------------------- catalogue
 
 
@@ -30,13 +25,16 @@ def list_experiments() -> list[dict[str, Any]]:
     """Every named experiment: name, description, source and listing, dataset, CPU runtime note.
 
     Reads the YAML files only (no validation), so it stays fast; `validate` checks them."""
+    from dlcli.spec.reading import read_yaml
+
     rows = []
     for name, path in experiment_files().items():
-        try:
-            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
-        except (OSError, yaml.YAMLError):
-            raw = {}
-        reference = raw.get("reference") or {}
+        try:  # bounded like every spec read: an alias bomb among the experiments is one unreadable row
+            raw = read_yaml(path)
+        except SpecError:
+            raw = None
+        raw = raw if isinstance(raw, dict) else {}
+        reference = raw["reference"] if isinstance(raw.get("reference"), dict) else {}
         source = reference.get("source", "")
         if reference.get("listing"):
             source = f"{source}, listing {reference['listing']}" if source else f"listing {reference['listing']}"

@@ -202,3 +202,22 @@ def test_validate_cache_sees_the_bounds_it_checks(run_cli, workdir, monkeypatch,
     monkeypatch.setenv(variable, refused)
     result = run_cli("validate", str(path))
     assert result.exit_code == 2 and variable in result.stderr  # not the remembered "ok"
+
+
+def test_list_reads_every_spec_within_the_same_bounds(run_cli, workdir, monkeypatch):
+    import time
+
+    folder = workdir / "experiments"
+    write(folder / "bomb.yaml", "a0: &a0 [x]\n" + "".join(
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10)) + "description: *a9\n")
+    write(folder / "a-list.yaml", "- a\n- b\n")
+    write(folder / "odd-reference.yaml", "description: fine\nreference: just a string\n")
+    write(folder / "twice.yaml", "description: one\ndescription: two\n")
+    monkeypatch.setenv("DLCLI_EXPERIMENTS_DIR", str(folder))
+    started = time.perf_counter()
+    result = run_cli("list", "--json")
+    assert time.perf_counter() - started < 5  # the bomb expands to 1.7e9 values if constructed
+    assert result.exit_code == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert "unreadable" in rows["bomb"]["description"] and "unreadable" in rows["a-list"]["description"]
+    assert "unreadable" in rows["twice"]["description"] and rows["odd-reference"]["description"] == "fine"

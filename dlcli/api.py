@@ -354,12 +354,13 @@ def sweep(target: str | None, params: list[str] = (), overrides: list[str] = (),
           resume: str | None = None, verbose: int = 2) -> dict[str, Any]:
     """A hyperparameter sweep of TARGET (a name or spec file), or the continuation of one (`resume`):
     the report (sweep_dir, trials, best, files, status)."""
-    from dlcli.sweeps.runner import Sweep, run_sweep
+    from dlcli.sweeps.directory import Sweep
+    from dlcli.sweeps.runner import run_sweep
 
     if resume is not None:
         if target or params or overrides or metric or direction or pruning is not None:
             raise UsageError("--resume DIR continues a sweep as it was asked: give only --trials with it")
-        return run_sweep(Sweep.open(resume, trials), resuming=True, verbose=verbose)
+        return run_sweep(Sweep.open(resume), resuming=True, verbose=verbose, trials=trials)
     if not target:
         raise UsageError("give an experiment name or spec file to sweep, or --resume DIR")
     return run_sweep(Sweep.create(target, list(params), list(overrides), trials, metric, direction, pruning),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -77,16 +79,19 @@ def test_a_sweep_interrupted_and_resumed_repeats_nothing(run_cli, workdir):
 
 @pytest.mark.training
 def test_a_grid_sweep_tries_each_value_once_and_a_failing_trial_does_not_stop_it(run_cli, workdir, tiny_spec):
-    result = run_cli("sweep", str(tiny_spec), "--param", "model.layers.0.Dense.units=4,8,-1", "--json", "-q")
+    """A head of 5 units for 3 classes: only the data can tell, so that trial fails and the rest go on."""
+    result = run_cli("sweep", str(tiny_spec), "--param", "model.layers.1.Dense.units=3,5",
+                     "--param", "model.layers.0.Dense.units=4,8", "--json", "-q")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    by_units = {row["model.layers.0.Dense.units"]: row for row in report["trials"]}
-    assert sorted(by_units) == [-1, 4, 8] and len(report["trials"]) == 3
-    assert by_units[-1]["state"] == "fail" and "units" in by_units[-1]["note"]
-    assert by_units[4]["state"] == by_units[8]["state"] == "complete"
-    for row in report["trials"]:  # every trial is an ordinary run directory
-        if row["state"] == "complete":
-            assert json.loads((Path(row["run_dir"]) / "run.json").read_text())["status"] == "completed"
+    by_units = {(row["model.layers.1.Dense.units"], row["model.layers.0.Dense.units"]): row for row in report["trials"]}
+    assert sorted(by_units) == [(3, 4), (3, 8), (5, 4), (5, 8)] and len(report["trials"]) == 4
+    for (head, _), row in by_units.items():
+        assert row["state"] == ("complete" if head == 3 else "fail"), row
+        assert head == 3 or "model.layers" in row["note"] or "shape" in row["note"], row
+    for row in report["trials"]:  # every trial that ran is an ordinary run directory
+        if row["run_dir"]:
+            assert json.loads((Path(row["run_dir"]) / "run.json").read_text())["status"] == row["run_status"]
 
 
 @pytest.mark.training
@@ -113,14 +118,64 @@ def test_a_trial_that_never_started_is_asked_again(run_cli, workdir, tiny_spec, 
     assert any(row["note"].startswith("not started; its parameters went to trial") for row in report["trials"])
 
 
+TWO_HEADS = """
+description: the digit and its parity, two heads
+data:
+  name: digits
+  train_samples: 64
+  test_samples: 32
+  heads: {digit: classes, parity: {even: [0, 2, 4, 6, 8], odd: [1, 3, 5, 7, 9]}}
+model:
+  type: graph
+  inputs: {image: {shape: [8, 8, 1]}}
+  nodes:
+    - {name: flat, layer: Flatten, inputs: [image]}
+    - {name: digit, layer: Dense, args: {units: 10, activation: softmax}, inputs: [flat]}
+    - {name: parity, layer: Dense, args: {units: 2, activation: softmax}, inputs: [flat]}
+  outputs:
+    digit: {}
+    parity: {metrics: [accuracy, auc]}
+compile: {optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}
+fit: {epochs: 1, batch_size: 16, validation: {kind: split, fraction: 0.25}}
+"""
+NAMES = {  # spec -> names a run reports, and names it does not
+    "sequential": (TINY_SPEC, {"loss", "accuracy", "val_loss", "val_accuracy", "test_accuracy", "best_val_loss",
+                               "final_val_accuracy", "epochs_completed"}, {"val_acc", "auc", "val_auc"}),
+    "two-output graph": (TWO_HEADS, {"loss", "digit_accuracy", "val_parity_auc", "val_digit_loss", "test_parity_accuracy",
+                                     "final_val_parity_loss"}, {"val_digit_auc", "val_accuracy", "accuracy"}),
+    "no validation": (TINY_SPEC.replace("validation: {kind: split, fraction: 0.25}", "validation: {kind: none}")
+                      .replace("monitor: val_loss", "monitor: loss"), {"loss", "accuracy", "test_loss"},
+                      {"val_loss", "best_val_loss"}),
+}
+
+
 @pytest.mark.training
-def test_a_metric_no_epoch_logs_stops_the_sweep_at_once(run_cli, workdir, tiny_spec):
-    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16", "--metric", "val_acc", "-q")
-    assert result.exit_code == 2
-    assert "--metric val_acc: trial 0's run has no such history column or metric (did you mean 'val_accuracy'?)" \
-        in result.stderr
-    run = next((workdir / "sweeps").glob("tiny/*/trials/0000"))
-    assert json.loads((run / "history.json").read_text())["epoch"] == [1]  # stopped after its first epoch
+@pytest.mark.parametrize("kind", list(NAMES))
+def test_the_names_a_run_reports_are_known_before_it_trains(workdir, kind):
+    from dlcli.spec.loading import load_spec
+    from dlcli.sweeps.directory import _data_and_model
+    from dlcli.sweeps.metrics import epoch_log_names, run_names
+
+    text, reported, not_reported = NAMES[kind]
+    spec, path = load_spec(str(write(workdir / "spec.yaml", text)))
+    bundle, model = _data_and_model(spec, path)
+    names = run_names(spec, bundle, epoch_log_names(model, bundle))
+    assert reported <= names and not names & not_reported, sorted(names)
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("text, metric, nearest", [(TINY_SPEC, "val_acc", "val_accuracy"),
+                                                   (TWO_HEADS, "val_digit_acc", "val_digit_accuracy"),
+                                                   (TWO_HEADS, "val_digit_auc", "val_parity_auc")],
+                         ids=["sequential", "graph", "graph-other-output"])
+def test_a_metric_no_run_reports_is_refused_before_the_sweep_directory_exists(run_cli, workdir, text, metric, nearest):
+    spec = write(workdir / "spec.yaml", text)
+    result = run_cli("sweep", str(spec), "--param", "fit.batch_size=8,16", "--metric", metric,
+                     "--direction", "maximize", "-q")
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "\n" not in message and "unexpected" not in message, message
+    assert f"--metric {metric}" in message and nearest in message  # the nearest, or among the names listed
+    assert not (workdir / "sweeps").exists() and not (workdir / "runs").exists()
 
 
 def test_a_learning_rate_can_be_searched_where_the_optimizer_is_a_name(workdir):
@@ -128,3 +183,311 @@ def test_a_learning_rate_can_be_searched_where_the_optimizer_is_a_name(workdir):
 
     spec, _ = load_spec("digits-convnet", ["compile.optimizer.learning_rate=0.01"])
     assert spec.compile.optimizer.name == "rmsprop" and spec.compile.optimizer.learning_rate == 0.01
+
+
+# --------------------------------------------------------------------------- issue 14: the sweep directory
+
+
+def snapshot(folder: Path) -> dict[str, bytes | None]:
+    """Every file and folder under `folder` with its bytes (None for a folder)."""
+    return {str(path.relative_to(folder)): None if path.is_dir() else path.read_bytes()
+            for path in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture(scope="module")
+def finished_sweep(tmp_path_factory) -> Path:
+    """A sweep of one tiny trial, made once: each test copies it (`cp -a`) before damaging it."""
+    from dlcli import api
+
+    root = tmp_path_factory.mktemp("finished")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        for name, folder in (("DLCLI_DATA_DIR", "data"), ("DLCLI_RUNS_DIR", "runs"), ("DLCLI_CACHE_DIR", "cache"),
+                             ("DLCLI_SWEEPS_DIR", "sweeps")):
+            patch.setenv(name, str(root / folder))
+        patch.setenv("DLCLI_OFFLINE", "1")
+        spec = write(root / "tiny.yaml", TINY_SPEC.replace("epochs: 3", "epochs: 1"))
+        report = api.sweep(str(spec), ["fit.batch_size=8,16"], trials=1, verbose=0)
+    assert report["status"] == "completed" and report["trials"][0]["state"] == "complete"
+    return Path(report["sweep_dir"])
+
+
+@pytest.fixture
+def sweep_copy(finished_sweep, workdir) -> Path:
+    copy = workdir / "copied-sweep"
+    shutil.copytree(finished_sweep, copy, symlinks=True)
+    return copy
+
+
+def _foreign_database(path: Path) -> None:
+    path.unlink()
+    with sqlite3.connect(path) as database:
+        database.execute("CREATE TABLE notes (text TEXT)")
+
+
+def _another_study(path: Path) -> None:
+    with sqlite3.connect(path) as database:
+        database.execute("UPDATE studies SET study_name = 'other'")
+
+
+def _settings(change):
+    def damage(path: Path) -> None:
+        settings = json.loads(path.read_text())
+        change(settings)
+        path.write_text(json.dumps(settings))
+    return damage
+
+
+def _blocked_trials(folder: Path) -> None:
+    shutil.rmtree(folder)
+    folder.write_text("a file where the trials' runs go")
+
+
+DAMAGES = {  # name -> (the file damaged, how)
+    "study.db corrupt": ("study.db", lambda path: path.write_bytes(b"\x00not a database\xff" * 300)),
+    "study.db empty": ("study.db", lambda path: path.write_bytes(b"")),
+    "study.db foreign": ("study.db", _foreign_database),
+    "study.db another study": ("study.db", _another_study),
+    "study.db missing": ("study.db", lambda path: path.unlink()),
+    "sweep.json empty": ("sweep.json", lambda path: path.write_text("")),
+    "sweep.json a list": ("sweep.json", lambda path: path.write_text("[]")),
+    "sweep.json trials as text": ("sweep.json", _settings(lambda settings: settings.update(trials="many"))),
+    "sweep.json no metric": ("sweep.json", _settings(lambda settings: settings.pop("metric"))),
+    "sweep.json bad space": ("sweep.json", _settings(lambda settings: settings.update(params={"x": "uniform:2:1"}))),
+    "spec.yaml missing": ("spec.yaml", lambda path: path.unlink()),
+    "spec.yaml not a spec": ("spec.yaml", lambda path: path.write_text("- just\n- a list\n")),
+    "trials blocked by a file": ("trials", _blocked_trials),
+}
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("damage", list(DAMAGES), ids=lambda name: name.replace(" ", "-"))
+def test_a_damaged_sweep_directory_is_one_line_exit_2_and_nothing_rewritten(run_cli, sweep_copy, damage):
+    name, how = DAMAGES[damage]
+    how(sweep_copy / name)
+    before = snapshot(sweep_copy)
+    result = run_cli("sweep", "--resume", str(sweep_copy), "--trials", "2", "-q")
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "\n" not in message and "unexpected" not in message, message
+    assert str(sweep_copy / name) in message, message
+    assert snapshot(sweep_copy) == before  # not even a lock file
+
+
+@pytest.mark.training
+def test_a_refused_resume_writes_nothing(run_cli, sweep_copy):
+    """Another process holds the sweep: --resume --trials 5 is refused before sweep.json changes."""
+    from dlcli.locking import Lock
+
+    with Lock(sweep_copy / ".lock").acquire("sweep"):
+        before = snapshot(sweep_copy)
+        result = run_cli("sweep", "--resume", str(sweep_copy), "--trials", "5", "-q")
+        after = snapshot(sweep_copy)
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "\n" not in message and "in use by" in message, message
+    assert after == before
+
+
+@pytest.fixture
+def mount_tmpfs(workdir):
+    """Mount a tmpfs with the given options on a new folder (skipped where this machine cannot)."""
+    mounted = []
+
+    def mount(name: str, options: str) -> Path:
+        folder = workdir / name
+        folder.mkdir()
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here ({result.stderr.decode().strip() or 'not root'})")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+
+
+SWEEP_FOLDERS = {  # how the sweeps folder cannot take a new sweep -> ($DLCLI_SWEEPS_DIR, what the line names)
+    "a file in its place": lambda workdir, mount: (write(workdir / "sweeps", "x"), "sweeps"),
+    "a file where the experiment's folder goes": lambda workdir, mount: (
+        write(workdir / "sweeps" / "tiny", "x").parent, "tiny"),
+    "read-only": lambda workdir, mount: (mount("ro-disk", "ro,size=64k"), "Read-only file system"),
+    "full": lambda workdir, mount: (mount("small-disk", "size=40k"), "full"),
+}
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("folder", list(SWEEP_FOLDERS), ids=lambda name: name.replace(" ", "-"))
+def test_a_sweeps_folder_that_cannot_take_a_sweep_is_one_line_and_leaves_nothing(
+        run_cli, workdir, tiny_spec, monkeypatch, mount_tmpfs, folder):
+    root, named = SWEEP_FOLDERS[folder](workdir, mount_tmpfs)
+    monkeypatch.setenv("DLCLI_SWEEPS_DIR", str(root))
+    before = snapshot(root) if root.is_dir() else root.read_bytes()
+    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16", "-q")
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "\n" not in message and "unexpected" not in message, message
+    assert str(root) in message and named in message, message
+    after = snapshot(root) if root.is_dir() else root.read_bytes()
+    if root.is_dir():  # nothing changed, at most the experiment's empty folder made
+        assert {name: data for name, data in after.items() if name not in before} in ({}, {"tiny": None}), after
+        assert {name: after[name] for name in before} == before
+    else:
+        assert after == before
+    assert not (workdir / "runs").exists()
+
+
+SPACES = {  # a space some of whose values the spec refuses -> the value the line names
+    "an int range's high end": ("fit.batch_size=int:1:1e18", "1000000000000000000"),
+    "a float range's high end": ("fit.validation.fraction=uniform:0.1:1", "1.0"),
+    "a log range's high end": ("fit.epochs=logint:1:1e9", "1000000000"),
+    "a range's low end": ("model.layers.0.Dense.units=int:-8:8:4", "-8"),
+    "a later choice": ("fit.batch_size=8,16,0", "0"),
+    "a choice read as text": ("fit.batch_size=8,1e3", "1e3"),
+}
+
+
+@pytest.mark.parametrize("space", list(SPACES), ids=lambda name: name.replace(" ", "-").replace("'", ""))
+def test_every_value_a_space_can_produce_is_checked_before_any_trial(run_cli, workdir, tiny_spec, space):
+    text, value = SPACES[space]
+    result = run_cli("sweep", str(tiny_spec), "--param", text, "-q")
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "\n" not in message, message
+    assert f"--param {text.partition('=')[0]} (tried as {value})" in message, message
+    assert not (workdir / "sweeps").exists()
+
+
+def test_a_grid_too_large_to_list_is_refused_at_once(run_cli, workdir, tiny_spec):
+    started = time.perf_counter()
+    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=" + ",".join(map(str, range(1, 101))),
+                     "--param", "model.layers.0.Dense.units=" + ",".join(map(str, range(1, 101))),
+                     "--param", "model.layers.1.Dense.units=" + ",".join(map(str, range(1, 101))),
+                     "--param", "compile.optimizer.learning_rate=" + ",".join(str(n / 1000) for n in range(1, 11)), "-q")
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "grid" in message and "10,000,000" in message, message
+    assert time.perf_counter() - started < 30 and not (workdir / "sweeps").exists()
+
+
+def test_the_values_a_space_is_checked_at():
+    from dlcli.sweeps.space import extremes
+
+    params = parse_params(["a=int:16:128:50", "b=uniform:0:0.5", "c=1,x,true", "d=logint:1:1000"])
+    assert [extremes(params[key]) for key in "abcd"] == [(16, 116), (0.0, 0.5), (1, "x", True), (1, 1000)]
+
+
+# --------------------------------------------------------------------------- issue 14: trials
+
+
+def ctrl_c_in(monkeypatch, trial: str, epoch: int = 2):
+    """Ctrl-C (as a KeyboardInterrupt out of Keras) at the end of `epoch` of the run of `trial`."""
+    from dlcli.keras_backend import import_keras
+    from dlcli.training import lifecycle
+
+    keras, real_start = import_keras(), lifecycle.start
+
+    class CtrlC(keras.callbacks.Callback):
+        def on_epoch_end(self, index, logs=None):
+            if index + 1 == epoch:
+                raise KeyboardInterrupt
+
+    def start(spec, spec_path, overrides, run_dir, *args, watchers=(), **kwargs):
+        extra = [CtrlC()] if Path(run_dir).name == trial else []
+        return real_start(spec, spec_path, overrides, run_dir, *args, watchers=[*watchers, *extra], **kwargs)
+
+    monkeypatch.setattr(lifecycle, "start", start)
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("stored", ["relative", "absolute"], ids=["as-stored-now", "as-older-sweeps-stored-it"])
+def test_a_copied_sweep_resumes_its_own_trials(run_cli, workdir, tiny_spec, monkeypatch, stored):
+    """`cp -a SWEEP copy; dlcli sweep --resume copy` finishes the copy's interrupted trial, listed as
+    interrupted meanwhile, and leaves the original untouched, even where study.db holds absolute paths."""
+    ctrl_c_in(monkeypatch, "0001")
+    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16,32", "--json", "-q")
+    assert result.exit_code == 130, result.stderr
+    monkeypatch.undo()
+    report, original = json.loads(result.stdout), Path(json.loads(result.stdout)["sweep_dir"])
+    listed = {row["trial"]: row for row in report["trials"]}
+    assert listed[1]["state"] == listed[1]["run_status"] == "interrupted"  # not `running`
+    with open(original / "sweep.csv") as handle:
+        assert [row["state"] for row in csv.DictReader(handle)] == ["complete", "interrupted"]
+    copy = workdir / "elsewhere" / "copy"
+    shutil.copytree(original, copy, symlinks=True)
+    if stored == "absolute":
+        with sqlite3.connect(copy / "study.db") as database:
+            for key, value in database.execute("SELECT trial_user_attribute_id, value_json FROM trial_user_attributes "
+                                               "WHERE key = 'run_dir'").fetchall():
+                database.execute("UPDATE trial_user_attributes SET value_json = ? WHERE trial_user_attribute_id = ?",
+                                 (json.dumps(str(original / json.loads(value))), key))
+    before = snapshot(original)
+    result = run_cli("sweep", "--resume", str(copy), "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert snapshot(original) == before
+    report = json.loads(result.stdout)
+    assert [row["state"] for row in report["trials"]] == ["complete"] * 3
+    assert all(Path(row["run_dir"]).parent == copy.resolve() / "trials" for row in report["trials"])
+    resumed = json.loads((copy / "trials" / "0001" / "run.json").read_text())
+    assert resumed["status"] == "completed" and resumed["resumes"][0]["from_status"] == "interrupted"
+    with open(copy / "sweep.csv") as handle:
+        assert [row["run_dir"] for row in csv.DictReader(handle)] == ["trials/0000", "trials/0001", "trials/0002"]
+
+
+def _raise_in(target: str, error: BaseException):
+    """Patch `module:function` to raise `error` on its first call only."""
+    def patch(monkeypatch):
+        import importlib
+
+        module_name, _, name = target.partition(":")
+        module = importlib.import_module(module_name)
+        real, calls = getattr(module, name), []
+
+        def first_call_raises(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 1:
+                raise error
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, first_call_raises)
+    return patch
+
+
+TRIAL_ERRORS = {  # what the first trial raises, and where -> what its note names
+    "a bug before its run": (_raise_in("dlcli.training.lifecycle:start", RuntimeError("a bug")), "RuntimeError"),
+    "a full disk before its run": (_raise_in("dlcli.training.lifecycle:start", OSError(28, "No space left on device")),
+                                   "No space left"),
+    "out of memory": (_raise_in("dlcli.training.lifecycle:start", MemoryError("out of memory")), "MemoryError"),
+    "a drawing that fails": (_raise_in("dlcli.models.describing:draw", RuntimeError("Graphviz crashed")), ""),
+    "a bug once its run exists": (_raise_in("dlcli.training.lifecycle:execute", RuntimeError("a bug")), "RuntimeError"),
+    "a damaged run": (_raise_in("dlcli.sweeps.runner:metric_value", UsageError("metrics.json: unreadable")),
+                      "metrics.json"),
+}
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("raised", list(TRIAL_ERRORS), ids=lambda name: name.replace(" ", "-"))
+def test_whatever_a_trial_raises_the_sweep_records_it_and_goes_on(run_cli, workdir, tiny_spec, monkeypatch, raised):
+    patch, note = TRIAL_ERRORS[raised]
+    patch(monkeypatch)
+    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16", "--json", "-q")
+    assert result.exit_code == 0 and "unexpected" not in result.stderr, result.stderr
+    first, second = json.loads(result.stdout)["trials"]
+    assert first["state"] in ("fail", "complete") and note in first["note"], first  # a drawing may become a note
+    assert second["state"] == "complete" and second["run_status"] == "completed"
+    for row in (first, second):  # the listing says what the run says, and no run is left `running`
+        if row["run_dir"]:
+            status = json.loads((Path(row["run_dir"]) / "run.json").read_text())["status"]
+            assert status == row["run_status"] and status in ("completed", "failed"), row
+            assert row["state"] != "complete" or status == "completed", row
+
+
+@pytest.mark.training
+def test_a_ctrl_c_that_escapes_a_run_leaves_it_interrupted_and_resumable(run_cli, workdir, tiny_spec, monkeypatch):
+    _raise_in("dlcli.training.lifecycle:execute", KeyboardInterrupt())(monkeypatch)
+    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16", "--json", "-q")
+    assert result.exit_code == 130, result.stderr
+    monkeypatch.undo()
+    report = json.loads(result.stdout)
+    (row,) = report["trials"]
+    assert row["state"] == "interrupted" and json.loads((Path(row["run_dir"]) / "run.json").read_text())["status"] \
+        == "interrupted"
+    result = run_cli("sweep", "--resume", report["sweep_dir"], "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert [row["state"] for row in json.loads(result.stdout)["trials"]] == ["complete", "complete"]

@@ -45,11 +45,11 @@ def sweep(experiment, params, overrides, trials, metric, direction, no_pruning, 
         print_json(result)
     else:
         keys = [key for key in (result["trials"][0] if result["trials"] else {})
-                if key not in ("trial", "state", "value", "run_dir", "duration_s", "note")]
-        rows = [[row["trial"], row["state"], number(row["value"]) if row["value"] is not None else "",
+                if key not in ("trial", "state", "run_status", "value", "run_dir", "duration_s", "note")]
+        rows = [[row["trial"], row["state"], row["run_status"] or "", number(row["value"]) if row["value"] is not None else "",
                  *(f"{row[key]:.4g}" if isinstance(row[key], float) else str(row[key]) for key in keys), row["note"]]
                 for row in result["trials"]]
-        click.echo(table(rows, ["trial", "state", result["metric"], *keys, "note"]))
+        click.echo(table(rows, ["trial", "state", "run", result["metric"], *keys, "note"]))
         best = result["best"]
         if best:
             click.echo(f"best: trial {best['trial']}, {result['metric']} {number(best['value'])} "

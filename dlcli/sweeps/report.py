@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import warnings
+from pathlib import Path
 from typing import Any
 
 from dlcli.atomic import atomic_path, write_text_atomic
+from dlcli.errors import UsageError
+from dlcli.runs import Run
 
 
 def retried(study) -> dict[int, int]:
@@ -16,17 +19,35 @@ def retried(study) -> dict[int, int]:
     return {t.user_attrs["retry_of"]: t.number for t in study.get_trials(deepcopy=False) if "retry_of" in t.user_attrs}
 
 
-def trial_rows(study, params: list[str]) -> list[dict[str, Any]]:
+def trial_rows(sweep, study, params: list[str]) -> list[dict[str, Any]]:
+    """One row a trial. `state` is Optuna's for a trial that ended (complete, pruned, fail) and
+    its run's status for one that did not (interrupted, crashed...): never `running` for a trial
+    no process runs. `run_status` is the run's own status, `run_dir` its folder in this sweep."""
+    import optuna
+
     again = retried(study)
     rows = []
     for trial in study.get_trials(deepcopy=False):
+        run_dir = sweep.trial_path(trial.user_attrs.get("run_dir"))
+        status = run_status(run_dir)
+        state = trial.state.name.lower() if trial.state != optuna.trial.TrialState.RUNNING else status or "not started"
         duration = (trial.datetime_complete - trial.datetime_start).total_seconds() \
             if trial.datetime_complete and trial.datetime_start else None
-        rows.append({"trial": trial.number, "state": trial.state.name.lower(), "value": trial.value,
+        rows.append({"trial": trial.number, "state": state, "run_status": status, "value": trial.value,
                      **{key: trial.params.get(key) for key in params},
-                     "run_dir": trial.user_attrs.get("run_dir"), "duration_s": duration,
+                     "run_dir": str(run_dir) if status else None, "duration_s": duration,
                      "note": _note(trial, again)})
     return rows
+
+
+def run_status(run_dir: Path | None) -> str | None:
+    """The status of a trial's run (`crashed` for one whose process is gone), None when it has none."""
+    if run_dir is None or not (run_dir / "run.json").is_file():
+        return None
+    try:
+        return Run.open(run_dir).status
+    except UsageError:
+        return "damaged"
 
 
 def _note(trial, again: dict[int, int]) -> str:
@@ -74,9 +95,11 @@ def write_report(sweep, study) -> dict[str, Any]:
     from optuna.visualization import matplotlib as plots
 
     params = list(sweep.params)
-    rows = trial_rows(study, params)
-    write_text_atomic(sweep.folder / "sweep.csv",
-                      _csv(rows, ["trial", "state", "value", *params, "run_dir", "duration_s", "note"]))
+    rows = trial_rows(sweep, study, params)
+    in_folder = [{**row, "run_dir": row["run_dir"] and Path(row["run_dir"]).relative_to(sweep.folder).as_posix()}
+                 for row in rows]  # sweep.csv moves with the folder
+    write_text_atomic(sweep.folder / "sweep.csv", _csv(
+        in_folder, ["trial", "state", "run_status", "value", *params, "run_dir", "duration_s", "note"]))
     complete = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
     files = {"csv": "sweep.csv"}
     metric = sweep.settings["metric"]
@@ -90,7 +113,7 @@ def write_report(sweep, study) -> dict[str, Any]:
     if complete:
         trial = study.best_trial
         best = {"trial": trial.number, "value": trial.value, "params": trial.params,
-                "run_dir": trial.user_attrs.get("run_dir")}
+                "run_dir": str(sweep.trial_path(trial.user_attrs.get("run_dir")))}
     return {"sweep_dir": str(sweep.folder), "experiment": sweep.settings["experiment"],
             "metric": sweep.settings["metric"], "direction": sweep.settings["direction"],
             "trials_wanted": sweep.settings["trials"], "trials": rows, "best": best, "files": files}

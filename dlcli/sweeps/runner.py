@@ -1,186 +1,42 @@
-"""Run a sweep: an Optuna study in SQLite inside the sweep directory, one ordinary run directory per
-trial, resumable after Ctrl-C or a crash.
+"""Run a sweep: ask Optuna for a trial, train it as one ordinary run in the sweep directory's
+`trials/NNNN`, tell the study how it ended, until the sweep has its trials (`directory` makes
+and checks the folder, `report` lists the trials).
 
-    sweeps/<experiment>/<time>/     (beside the runs folder, or $DLCLI_SWEEPS_DIR)
-        sweep.json      what was asked: spec, overrides, space, metric, direction, trials, seed
-        spec.yaml       the spec the trials start from
-        study.db        Optuna's storage (every trial, its parameters, value and state)
-        trials/0000/    trial 0's run directory (train, resume, compare, plot work on it)
-        sweep.csv, history.png, importances.png     the results (sweeps.report)
-
-A trial that fails (a spec the parameters make invalid, a run that fails) is recorded as failed
-and the sweep goes on; Ctrl-C ends the current trial as an interrupted run and stops the sweep.
-`--resume DIR` first finishes interrupted trials (their runs resume), then asks for new ones.
+A trial that fails (a spec the parameters make invalid, a run that fails, whatever a trial
+raises) is recorded as failed and the sweep goes on; Ctrl-C ends the current trial as an
+interrupted run and stops the sweep. `--resume DIR` first finishes interrupted trials (their
+runs resume), then asks for new ones. However the sweep process ends, no trial's run.json is
+left `running`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dlcli.errors import DataUnavailable, RunFailed, SpecError, UsageError
+from dlcli.errors import DataUnavailable, UsageError
 from dlcli.registry import did_you_mean
-from dlcli.runs import Run, runs_root
-from dlcli.sweeps.space import Param, as_override, parse_params, representative
-
-DEFAULT_TRIALS = 20
-
-
-def sweeps_root() -> Path:
-    """$DLCLI_SWEEPS_DIR, else `sweeps/` beside the runs folder (runs/*/* holds runs only)."""
-    return Path(os.environ.get("DLCLI_SWEEPS_DIR") or runs_root().resolve().parent / "sweeps")
+from dlcli.runs import Run, now
+from dlcli.sweeps.directory import Sweep, storage_reason
+from dlcli.sweeps.metrics import metric_value
+from dlcli.sweeps.space import as_override
 
 
-def direction_of(metric: str, given: str | None) -> str:
-    from dlcli.training.callbacks import monitor_mode
-
-    if given:
-        return given
-    mode = monitor_mode(metric)
-    if mode is None:
-        raise UsageError(f"--metric {metric}: say whether to --direction minimize or maximize it")
-    return "minimize" if mode == "min" else "maximize"
-
-
-def metric_value(run: Run, metric: str, direction: str) -> float | None:
-    """A key of metrics.json, else the best epoch's value of a history column."""
-    value = run.metrics().get("metrics", {}).get(metric)
-    if value is None:
-        column = [v for v in run.history().get(metric, []) if v is not None]
-        value = (min if direction == "minimize" else max)(column) if column else None
-    return None if value is None else float(value)
-
-
-# --------------------------------------------------------------------------- the sweep directory
-
-
-class Sweep:
-    """A sweep directory: its settings, its study and its trials' runs."""
-
-    def __init__(self, folder: Path, settings: dict[str, Any]):
-        self.folder, self.settings = folder, settings
-        self.params = parse_params([], settings["params"])
-
-    @classmethod
-    def create(cls, target: str, param_texts: list[str], overrides: list[str], trials: int | None,
-               metric: str | None, direction: str | None, pruning: bool | None) -> "Sweep":
-        from dlcli.spec.loading import dump_spec, load_spec
-
-        spec, path = load_spec(target, overrides)
-        defaults = spec.sweep.model_dump() if spec.sweep else {}
-        params = parse_params(param_texts, defaults.get("params"))
-        metric = metric or defaults.get("metric") or "val_loss"
-        direction = direction_of(metric, direction or defaults.get("direction"))
-        if metric.startswith("val_") and spec.fit.validation.kind == "none":
-            raise UsageError(f"--metric {metric}: the spec has no validation data (fit.validation.kind: none); "
-                             "choose a test_ metric or set fit.validation")
-        _check_keys(target, overrides, params)
-        from dlcli.datasets import ensure_available
-
-        ensure_available(spec.data)  # missing data is exit 3 before any sweep directory exists
-        grid = _grid_size(params)
-        trials = min(trials or defaults.get("trials") or grid or DEFAULT_TRIALS, grid or 10**9)  # a grid, once
-        parent, stamp = sweeps_root() / spec.name, datetime.now().strftime("%Y%m%d-%H%M%S")
-        folder = next(parent / name for name in (stamp, *(f"{stamp}-{n}" for n in range(1, 1000)))
-                      if not (parent / name).exists())
-        (folder / "trials").mkdir(parents=True)
-        settings = {
-            "experiment": spec.name, "spec_path": str(Path(path).resolve()), "overrides": list(overrides),
-            "params": {key: list(p.choices) if p.kind == "choice" else p.describe() for key, p in params.items()},
-            "metric": metric, "direction": direction, "trials": trials, "seed": spec.seed,
-            "pruning": defaults.get("pruning", True) if pruning is None else pruning,
-            "sampler": "grid" if grid else "tpe", "created_at": datetime.now().isoformat(timespec="seconds"),
-            "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
-        }
-        from dlcli.atomic import write_text_atomic
-
-        write_text_atomic(folder / "spec.yaml", dump_spec(spec))
-        write_text_atomic(folder / "sweep.json", json.dumps(settings, indent=2) + "\n")
-        return cls(folder, settings)
-
-    @classmethod
-    def open(cls, folder: str | Path, trials: int | None) -> "Sweep":
-        folder = Path(folder).resolve()
-        try:
-            settings = json.loads((folder / "sweep.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise UsageError(f"{folder}: not a sweep directory ({error})") from None
-        if not isinstance(settings, dict) or not (folder / "study.db").is_file():
-            raise UsageError(f"{folder}: not a sweep directory (sweep.json and study.db are expected)")
-        sweep = cls(folder, settings)
-        if trials is not None:
-            settings["trials"] = min(trials, _grid_size(sweep.params) or 10**9)
-            from dlcli.atomic import write_text_atomic
-
-            write_text_atomic(folder / "sweep.json", json.dumps(settings, indent=2) + "\n")
-        return sweep
-
-    @property
-    def spec_path(self) -> Path:
-        return self.folder / "spec.yaml"
-
-    def study(self, resuming: bool):
-        import optuna
-
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        storage = f"sqlite:///{self.folder / 'study.db'}"
-        settings = self.settings
-        if settings["sampler"] == "grid":
-            class Grid(optuna.samplers.GridSampler):
-                def after_trial(self, *args, **kwargs):
-                    """Nothing: GridSampler's study.stop() works only inside study.optimize, and the
-                    sweep asks for at most the grid's size anyway."""
-
-            sampler = Grid({k: list(p.choices) for k, p in self.params.items()}, seed=settings["seed"])
-        else:  # a sampler seeded again would replay its first draws: shift the seed by the trials so far
-            done = len(optuna.load_study(study_name="sweep", storage=storage).trials) if resuming else 0
-            sampler = optuna.samplers.TPESampler(seed=settings["seed"] + done)
-        pruner = optuna.pruners.MedianPruner() if settings["pruning"] else optuna.pruners.NopPruner()
-        return optuna.create_study(study_name="sweep", storage=storage, direction=settings["direction"],
-                                   sampler=sampler, pruner=pruner, load_if_exists=True)
-
-
-def _grid_size(params: dict[str, Param]) -> int | None:
-    """The number of combinations when every dimension is a list of choices (a grid), else None."""
-    if not all(p.kind == "choice" for p in params.values()):
-        return None
-    size = 1
-    for param in params.values():
-        size *= len(param.choices)
-    return size
-
-
-def _check_keys(target: str, overrides: list[str], params: dict[str, Param]) -> None:
-    """Every key of the space names a setting the spec has: checked at once, before any trial."""
-    from dlcli.spec.loading import load_spec
-
-    tried = {as_override(k, representative(p)): k for k, p in params.items()}
-    try:
-        load_spec(target, [*overrides, *tried])
-    except SpecError as error:
-        message = str(error)
-        for text, key in tried.items():
-            message = message.replace(f"--set {text}", f"--param {key} (tried as {text.partition('=')[2]})")
-        raise SpecError(message) from None
-
-
-# --------------------------------------------------------------------------- trials
-
-
-def run_sweep(sweep: Sweep, resuming: bool, verbose: int) -> dict[str, Any]:
-    """Ask, train, tell until the sweep has its trials; the report."""
+def run_sweep(sweep: Sweep, resuming: bool, verbose: int, trials: int | None = None) -> dict[str, Any]:
+    """Ask, train, tell until the sweep has its trials; the report. The sweep is locked first:
+    a refused --resume writes nothing."""
     import optuna
+    import sqlalchemy
 
     from dlcli.sweeps.report import write_report
 
-    with _locked(sweep.folder):
+    sweep.hold()
+    try:
+        if trials is not None:
+            sweep.set_trials(trials)
         study = sweep.study(resuming)
-        data_cache: dict[str, Any] = {}
         interrupted = False
         for frozen in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
             interrupted = _finish_interrupted(study, sweep, frozen, verbose)  # an earlier Ctrl-C or crash
@@ -190,27 +46,17 @@ def run_sweep(sweep: Sweep, resuming: bool, verbose: int) -> dict[str, Any]:
         while not interrupted and _ended(study) < sweep.settings["trials"]:
             trial = study.ask(distributions)
             try:
-                interrupted = _run_trial(study, sweep, trial, data_cache, verbose)
+                interrupted = _run_trial(study, sweep, trial, verbose)
             except KeyboardInterrupt:  # between two runs: the trial never started
                 _not_started(study, trial.number, trial.params)
                 interrupted = True
         return {**write_report(sweep, study), "status": "interrupted" if interrupted else "completed"}
-
-
-@contextlib.contextmanager
-def _locked(folder: Path):
-    """One process a sweep directory: a second --resume would tell the study about a live trial."""
-    try:
-        import fcntl
-    except ImportError:  # no flock (Windows)
-        yield
-        return
-    with open(folder / ".lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UsageError(f"{folder}: another dlcli sweep is running in this directory") from None
-        yield
+    except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as error:
+        raise UsageError(f"{sweep.study_path}: cannot be read or written ({storage_reason(error)})") from None
+    except OSError as error:  # the sweep's own files (sweep.csv, the plots) on a full or read-only disk
+        raise UsageError(f"{error.filename or sweep.folder}: cannot be written ({error.strerror or error})") from None
+    finally:
+        sweep.release()
 
 
 def _not_started(study, number: int, params: dict) -> None:
@@ -222,6 +68,13 @@ def _not_started(study, number: int, params: dict) -> None:
     study.enqueue_trial(params, user_attrs={"retry_of": number})
 
 
+def _fail(study, number: int, why: str) -> None:
+    import optuna
+
+    study.tell(number, state=optuna.trial.TrialState.FAIL)
+    print(f"trial {number} failed: {why}", file=sys.stderr)
+
+
 def _ended(study) -> int:
     import optuna
 
@@ -230,6 +83,36 @@ def _ended(study) -> int:
     ended = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
     again = retried(study)
     return len([t for t in study.get_trials(deepcopy=False, states=ended) if t.number not in again])
+
+
+def _one_line(error: BaseException) -> str:
+    """What a trial raised, as its note: a dlcli message's last line, else the exception's type and text."""
+    from dlcli.errors import DlcliError
+
+    text = str(error).strip()
+    if isinstance(error, DlcliError):
+        return text.splitlines()[-1] if text else type(error).__name__
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
+@contextlib.contextmanager
+def _closed_if_abandoned(run_dir: Path):
+    """Whatever escapes a trial, its run does not stay `running`: lifecycle closes every run it
+    executes, and this closes one that something left open (interrupted by Ctrl-C, else failed)."""
+    try:
+        yield
+    except BaseException as error:
+        run = Run(run_dir)
+        with contextlib.suppress(OSError, UsageError):  # no run, a damaged one, or one held elsewhere
+            if run.has("run.json") and run.info.get("status") == "running":
+                run.lock("sweep")
+                try:
+                    interrupted = isinstance(error, KeyboardInterrupt)
+                    run.record_failure(status="interrupted" if interrupted else "failed", finished_at=now(),
+                                       **({"signal": "SIGINT"} if interrupted else {"error": _one_line(error)}))
+                finally:
+                    run.release()
+        raise
 
 
 def _pruner(trial, monitor: str, direction: str):
@@ -256,38 +139,48 @@ def _pruner(trial, monitor: str, direction: str):
     return StopWhenPruned(trial, monitor)
 
 
-def _run_trial(study, sweep: Sweep, trial, data_cache: dict, verbose: int) -> bool:
+def _run_trial(study, sweep: Sweep, trial, verbose: int) -> bool:
     """Train one trial's run and tell the study; True if the sweep must stop (a signal)."""
-    import optuna
+    settings = sweep.settings
+    overrides = [*settings["overrides"], *(as_override(k, v) for k, v in trial.params.items())]
+    name = sweep.trial_name(trial.number)
+    run_dir = sweep.folder / name
+    trial.set_user_attr("run_dir", name)
+    print(f"trial {trial.number}: " + ", ".join(f"{k}={v}" for k, v in trial.params.items()), file=sys.stderr)
+    try:
+        with _closed_if_abandoned(run_dir):
+            result, pruner = _train(sweep, trial, overrides, run_dir, verbose)
+    except DataUnavailable:
+        _not_started(study, trial.number, trial.params)
+        raise
+    except KeyboardInterrupt:
+        if not (run_dir / "run.json").is_file():
+            raise  # never started: run_sweep asks it again
+        return True  # its run is interrupted: --resume finishes it
+    except Exception as error:  # noqa: BLE001 - whatever a trial raises fails that trial, not the sweep
+        trial.set_user_attr("error", _one_line(error)[:300])
+        _fail(study, trial.number, _one_line(error))
+        return False
+    return _tell(study, trial, Run.open(run_dir), result, settings, pruner)
 
+
+def _train(sweep: Sweep, trial, overrides: list[str], run_dir: Path, verbose: int):
+    """The trial's run, with the data loaded once for all trials that share them."""
     from dlcli import datasets
     from dlcli.spec.loading import load_spec
     from dlcli.training import lifecycle
 
-    settings = sweep.settings
-    overrides = [*settings["overrides"], *(as_override(k, v) for k, v in trial.params.items())]
-    run_dir = sweep.folder / "trials" / f"{trial.number:04d}"
-    trial.set_user_attr("run_dir", str(run_dir))
-    print(f"trial {trial.number}: " + ", ".join(f"{k}={v}" for k, v in trial.params.items()), file=sys.stderr)
-    try:
-        spec, _ = load_spec(str(sweep.spec_path), overrides)
-        key = spec.data.model_dump_json()
-        if key not in data_cache:
-            lifecycle.prepare(spec)
-            data_cache.clear()
-            data_cache[key] = datasets.load(spec.data)
-        pruner = _pruner(trial, settings["metric"], settings["direction"]) if _prunable(spec, settings) else None
-        result = lifecycle.start(spec, sweep.spec_path, overrides, str(run_dir), verbose,
-                                 bundle=data_cache[key], watchers=[pruner] if pruner else [])
-    except (SpecError, RunFailed) as error:
-        trial.set_user_attr("error", str(error).splitlines()[-1][:300])
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        print(f"trial {trial.number} failed: {str(error).splitlines()[-1]}", file=sys.stderr)
-        return False
-    except DataUnavailable:
-        _not_started(study, trial.number, trial.params)
-        raise
-    return _tell(study, trial, Run.open(run_dir), result, settings, pruner)
+    spec, _ = load_spec(str(sweep.spec_path), overrides)
+    key = spec.data.model_dump_json()
+    if key not in sweep.data:
+        lifecycle.prepare(spec)
+        sweep.data.clear()
+        sweep.data[key] = datasets.load(spec.data)
+    pruner = _pruner(trial, sweep.settings["metric"], sweep.settings["direction"]) \
+        if _prunable(spec, sweep.settings) else None
+    result = lifecycle.start(spec, sweep.spec_path, overrides, str(run_dir), verbose,
+                             bundle=sweep.data[key], watchers=[pruner] if pruner else [])
+    return result, pruner
 
 
 def _prunable(spec, settings: dict) -> bool:
@@ -302,7 +195,13 @@ def _tell(study, trial, run: Run, result: dict, settings: dict, pruner=None) -> 
     if result["status"] == "interrupted":
         return True  # the trial stays running in the study; --resume finishes its run
     number = trial if isinstance(trial, int) else trial.number
-    value = metric_value(run, settings["metric"], settings["direction"])
+    try:
+        value = metric_value(run, settings["metric"], settings["direction"])
+    except UsageError as error:  # a damaged history or metrics.json: this trial fails, the sweep goes on
+        if not isinstance(trial, int):
+            trial.set_user_attr("error", _one_line(error)[:300])
+        _fail(study, number, _one_line(error))
+        return False
     if value is None or (pruner is not None and pruner.logged is not None):
         study.tell(number, state=optuna.trial.TrialState.FAIL)
         known = sorted({*run.history(), *run.metrics().get("metrics", {})} - {"epoch"})
@@ -320,24 +219,27 @@ def _tell(study, trial, run: Run, result: dict, settings: dict, pruner=None) -> 
 
 
 def _finish_interrupted(study, sweep: Sweep, frozen, verbose: int) -> bool:
-    """A trial left running by Ctrl-C or a crash: resume its run, or fail it if it cannot resume."""
-    import optuna
-
+    """A trial left running by Ctrl-C or a crash: resume its run (in this sweep directory, wherever
+    the study was first written), or fail it if it cannot resume."""
     from dlcli.training import lifecycle
 
-    run_dir = frozen.user_attrs.get("run_dir")
-    if not run_dir or not (Path(run_dir) / "run.json").is_file():  # killed before its run began
+    run_dir = sweep.trial_path(frozen.user_attrs.get("run_dir"))
+    if run_dir is None or not (run_dir / "run.json").is_file():  # killed before its run began
         _not_started(study, frozen.number, frozen.params)
         return False
     try:
-        run = Run.open(run_dir)
-        if run.status == "completed":
-            result = {"status": "completed"}
-        else:
-            print(f"trial {frozen.number}: resuming its run {run_dir}", file=sys.stderr)
-            result = lifecycle.resume(run, None, False, verbose)
-    except (UsageError, RunFailed, TypeError) as error:
-        study.tell(frozen.number, state=optuna.trial.TrialState.FAIL)
-        print(f"trial {frozen.number} could not be finished ({str(error).splitlines()[-1]}): failed", file=sys.stderr)
+        with _closed_if_abandoned(run_dir):
+            run = Run.open(run_dir)
+            if run.status == "completed":
+                result = {"status": "completed"}
+            else:
+                print(f"trial {frozen.number}: resuming its run {run_dir}", file=sys.stderr)
+                result = lifecycle.resume(run, None, False, verbose)
+    except KeyboardInterrupt:
+        return True
+    except DataUnavailable:
+        raise
+    except Exception as error:  # noqa: BLE001 - a run that cannot resume fails its trial, not the sweep
+        _fail(study, frozen.number, f"could not be finished: {_one_line(error)}")
         return False
     return _tell(study, frozen.number, run, result, sweep.settings)

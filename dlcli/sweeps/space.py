@@ -109,8 +109,13 @@ def as_override(key: str, value: Any) -> str:
     return f"{key}={yaml.safe_dump(value, default_flow_style=True).strip().removesuffix(chr(10) + '...')}"
 
 
-def representative(param: Param) -> Any:
-    """A value of the space, to check the key against the spec before the first trial."""
+def extremes(param: Param) -> tuple:
+    """Every value the spec must accept for this dimension: each choice, or both ends of a range
+    (an int range's highest reachable step; Optuna includes the high end), since spec bounds are
+    intervals and a value between two accepted ends is accepted too."""
     if param.kind == "choice":
-        return param.choices[0]
-    return int(param.low) if param.kind in ("int", "logint") else param.low
+        return param.choices
+    if param.kind in ("int", "logint"):
+        low, high, step = int(param.low), int(param.high), param.step or 1
+        return low, low + (high - low) // step * step
+    return param.low, param.high

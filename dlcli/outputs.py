@@ -11,6 +11,7 @@ only into its picture folders.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -105,14 +106,28 @@ class Placement:
         """Before anything is written: every target ({path: identity}) lies outside other runs, and
         is new, or the same picture of the same inputs (its identity), or --force was given."""
         for target, picture_identity in targets.items():
-            problem = run_problem(target, self.own_run)
-            if problem:
-                raise UsageError(f"{target}: {problem}")
-            if target.is_dir():
-                raise UsageError(f"{target}: is a folder; choose a file name for --out")
-            if os.path.lexists(target) and not self.force and read_identity(target) != picture_identity:
-                raise UsageError(f"{target}: already exists and is not this picture of the same inputs and "
-                                 "options; pass --force to replace it, or choose another --out")
+            with unusable_path(str(target)):
+                self._check_one(target, picture_identity)
+
+    def _check_one(self, target: Path, picture_identity: str) -> None:
+        """One target of `check`."""
+        problem = run_problem(target, self.own_run)
+        if problem:
+            raise UsageError(f"{target}: {problem}")
+        if target.is_dir():
+            raise UsageError(f"{target}: is a folder; choose a file name for --out")
+        if os.path.lexists(target) and not self.force and read_identity(target) != picture_identity:
+            raise UsageError(f"{target}: already exists and is not this picture of the same inputs and "
+                             "options; pass --force to replace it, or choose another --out")
+
+
+@contextlib.contextmanager
+def unusable_path(label: str):
+    """A path the system refuses to look at (a name too long, a loop of links) is one line."""
+    try:
+        yield
+    except OSError as error:
+        raise UsageError(f"{label}: cannot use this path ({error.strerror or error})") from None
 
 
 def place(out: str | None, default_folder: Path, own_run: Path | None = None, force: bool = False,
@@ -122,6 +137,12 @@ def place(out: str | None, default_folder: Path, own_run: Path | None = None, fo
     but the command's own; an existing file that dlcli did not make is refused unless --force."""
     if out is None:
         return Placement(default_folder, None, own_run, force)
+    with unusable_path(f"--out {out}"):
+        return _checked_out(out, own_run, force, formats, folder_only)
+
+
+def _checked_out(out: str, own_run: Path | None, force: bool, formats: tuple[str, ...], folder_only: bool) -> Placement:
+    """`place` for a given --out."""
     path = Path(out)
     if folder_only or path.is_dir() or not path.suffix:
         problem = run_problem(path / "picture.png", own_run)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlcli.errors import UsageError
-from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, resolved, save_figure
+from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, resolved, save_figure, unusable_path
 from dlcli.reference import smooth_curve
 from dlcli.runs import Run
 
@@ -64,7 +64,10 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
         raise UsageError(f"--smooth {smooth}: must be in [0, 1), e.g. 0.9 as in listing 3.31")
     if skip_first < 0:
         raise UsageError("--skip-first must be >= 0")
-    runs = [Run.open(path) for path in run_paths]
+    runs = []
+    for path in run_paths:
+        with unusable_path(path):
+            runs.append(Run.open(path))
     placement = place(out, runs[0].file("plots"), runs[0].path, force, PLOT_FORMATS)
     histories = [run.history() for run in runs]
     for run, history in zip(runs, histories):

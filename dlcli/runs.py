@@ -112,9 +112,12 @@ class Run:
         """A --run-dir must not exist yet, or be an empty folder, and not lie inside a run directory
         (a run never holds another run)."""
         path = Path(path)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
-            raise UsageError(f"--run-dir {path}: exists and is not empty; choose a new directory")
-        owner = enclosing_run(path)
+        try:
+            if path.exists() and (not path.is_dir() or any(path.iterdir())):
+                raise UsageError(f"--run-dir {path}: exists and is not empty; choose a new directory")
+            owner = enclosing_run(path)
+        except OSError as error:  # a name too long, a loop of links
+            raise UsageError(f"--run-dir {path}: cannot use this path ({error.strerror or error})") from None
         if owner is not None:
             raise UsageError(f"--run-dir {path}: inside the run directory {owner}; choose a directory outside every run")
         return path

@@ -419,3 +419,29 @@ def test_links_and_the_current_folder_lead_into_no_other_run(run_cli, workdir, r
     monkeypatch.chdir(other)  # the default folder of a model that is no run's is the current one
     one_line_refusal(run_cli("visualize", "gradcam", image, "--model", str(model)))
     assert not list(other.glob("*gradcam*")) and not (other / "plots").exists()
+
+
+LONG = "z" * 300  # longer than any file system's name limit (255 bytes)
+TOO_LONG = {
+    "plot --out file": ["plot", "{run}", "--out", f"{{workdir}}/{LONG}.png"],
+    "plot --out folder": ["plot", "{run}", "--out", f"{{workdir}}/{LONG}/"],
+    "plot run": ["plot", LONG],
+    "gradcam --out": ["visualize", "gradcam", "x.png", "--model", "{run}", "--out", f"{LONG}/a.png"],
+    "activations --out": ["visualize", "activations", "x.png", "--model", "{run}", "--out", LONG],
+    "filters --model": ["visualize", "filters", "--model", LONG],
+    "filters --model file": ["visualize", "filters", "--model", f"{LONG}.keras"],
+    "augmentation --experiment": ["visualize", "augmentation", "x.png", "--experiment", LONG],
+    "train --run-dir": ["train", "{spec}", "--run-dir", f"{{workdir}}/{LONG}"],
+}
+
+
+@pytest.mark.parametrize("case", TOO_LONG)
+def test_a_path_too_long_is_one_line(run_cli, workdir, tiny_spec, case):
+    from dlcli.runs import Run
+
+    run = Run.create("exp")
+    run.write_json("run.json", {"status": "completed", "experiment": "exp"})
+    run.publish()
+    run.write_json("history.json", {"epoch": [1, 2], "loss": [1.0, 0.5]})
+    values = {"run": str(run.path), "workdir": str(workdir), "spec": str(tiny_spec)}
+    one_line_refusal(run_cli(*[part.format(**values) for part in TOO_LONG[case]]))

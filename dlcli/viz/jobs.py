@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dlcli.errors import UsageError
-from dlcli.outputs import Placement, identity, picture_name, place, resolved, write_image
+from dlcli.outputs import Placement, identity, picture_name, place, resolved, unusable_path, write_image
 from dlcli.runs import Run
 
 # Bounds on what one command draws: a filter pattern of --size pixels is optimised for --filters
@@ -30,7 +30,8 @@ def _run_path(reference: str | None) -> Path | None:
 
 def _placement(out: str | None, reference: str | None, force: bool, fallback: Path, folder_only: bool = False) -> Placement:
     """Where the pictures go (checked before any work): --out, else the run's viz/, else `fallback`."""
-    run_path = _run_path(reference)
+    with unusable_path(str(reference)):
+        run_path = _run_path(reference)
     default = run_path / "viz" if run_path is not None else fallback
     return place(out, default, run_path, force, folder_only=folder_only)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from dlcli.errors import UsageError
 from dlcli.models.saving import load_model
+from dlcli.outputs import unusable_path
 from dlcli.runs import Run
 from dlcli.viz.images import resize
 
@@ -70,11 +71,12 @@ def load_source(source: str | None, include_top: bool = True, weights: str | Non
 
     source = source or "vgg16"
     path = Path(source)
-    if path.is_dir():
-        return _from_run(Run.open(path))
-    if path.suffix in (".keras", ".h5"):
-        if not path.is_file():
+    with unusable_path(f"--model {source}"):
+        if path.is_dir():
+            return _from_run(Run.open(path))
+        if path.suffix in (".keras", ".h5") and not path.is_file():
             raise UsageError(f"{source}: no such model file")
+    if path.suffix in (".keras", ".h5"):
         return _from_file(path)
     key = network_key(source)
     if key in APPLICATIONS:

@@ -22,9 +22,9 @@ valid one, cycles, unused nodes and inputs, bad layer arguments) without importi
 
 Blocks multiply: a block of two instances of a block of two... doubles at each level, so a few
 kilobytes of YAML can stand for millions of layers. Before expanding, the layers each block
-stands for are counted (each block once), and a graph of more than MAX_LAYERS layer calls
-(`DLCLI_MAX_LAYERS` raises it) or blocks nested deeper than MAX_BLOCK_DEPTH is refused. The
-expansion and its ordering then take time in proportion to the layers.
+stands for are counted (each block once); a graph of more than DEFAULT_MAX_LAYERS layer calls
+(`DLCLI_MAX_LAYERS` sets another bound), or with blocks nested deeper than MAX_BLOCK_DEPTH, is
+refused. The expansion and its ordering then take time in proportion to the layers.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def expand(graph: GraphModel) -> Expansion:
             result.outputs[name] = names[name]
     if result.problems:
         return result
-    result.steps = _ordered(result, graph)
+    result.steps = _ordered(result)
     if not result.problems:
         _check_used(result, graph, names)
         result.problems += _too_heavy(result, graph)
@@ -174,7 +174,8 @@ def max_layers() -> int:
     try:
         return int(os.environ.get("DLCLI_MAX_LAYERS") or DEFAULT_MAX_LAYERS)
     except ValueError:
-        raise SpecError(f"DLCLI_MAX_LAYERS must be a whole number of layers (default {DEFAULT_MAX_LAYERS:,})") from None
+        raise SpecError(f"DLCLI_MAX_LAYERS must be a whole number of layers (default {DEFAULT_MAX_LAYERS:,})") \
+            from None
 
 
 class _TooDeep(Exception):
@@ -274,7 +275,8 @@ def _add_nodes(nodes, prefix: str, names: dict, params: dict, where_of, context:
                 inputs.append(names[name])
             else:
                 visible = (key for key in names if key != node.name)
-                result.problems.append((where, f"{inside}unknown input '{name}'{_near(name, visible, result.problems)}"))
+                suggestion = _near(name, visible, result.problems)
+                result.problems.append((where, f"{inside}unknown input '{name}'{suggestion}"))
         step_name = f"{prefix}{node.name}"
         if node.layer is not None:
             arguments, unknown = _substitute(node.args, params)
@@ -343,7 +345,7 @@ def _substitute(value: Any, params: dict) -> tuple[Any, str | None]:
     return value, None
 
 
-def _ordered(result: Expansion, graph: GraphModel) -> list[Step]:
+def _ordered(result: Expansion) -> list[Step]:
     """The steps with each one after its inputs, wave by wave, each wave in the spec's order (the
     order layers are made in, so seeded weights stay the same); a cycle is a problem at its first node."""
     position = {step.name: index for index, step in enumerate(result.steps)}

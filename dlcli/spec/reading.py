@@ -49,7 +49,8 @@ class _Loader(_Base):
                 key = self.construct_object(key_node, deep=True)
                 try:
                     if key in first_lines:
-                        problem = f"key {reprlib.repr(key)} is given twice (first at line {first_lines[key]}); keep one"
+                        first = first_lines[key]
+                        problem = f"key {reprlib.repr(key)} is given twice (first at line {first}); keep one"
                         raise DuplicateKey(problem=problem, problem_mark=key_node.start_mark)
                     first_lines[key] = key_node.start_mark.line + 1
                 except TypeError:

@@ -305,3 +305,14 @@ def test_a_spec_past_its_size_bounds_is_refused_quickly(workdir, text, bound):
     assert time.perf_counter() - started < 3
     message = str(error.value)
     assert "\n" not in message and message.startswith(f"{path}:") and bound in message and "at most" in message
+
+
+@pytest.mark.parametrize("override", [
+    "fit.epochs.x=[" + ", ".join(["1"] * 5000) + "]",  # a path into a value
+    "fit..epochs=[" + ", ".join(["1"] * 5000) + "]",  # not a path
+    "fit.epochs=[" + ", ".join(["1"] * 5000) + ", {a: 1, a: 2}]",  # a key given twice in the value
+])
+def test_a_long_set_value_is_cut_in_its_message(tiny_spec, override):
+    with pytest.raises(SpecError) as error:
+        load_spec(str(tiny_spec), [override])
+    assert len(str(error.value)) < 300 and "\n" not in str(error.value)

@@ -34,14 +34,19 @@ def parse_override(text: str) -> tuple[KeyPath, Any]:
     """`fit.epochs=3` -> (['fit', 'epochs'], 3); `a[0].b=x` -> (['a', 0, 'b'], 'x'); the value is
     read as YAML (a scalar, a list or a mapping)."""
     if "=" not in text:
-        raise SpecError(f"--set {text}: expected KEY=VALUE, e.g. --set fit.epochs=3")
+        raise SpecError(f"--set {_cut(text)}: expected KEY=VALUE, e.g. --set fit.epochs=3")
     key, raw = text.split("=", 1)
     key = key.strip()
     if not _PATH.fullmatch(key):
-        raise SpecError(f"--set {text}: the key must be a path like fit.epochs or model.layers[0].Dense.units")
+        raise SpecError(f"--set {_cut(text)}: the key must be a path like fit.epochs or model.layers[0].Dense.units")
     parts = [int(index) if index else name.strip() for index, name in _PART.findall(key)]
-    value = parse_yaml(raw, f"--set {text}") if raw.strip() else None
+    value = parse_yaml(raw, f"--set {_cut(text)}") if raw.strip() else None
     return parts, value
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    """The --set text as a message shows it (a value can be long)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def apply_override(tree: dict, parts: KeyPath, value: Any, text: str) -> tuple:
@@ -68,7 +73,7 @@ def apply_override(tree: dict, parts: KeyPath, value: Any, text: str) -> tuple:
     except _NoPath as error:  # one line, with the nearest path the spec has
         wanted = _shown([*loc, *parts[index:]])
         near = difflib.get_close_matches(wanted, list(spec_paths(tree)), n=1, cutoff=0.5)
-        raise SpecError(f"--set {text}: {error}" + (f" (did you mean {near[0]}?)" if near else "")) from None
+        raise SpecError(f"--set {_cut(text)}: {error}" + (f" (did you mean {near[0]}?)" if near else "")) from None
 
 
 class _NoPath(Exception):

@@ -37,11 +37,6 @@ def identity(**inputs: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def resolved(path: str | Path) -> str:
-    """An input file as its identity names it: absolute, links resolved."""
-    return str(Path(path).resolve())
-
-
 def picture_name(parts: list[Any], picture_identity: str | None = None, suffix: str = ".png") -> str:
     """`part-part-part[-hash].png`: each part in letters, digits and `._+=` (others become `_`), the
     readable part bounded, then the identity's first 8 hex digits when given."""
@@ -85,6 +80,15 @@ class Placement:
     file: Path | None = None
     own_run: Path | None = None  # the run the command writes into (its plots/ or viz/), if any
     force: bool = False  # replace existing files whatever made them
+
+    def named(self, path: str | Path) -> str:
+        """An input file (an image, a model, a run) as a picture's identity names it, links resolved:
+        relative to the own run when the picture goes into it, so that a run moved or copied keeps
+        the identities of its pictures; else absolute."""
+        full = Path(path).resolve()
+        if self.own_run is not None and enclosing_run(self.folder) == Path(self.own_run).resolve():
+            return os.path.relpath(full, Path(self.own_run).resolve())
+        return str(full)
 
     def path(self, name: str) -> Path:
         """The file for a picture whose own name is `name`: --out FILE, else `folder/name`."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlcli.errors import UsageError
-from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, resolved, save_figure, unusable_path
+from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, save_figure, unusable_path
 from dlcli.reference import smooth_curve
 from dlcli.runs import Run
 
@@ -153,7 +153,7 @@ def _target(placement: Placement, runs: list[Run], base: str, metric: str | None
     outside its run's plots/)."""
     overlay = "validation" if _overlays_validation(metric) else "training"
     which = overlay if len(runs) > 1 else None  # one run's figure shows both curves, whatever --metric says
-    picture_identity = identity(kind="plot", runs=[resolved(run.path) for run in runs], metric=base, curves=which,
+    picture_identity = identity(kind="plot", runs=[placement.named(run.path) for run in runs], metric=base, curves=which,
                                 smooth=smooth or None, skip_first=skip_first)
     options = [f"smooth{smooth:g}" if smooth else None, f"skip{skip_first}" if skip_first else None]
     if len(runs) > 1:

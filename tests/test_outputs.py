@@ -271,6 +271,7 @@ def test_a_broken_graphviz_is_a_note_not_a_failed_run(run_cli, workdir, tiny_spe
     fake_dot(workdir / "bin", body)
     monkeypatch.setenv("PATH", f"{workdir / 'bin'}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(describing, "DRAW_TIMEOUT_S", 2)
+    monkeypatch.setattr(describing, "STUCK", [])
     started = time.perf_counter()
     result = run_cli("train", str(tiny_spec), "--epochs", "1", "--json", "-q")
     assert result.exit_code == 0, result.stderr
@@ -284,6 +285,10 @@ def test_a_broken_graphviz_is_a_note_not_a_failed_run(run_cli, workdir, tiny_spe
     if kind == "hangs":  # stopped with what it started: nothing left running
         status = Path(f"/proc/{(workdir / 'sleeper.pid').read_text().strip()}/status")
         assert not status.exists() or "zombie" in status.read_text()
+        started = time.perf_counter()  # the next run of this process (a sweep's next trial) waits no more
+        again = run_cli("train", str(tiny_spec), "--epochs", "1", "--json", "-q")
+        files = json.loads((Path(json.loads(again.stdout)["run_dir"]) / "run.json").read_text())["model_files"]
+        assert "earlier model" in files["plot"] and time.perf_counter() - started < 30
 
 
 @pytest.mark.training
@@ -445,3 +450,18 @@ def test_a_path_too_long_is_one_line(run_cli, workdir, tiny_spec, case):
     run.write_json("history.json", {"epoch": [1, 2], "loss": [1.0, 0.5]})
     values = {"run": str(run.path), "workdir": str(workdir), "spec": str(tiny_spec)}
     one_line_refusal(run_cli(*[part.format(**values) for part in TOO_LONG[case]]))
+
+
+@pytest.mark.training
+def test_a_moved_run_keeps_its_pictures(run_cli, workdir, runs):
+    """Identities name the run's own files relative to it: drawing again after a move replaces."""
+    run, _ = runs
+    commands = [["plot", "{run}"], ["visualize", "filters", "--model", "{run}", "--steps", "1"]]
+    for command in commands:
+        assert run_cli(*[part.format(run=run) for part in command]).exit_code == 0
+    moved = run.rename(run.with_name("moved"))
+    before = set(pictures(moved))
+    for command in commands:
+        result = run_cli(*[part.format(run=moved) for part in command])
+        assert result.exit_code == 0, result.stderr
+    assert set(pictures(moved)) == before

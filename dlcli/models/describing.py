@@ -24,6 +24,9 @@ from dlcli.atomic import atomic_path, write_text_atomic
 
 NO_DRAWING = "not drawn: keras.utils.plot_model needs pydot and Graphviz (pip install pydot; apt-get install graphviz)"
 DRAW_TIMEOUT_S = 60  # Graphviz lays out a few hundred layers in seconds; past this it is stuck
+# Whether a dot of this process already ran past DRAW_TIMEOUT_S: the next runs of a sweep skip it
+# rather than wait as long again each.
+STUCK: list[str] = []
 
 
 class GraphvizFailed(Exception):
@@ -63,6 +66,7 @@ def render(source: str, target: Path) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
+            STUCK.append(shutil.which("dot") or "dot")
             raise
         if process.returncode != 0:
             said = (stderr or stdout).strip().splitlines()
@@ -74,6 +78,8 @@ def draw(model, target: Path) -> str | None:
     """model.png with shapes, as 7.9's `plot_model(model, show_shapes=True)`; None, or why not."""
     if not can_draw():
         return NO_DRAWING
+    if STUCK:
+        return f"not drawn: Graphviz's dot ran past {DRAW_TIMEOUT_S} s for an earlier model of this process"
     return _optional(lambda: render(_quietly(graph_source, model), target), "not drawn")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from dlcli.errors import UsageError
-from dlcli.outputs import Placement, identity, picture_name, place, resolved, unusable_path, write_image
+from dlcli.outputs import Placement, identity, picture_name, place, unusable_path, write_image
 from dlcli.runs import Run
 
 # Bounds on what one command draws: a filter pattern of --size pixels is optimised for --filters
@@ -36,10 +36,10 @@ def _placement(out: str | None, reference: str | None, force: bool, fallback: Pa
     return place(out, default, run_path, force, folder_only=folder_only)
 
 
-def _model_identity(model: str | None) -> str:
-    """What --model names, as a picture's identity keeps it: a file or run by its resolved path."""
+def _model_identity(placement: Placement, model: str | None) -> str:
+    """What --model names, as a picture's identity keeps it: a file or run by its path, a network by name."""
     model = model or "vgg16"
-    return resolved(model) if Path(model).exists() else model.lower()
+    return placement.named(model) if Path(model).exists() else model.lower()
 
 
 def _write_all(placement: Placement, pictures: list[tuple[Path, Any, str]], run: Run | None = None) -> list[Path]:
@@ -97,7 +97,8 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
     coloured, blended = overlay(image, heatmap, alpha)
     names = source.class_names
     explained = names[chosen] if names and chosen < len(names) else str(chosen)
-    inputs = dict(image=resolved(image_path), model=_model_identity(model), layer=layer_used, class_index=chosen)
+    inputs = dict(image=placement.named(image_path), model=_model_identity(placement, model), layer=layer_used,
+                  class_index=chosen)
     overlay_identity = identity(kind="gradcam", alpha=alpha, **inputs)
     main = placement.path(picture_name([Path(image_path).stem, "gradcam", explained if names else f"class{chosen}",
                                         layer_used, f"alpha{alpha:g}"], overlay_identity))
@@ -147,8 +148,8 @@ def visualize_activations(image_path: str, model: str, layers: list[str] | None 
     pictures = []
     for name, tiles in grids.items():
         coloured = cv2.cvtColor(cv2.applyColorMap(tiles, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
-        picture_identity = identity(kind="activations", image=resolved(image_path), model=_model_identity(model),
-                                    layer=name)
+        picture_identity = identity(kind="activations", image=placement.named(image_path),
+                                    model=_model_identity(placement, model), layer=name)
         path = placement.folder / picture_name([stem, "activations", f"{positions[name]:02d}", name], picture_identity)
         pictures.append((path, coloured, picture_identity))
     files = _write_all(placement, pictures, source.run)
@@ -185,7 +186,7 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     columns = int(np.ceil(np.sqrt(len(indices))))
     picture = grid(patterns if patterns.shape[-1] == 3 else np.repeat(patterns, 3, axis=-1), columns,
                    margin=5, fill=0)
-    picture_identity = identity(kind="filters", model=_model_identity(model), layer=layer, filters=len(indices),
+    picture_identity = identity(kind="filters", model=_model_identity(placement, model), layer=layer, filters=len(indices),
                                 size=list(shape), steps=steps, seed=seed)
     target = placement.path(picture_name(["filters", source.label, layer, f"{len(indices)}filters",
                                           f"{shape[0]}x{shape[1]}", f"{steps}steps", f"seed{seed}"], picture_identity))
@@ -215,8 +216,8 @@ def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment
     original = resize(image, tuple(size), getattr(spec.data, "interpolation", "bilinear")) if size else image
     variants = augmented_variants(original, augmentation_layers(spec), count, seed)
     tiles = to_uint8(np.concatenate([original[None], variants]))
-    picture_identity = identity(kind="augmentation", image=resolved(image_path),
-                                experiment=resolved(experiment) if Path(experiment).exists() else experiment,
+    picture_identity = identity(kind="augmentation", image=placement.named(image_path),
+                                experiment=placement.named(experiment) if Path(experiment).exists() else experiment,
                                 count=count, seed=seed)
     target = placement.path(picture_name([Path(image_path).stem, "augmented", spec.name, f"{count}variants",
                                           f"seed{seed}"], picture_identity))

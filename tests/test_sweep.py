@@ -335,6 +335,27 @@ def test_a_sweeps_folder_that_cannot_take_a_sweep_is_one_line_and_leaves_nothing
     assert not (workdir / "runs").exists()
 
 
+@pytest.mark.training
+def test_a_disk_that_fills_during_a_resumed_sweep_is_one_line_and_keeps_the_sweep_whole(
+        run_cli, finished_sweep, mount_tmpfs):
+    """A tmpfs with 40 KB more than the sweep holds: a trial's run, the study or the report hits the
+    full disk. The error is one line naming the file, no run is left `running`, and the sweep's
+    files still read, so it resumes once there is room."""
+    from dlcli.sweeps.directory import Sweep
+
+    size = sum(-(-path.stat().st_size // 4096) * 4096 if path.is_file() else 4096  # tmpfs counts pages
+               for path in finished_sweep.rglob("*"))
+    copy = mount_tmpfs("small-disk", f"size={size // 1024 + 40}k") / "sweep"
+    shutil.copytree(finished_sweep, copy, symlinks=True)
+    result = run_cli("sweep", "--resume", str(copy), "--trials", "2", "-q")
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.exit_code == 2 and last.startswith(f"error: {copy}") and ("No space" in last or "full" in last), \
+        result.stderr
+    assert "unexpected" not in result.stderr and "Traceback" not in result.stderr
+    assert all(json.loads(path.read_text())["status"] != "running" for path in copy.glob("trials/*/run.json"))
+    Sweep.open(copy)  # sweep.json, study.db and spec.yaml read as before
+
+
 SPACES = {  # a space some of whose values the spec refuses -> the value the line names
     "an int range's high end": ("fit.batch_size=int:1:1e18", "1000000000000000000"),
     "a float range's high end": ("fit.validation.fraction=uniform:0.1:1", "1.0"),
@@ -396,7 +417,8 @@ def ctrl_c_in(monkeypatch, trial: str, epoch: int = 2):
 
 
 @pytest.mark.training
-@pytest.mark.parametrize("stored", ["relative", "absolute"], ids=["as-stored-now", "as-older-sweeps-stored-it"])
+@pytest.mark.parametrize("stored", ["relative", "absolute", "outside"],
+                         ids=["as-stored-now", "as-older-sweeps-stored-it", "a-path-to-no-trial"])
 def test_a_copied_sweep_resumes_its_own_trials(run_cli, workdir, tiny_spec, monkeypatch, stored):
     """`cp -a SWEEP copy; dlcli sweep --resume copy` finishes the copy's interrupted trial, listed as
     interrupted meanwhile, and leaves the original untouched, even where study.db holds absolute paths."""
@@ -411,17 +433,23 @@ def test_a_copied_sweep_resumes_its_own_trials(run_cli, workdir, tiny_spec, monk
         assert [row["state"] for row in csv.DictReader(handle)] == ["complete", "interrupted"]
     copy = workdir / "elsewhere" / "copy"
     shutil.copytree(original, copy, symlinks=True)
-    if stored == "absolute":
+    if stored != "relative":
         with sqlite3.connect(copy / "study.db") as database:
             for key, value in database.execute("SELECT trial_user_attribute_id, value_json FROM trial_user_attributes "
                                                "WHERE key = 'run_dir'").fetchall():
+                path = original / json.loads(value) if stored == "absolute" else \
+                    workdir / "not-a-trial" / Path(json.loads(value)).name  # "outside": no trials/NNNN, never written
                 database.execute("UPDATE trial_user_attributes SET value_json = ? WHERE trial_user_attribute_id = ?",
-                                 (json.dumps(str(original / json.loads(value))), key))
+                                 (json.dumps(str(path)), key))
     before = snapshot(original)
     result = run_cli("sweep", "--resume", str(copy), "--json", "-q")
     assert result.exit_code == 0, result.stderr
-    assert snapshot(original) == before
+    assert snapshot(original) == before and not (workdir / "not-a-trial").exists()
     report = json.loads(result.stdout)
+    if stored == "outside":  # trial 1 names no run of this sweep: it never started here, and is asked again
+        assert [row["state"] for row in report["trials"]] == ["complete", "fail", "complete", "complete"]
+        assert report["trials"][1]["note"].startswith("not started")
+        return
     assert [row["state"] for row in report["trials"]] == ["complete"] * 3
     assert all(Path(row["run_dir"]).parent == copy.resolve() / "trials" for row in report["trials"])
     resumed = json.loads((copy / "trials" / "0001" / "run.json").read_text())
@@ -481,13 +509,13 @@ def test_whatever_a_trial_raises_the_sweep_records_it_and_goes_on(run_cli, workd
 @pytest.mark.training
 def test_a_ctrl_c_that_escapes_a_run_leaves_it_interrupted_and_resumable(run_cli, workdir, tiny_spec, monkeypatch):
     _raise_in("dlcli.training.lifecycle:execute", KeyboardInterrupt())(monkeypatch)
-    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16", "--json", "-q")
+    result = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16", "-q")
     assert result.exit_code == 130, result.stderr
     monkeypatch.undo()
-    report = json.loads(result.stdout)
-    (row,) = report["trials"]
-    assert row["state"] == "interrupted" and json.loads((Path(row["run_dir"]) / "run.json").read_text())["status"] \
-        == "interrupted"
-    result = run_cli("sweep", "--resume", report["sweep_dir"], "--json", "-q")
+    header, row = result.stdout.splitlines()[:2]  # the printed table: its trial's state and its run's status
+    assert header.split()[:3] == ["trial", "state", "run"] and row.split()[:3] == ["0", "interrupted", "interrupted"]
+    folder = result.stdout.rpartition("sweep directory: ")[2].strip()
+    assert json.loads((Path(folder) / "trials" / "0000" / "run.json").read_text())["status"] == "interrupted"
+    result = run_cli("sweep", "--resume", folder, "--json", "-q")
     assert result.exit_code == 0, result.stderr
     assert [row["state"] for row in json.loads(result.stdout)["trials"]] == ["complete", "complete"]

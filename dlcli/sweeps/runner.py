@@ -87,9 +87,11 @@ def _ended(study) -> int:
 
 def _one_line(error: BaseException) -> str:
     """What a trial raised, as its note: a dlcli message's last line, else the exception's type and text."""
-    from dlcli.errors import DlcliError
+    from dlcli.errors import DlcliError, RunFailed
 
     text = str(error).strip()
+    if isinstance(error, RunFailed) and error.error:  # the run directory is the row's run_dir already
+        return f"run failed: {' '.join(error.error.split())}"
     if isinstance(error, DlcliError):
         return text.splitlines()[-1] if text else type(error).__name__
     return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__

@@ -127,7 +127,7 @@ class Sweep:
         _check_study(folder / "study.db")
         if not (folder / "spec.yaml").is_file():
             raise UsageError(f"{folder / 'spec.yaml'}: missing; the sweep directory is damaged")
-        load_spec(str(folder / "spec.yaml"), [*settings["overrides"], *_settings_of(params, 0)])
+        load_spec(str(folder / "spec.yaml"), [*settings["overrides"], *_overrides_at(params, 0)])
         trials = folder / "trials"
         if trials.exists() and not trials.is_dir():
             raise UsageError(f"{trials}: not a folder (the trials' runs go there); move it away and resume again")
@@ -233,7 +233,7 @@ def _grid_size(params: dict[str, Param]) -> int | None:
     return size
 
 
-def _settings_of(params: dict[str, Param], index: int) -> list[str]:
+def _overrides_at(params: dict[str, Param], index: int) -> list[str]:
     """The --set texts giving each dimension its `index`-th extreme value (its last, past its count)."""
     return [as_override(key, values[min(index, len(values) - 1)])
             for key, values in ((key, extremes(param)) for key, param in params.items())]
@@ -249,7 +249,7 @@ def _check_space(target: str, overrides: list[str], params: dict[str, Param]) ->
         raise UsageError(f"--param: the grid has {grid:,} combinations, more than {MAX_GRID:,}; "
                          "give fewer values, or a range (uniform:, int:...)")
     for index in range(max(len(extremes(param)) for param in params.values())):
-        tried = _settings_of(params, index)
+        tried = _overrides_at(params, index)
         try:
             load_spec(target, [*overrides, *tried])
         except SpecError as error:

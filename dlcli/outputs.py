@@ -2,7 +2,8 @@
 
 A picture's file name says what it shows: readable parts (the image, class, layer, metric,
 options) and, where those do not spell out every input, a short hash of all of them, its
-*identity* (the inputs' resolved paths and every option). Each PNG also keeps its identity inside
+*identity* (the inputs' paths, relative to the run the pictures go into, and every option; see
+`Placement.named`). Each PNG also keeps its identity inside
 (a tEXt chunk), so a file is replaced only by the same picture of the same inputs and options, or
 with --force: a file dlcli did not make, or made of other inputs, is never replaced silently.
 Nothing is written inside a run directory other than the command's own run, and inside that

@@ -163,6 +163,34 @@ def test_the_names_a_run_reports_are_known_before_it_trains(workdir, kind):
     assert reported <= names and not names & not_reported, sorted(names)
 
 
+REPORTING = {  # specs whose runs' names are compared with the names known before they train
+    "split": TINY_SPEC,
+    "kfold": TINY_SPEC.replace("validation: {kind: split, fraction: 0.25}", "validation: {kind: kfold, k: 2}"),
+    "kfold and retrain": TINY_SPEC.replace("validation: {kind: split, fraction: 0.25}",
+                                           "validation: {kind: kfold, k: 2}\n  retrain: {epochs: 2}"),
+    "two outputs": TWO_HEADS,
+    "a learning-rate schedule": TINY_SPEC.replace("callbacks:\n", "callbacks:\n  - ReduceLROnPlateau: {patience: 1}\n"),
+}
+
+
+@pytest.mark.training
+@pytest.mark.parametrize("kind", list(REPORTING))
+def test_the_names_known_before_training_are_those_the_run_reports(run_cli, workdir, kind):
+    from dlcli.spec.loading import load_spec
+    from dlcli.sweeps.directory import _data_and_model
+    from dlcli.sweeps.metrics import epoch_log_names, run_names
+
+    path = write(workdir / "spec.yaml", REPORTING[kind])
+    spec, _ = load_spec(str(path))
+    bundle, model = _data_and_model(spec, path)
+    known = run_names(spec, bundle, epoch_log_names(model, bundle))
+    result = run_cli("train", str(path), "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    run = Path(json.loads(result.stdout)["run_dir"])
+    reported = {*json.loads((run / "history.json").read_text()), *json.loads((run / "metrics.json").read_text())["metrics"]}
+    assert known == reported - {"epoch"}, (sorted(known - reported), sorted(reported - known))
+
+
 @pytest.mark.training
 @pytest.mark.parametrize("text, metric, nearest", [(TINY_SPEC, "val_acc", "val_accuracy"),
                                                    (TWO_HEADS, "val_digit_acc", "val_digit_accuracy"),

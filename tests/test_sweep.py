@@ -482,6 +482,7 @@ def test_a_copied_sweep_resumes_its_own_trials(run_cli, workdir, tiny_spec, monk
     assert all(Path(row["run_dir"]).parent == copy.resolve() / "trials" for row in report["trials"])
     resumed = json.loads((copy / "trials" / "0001" / "run.json").read_text())
     assert resumed["status"] == "completed" and resumed["resumes"][0]["from_status"] == "interrupted"
+    assert report["trials"][1]["duration_s"] == resumed["duration_s"]  # its training time, not the pause
     with open(copy / "sweep.csv") as handle:
         assert [row["run_dir"] for row in csv.DictReader(handle)] == ["trials/0000", "trials/0001", "trials/0002"]
 

@@ -29,10 +29,10 @@ def trial_rows(sweep, study, params: list[str]) -> list[dict[str, Any]]:
     rows = []
     for trial in study.get_trials(deepcopy=False):
         run_dir = sweep.trial_path(trial.user_attrs.get("run_dir"))
-        status = run_status(run_dir)
+        status, duration = run_facts(run_dir)
         state = trial.state.name.lower() if trial.state != optuna.trial.TrialState.RUNNING else status or "not started"
-        duration = (trial.datetime_complete - trial.datetime_start).total_seconds() \
-            if trial.datetime_complete and trial.datetime_start else None
+        if status is None and trial.datetime_complete and trial.datetime_start:  # a trial that never trained
+            duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
         rows.append({"trial": trial.number, "state": state, "run_status": status, "value": trial.value,
                      **{key: trial.params.get(key) for key in params},
                      "run_dir": str(run_dir) if status else None, "duration_s": duration,
@@ -40,14 +40,17 @@ def trial_rows(sweep, study, params: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def run_status(run_dir: Path | None) -> str | None:
-    """The status of a trial's run (`crashed` for one whose process is gone), None when it has none."""
+def run_facts(run_dir: Path | None) -> tuple[str | None, float | None]:
+    """A trial's run's status (`crashed` for one whose process is gone) and training time (its own,
+    summed over its resumes: not the wall time from the trial's start, which counts the pause
+    between a Ctrl-C and --resume); (None, None) when it has no run."""
     if run_dir is None or not (run_dir / "run.json").is_file():
-        return None
+        return None, None
     try:
-        return Run.open(run_dir).status
+        run = Run.open(run_dir)
+        return run.status, run.info.get("duration_s")
     except UsageError:
-        return "damaged"
+        return "damaged", None
 
 
 def _note(trial, again: dict[int, int]) -> str:

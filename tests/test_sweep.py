@@ -80,6 +80,7 @@ def test_a_sweep_interrupted_and_resumed_repeats_nothing(run_cli, workdir):
 @pytest.mark.training
 def test_a_grid_sweep_tries_each_value_once_and_a_failing_trial_does_not_stop_it(run_cli, workdir, tiny_spec):
     """A head of 5 units for 3 classes: only the data can tell, so that trial fails and the rest go on."""
+    killed = write(workdir / "sweeps" / "tiny" / ".20260101-000000.part1-1" / "sweep.json", "{")  # a killed start's
     result = run_cli("sweep", str(tiny_spec), "--param", "model.layers.1.Dense.units=3,5",
                      "--param", "model.layers.0.Dense.units=4,8", "--json", "-q")
     assert result.exit_code == 0, result.stderr
@@ -92,6 +93,7 @@ def test_a_grid_sweep_tries_each_value_once_and_a_failing_trial_does_not_stop_it
     for row in report["trials"]:  # every trial that ran is an ordinary run directory
         if row["run_dir"]:
             assert json.loads((Path(row["run_dir"]) / "run.json").read_text())["status"] == row["run_status"]
+    assert not killed.parent.exists()  # its lock is free: removed by the next sweep
 
 
 @pytest.mark.training

@@ -386,6 +386,19 @@ def test_a_disk_that_fills_during_a_resumed_sweep_is_one_line_and_keeps_the_swee
     Sweep.open(copy)  # sweep.json, study.db and spec.yaml read as before
 
 
+@pytest.mark.training
+def test_a_read_only_sweep_directory_is_one_line_before_anything(run_cli, finished_sweep, mount_tmpfs):
+    disk = mount_tmpfs("disk", "size=4m")
+    copy = disk / "sweep"
+    shutil.copytree(finished_sweep, copy, symlinks=True)
+    if subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True).returncode != 0:
+        pytest.skip("cannot remount the tmpfs read-only here")
+    result = run_cli("sweep", "--resume", str(copy), "--trials", "2", "-q")
+    message = result.stderr.strip()
+    assert result.exit_code == 2 and "\n" not in message and "unexpected" not in message, message
+    assert str(copy) in message and "Read-only" in message
+
+
 SPACES = {  # a space some of whose values the spec refuses -> the value the line names
     "an int range's high end": ("fit.batch_size=int:1:1e18", "1000000000000000000"),
     "a float range's high end": ("fit.validation.fraction=uniform:0.1:1", "1.0"),

@@ -316,3 +316,14 @@ def test_a_long_set_value_is_cut_in_its_message(tiny_spec, override):
     with pytest.raises(SpecError) as error:
         load_spec(str(tiny_spec), [override])
     assert len(str(error.value)) < 300 and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("key", ["notes2" + ".a" * 99, "fit" + ".a" * 5000, "model.layers.0.Dense" + ".a" * 5000])
+def test_a_deep_set_path_is_refused_quickly(tiny_spec, key):
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(SpecError) as error:
+        load_spec(str(tiny_spec), [f"{key}=1"])
+    assert time.perf_counter() - started < 2  # each part looked for as a dotted key: cubic, minutes, before
+    assert "\n" not in str(error.value) and len(str(error.value)) < 400

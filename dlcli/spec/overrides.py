@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from dlcli.errors import SpecError
-from dlcli.spec.reading import parse_yaml
+from dlcli.spec.reading import MAX_DEPTH, parse_yaml
 
 # Sections a spec may write as a bare name: `--set compile.optimizer.learning_rate=...` then
 # reaches into `{name: <the name>}`.
@@ -40,6 +40,8 @@ def parse_override(text: str) -> tuple[KeyPath, Any]:
     if not _PATH.fullmatch(key):
         raise SpecError(f"--set {_cut(text)}: the key must be a path like fit.epochs or model.layers[0].Dense.units")
     parts = [int(index) if index else name.strip() for index, name in _PART.findall(key)]
+    if len(parts) > MAX_DEPTH:
+        raise SpecError(f"--set {_cut(text)}: the key is {len(parts):,} levels deep (a spec nests at most {MAX_DEPTH})")
     value = parse_yaml(raw, f"--set {_cut(text)}") if raw.strip() else None
     return parts, value
 
@@ -84,7 +86,8 @@ def _key_in(node: dict, parts: KeyPath, index: int, loc: list) -> tuple[Any, int
     """The key of `node` that parts[index:] starts with, and how many parts it spans."""
     if isinstance(parts[index], int):
         raise _NoPath(f"'{_shown(loc)}' is a mapping, not a list: name a key, not [{parts[index]}]")
-    for end in range(len(parts), index + 1, -1):  # the longest dotted key first
+    dots = max((key.count(".") for key in node if isinstance(key, str)), default=0)
+    for end in range(min(len(parts), index + 1 + dots), index + 1, -1):  # the longest dotted key first
         words = parts[index:end]
         if all(isinstance(word, str) for word in words) and ".".join(words) in node:
             return ".".join(words), end - index

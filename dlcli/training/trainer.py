@@ -23,7 +23,7 @@ from dlcli.models import build_model, compile_for
 from dlcli.runs import Run
 from dlcli.training.callbacks import callback_classes, spec_callbacks, write_history
 from dlcli.training.data import as_stream, evaluate_split, naming_bad_files, validation_split
-from dlcli.training.evaluation import batches_of, per_sample_validation_class
+from dlcli.training.evaluation import batches_of, per_sample_training_class, per_sample_validation_class
 from dlcli.training.state import TrainingState
 from dlcli.training.stopping import EpochInterrupted, StopRequest, check_finite
 from dlcli.training.summary import chosen_epochs, mean_history, summarise_history
@@ -113,8 +113,9 @@ class Trainer:
         callbacks = spec_callbacks(self.spec, self.run, self.bundle, validation, phase) if with_spec_callbacks else []
         callbacks += self.watchers if phase == "fit" else []
         batch_size = batch_size or self.spec.fit.batch_size
-        # first, so that every callback reads the outputs' validation losses per sample
-        per_sample = [per_sample_validation_class()(validation, batch_size)] if validation is not None else []
+        # first, so that every callback reads the outputs' training and validation losses per sample
+        per_sample = [per_sample_training_class()()]
+        per_sample += [per_sample_validation_class()(validation, batch_size)] if validation is not None else []
         keeper = StateKeeper(self.state, phase, callbacks, recorder, record)
         stream = as_stream(train)
         steps = self.spec.fit.steps_per_epoch or stream.batches_per_pass(batch_size)

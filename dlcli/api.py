@@ -173,7 +173,8 @@ def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
 
 
 def check(run_path: str) -> dict[str, Any]:
-    """The run's verdict against its spec's reference, recomputed (baselines may be newer)."""
+    """The run's verdict against its spec's reference, recomputed (baselines may be newer); its
+    recipe is judged by what run.json recorded when it started (see reference.recipe_record)."""
     from dlcli.reference import run_verdict
 
     run = Run.open(run_path)

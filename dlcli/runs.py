@@ -126,13 +126,8 @@ class Run:
     def check_writable(cls, experiment: str, explicit: str | Path | None = None) -> None:
         """Before any heavy work: a run directory can be made where it will go (else exit 2)."""
         target = cls.check_new(explicit) if explicit is not None else runs_root() / experiment
-        existing = next((folder for folder in (target, *target.parents) if folder.exists()), None)
         try:
-            if existing is None or not existing.is_dir():
-                raise NotADirectoryError(f"{existing} is not a folder")
-            handle, probe = tempfile.mkstemp(dir=existing, prefix=".dlcli-probe-")
-            os.close(handle)
-            os.unlink(probe)
+            probe_writable(target)
         except OSError as error:
             where = "--run-dir" if explicit is not None else "the runs folder ($DLCLI_RUNS_DIR, else ./runs)"
             raise UsageError(f"{target}: cannot create a run directory here ({error}); choose another {where}") from None
@@ -419,6 +414,17 @@ def enclosing_run(path: str | Path) -> Path | None:
     resolved; None outside every run."""
     resolved = Path(path).resolve()
     return next((folder for folder in (resolved, *resolved.parents) if (folder / "run.json").is_file()), None)
+
+
+def probe_writable(target: Path) -> None:
+    """Raise the OSError that creating `target` would meet: its nearest existing folder is not a
+    folder, or a file cannot be made there."""
+    existing = next((folder for folder in (target, *target.parents) if folder.exists()), None)
+    if existing is None or not existing.is_dir():
+        raise NotADirectoryError(f"{existing} is not a folder")
+    handle, probe = tempfile.mkstemp(dir=existing, prefix=".dlcli-probe-")
+    os.close(handle)
+    os.unlink(probe)
 
 
 def remove_abandoned_staging(parent: Path) -> None:

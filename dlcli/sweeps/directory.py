@@ -18,7 +18,6 @@ import re
 import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 from contextlib import closing
 from datetime import datetime
@@ -262,13 +261,10 @@ def _check_space(target: str, overrides: list[str], params: dict[str, Param]) ->
 
 def _check_writable(parent: Path) -> None:
     """A sweep directory can be made under `parent` (else exit 2), before any data is loaded."""
-    existing = next((folder for folder in (parent, *parent.parents) if folder.exists()), None)
+    from dlcli.runs import probe_writable
+
     try:
-        if existing is None or not existing.is_dir():
-            raise NotADirectoryError(f"{existing} is not a folder")
-        handle, probe = tempfile.mkstemp(dir=existing, prefix=".dlcli-probe-")
-        os.close(handle)
-        os.unlink(probe)
+        probe_writable(parent)
     except OSError as error:
         raise UsageError(f"{parent}: cannot create a sweep directory here ({error}); "
                          "choose another $DLCLI_SWEEPS_DIR") from None

@@ -30,43 +30,14 @@ import tempfile
 from pathlib import Path
 
 from bench_data import FASHION_SOURCE, prepare
-from timing import BENCH, Timed, dlcli_command, environment, printed_json, run_timed, seconds
+from recipes import EXPERIMENTS, add_limits, check_limits, commands, quality
+from timing import environment, run_timed, seconds
 
 BACKENDS = ["tensorflow", "jax", "torch"]
-EXPERIMENTS = ["fashion-mnist-convnet", "jena-gru"]
 
 
 def installed(backends: list[str]) -> list[str]:
     return [name for name in backends if importlib.util.find_spec(name) is not None]
-
-
-def commands(experiment: str, args, data: Path, clock: Path, run_dir: Path) -> tuple[list[str], list[str]]:
-    """(the plain script's command, dlcli's) for one experiment with the run's limits."""
-    epochs = ["--epochs", str(args.epochs)]
-    if experiment == "fashion-mnist-convnet":
-        samples = ["--samples", str(args.fashion_samples)] if args.fashion_samples else []
-        plain = [str(BENCH / "plain_fashion_mnist.py"), str(data / "fashion-mnist"), *epochs, *samples]
-        sets = [f"data.train_samples={args.fashion_samples}"] if args.fashion_samples else []
-    else:
-        csv = data / "jena_climate" / "jena_climate_2009_2016.csv"
-        plain = [str(BENCH / "plain_jena_gru.py"), str(csv), *epochs, "--steps", str(args.jena_steps),
-                 "--validation-end", str(args.jena_validation_end)]
-        sets = [f"fit.steps_per_epoch={args.jena_steps}",
-                f"data.validation_rows=[200001, {args.jena_validation_end}]", "data.test_rows=null"]
-    return ([sys.executable, *plain, "--clock", str(clock)],
-            dlcli_command(experiment, run_dir, clock, sets, extra=[*epochs, "-q"]))
-
-
-def quality(experiment: str, timed: Timed) -> str:
-    """The number that says both sides learned alike: test accuracy, or the last validation MAE."""
-    result = printed_json(timed.stdout)
-    if experiment == "fashion-mnist-convnet":
-        value = result.get("test_accuracy", result.get("metrics", {}).get("test_accuracy"))
-        return "-" if value is None else f"test accuracy {value:.3f}"
-    value = result.get("val_loss")
-    if value is None:  # dlcli's: the last epoch's, from the run's history
-        value = (result.get("metrics", {}).get("final_val_loss"))
-    return "-" if value is None else f"val MAE {value:.3f}"
 
 
 def measure(args, data: Path, scratch: Path) -> dict:
@@ -144,16 +115,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=BACKENDS, choices=BACKENDS)
     parser.add_argument("--experiments", nargs="+", default=EXPERIMENTS, choices=EXPERIMENTS)
-    parser.add_argument("--epochs", type=int, default=3, help="at least 2: epoch 1 is reported apart")
-    parser.add_argument("--fashion-samples", type=int, help="keep the first N training images (default all 60,000)")
-    parser.add_argument("--jena-steps", type=int, default=500, help="training batches an epoch (the spec's 500)")
-    parser.add_argument("--jena-validation-end", type=int, default=300000,
-                        help="validation rows 200,001 up to this row (the spec's 300,000)")
+    add_limits(parser)
     parser.add_argument("--fashion-mnist", type=Path, default=FASHION_SOURCE, help="the four IDX .gz files")
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds one process may run")
     args = parser.parse_args()
-    if args.epochs < 2:
-        parser.error("--epochs must be at least 2: the first epoch is reported apart from the later ones")
+    check_limits(parser, args)
     if not (args.fashion_mnist / "t10k-images-idx3-ubyte.gz").is_file():
         parser.error(f"no Fashion-MNIST IDX files in {args.fashion_mnist}: install Debian's dataset-fashion-mnist "
                      "or pass --fashion-mnist FOLDER")

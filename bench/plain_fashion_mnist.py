@@ -2,7 +2,7 @@
 script dlcli's `fashion-mnist-convnet` is measured against (bench/backends.py, workers.py, gpu.py).
 
     KERAS_BACKEND=jax python bench/plain_fashion_mnist.py DATA_FOLDER [--epochs 5] [--samples N]
-        [--clock OUT.json] [--precision mixed_float16] [--jit-compile true|false|auto]
+        [--clock OUT.json [--first-step]] [--precision mixed_float16] [--jit-compile true|false|auto]
 
 DATA_FOLDER holds the four IDX .gz files (a dlcli data cache's fashion-mnist/, or
 /usr/share/datasets/fashion-mnist). Same model, optimizer, batch of 64 and epochs as the spec,
@@ -26,6 +26,7 @@ parser.add_argument("folder")
 parser.add_argument("--epochs", type=int, default=5)
 parser.add_argument("--samples", type=int)
 parser.add_argument("--clock", help="write bench/epoch_clock.py's record here")
+parser.add_argument("--first-step", action="store_true", help="the clock also notes the first step's end")
 parser.add_argument("--precision", default="float32", help="a Keras dtype policy, e.g. mixed_float16")
 parser.add_argument("--jit-compile", default="auto", choices=["auto", "true", "false"])
 args = parser.parse_args()
@@ -52,7 +53,7 @@ model = keras.Sequential([
 jit_compile = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
 model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"], jit_compile=jit_compile)
 model.fit(x_train, y_train, epochs=args.epochs, batch_size=64, verbose=0,
-          callbacks=[EpochClock(args.clock)] if args.clock else [])
+          callbacks=[EpochClock(args.clock, args.first_step)] if args.clock else [])
 loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
 with tempfile.TemporaryDirectory() as scratch:
     model.save(os.path.join(scratch, "model.keras"))

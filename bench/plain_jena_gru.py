@@ -2,7 +2,7 @@
 dlcli's `jena-gru` is measured against (bench/backends.py, gpu.py).
 
     KERAS_BACKEND=jax python bench/plain_jena_gru.py JENA_CSV [--epochs 20] [--steps 500]
-        [--validation-end 300000] [--clock OUT.json] [--precision mixed_float16] [--jit-compile auto]
+        [--validation-end 300000] [--clock OUT.json [--first-step]] [--precision mixed_float16] [--jit-compile auto]
 
 The book's recipe (lookback 1440 rows, one in 6, target 144 rows later, columns normalised by the
 first 200,000 rows' mean and std, batches of 128, 500 shuffled training batches an epoch, every
@@ -27,6 +27,7 @@ parser.add_argument("--epochs", type=int, default=20)
 parser.add_argument("--steps", type=int, default=500)
 parser.add_argument("--validation-end", type=int, default=300000)
 parser.add_argument("--clock", help="write bench/epoch_clock.py's record here")
+parser.add_argument("--first-step", action="store_true", help="the clock also notes the first step's end")
 parser.add_argument("--precision", default="float32", help="a Keras dtype policy, e.g. mixed_float16")
 parser.add_argument("--jit-compile", default="auto", choices=["auto", "true", "false"])
 args = parser.parse_args()
@@ -58,5 +59,5 @@ model = keras.Sequential([
 jit_compile = {"auto": "auto", "true": True, "false": False}[args.jit_compile]
 model.compile(optimizer="rmsprop", loss="mae", jit_compile=jit_compile)
 history = model.fit(train, steps_per_epoch=args.steps, epochs=args.epochs, validation_data=validation, verbose=0,
-                    callbacks=[EpochClock(args.clock)] if args.clock else [])
+                    callbacks=[EpochClock(args.clock, args.first_step)] if args.clock else [])
 print(json.dumps({"val_loss": history.history["val_loss"][-1]}))

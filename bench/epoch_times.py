@@ -43,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from dlcli.datasets.base import DataBundle, Split
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli.models import build_model
     from dlcli.models.compiling import compile_model
     from dlcli.spec import load_spec

@@ -49,7 +49,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from dlcli.datasets import params as p
     from dlcli.datasets.image_folder import image_stream
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     with tempfile.TemporaryDirectory() as scratch:

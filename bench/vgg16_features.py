@@ -28,7 +28,7 @@ def main() -> None:
     from image_pipeline import make_folder
 
     from dlcli import api
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli import pretrained as applications
 
     keras = import_keras()

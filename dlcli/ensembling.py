@@ -178,7 +178,10 @@ def _single(values: Any, where: str) -> Any:
 
 def _open(path: str) -> tuple[Run, Any, tuple[str, bool]]:
     """A member run, its spec and its (task, from_logits); a run without a model says so here."""
+    from dlcli.backend import use_recorded
+
     run = Run.open(path)
+    use_recorded(run.info)  # the first member's backend, unless --backend says otherwise
     status = run.status
     if status != "completed":  # a running model is being replaced; an interrupted one is not the recipe's
         raise UsageError(f"{run}: the run is '{status}'; an ensemble's members are completed runs"

@@ -12,11 +12,17 @@ from dlcli.runs import Run
 def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[dict[str, Any]]:
     """Predictions of a run's model: images (class, probability), review texts (probability of
     positive, tokenised with the run's vocabulary) or, with `csv`, the next value of a series."""
+    from dlcli.backend import use_recorded
+
     if csv is not None:
-        return [_predict_series(Run.open(run_path), csv)]
+        run = Run.open(run_path)
+        use_recorded(run.info)
+        return [_predict_series(run, csv)]
     if not inputs:
         raise UsageError("give at least one input to predict (images, texts, or --csv FILE for a series run)")
     run = Run.open(run_path) if Path(run_path).is_dir() else None
+    if run is not None:
+        use_recorded(run.info)
     if run is not None and run.vocabulary() is not None:
         return _predict_texts(run, inputs)
     return _predict_images(run_path, inputs)

@@ -100,7 +100,7 @@ def cached_file(remote: RemoteFile) -> Path:
             return candidate
     if is_offline():
         raise DataUnavailable(missing_weights(remote, "DLCLI_OFFLINE is set"))
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     try:
         fetch(import_keras(), remote, cached)
@@ -119,7 +119,7 @@ def missing_weights(remote: RemoteFile, why: str) -> str:
 def build_application(name: str, include_top: bool = True, weights: str | None = "imagenet",
                       input_shape: tuple[int, ...] | None = None, **kwargs):
     """keras.applications.<Name> with weights from the dlcli cache (weights=None: random)."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     app = application(name)
@@ -134,7 +134,7 @@ def build_application(name: str, include_top: bool = True, weights: str | None =
 
 def preprocess_input(name: str):
     """The pretrained network's own preprocess_input (caffe, tf or torch style)."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     return getattr(import_keras().applications, application(name).module).preprocess_input
 

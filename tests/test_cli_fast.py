@@ -35,7 +35,7 @@ def test_list_json_names_every_experiment_with_its_source(run_cli):
 def test_show_prints_the_resolved_spec(run_cli, tiny_spec):
     result = run_cli("show", str(tiny_spec), "--set", "fit.epochs=9")
     assert result.exit_code == 0
-    assert "epochs: 9" in result.stdout and "jit_compile: false" in result.stdout
+    assert "epochs: 9" in result.stdout and "precision: float32" in result.stdout
 
 
 def test_validate_exit_codes(run_cli, tiny_spec, workdir):

@@ -491,7 +491,7 @@ def test_a_model_too_large_for_memory_is_refused_before_any_run(run_cli, workdir
     ({"TimeDistributed": {"layer": {"Dense": {"units": 4}}}}, (6, 5)),
 ], ids=lambda value: next(iter(value)) if isinstance(value, dict) else str(value))
 def test_weights_are_counted_as_keras_makes_them(layer, shape):
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli.models.sequential import build_layer
     from dlcli.models.sizing import weight_count
     from dlcli.spec.entries import parse_layer

@@ -17,7 +17,7 @@ def _difference(current, expected) -> str:
 
 
 def test_generated_tables_match_the_installed_keras():
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli.spec import keras_names, keras_names_generator
 
     keras = import_keras()
@@ -34,7 +34,7 @@ def test_generated_tables_match_the_installed_keras():
 def test_keras_name_lists_match_keras():
     import inspect
 
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli.spec.keras_names import LAYERS, OPTIMIZERS
 
     keras = import_keras()

@@ -43,7 +43,7 @@ fit: {{epochs: 1, batch_size: 4, steps_per_epoch: 2, validation: {{kind: dataset
 @pytest.fixture
 def stand_in_weights(workdir, monkeypatch):
     """VGG16 (no top) with random weights saved where the ImageNet file would be looked up."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli import pretrained as applications
 
     keras = import_keras()
@@ -83,7 +83,7 @@ def test_features_are_extracted_once_and_reused(run_cli, workdir, stand_in_weigh
 
 
 def test_frozen_base_then_fine_tuning_from_the_run(run_cli, workdir, stand_in_weights):
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from test_image_training import image_folder
 
     keras = import_keras()

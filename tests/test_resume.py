@@ -29,7 +29,7 @@ RESUMABLE = TINY_SPEC.replace("seed: 7", "seed: 7\ndeterministic: true").replace
 def interrupt_at_epoch_end(monkeypatch, count: int) -> None:
     """Send this process SIGINT (Ctrl-C) when the `count`-th epoch of the run ends: the stop then
     takes effect one batch into the next epoch, which must be dropped."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli.training import callbacks, trainer
 
     keras = import_keras()
@@ -244,7 +244,7 @@ def test_damaged_runs_get_one_line_and_exit_2(run_cli, workdir, monkeypatch):
 def test_a_full_disk_while_saving_fails_the_run_honestly(run_cli, workdir, monkeypatch):
     """ENOSPC on the second checkpoint: the run fails with the reason, --json still prints one
     object, and the first checkpoint survives whole (checkpoints are written atomically)."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     real_save = keras.Model.save

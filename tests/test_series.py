@@ -57,7 +57,7 @@ def test_windows_match_the_books_generator(reverse):
         y = np.concatenate([b[1] for b in batches])[:, 0]
         expected_x, expected_y = book_windows(data, first, end, lookback, step, delay, target)
         if not reverse:  # Keras' own utility gives the same windows
-            from dlcli.keras_backend import import_keras
+            from dlcli.backend import import_keras
 
             keras = import_keras()
             reference = keras.utils.timeseries_dataset_from_array(

@@ -125,7 +125,7 @@ def test_validation_callbacks_need_validation_data(tiny_spec):
 def test_dump_fills_defaults_and_round_trips(tiny_spec, workdir):
     spec, _ = load_spec(str(tiny_spec))
     text = dump_spec(spec)
-    assert "jit_compile: false" in text and "shuffle: true" in text
+    assert "precision: float32" in text and "shuffle: true" in text
     again, _ = load_spec(str(write(workdir / "again.yaml", text)))
     assert again == spec
 

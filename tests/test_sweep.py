@@ -442,7 +442,7 @@ def test_the_values_a_space_is_checked_at():
 
 def ctrl_c_in(monkeypatch, trial: str, epoch: int = 2):
     """Ctrl-C (as a KeyboardInterrupt out of Keras) at the end of `epoch` of the run of `trial`."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli.training import lifecycle
 
     keras, real_start = import_keras(), lifecycle.start

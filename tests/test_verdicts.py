@@ -362,7 +362,7 @@ def test_evaluate_split_gives_each_output_loss_per_sample(as_stream, count):
     import numpy as np
 
     from dlcli.datasets.base import Split, array_stream
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli.training.data import evaluate_split
 
     keras = import_keras()

@@ -16,7 +16,7 @@ SQUARE = (slice(20, 27), slice(4, 11))  # rows, columns of the bright square in 
 
 def square_detector(path: Path) -> Path:
     """A convnet whose 'square' class score grows with bright pixels: Grad-CAM must point at them."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     model = keras.Sequential([
@@ -80,7 +80,7 @@ def test_gradcam_on_a_run_writes_into_viz_with_an_index(run_cli, workdir):
 
 
 def test_gradcam_bad_inputs(run_cli, workdir):
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     dense = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2)])
@@ -103,7 +103,7 @@ def test_gradcam_bad_inputs(run_cli, workdir):
 
 
 def small_convnet(path: Path) -> Path:
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     keras.utils.set_random_seed(0)
@@ -140,7 +140,7 @@ def test_activations_one_grid_per_feature_map_layer(run_cli, workdir):
 
 
 def test_filters_batched_equal_one_by_one(workdir):
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
     from dlcli.viz.filters import filter_patterns
 
     keras = import_keras()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from dlcli.cli.options import command, json_option, number, print_json, table
+from dlcli.cli.options import backend_option, command, json_option, number, print_json, table
 
 
 @command()
+@backend_option
 @click.argument("runs", nargs=-1, required=True, type=click.Path())
 @click.option("--weights", metavar="auto|W1,W2,...",
               help="Also a weighted average: one non-negative weight per run (normalised to sum 1), or auto: "

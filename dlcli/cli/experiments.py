@@ -10,16 +10,16 @@ from dlcli.cli.options import command, json_option, print_json, set_option, tabl
 @command(name="list")
 @json_option
 def list_command(as_json: bool) -> None:
-    """List every named experiment with its description and source."""
+    """List every named experiment with its description, source and the backends it runs on."""
     from dlcli import api
 
     rows = api.list_experiments()
     if as_json:
         print_json(rows)
         return
-    shown = [[r["name"], r["dataset"], r["description"] + (f" [{r['runtime']}]" if r["runtime"] else ""), r["source"]]
-             for r in rows]
-    click.echo(table(shown, ["NAME", "DATASET", "DESCRIPTION", "SOURCE"]))
+    shown = [[r["name"], r["dataset"], ",".join(r["backends"]),
+              r["description"] + (f" [{r['runtime']}]" if r["runtime"] else ""), r["source"]] for r in rows]
+    click.echo(table(shown, ["NAME", "DATASET", "BACKENDS", "DESCRIPTION", "SOURCE"]))
 
 
 @command()

@@ -18,7 +18,7 @@ def _debug(ctx, param, value):
 
 def _verbose(ctx, param, value):
     if value:
-        from dlcli.keras_backend import set_verbose
+        from dlcli.backend import set_verbose
 
         set_verbose(True)
     return value
@@ -40,6 +40,17 @@ def command(group_or_cli=click, *args, **kwargs):
     return decorator
 
 
+def _backend(ctx, param, value):
+    from dlcli.backend import choose
+
+    choose(value)
+    return value
+
+
+# Eager, so the choice is made before any other option's callback could import Keras.
+backend_option = click.option(
+    "--backend", type=click.Choice(["tensorflow", "jax", "torch"]), expose_value=False, callback=_backend,
+    is_eager=True, help="Keras' backend (default: the run's own for a run, else $KERAS_BACKEND, else tensorflow).")
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout, nothing else.")
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                           help="Override a spec value, e.g. fit.epochs=3 (repeatable).")

@@ -6,10 +6,11 @@ import sys
 
 import click
 
-from dlcli.cli.options import command, json_option, number, print_json, quiet_option, set_option, table
+from dlcli.cli.options import backend_option, command, json_option, number, print_json, quiet_option, set_option, table
 
 
 @command()
+@backend_option
 @click.argument("experiment", required=False)
 @click.option("--param", "params", multiple=True, metavar="KEY=SPACE",
               help="A dimension of the search: uniform:LOW:HIGH, loguniform:LOW:HIGH, int:LOW:HIGH[:STEP], "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dlcli.cli.options import command, global_options, json_option, print_json, table
+from dlcli.cli.options import backend_option, command, global_options, json_option, print_json, table
 
 
 @click.group()
@@ -19,6 +19,7 @@ force_option = click.option("--force", is_flag=True,
 
 
 @command(visualize, "gradcam")
+@backend_option
 @click.argument("image", type=click.Path())
 @click.option("--model", "model", help=MODEL_HELP + "  [default: vgg16 with ImageNet weights]")
 @click.option("--layer", help="Convolution layer to explain  [default: the last one]")
@@ -50,6 +51,7 @@ def visualize_gradcam(image, model, layer, class_name, alpha, out, force, as_jso
 
 
 @command(visualize, "activations")
+@backend_option
 @click.argument("image", type=click.Path())
 @click.option("--model", "model", required=True, help="A run directory or a .keras/.h5 file (or vgg16...).")
 @click.option("--layers", multiple=True, metavar="NAME", help="Only these layers (repeatable)  [default: every convolution and pooling layer]")
@@ -69,6 +71,7 @@ def visualize_activations(image, model, layers, out, force, as_json) -> None:
 
 
 @command(visualize, "filters")
+@backend_option
 @click.option("--model", "model", help=MODEL_HELP + "  [default: vgg16 without its classifier]")
 @click.option("--layer", help="Convolution layer  [default: block3_conv1 for VGG, else the last one]")
 @click.option("--filters", "count", type=int, default=64, show_default=True, help="How many filters, from the first.")
@@ -92,6 +95,7 @@ def visualize_filters(model, layer, count, size, steps, seed, out, force, as_jso
 
 
 @command(visualize, "augmentation")
+@backend_option
 @click.argument("image", type=click.Path())
 @click.option("--experiment", default="cats-dogs-augment", show_default=True,
               help="Experiment (name, YAML file or run directory) whose augmentation layers to use.")
@@ -107,6 +111,7 @@ def visualize_augmentation(image, experiment, count, seed, out, force) -> None:
 
 
 @command()
+@backend_option
 @click.argument("run", type=click.Path())
 @click.argument("inputs", nargs=-1)
 @click.option("--csv", "csv_path", type=click.Path(), help="A series run: forecast from the last window of this CSV.")

@@ -73,6 +73,30 @@ class Stream:
     def batches_per_pass(self, batch_size: int) -> int:
         return -(-self.count // batch_size)
 
+    def one_pass(self, batch_size: int):
+        """One pass of `make`'s batches, with their number known to tf.data (Keras then stops at
+        its end instead of running a step past it)."""
+        import tensorflow as tf
+
+        return self.make(batch_size).apply(tf.data.experimental.assert_cardinality(self.batches_per_pass(batch_size)))
+
+    def shard_batches(self, batch_size: int, shard: int, shards: int, training: bool = False,
+                      seed: int | None = None, start: int = 0):
+        """Shard `shard` of `shards` of every whole batch (several processes training on one global
+        batch): rows shard*b..(shard+1)*b of each batch of `batch_size` rows (b = batch_size / shards),
+        the batches those of `make`, repeated, from whole batch `start` on. The partial batch that
+        ends each pass is left out, so every shard gets the same number of batches (processes with
+        unequal steps wait for each other forever), and the batches do not depend on `shards`."""
+        import tensorflow as tf
+
+        whole = self.count // batch_size  # whole batches per pass; the partial one comes last
+        first = (start // whole) * self.batches_per_pass(batch_size) + start % whole
+        rows = batch_size // shards
+        data = self.make(batch_size, training=training, seed=seed, repeat=True, start=first)
+        data = data.filter(lambda *element: tf.shape(tf.nest.flatten(element)[0])[0] == batch_size)
+        return data.map(lambda *element: tf.nest.map_structure(lambda array: array[shard * rows:(shard + 1) * rows],
+                                                               element))
+
 
 def passes_from(start: int, per_pass: int, repeat: bool, one_pass):
     """The batches of consecutive passes from batch `start` on; `one_pass(number)` is one pass's

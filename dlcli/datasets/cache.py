@@ -227,7 +227,7 @@ def download(entry: DatasetEntry, root: Path | None = None) -> list[Path]:
         raise DataUnavailable(missing_message(entry, root, "it cannot be downloaded"))
     if is_offline():
         raise DataUnavailable(missing_message(entry, root, "DLCLI_OFFLINE is set"))
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     paths = []

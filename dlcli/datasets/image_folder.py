@@ -17,7 +17,7 @@ from pathlib import Path
 from dlcli.datasets.base import passes_from, DataBundle, DatasetEntry, Stream
 from dlcli.datasets.pixels import pixel_problem
 from dlcli.errors import DataUnavailable
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 
 SPLIT_FOLDERS = ("train", "validation", "test")
 

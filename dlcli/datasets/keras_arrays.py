@@ -93,7 +93,7 @@ def multi_hot(sequences, dimension: int) -> np.ndarray:
 
 def pad(sequences, params: SequenceParams) -> np.ndarray:
     """keras.utils.pad_sequences, with its defaults spelt out in the spec."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     if params.reverse:
         sequences = [list(reversed(seq)) for seq in sequences]

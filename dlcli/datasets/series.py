@@ -148,7 +148,7 @@ def series_stream(data: np.ndarray, targets: np.ndarray, lowest: int, highest: i
     `keras.utils.timeseries_dataset_from_array(data, targets, length, sampling_rate=step)` gives
     (a test checks both against the book's generator). That utility gathers window by window, which
     ran 4x slower than the book's generator here; this gathers a whole batch with one tf.gather."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     import_keras()
     import tensorflow as tf

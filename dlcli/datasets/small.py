@@ -88,7 +88,8 @@ def load_random(entry, params: RandomParams, root: Path) -> DataBundle:
         if spec.onehot:
             return to_onehot(rng.integers(0, spec.onehot, size=total), spec.onehot)
         if spec.distribution == "integers":
-            return rng.integers(int(spec.low), int(spec.high), size=shape, dtype=spec.dtype or "int32")
+            # drawn as int64 and then cast: NumPy draws no integers of a float dtype (0/1 labels as float32)
+            return rng.integers(int(spec.low), int(spec.high), size=shape).astype(spec.dtype or "int32")
         dtype = "float64" if spec.dtype == "float64" else "float32"
         if spec.distribution == "normal":
             values = rng.standard_normal(shape, dtype=dtype) * spec.std + spec.mean

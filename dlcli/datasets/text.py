@@ -58,7 +58,7 @@ def read_reviews(folder: Path) -> tuple[list[str], np.ndarray]:
 
 def vectorizer(params, vocabulary: list[str] | None = None):
     """A TextVectorization layer with the spec's settings (and a given vocabulary, if any)."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     standardize = tokenizer_standardize if params.standardize == "tokenizer" else params.standardize
@@ -78,7 +78,7 @@ def tokenizer_standardize(texts):
 
 def encode(layer, texts: list[str], params) -> np.ndarray:
     """(n, maxlen) int32 word indices, padded and truncated as the spec says."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     import tensorflow as tf

@@ -6,7 +6,7 @@ import functools
 from typing import Literal
 
 from dlcli.errors import SpecError
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 from dlcli.models.kind import ModelKind, register_kind
 from dlcli.spec.base import StrictModel
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dlcli.errors import SpecError
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 
 
 def _squash(name: str) -> str:
@@ -61,10 +61,17 @@ def check_metrics(metrics: list[str]) -> list[str]:
     return list(metrics)
 
 
+def jit_compile_of(compile_spec) -> bool | str:
+    """The spec's `jit_compile`, or when it is unset the fastest on this backend (dlcli.backend)."""
+    from dlcli.backend import fastest_jit_compile
+
+    return fastest_jit_compile() if compile_spec.jit_compile is None else compile_spec.jit_compile
+
+
 def compile_model(model, compile_spec) -> None:
     model.compile(
         optimizer=build_optimizer(compile_spec.optimizer),
         loss=build_loss(compile_spec.loss),
         metrics=check_metrics(compile_spec.metrics),
-        jit_compile=compile_spec.jit_compile,
+        jit_compile=jit_compile_of(compile_spec),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dlcli.errors import SpecError
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 from dlcli.models.graph_spec import GraphModel, check_graph, expand
 from dlcli.models.kind import ModelKind, register_kind
 from dlcli.models.sequential import build_layer, input_layers, named_weights, pretrained_layer
@@ -119,7 +119,7 @@ def _check_targets(outputs: dict, bundle, named: list[str] | None) -> None:
 
 def compile_graph(model, spec) -> None:
     """Per-output losses, weights and metrics; an output without them takes `compile:`'s."""
-    from dlcli.models.compiling import build_loss, build_optimizer, check_metrics
+    from dlcli.models.compiling import build_loss, build_optimizer, check_metrics, jit_compile_of
 
     graph: GraphModel = spec.model
     losses, weights, metrics = {}, {}, {}
@@ -130,7 +130,7 @@ def compile_graph(model, spec) -> None:
         weights[name] = output.loss_weight
         metrics[name] = check_metrics(output.metrics if output.metrics is not None else spec.compile.metrics)
     model.compile(optimizer=build_optimizer(spec.compile.optimizer), loss=losses, loss_weights=weights,
-                  metrics=metrics, jit_compile=spec.compile.jit_compile)
+                  metrics=metrics, jit_compile=jit_compile_of(spec.compile))
 
 
 register_kind("graph", ModelKind(GraphModel, build_graph, compile=compile_graph, check=check_graph))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 
 
 def load_model(path: str | Path, compile: bool = False):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from dlcli.errors import SpecError
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 from dlcli.models.kind import ModelKind, register_kind
 from dlcli.models.sizing import SizeBudget, check_sequence
 from dlcli.spec.base import StrictModel

@@ -287,7 +287,7 @@ def main() -> None:
     """Rewrite keras_names.py from the installed Keras."""
     from pathlib import Path
 
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     path = Path(__file__).with_name("keras_names.py")
     path.write_text(render(generate(import_keras())).rstrip("\n") + "\n", encoding="utf-8")

@@ -55,8 +55,13 @@ class CompileSpec(StrictModel):
     optimizer: OptimizerSpec = OptimizerSpec()
     loss: str | dict[str, Any] | None = Field(None, description="required unless every graph output names its own")
     metrics: list[str] = []
-    jit_compile: bool | Literal["auto"] = Field(
-        False, description="False trains small convnets ~1.3x faster on CPU than Keras' 'auto'"
+    jit_compile: bool | Literal["auto"] | None = Field(
+        None, description="unset: the fastest on CPU for the backend (TensorFlow false, JAX true, "
+                          "torch false: see dlcli.backend.FASTEST_JIT_COMPILE); true, false or 'auto' as Keras takes it"
+    )
+    precision: Literal["float32", "mixed_float16", "mixed_bfloat16"] = Field(
+        "float32", description="Keras' dtype policy while the model is built: mixed_* computes in 16 bits "
+                               "and keeps float32 weights (for GPUs and TPUs; slower on CPU)"
     )
 
 

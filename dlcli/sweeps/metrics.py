@@ -47,8 +47,8 @@ def epoch_log_names(model, bundle) -> list[str] | None:
     whose own train_step logs other names)."""
     sample = bundle.train
     try:
-        if hasattr(sample, "make"):  # a tf.data stream: its first batch of two
-            x, y = next(iter(sample.make(2)))
+        if hasattr(sample, "make"):  # a tf.data stream: its first batch of two, as NumPy for any backend
+            x, y = next(sample.make(2).as_numpy_iterator())
         else:
             sample = sample.take(slice(0, 2))
             x, y = sample.x, sample.y

@@ -47,9 +47,7 @@ def per_sample_losses(model, split, batch_size: int, scores: dict[str, Any], cal
 
 def batches_of(stream, batch_size: int):
     """A Stream's batches for an evaluation, one pass, with their number known to tf.data."""
-    import tensorflow as tf
-
-    return stream.make(batch_size).apply(tf.data.experimental.assert_cardinality(stream.batches_per_pass(batch_size)))
+    return stream.one_pass(batch_size)
 
 
 def _whole_and_partial(split, batch_size: int) -> tuple:
@@ -78,7 +76,7 @@ def _evaluate(model, part, batch_size: int, callbacks) -> dict[str, float]:
 def per_sample_validation_class():
     """A Keras callback that puts each output's validation loss per sample into the epoch's logs,
     before the callbacks after it (early stopping, checkpoints, the history) read them."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
 
@@ -100,7 +98,7 @@ def per_sample_validation_class():
 def per_sample_training_class():
     """A Keras callback that puts each output's training loss per sample into the epoch's logs,
     before the callbacks after it (early stopping, checkpoints, the history) read them."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
 
@@ -141,7 +139,7 @@ def per_sample_training_class():
 def _output_losses(model) -> dict:
     """{output: its loss object} of a model with a loss per named output; {} otherwise (one
     output's loss is the total `loss`, which Keras already takes per sample)."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     losses = {name: loss for name, loss in (model.loss or {}).items() if loss is not None} \
@@ -165,7 +163,7 @@ def _as_loss(keras, identifier):
 def _counting(compute_loss, losses: dict, means: dict):
     """`compute_loss` that also adds each output's loss of a training step to its mean, weighed by
     the step's samples (the dynamic batch size: a partial batch weighs less, an empty one nothing)."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     ops = import_keras().ops
 

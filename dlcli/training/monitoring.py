@@ -14,7 +14,7 @@ import numpy as np
 
 from dlcli.atomic import atomic_path, write_text_atomic
 from dlcli.errors import SpecError
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras, save_embedding_checkpoint
 
 
 def epoch_schedule(schedule: dict, where: str):
@@ -127,7 +127,6 @@ def monitoring_classes():
         def on_epoch_end(self, epoch, logs=None):
             if epoch % self.every:
                 return
-            import tensorflow as tf
             from google.protobuf import text_format
             from tensorboard.plugins import projector
 
@@ -135,12 +134,10 @@ def monitoring_classes():
             if not layers:
                 return
             names = {layer.name: f"embedding_{index}" for index, layer in enumerate(layers)}
-            variables = {names[layer.name]: tf.Variable(np.asarray(layer.embeddings)) for layer in layers}
-            # In the `train` run's folder, where the projector looks; the manager's `checkpoint` file
-            # names the latest checkpoint relative to it, so the run directory may move.
+            matrices = {names[layer.name]: keras.ops.convert_to_numpy(layer.embeddings) for layer in layers}
+            # In the `train` run's folder, where the projector looks.
             folder = self.log_dir / "train"
-            tf.train.CheckpointManager(tf.train.Checkpoint(**variables), str(folder), max_to_keep=1,
-                                       checkpoint_name="embeddings").save(checkpoint_number=epoch + 1)
+            save_embedding_checkpoint(matrices, folder, epoch + 1)
             config = projector.ProjectorConfig()
             for layer in layers:
                 embedding = config.embeddings.add()

@@ -46,7 +46,7 @@ def differences(run: Run, spec, epochs: int | None) -> list[str]:
     from dlcli import __version__
     from dlcli.datasets.identity import changed_data
     from dlcli.errors import SpecError
-    from dlcli.keras_backend import versions
+    from dlcli.backend import versions
     from dlcli.spec.loading import dump_spec, load_spec
 
     info = run.info
@@ -100,4 +100,6 @@ def _changed_keys(new: str, old: str) -> list[str]:
         return {prefix.rstrip("."): tree}
 
     a, b = flat(yaml.safe_load(new)), flat(yaml.safe_load(old))
+    if None in (a.get("compile.jit_compile"), b.get("compile.jit_compile")):  # unset: the backend's fastest; a run
+        a.pop("compile.jit_compile", None), b.pop("compile.jit_compile", None)  # before that default recorded false
     return sorted(key for key in set(a) | set(b) if a.get(key) != b.get(key) and key not in ("description", "notes", "runtime"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlcli.errors import SpecError
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 
 AUGMENTING = ("Random", "AugMix", "CutMix", "MixUp", "RandAugment")
 

@@ -16,30 +16,31 @@ from dlcli.viz.layers import find, outputs_of
 def filter_patterns(model, layer_name: str, filters: list[int], size: tuple[int, int],
                     steps: int = 40, step: float = 1.0, seed: int = 0, batch_size: int = 64) -> np.ndarray:
     """(len(filters), h, w, channels) uint8 patterns, optimised `batch_size` filters at a time."""
-    import tensorflow as tf
+    from dlcli.backend import import_keras, value_and_gradient
 
+    ops = import_keras().ops
     outputs = outputs_of(model, [layer_name])
     channels = int(model.input_shape[-1])
     generator = np.random.default_rng(seed)
 
-    @tf.function(reduce_retracing=True)
     def ascend(images, chosen):
-        with tf.GradientTape() as tape:
-            tape.watch(images)
+        def loss_of(images):
             activation = outputs(images)[0][layer_name]  # (count, h, w, filters)
-            picked = tf.gather(activation, chosen, axis=-1, batch_dims=1)  # (count, h, w): its own filter each
-            loss = tf.reduce_sum(tf.reduce_mean(picked, axis=(1, 2)))
-        gradients = tape.gradient(loss, images)
-        gradients /= tf.sqrt(tf.reduce_mean(tf.square(gradients), axis=(1, 2, 3), keepdims=True)) + 1e-5
+            picked = ops.take_along_axis(activation, chosen, axis=-1)[..., 0]  # (count, h, w): its own filter each
+            return ops.sum(ops.mean(picked, axis=(1, 2))), None
+
+        _, _, gradients = value_and_gradient(loss_of, images)
+        gradients /= ops.sqrt(ops.mean(ops.square(gradients), axis=(1, 2, 3), keepdims=True)) + 1e-5
         return images + gradients * step
 
     patterns = []
     for start in range(0, len(filters), batch_size):
-        chosen = tf.constant(filters[start:start + batch_size])
-        images = tf.constant(generator.random((int(chosen.shape[0]), *size, channels)).astype("float32") * 20 + 128)
+        picked = np.asarray(filters[start:start + batch_size], dtype="int32")
+        chosen = ops.convert_to_tensor(picked.reshape(-1, 1, 1, 1))  # (count, 1, 1, 1), to index the last axis
+        images = ops.convert_to_tensor(generator.random((len(picked), *size, channels)).astype("float32") * 20 + 128)
         for _ in range(steps):
             images = ascend(images, chosen)
-        patterns.append(deprocess(images.numpy()))
+        patterns.append(deprocess(np.asarray(ops.convert_to_numpy(images))))
     return np.concatenate(patterns)
 
 

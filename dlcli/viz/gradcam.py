@@ -1,4 +1,4 @@
-"""Grad-CAM (5.40-5.43) with tf.GradientTape in place of K.gradients and K.function.
+"""Grad-CAM (5.40-5.43) on any backend, with dlcli.backend's gradient in place of K.gradients.
 
 The class score's gradient with respect to a convolution layer's output, averaged over the
 spatial positions, weighs that output's channels; their mean, through a ReLU and divided by its
@@ -23,9 +23,13 @@ def gradcam_heatmap(model, batch: np.ndarray, layer_name: str | None = None,
                     class_index: int | None = None) -> tuple[np.ndarray, int, str]:
     """(heatmap (h, w) in [0, 1], the class explained, the layer used) for a (1, H, W, C) batch.
 
-    With one sigmoid output, class 1 is the output itself and class 0 its complement."""
-    import tensorflow as tf
+    With one sigmoid output, class 1 is the output itself and class 0 its complement.
 
+    The gradient is taken with respect to a zero tensor added to the layer's output (the same
+    forward pass, differentiated at that point), which every backend's autodiff can do."""
+    from dlcli.backend import import_keras, value_and_gradient
+
+    ops = import_keras().ops
     names = conv_layers(model)
     if layer_name is None:
         if not names:
@@ -34,31 +38,46 @@ def gradcam_heatmap(model, batch: np.ndarray, layer_name: str | None = None,
     if find(model, layer_name) is None:
         raise UsageError(f"--layer {layer_name}: no such layer in the model "
                          f"(convolution layers: {', '.join(names) or 'none'})")
+    layer_output = find(model, layer_name).output
+    if len(layer_output.shape) != 4:
+        raise UsageError(f"--layer {layer_name}: Grad-CAM needs a layer with a (h, w, channels) output")
+    inputs = ops.convert_to_tensor(batch, dtype="float32")
     forward = outputs_of(model, [layer_name])
-    inputs = tf.convert_to_tensor(batch, dtype=tf.float32)
-    with tf.GradientTape() as tape:
-        found, predictions = forward(inputs)
-        if isinstance(predictions, dict):  # a model with several outputs: its first, as predict shows
-            predictions = next(iter(predictions.values()))
-        conv_output = found.get(layer_name)
-        if conv_output is None or len(conv_output.shape) != 4:
-            raise UsageError(f"--layer {layer_name}: Grad-CAM needs a layer with a (h, w, channels) output")
+    first = _first_output(forward(inputs)[1])  # the class is chosen from the prediction itself
+    chosen = _chosen_class(np.asarray(ops.convert_to_numpy(first))[0], class_index)
+
+    def score_of(added):  # (the class score, the layer's output) with `added` on that output
+        found, predictions = forward(inputs, added={layer_name: added})
+        predictions = _first_output(predictions)
         if predictions.shape[-1] == 1:
-            chosen = 1 if class_index is None and float(predictions[0, 0]) >= 0.5 else (class_index or 0)
-            score = predictions[:, 0] if chosen == 1 else 1.0 - predictions[:, 0]
-        else:
-            chosen = int(tf.argmax(predictions[0])) if class_index is None else class_index
-            if not 0 <= chosen < predictions.shape[-1]:
-                raise UsageError(f"--class {chosen}: the model has {predictions.shape[-1]} classes")
-            score = predictions[:, chosen]
-    gradients = tape.gradient(score, conv_output)  # (1, h, w, channels)
+            return ops.sum(predictions[:, 0] if chosen == 1 else 1.0 - predictions[:, 0]), found[layer_name]
+        return ops.sum(predictions[:, chosen]), found[layer_name]
+
+    zeros = ops.zeros((1, *layer_output.shape[1:]), dtype="float32")  # (1, h, w, channels)
+    _, conv_output, gradients = value_and_gradient(score_of, zeros)
     if gradients is None:
         raise UsageError(f"--layer {layer_name}: the prediction does not depend on this layer")
-    weights = tf.reduce_mean(gradients, axis=(0, 1, 2))  # (channels,)
-    heatmap = tf.reduce_mean(conv_output[0] * weights, axis=-1).numpy()  # (h, w)
+    gradients = np.asarray(ops.convert_to_numpy(gradients))  # (1, h, w, channels)
+    weights = gradients.mean(axis=(0, 1, 2))  # (channels,)
+    heatmap = (np.asarray(ops.convert_to_numpy(conv_output))[0] * weights).mean(axis=-1)  # (h, w)
     heatmap = np.maximum(heatmap, 0)
     peak = heatmap.max()
     return (heatmap / peak if peak > 0 else heatmap), chosen, layer_name
+
+
+def _first_output(predictions):
+    """A model with several outputs is explained by its first, as predict shows."""
+    return next(iter(predictions.values())) if isinstance(predictions, dict) else predictions
+
+
+def _chosen_class(prediction: np.ndarray, class_index: int | None) -> int:
+    """The class to explain: `class_index`, else the predicted one (one sigmoid: 1 when >= 0.5)."""
+    if prediction.shape[-1] == 1:
+        return 1 if class_index is None and float(prediction[0]) >= 0.5 else (class_index or 0)
+    chosen = int(prediction.argmax()) if class_index is None else class_index
+    if not 0 <= chosen < prediction.shape[-1]:
+        raise UsageError(f"--class {chosen}: the model has {prediction.shape[-1]} classes")
+    return chosen
 
 
 def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) -> tuple[np.ndarray, np.ndarray]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Callable
 
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 
 
 def walk(model):
@@ -35,7 +36,10 @@ def is_feature_map(layer) -> bool:
 
 
 def outputs_of(model, names: list[str]) -> Callable:
-    """A function x -> ({name: that layer's output}, the model's output), in inference mode.
+    """A function (x, added=None) -> ({name: that layer's output}, the model's output), in
+    inference mode. `added` maps layer names to tensors added to their outputs before the model
+    goes on (zeros, to differentiate with respect to an inner layer's output on any backend); the
+    outputs returned are the sums.
 
     A functional model gets a multi-output keras.Model; a Sequential is walked layer by layer, so
     layers inside a nested base work too."""
@@ -43,24 +47,41 @@ def outputs_of(model, names: list[str]) -> Callable:
     if not isinstance(model, keras.Sequential):
         inner = keras.Model(model.inputs, [*(model.get_layer(name).output for name in names), model.output])
 
-        def functional(x):
-            *found, output = inner(x, training=False)
+        def functional(x, added=None):
+            with contextlib.ExitStack() as stack:
+                for name, tensor in (added or {}).items():
+                    stack.enter_context(_adding(model.get_layer(name), tensor))
+                *found, output = inner(x, training=False)
             return dict(zip(names, found)), output
 
         return functional
 
-    def forward(x):
-        found = {}
+    def forward(x, added=None):
+        added, found = added or {}, {}
         for layer in model.layers:
             inside = [name for name in names
                       if isinstance(layer, keras.Model) and find(layer, name) is not None]
             if inside:
-                nested, x = outputs_of(layer, inside)(x)
+                nested, x = outputs_of(layer, inside)(x, {name: added[name] for name in inside if name in added})
                 found.update(nested)
                 continue
             x = layer(x, training=False)
+            if layer.name in added:
+                x = x + added[layer.name]
             if layer.name in names:
                 found[layer.name] = x
         return found, x
 
     return forward
+
+
+@contextlib.contextmanager
+def _adding(layer, tensor):
+    """The layer's output plus `tensor` while inside: Keras has no public hook into a functional
+    graph's inner tensors, so the layer's own `call` is wrapped for the one forward pass."""
+    original = layer.call
+    layer.call = lambda *args, **kwargs: original(*args, **kwargs) + tensor
+    try:
+        yield
+    finally:
+        del layer.call  # the class's own method again

@@ -97,6 +97,9 @@ def _sized(model) -> tuple[tuple[int, int], int]:
 def _from_run(run: Run) -> ModelSource:
     """A run's model takes raw pixels (its own first layers scale them): only resizing is left,
     with the interpolation its images were read with."""
+    from dlcli.backend import use_recorded
+
+    use_recorded(run.info)  # the backend it was trained on, unless --backend says otherwise
     model = load_model(run.model_path())
     size, channels = _sized(model)
     interpolation = getattr(run.spec().data, "interpolation", "bilinear")

@@ -22,9 +22,11 @@ from dlcli.viz.jobs import (  # noqa: F401
 
 
 def list_experiments() -> list[dict[str, Any]]:
-    """Every named experiment: name, description, source and listing, dataset, CPU runtime note.
+    """Every named experiment: name, description, source and listing, dataset, CPU runtime note,
+    the backends it runs on.
 
-    Reads the YAML files only (no validation), so it stays fast; `validate` checks them."""
+    Reads the YAML files only (no validation, no Keras), so it stays fast; `validate` checks them."""
+    from dlcli.backend import backends_for
     from dlcli.spec.reading import read_yaml
 
     rows = []
@@ -44,6 +46,7 @@ def list_experiments() -> list[dict[str, Any]]:
             "source": source,
             "dataset": (raw.get("data") or {}).get("name", "") if isinstance(raw.get("data"), dict) else "",
             "runtime": raw.get("runtime", ""),
+            "backends": backends_for(raw),
             "path": str(path),
         })
     return rows
@@ -146,9 +149,12 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
 def resume(run_path: str, epochs: int | None = None, force: bool = False, verbose: int = 2) -> dict[str, Any]:
     """Continue an interrupted, failed or crashed run in its own directory, from its last
     completed epoch; returns what `train` returns."""
+    from dlcli.backend import use_recorded
     from dlcli.training import lifecycle
 
-    return lifecycle.resume(Run.open(run_path), epochs, force, verbose)
+    run = Run.open(run_path)
+    use_recorded(run.info)  # the backend it was trained on, unless --backend says otherwise
+    return lifecycle.resume(run, epochs, force, verbose)
 
 
 # --------------------------------------------------------------------------- reading runs
@@ -157,11 +163,13 @@ def resume(run_path: str, epochs: int | None = None, force: bool = False, verbos
 def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
     """Reload model.keras and evaluate it on the test split of the run's spec."""
     from dlcli import datasets
+    from dlcli.backend import use_recorded
     from dlcli.models.saving import load_model
     from dlcli.training.data import evaluate_split
     from dlcli.training.summary import add_target_units
 
     run = Run.open(run_path)
+    use_recorded(run.info)  # the backend it was trained on, unless --backend says otherwise
     spec = run.spec()
     path = run.model_path()
     bundle = datasets.load(spec.data, vocabulary=run.vocabulary())

@@ -54,7 +54,7 @@ class Server:
 
     def _launch(self, host: str, port: int | None) -> str:
         try:
-            from dlcli.keras_backend import import_keras
+            from dlcli.backend import import_keras
 
             import_keras()  # TensorFlow, imported quietly, before TensorBoard imports it loudly
             from tensorboard import program

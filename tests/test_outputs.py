@@ -330,7 +330,7 @@ def test_each_optional_description_that_fails_is_a_one_line_note(workdir, capsys
 
 
 def _failing_tensorboard(monkeypatch):
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     def full_disk(self, *args, **kwargs):
         raise OSError(28, "No space left on device")

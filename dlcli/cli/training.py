@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from dlcli.cli.options import command, json_option, number, print_json, quiet_option, set_option
+from dlcli.cli.options import backend_option, command, json_option, number, print_json, quiet_option, set_option
 from dlcli.errors import EXIT_INTERRUPTED, EXIT_REFERENCE
 
 # Verdicts that do not fail --check: no reference, reproduced, or a recipe changed on purpose.
@@ -72,6 +72,7 @@ def _verbosity(quiet: bool) -> int:
 
 
 @command()
+@backend_option
 @click.argument("experiment")
 @set_option
 @click.option("--epochs", type=click.IntRange(min=0), help="Override fit.epochs.")
@@ -93,6 +94,7 @@ def train(experiment, overrides, epochs, seed, run_dir, gate, as_json, quiet) ->
 
 
 @command()
+@backend_option
 @click.argument("run", type=click.Path())
 @click.option("--epochs", type=click.IntRange(min=0), help="Train to this many epochs in all (a new fit.epochs).")
 @click.option("--force", is_flag=True, help="Resume even though the spec file or the library versions changed.")
@@ -113,6 +115,7 @@ def resume(run, epochs, force, gate, as_json, quiet) -> None:
 
 
 @command()
+@backend_option
 @click.argument("run", type=click.Path())
 @json_option
 def evaluate(run: str, as_json: bool) -> None:

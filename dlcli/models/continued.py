@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from dlcli.errors import DataUnavailable, SpecError
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 from dlcli.models.kind import ModelKind, register_kind
 from dlcli.spec.base import StrictModel
 

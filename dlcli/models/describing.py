@@ -47,7 +47,7 @@ def can_draw() -> bool:
 
 def graph_source(model) -> str:
     """The DOT text of 7.9's `plot_model(model, show_shapes=True)` (model_to_dot runs no Graphviz)."""
-    from dlcli.keras_backend import import_keras
+    from dlcli.backend import import_keras
 
     keras = import_keras()
     return keras.utils.model_to_dot(model, show_shapes=True, show_layer_names=True, expand_nested=True,

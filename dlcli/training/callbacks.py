@@ -7,7 +7,7 @@ import csv
 import functools
 import io
 
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 from dlcli.spec.keras_names import CALLBACK_ARGUMENTS
 from dlcli.runs import Run
 

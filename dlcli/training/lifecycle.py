@@ -29,15 +29,16 @@ def _git_commit() -> str | None:
 
 
 def prepare(spec) -> Any:
-    """Seeds and determinism, then Keras: what every start and resume does first."""
-    from dlcli.keras_backend import import_keras
+    """The backend checked against the spec, Keras, seeds and determinism: what every start and
+    resume does first (an experiment the backend cannot run is refused before any data loads)."""
+    from dlcli.backend import import_keras, make_deterministic, refuse_unsupported
 
+    refuse_unsupported(spec)
     keras = import_keras()
     keras.utils.set_random_seed(spec.seed)
     if spec.deterministic:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+        make_deterministic()
+    keras.config.set_dtype_policy(spec.compile.precision)  # before the model is built; float32 resets it
     return keras
 
 
@@ -86,7 +87,7 @@ def _last_fit_model(run: Run, model):
 def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, model, source, started: str) -> None:
     """spec.yaml, vocabulary.txt and run.json (`running`): what a run holds before training."""
     from dlcli.datasets.identity import data_identity
-    from dlcli.keras_backend import device, versions
+    from dlcli.backend import device, versions
     from dlcli.models.describing import describe
     from dlcli.reference import recipe_record
     from dlcli.spec.loading import dump_spec
@@ -99,7 +100,8 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
         "format": FORMAT, "status": "running", "experiment": spec.name, "spec_path": str(Path(spec_path).resolve()),
         "started_at": started, "finished_at": None, "duration_s": None,
         "command": [Path(sys.argv[0]).name, *sys.argv[1:]], "overrides": overrides,
-        "seed": spec.seed, "deterministic": spec.deterministic,
+        "seed": spec.seed, "deterministic": spec.deterministic, "backend": versions()["backend"],
+        "compilation": {"jit_compile": model.jit_compile, "precision": spec.compile.precision},
         "versions": {"dlcli": __version__, **versions()}, "git_commit": _git_commit(),
         "device": device(), "process": this_process(), "params": int(model.count_params()), "model_files": described,
         "class_names": bundle.class_names,
@@ -181,6 +183,7 @@ def resume(run: Run, epochs: int | None, force: bool, verbose: int, watchers: li
 
 def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watchers: list) -> dict[str, Any]:
     from dlcli import datasets
+    from dlcli.backend import name as active_backend
     from dlcli.training.resuming import check_epochs, differences, resumable_status
     from dlcli.training.state import TrainingState
 
@@ -209,7 +212,8 @@ def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watc
                resumes=[*info.get("resumes", []), {
                    "at": now(), "from_status": status, "phase": record["phase"] if record else None,
                    "from_epoch": record["epoch"] if record else 0, "epochs": spec.fit.epochs,
-                   "forced": bool(found), "differences": found, "recipe_changes": recipe, "command": [Path(sys.argv[0]).name, *sys.argv[1:]]}])
+                   "forced": bool(found), "differences": found, "recipe_changes": recipe, "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+                   "backend": active_backend()}])
     if changed_epochs:
         from dlcli.spec.loading import dump_spec
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from dlcli.datasets import DataBundle
 from dlcli.errors import SpecError
-from dlcli.keras_backend import import_keras
+from dlcli.backend import import_keras
 from dlcli.models import build_model, compile_for
 from dlcli.runs import Run
 from dlcli.training.callbacks import callback_classes, spec_callbacks, write_history

@@ -12,7 +12,7 @@ from typing import Any
 
 from dlcli.catalog import experiment_files, resolve_spec_path
 from dlcli.errors import DataUnavailable, DlcliError, SpecError, UsageError
-from dlcli.runs import Run, enclosing_run
+from dlcli.runs import Run, enclosing_run, layout
 from dlcli.predicting import predict  # noqa: F401  the CLI calls dlcli.api only
 from dlcli.viz.jobs import (  # noqa: F401
     visualize_activations, visualize_augmentation, visualize_filters, visualize_gradcam,
@@ -188,12 +188,16 @@ def check(run_path: str) -> dict[str, Any]:
     run = Run.open(run_path)
     spec = run.spec()
     status = run.status
-    if status != "completed" or not run.has("metrics.json"):
+    if status != "completed" or not run.has(layout.METRICS):
         raise UsageError(f"{run}: the run is '{status}', not completed; nothing to check"
                          + (f" (resume it: dlcli resume {run})" if status in ("interrupted", "failed", "crashed") else ""))
     stored = run.metrics()
     verdict = run_verdict(run, spec, stored.get("metrics", {}), run.history())
-    run.write_json("metrics.json", {**stored, "check": verdict})
+    run.lock("check")  # metrics.json's verdict is rewritten: one writer at a time
+    try:
+        run.write_json(layout.METRICS, {**stored, "check": verdict})
+    finally:
+        run.release()
     return {"run_dir": str(run), "experiment": spec.name, "check": verdict}
 
 
@@ -220,7 +224,7 @@ def compare(run_paths: list[str]) -> dict[str, Any]:
         try:  # a damaged run is reported and the others compared: `compare runs/x/*` over a run that broke
             run = Run.open(path)
             stored = run.metrics()
-            spec_data = read_yaml(run.file("spec.yaml")) if run.has("spec.yaml") else {}
+            spec_data = read_yaml(run.file(layout.SPEC)) if run.has(layout.SPEC) else {}
             row = {"run": str(run), "experiment": run.experiment, "status": run.status,
                    "check": (stored.get("check") or {}).get("status", "none"), "metrics": stored.get("metrics", {})}
         except DlcliError as error:

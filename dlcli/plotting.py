@@ -13,7 +13,7 @@ from pathlib import Path
 from dlcli.errors import UsageError
 from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, save_figure, unusable_path
 from dlcli.reference import smooth_curve
-from dlcli.runs import Run
+from dlcli.runs import Run, layout
 
 ALIASES = {"acc": "accuracy", "accuracy": "acc", "mae": "mean_absolute_error", "mean_absolute_error": "mae"}
 LABELS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "mae": "MAE", "mse": "MSE"}
@@ -68,11 +68,11 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
     for path in run_paths:
         with unusable_path(path):
             runs.append(Run.open(path))
-    placement = place(out, runs[0].file("plots"), runs[0].path, force, PLOT_FORMATS)
+    placement = place(out, runs[0].file(layout.PLOTS), runs[0].path, force, PLOT_FORMATS)
     histories = [run.history() for run in runs]
     for run, history in zip(runs, histories):
         if not history.get("epoch"):
-            raise UsageError(f"{run}: no history.json with epochs to plot (was the run trained?)")
+            raise UsageError(f"{run}: no {layout.HISTORY} with epochs to plot (was the run trained?)")
     bases = [metric[4:] if metric and metric.startswith("val_") else metric] if metric else metric_bases(histories[0])
     import matplotlib
 
@@ -159,7 +159,7 @@ def _target(placement: Placement, runs: list[Run], base: str, metric: str | None
     if len(runs) > 1:
         others = "+".join(_labels(runs)[1:])
         name = picture_name([base, which, *options, "vs", others], picture_identity)
-    elif placement.is_run_folder("plots"):
+    elif placement.is_run_folder(layout.PLOTS.name):
         name = picture_name([base, *options])  # the run's own plots/: the name says it all
     else:
         name = picture_name([runs[0].experiment, base, *options], picture_identity)

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from dlcli.errors import UsageError
-from dlcli.runs import Run
+from dlcli.runs import Run, layout
 
 
 def link_logs(run_paths: list[str], folder: Path) -> int:
@@ -20,7 +20,7 @@ def link_logs(run_paths: list[str], folder: Path) -> int:
     seen: set[Path] = set()
     for path in run_paths:
         run = Run.open(path)
-        logs = run.file("logs")
+        logs = run.file(layout.LOGS)
         if not logs.is_dir():
             raise UsageError(f"{run}: no TensorBoard logs; add `- TensorBoard: {{histogram_freq: 1}}` to the spec's "
                              f"callbacks and train it again")

@@ -317,15 +317,15 @@ class Unserialisable:
 
 def test_each_optional_description_that_fails_is_a_one_line_note(workdir, capsys):
     from dlcli.models.describing import describe
+    from dlcli.runs import Run
 
-    folder = workdir / "described"
-    folder.mkdir()
-    files = describe(Unserialisable(), folder)
+    run = Run.create("described")
+    files = describe(Unserialisable(), run)
     assert files["config"].startswith("not written: NotImplementedError") and "get_config" in files["config"]
     assert files["summary"].startswith("not written: ValueError") and "not yet been built" in files["summary"]
     assert files["plot"].startswith("not drawn")
     assert all(len(note.splitlines()) == 1 for note in files.values())
-    assert list(folder.iterdir()) == []  # no half-written file
+    assert [path.name for path in run.path.iterdir()] == [".lock"]  # no half-written file
     assert capsys.readouterr().out == ""
 
 

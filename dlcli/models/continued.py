@@ -29,11 +29,13 @@ def model_from_run(model_spec, bundle):
     from dlcli.models.saving import load_model
     from dlcli.models.sequential import set_trainable
 
+    from dlcli.runs.layout import MODEL
+
     keras = import_keras()
     run = Path(model_spec.run)
-    if not (run / "model.keras").is_file():
-        raise DataUnavailable(f"model.run: {run} has no model.keras")
-    model = load_model(run / "model.keras")
+    if not (run / MODEL.name).is_file():
+        raise DataUnavailable(f"model.run: {run} has no {MODEL}")
+    model = load_model(run / MODEL.name)
     if model_spec.trainable_from is not None:
         nested = [layer for layer in model.layers if isinstance(layer, keras.Model)
                   and any(inner.name == model_spec.trainable_from for inner in layer.layers)]

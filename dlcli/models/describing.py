@@ -20,7 +20,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
-from dlcli.atomic import atomic_path, write_text_atomic
+from dlcli.atomic import atomic_path
 
 NO_DRAWING = "not drawn: keras.utils.plot_model needs pydot and Graphviz (pip install pydot; apt-get install graphviz)"
 DRAW_TIMEOUT_S = 60  # Graphviz lays out a few hundred layers in seconds; past this it is stuck
@@ -83,16 +83,17 @@ def draw(model, target: Path) -> str | None:
     return _optional(lambda: render(_quietly(graph_source, model), target), "not drawn")
 
 
-def describe(model, folder: Path) -> dict[str, str]:
-    """Write model.json, summary.txt and model.png into `folder`: for each, its file name, or one
-    line saying why it is missing."""
-    config = _optional(lambda: write_text_atomic(folder / "model.json",
-                                                 json.dumps(json.loads(model.to_json()), indent=1) + "\n"),
+def describe(model, run) -> dict[str, str]:
+    """Write model.json, summary.txt and model.png into the run (a writer `dlcli.runs.Run`): for
+    each, its file name, or one line saying why it is missing."""
+    from dlcli.runs.layout import MODEL_CONFIG, MODEL_PLOT, MODEL_SUMMARY
+
+    config = _optional(lambda: run.write_text(MODEL_CONFIG, json.dumps(json.loads(model.to_json()), indent=1) + "\n"),
                        "not written")
-    summary = _optional(lambda: write_text_atomic(folder / "summary.txt", _quietly(summary_text, model)),
-                        "not written")
-    drawing = draw(model, folder / "model.png")
-    return {"config": config or "model.json", "summary": summary or "summary.txt", "plot": drawing or "model.png"}
+    summary = _optional(lambda: run.write_text(MODEL_SUMMARY, _quietly(summary_text, model)), "not written")
+    drawing = draw(model, run.output(MODEL_PLOT))
+    return {"config": config or MODEL_CONFIG.name, "summary": summary or MODEL_SUMMARY.name,
+            "plot": drawing or MODEL_PLOT.name}
 
 
 def _quietly(function: Callable, *args):

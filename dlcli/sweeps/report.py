@@ -11,7 +11,7 @@ from typing import Any
 
 from dlcli.atomic import atomic_path, write_text_atomic
 from dlcli.errors import UsageError
-from dlcli.runs import Run
+from dlcli.runs import Run, layout
 
 
 def retried(study) -> dict[int, int]:
@@ -44,7 +44,7 @@ def run_facts(run_dir: Path | None) -> tuple[str | None, float | None]:
     """A trial's run's status (`crashed` for one whose process is gone) and training time (its own,
     summed over its resumes: not the wall time from the trial's start, which counts the pause
     between a Ctrl-C and --resume); (None, None) when it has no run."""
-    if run_dir is None or not (run_dir / "run.json").is_file():
+    if run_dir is None or not Run(run_dir).has(layout.INFO):
         return None, None
     try:
         run = Run.open(run_dir)

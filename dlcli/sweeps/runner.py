@@ -18,7 +18,7 @@ from typing import Any
 
 from dlcli.errors import DataUnavailable, UsageError
 from dlcli.registry import did_you_mean
-from dlcli.runs import Run, now
+from dlcli.runs import Run, layout, now
 from dlcli.sweeps.directory import Sweep, storage_reason
 from dlcli.sweeps.metrics import metric_value
 from dlcli.sweeps.space import as_override
@@ -106,7 +106,7 @@ def _closed_if_abandoned(run_dir: Path):
     except BaseException as error:
         run = Run(run_dir)
         with contextlib.suppress(OSError, UsageError):  # no run, a damaged one, or one held elsewhere
-            if run.has("run.json") and run.info.get("status") == "running":
+            if run.has(layout.INFO) and run.info.get("status") == "running":
                 run.lock("sweep")
                 try:
                     interrupted = isinstance(error, KeyboardInterrupt)
@@ -156,7 +156,7 @@ def _run_trial(study, sweep: Sweep, trial, verbose: int) -> bool:
         _not_started(study, trial.number, trial.params)
         raise
     except KeyboardInterrupt:
-        if not (run_dir / "run.json").is_file():
+        if not Run(run_dir).has(layout.INFO):
             raise  # never started: run_sweep asks it again
         return True  # its run is interrupted: --resume finishes it
     except Exception as error:  # noqa: BLE001 - whatever a trial raises fails that trial, not the sweep
@@ -226,7 +226,7 @@ def _finish_interrupted(study, sweep: Sweep, frozen, verbose: int) -> bool:
     from dlcli.training import lifecycle
 
     run_dir = sweep.trial_path(frozen.user_attrs.get("run_dir"))
-    if run_dir is None or not (run_dir / "run.json").is_file():  # killed before its run began
+    if run_dir is None or not Run(run_dir).has(layout.INFO):  # killed before its run began
         _not_started(study, frozen.number, frozen.params)
         return False
     try:

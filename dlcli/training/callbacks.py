@@ -9,13 +9,12 @@ import io
 
 from dlcli.backend import import_keras
 from dlcli.spec.keras_names import CALLBACK_ARGUMENTS
-from dlcli.runs import Run
+from dlcli.runs import Run, layout
 
 
 def _checkpoint(run: Run, entry, context: dict) -> list:
-    run.file("checkpoints").mkdir(exist_ok=True)
     arguments = {"save_best_only": True, **_with_mode({"monitor": "val_loss", **entry.arguments}),
-                 "filepath": str(run.file("checkpoints") / "best.keras")}
+                 "filepath": str(run.output(layout.BEST_MODEL))}
     return [atomic_checkpoint_class()(**arguments)]
 
 
@@ -28,11 +27,12 @@ def _tensorboard(run: Run, entry, context: dict) -> list:
     arguments = dict(entry.arguments)
     every = arguments.pop("embeddings_freq", 0)
     arguments.pop("embeddings_metadata", None)
-    made = [keras.callbacks.TensorBoard(**arguments, log_dir=str(run.file("logs")))]
+    logs = run.output(layout.LOGS)
+    made = [keras.callbacks.TensorBoard(**arguments, log_dir=str(logs))]
     if every:
         info = context["bundle"].info
-        made.append(monitoring_classes()[1](run.file("logs"), every, info.get("vocabulary") or info.get("index_words")))
-    return [optional_callback_class()(callback, run, "logs/") for callback in made]
+        made.append(monitoring_classes()[1](logs, every, info.get("vocabulary") or info.get("index_words")))
+    return [optional_callback_class()(callback, run, f"{layout.LOGS}/") for callback in made]
 
 
 def _scheduler(run: Run, entry, context: dict) -> list:
@@ -48,8 +48,8 @@ def _activation_logger(run: Run, entry, context: dict) -> list:
 
     arguments = dict(entry.arguments)
     samples = first_samples(context["validation"], arguments.pop("samples", 1))
-    return [optional_callback_class()(monitoring_classes()[0](run.file("activations"), context["phase"], samples,
-                                                              **arguments), run, "activations/")]
+    return [optional_callback_class()(monitoring_classes()[0](run.output(layout.ACTIVATIONS), context["phase"], samples,
+                                                              **arguments), run, f"{layout.ACTIVATIONS}/")]
 
 
 def _custom(run: Run, entry, context: dict) -> list:

@@ -7,25 +7,15 @@ both end in `execute`, which is the only place a run's status changes after it s
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 import traceback
 from pathlib import Path
 from typing import Any
 
-from dlcli import __version__
 from dlcli.atomic import atomic_path
 from dlcli.errors import RunFailed, UsageError
-from dlcli.runs import FORMAT, Run, elapsed, now, this_process
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip() or None if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
+from dlcli.runs import Run, layout
+from dlcli.runs.records import close_fields, elapsed, failure_fields, now, resume_fields, start_record
 
 
 def prepare(spec) -> Any:
@@ -87,31 +77,17 @@ def _last_fit_model(run: Run, model):
 def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, model, source, started: str) -> None:
     """spec.yaml, vocabulary.txt and run.json (`running`): what a run holds before training."""
     from dlcli.datasets.identity import data_identity
-    from dlcli.backend import device, versions
     from dlcli.models.describing import describe
     from dlcli.reference import recipe_record
     from dlcli.spec.loading import dump_spec
 
-    run.write_text("spec.yaml", dump_spec(_with_callback_copies(run, spec)))
-    described = describe(model, run.path)
+    run.write_text(layout.SPEC, dump_spec(_with_callback_copies(run, spec)))
+    described = describe(model, run)
     if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
-        run.write_text("vocabulary.txt", "\n".join(bundle.info["vocabulary"]) + "\n")
-    run.write_json("run.json", {
-        "format": FORMAT, "status": "running", "experiment": spec.name, "spec_path": str(Path(spec_path).resolve()),
-        "started_at": started, "finished_at": None, "duration_s": None,
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]], "overrides": overrides,
-        "seed": spec.seed, "deterministic": spec.deterministic, "backend": versions()["backend"],
-        "compilation": {"jit_compile": model.jit_compile, "precision": spec.compile.precision},
-        "versions": {"dlcli": __version__, **versions()}, "git_commit": _git_commit(),
-        "device": device(), "process": this_process(), "params": int(model.count_params()), "model_files": described,
-        "class_names": bundle.class_names,
-        "input_preprocessing": [list(step) for step in bundle.input_preprocessing],
-        "data_info": {key: value for key, value in bundle.info.items() if key not in ("vocabulary", "index_words")},
-        "data_identity": data_identity(spec.data),  # resume refuses other data (training/resuming.py)
-        "initialized_from": str(source.path.resolve()) if source is not None else None,
-        **recipe_record(spec, spec_path),  # what the verdict and baselines judge the recipe by
-        "resumes": [],
-    })
+        run.write_text(layout.VOCABULARY, "\n".join(bundle.info["vocabulary"]) + "\n")
+    run.begin(start_record(spec, spec_path, overrides, bundle, model, started=started, model_files=described,
+                           data_identity=data_identity(spec.data), recipe=recipe_record(spec, spec_path),
+                           initialized_from=source.path if source is not None else None))
 
 
 def _with_callback_copies(run: Run, spec):
@@ -125,8 +101,8 @@ def _with_callback_copies(run: Run, spec):
     for index, entry in enumerate(spec.callbacks):
         if entry.name == "Custom":
             file, _, class_name = entry.arguments["path"].rpartition(":")
-            copy = f"callbacks/{index}-{Path(file).name}"
-            write_bytes_atomic(run.file(copy), Path(file).read_bytes())
+            copy = layout.CALLBACK_COPY.at(index=index, file=Path(file).name)
+            write_bytes_atomic(run.output(copy), Path(file).read_bytes())
             kept.callbacks[index] = replace(entry, arguments={**entry.arguments, "path": f"{copy}:{class_name}"})
     return kept
 
@@ -207,17 +183,13 @@ def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watc
     prepare(spec)
     bundle = datasets.load(spec.data, vocabulary=run.vocabulary())
     working = pinned(spec, source)
-    model = built(working, bundle, run.file("spec.yaml"))
-    run.update(status="running", process=this_process(), finished_at=None, error=None, traceback=None,
-               resumes=[*info.get("resumes", []), {
-                   "at": now(), "from_status": status, "phase": record["phase"] if record else None,
-                   "from_epoch": record["epoch"] if record else 0, "epochs": spec.fit.epochs,
-                   "forced": bool(found), "differences": found, "recipe_changes": recipe, "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
-                   "backend": active_backend()}])
+    model = built(working, bundle, run.file(layout.SPEC))
+    run.update(**resume_fields(info, from_status=status, record=record, epochs=spec.fit.epochs, differences=found,
+                               recipe_changes=recipe, backend=active_backend()))
     if changed_epochs:
         from dlcli.spec.loading import dump_spec
 
-        run.write_text("spec.yaml", dump_spec(_relative_to(run, spec)))
+        run.write_text(layout.SPEC, dump_spec(_relative_to(run, spec)))
     return execute(run, working, bundle, model, record, verbose, previous_duration=info.get("duration_s") or 0.0,
                    watchers=watchers)
 
@@ -246,8 +218,7 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
         why = str(error) if isinstance(error, Diverged) else f"{type(error).__name__}: {error}"
         why = " ".join(why.split())[:600]  # one line: h5py's messages span several
         try:
-            run.record_failure(status="failed", finished_at=now(), duration_s=duration(), error=why,
-                               traceback=traceback.format_exc())
+            run.record_failure(**failure_fields(why, duration(), traceback.format_exc()))
         except OSError as unwritable:  # even in place: the run reads as crashed
             why += f"; run.json could not record it ({unwritable})"
         raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
@@ -263,11 +234,10 @@ def close(run: Run, spec, bundle, model, outcome, signal_name: str | None, durat
 
     metrics = {**add_target_units(outcome.metrics, bundle.info, spec.compile.loss), "params": int(model.count_params())}
     if outcome.model is not None:  # the model of the last completed epoch, even when interrupted
-        with atomic_path(run.file("model.keras")) as temporary:
+        with atomic_path(run.output(layout.MODEL)) as temporary:
             outcome.model.save(temporary)
     status = "interrupted" if outcome.interrupted else "completed"
     check = run_verdict(run, spec, metrics, outcome.history) if status == "completed" else {"status": "none", "checks": []}
-    run.write_json("metrics.json", {"metrics": metrics, "check": check})
-    extra = {"signal": signal_name} if outcome.interrupted else {}
-    run.update(status=status, finished_at=now(), duration_s=duration(), **extra)
+    run.write_json(layout.METRICS, {"metrics": metrics, "check": check})
+    run.update(**close_fields(status, duration(), signal_name))
     return {"run_dir": str(run), "status": status, "metrics": metrics, "check": check}

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from dlcli.errors import UsageError
-from dlcli.runs import Run
+from dlcli.runs import Run, layout
 
 # The attributes that make up each Keras callback's state between epochs.
 CALLBACK_STATE = {
@@ -68,21 +69,21 @@ def _record_problem(record: Any) -> str | None:
 class TrainingState:
     def __init__(self, run: Run):
         self.run = run
-        self.folder = run.file("state")
+        self.folder = run.file(layout.STATE)
 
     def latest(self) -> dict[str, Any] | None:
         """What latest.json says, or None when no epoch was completed yet. A damaged record, or one
         whose snapshot is not a folder of this run's state/, is a UsageError naming latest.json."""
-        if not (self.folder / "latest.json").is_file():
+        if not self.run.file(layout.STATE_LATEST).is_file():
             return None
-        record = self.run.read_json("state/latest.json")
+        record = self.run.read_json(layout.STATE_LATEST)
         problem = _record_problem(record)
         if problem is None:
             snapshot = self.folder / record["snapshot"]
             missing = [name for name in SNAPSHOT_FILES if not (snapshot / name).is_file()]
             problem = f"its snapshot {record['snapshot']} lacks {', '.join(missing)}" if missing else None
         if problem:
-            raise UsageError(f"{self.folder / 'latest.json'}: {problem}; the run cannot be resumed "
+            raise UsageError(f"{self.run.file(layout.STATE_LATEST)}: {problem}; the run cannot be resumed "
                              f"(its history and model.keras, if any, are intact)")
         return record
 
@@ -105,8 +106,8 @@ class TrainingState:
                              f"the run cannot be resumed") from None
 
     def save(self, phase: str, epoch: int, model, callbacks: list, history: dict, finished: bool) -> None:
-        name = f"{phase}-epoch-{epoch:04d}"
-        staging = self.folder / f".{name}.part"
+        name = Path(layout.STATE_SNAPSHOT.at(phase=phase, epoch=f"{epoch:04d}")).name
+        staging = self.run.output(layout.STATE) / f".{name}.part"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
@@ -117,7 +118,7 @@ class TrainingState:
         target = self.folder / name
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
-        self.run.write_json("state/latest.json", {"phase": phase, "epoch": epoch, "finished": finished,
+        self.run.write_json(layout.STATE_LATEST, {"phase": phase, "epoch": epoch, "finished": finished,
                                                   "snapshot": name, "history": history})
         for old in self.folder.iterdir():
             if old.is_dir() and old.name != name:

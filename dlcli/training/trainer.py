@@ -20,7 +20,7 @@ from dlcli.datasets import DataBundle
 from dlcli.errors import SpecError
 from dlcli.backend import import_keras
 from dlcli.models import build_model, compile_for
-from dlcli.runs import Run
+from dlcli.runs import Run, layout
 from dlcli.training.callbacks import callback_classes, spec_callbacks, write_history
 from dlcli.training.data import as_stream, evaluate_split, naming_bad_files, validation_split
 from dlcli.training.evaluation import batches_of, per_sample_training_class, per_sample_validation_class
@@ -163,7 +163,7 @@ class Trainer:
             train, validation = validation_split(self.bundle, fit.validation)
             resuming_retrain = self.resume is not None and self.resume["phase"] == "retrain"
             history = self.run.history() if resuming_retrain else \
-                self.fit(first_model, train, validation, fit.epochs, "history.json", "fit")
+                self.fit(first_model, train, validation, fit.epochs, layout.HISTORY.name, "fit")
             outcome = Outcome(history=history, model=first_model)
         if self.interrupted:
             return self._stopped(outcome)
@@ -177,7 +177,7 @@ class Trainer:
             epochs = chosen_epochs(fit.retrain, outcome.history)
             outcome.metrics["retrain_epochs"] = epochs
             outcome.model = self.new_model((fit.validation.k or 0) + 1)
-            retrained = self.fit(outcome.model, self.bundle.train, None, epochs, "retrain_history.json",
+            retrained = self.fit(outcome.model, self.bundle.train, None, epochs, layout.RETRAIN_HISTORY.name,
                                  "retrain", batch_size=fit.retrain.batch_size, with_spec_callbacks=False)
             if self.interrupted:
                 return self._stopped(outcome)
@@ -200,7 +200,7 @@ class Trainer:
         fold_size = len(train) // k
         histories, fold_metrics = [], []
         for fold in range(1, k + 1):
-            result = f"folds/fold-{fold}/result.json"
+            result = layout.FOLD_RESULT.at(fold=fold)
             if self.run.has(result):
                 done = self.run.read_json(result)
                 histories.append(done["history"])
@@ -211,7 +211,7 @@ class Trainer:
             model = self.new_model(fold)
             print(f"processing fold #{fold} of {k}", file=sys.stderr)
             history = self.fit(model, train.take(~is_validation), train.take(is_validation),
-                               self.spec.fit.epochs, f"folds/fold-{fold}/history.json", f"fold-{fold}")
+                               self.spec.fit.epochs, layout.FOLD_HISTORY.at(fold=fold), f"fold-{fold}")
             scores = None if self.interrupted else self.evaluate(model, train.take(is_validation), "val_")
             if scores is None:
                 break
@@ -225,5 +225,5 @@ class Trainer:
             metrics[key] = float(np.mean([scores[key] for scores in fold_metrics]))
         mean = mean_history(histories)
         if mean:
-            write_history(self.run, "history.json", mean, self.separator())
+            write_history(self.run, layout.HISTORY.name, mean, self.separator())
         return Outcome(history=mean, metrics=metrics)

@@ -13,7 +13,7 @@ from typing import Any
 
 from dlcli.errors import UsageError
 from dlcli.outputs import Placement, identity, picture_name, place, unusable_path, write_image
-from dlcli.runs import Run
+from dlcli.runs import Run, layout
 
 # Bounds on what one command draws: a filter pattern of --size pixels is optimised for --filters
 # images at once (64 of 1024x1024x3 float32 are 800 MB), every --steps is a forward and backward
@@ -32,7 +32,7 @@ def _placement(out: str | None, reference: str | None, force: bool, fallback: Pa
     """Where the pictures go (checked before any work): --out, else the run's viz/, else `fallback`."""
     with unusable_path(str(reference)):
         run_path = _run_path(reference)
-    default = run_path / "viz" if run_path is not None else fallback
+    default = Run(run_path).file(layout.VIZ) if run_path is not None else fallback
     return place(out, default, run_path, force, folder_only=folder_only)
 
 
@@ -46,17 +46,19 @@ def _write_all(placement: Placement, pictures: list[tuple[Path, Any, str]], run:
     """Check every (path, array, identity) first, and the index of the run's viz/ they will be listed
     in, then write them: no half-made set of files, no picture left out of a damaged index."""
     placement.check({path: picture_identity for path, _, picture_identity in pictures})
-    if run is not None and run.has("viz/index.json") and all(placement.in_run(path, "viz") for path, _, _ in pictures):
-        if not isinstance(run.read_json("viz/index.json"), list):  # unreadable JSON: read_json names the file
-            raise UsageError(f"{run.file('viz/index.json')}: not a JSON list of pictures; the run directory is "
+    if run is not None and run.has(layout.VIZ_INDEX) and all(placement.in_run(path, layout.VIZ.name)
+                                                              for path, _, _ in pictures):
+        if not isinstance(run.read_json(layout.VIZ_INDEX), list):  # unreadable JSON: read_json names the file
+            raise UsageError(f"{run.file(layout.VIZ_INDEX)}: not a JSON list of pictures; the run directory is "
                              "damaged (move the file away and draw again)")
     return [write_image(path, image, picture_identity) for path, image, picture_identity in pictures]
 
 
 def _record(run: Run | None, placement: Placement, files: list[Path], entry: dict[str, Any]) -> None:
-    """List the pictures in the run's viz/index.json when they went into its viz/."""
-    if run is not None and all(placement.in_run(path, "viz") for path in files):
-        run.record_viz({**entry, "files": [path.name for path in files]})
+    """List the pictures in the run's viz/index.json when they went into its viz/ (as a command that
+    draws into the run: it may write there only)."""
+    if run is not None and all(placement.in_run(path, layout.VIZ.name) for path in files):
+        Run.open(run.path, draws=True).record_viz({**entry, "files": [path.name for path in files]})
 
 
 def _class_index(wanted: str | None, class_names: list[str] | None) -> int | None:

@@ -1,0 +1,137 @@
+"""The layout of a run directory (a **contract**): every file and folder a run may hold.
+
+`Run.file` and `Run.output` take their names from here and refuse any other, so a reader (the
+`runs` listing, a report, a worker's log) finds every file of a run in this one list. A name is
+a path relative to the run directory; `{fold}`, `{phase}`, `{epoch}`, `{index}` stand for one
+path component each (`FOLD_HISTORY.at(fold=2)` is `folds/fold-2/history.json`). What a folder
+holds beyond the entries listed under it belongs to its writer (Keras' TensorBoard logs, the
+resume snapshots, pictures).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file or folder of a run: its name (a path, maybe with {placeholders}), whether it is a
+    folder, what writes it, whether every run has it, and what it holds."""
+
+    name: str
+    folder: bool
+    writer: str
+    description: str
+    optional: bool = True
+
+    def at(self, **parts: object) -> str:
+        """The name with its placeholders filled in."""
+        return self.name.format(**parts)
+
+    def matches(self, name: str) -> bool:
+        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(self.name))
+        return re.fullmatch(pattern, name) is not None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _file(name: str, writer: str, description: str, optional: bool = True) -> Entry:
+    return Entry(name, False, writer, description, optional)
+
+
+def _folder(name: str, writer: str, description: str) -> Entry:
+    return Entry(name, True, writer, description)
+
+
+SPEC = _file("spec.yaml", "training.lifecycle (start; resume --epochs)", "the resolved, validated spec", False)
+INFO = _file("run.json", "runs.records through Run (start, resume, close, failure)",
+             "status, times, command, versions, backend, device, process, data, resumes, error", False)
+LOCK = _file(".lock", "Run.create / Run.lock (dlcli.locking)", "names the process that holds the run for writing", False)
+VOCABULARY = _file("vocabulary.txt", "training.lifecycle (text runs, at start)",
+                   "the tokens evaluate and predict must reuse, one a line")
+MODEL_CONFIG = _file("model.json", "models.describing (at start)", "the model's Keras config")
+MODEL_SUMMARY = _file("summary.txt", "models.describing (at start)", "the model's Keras summary")
+MODEL_PLOT = _file("model.png", "models.describing (at start, when Graphviz is installed)", "the model's graph")
+CALLBACKS = _folder("callbacks", "training.lifecycle (at start)", "copies of the spec's custom callback files")
+CALLBACK_COPY = _file("callbacks/{index}-{file}", "training.lifecycle (at start)", "one custom callback's code")
+HISTORY = _file("history.json", "training.callbacks (after every completed epoch)",
+                "per-epoch metrics of the fit (of k-fold runs: the mean over folds)")
+HISTORY_CSV = _file("history.csv", "training.callbacks (after every completed epoch)", "history.json as Keras' CSVLogger writes it")
+RETRAIN_HISTORY = _file("retrain_history.json", "training.callbacks (retrain phase)", "per-epoch metrics of fit.retrain")
+RETRAIN_HISTORY_CSV = _file("retrain_history.csv", "training.callbacks (retrain phase)", "retrain_history.json as CSV")
+FOLDS = _folder("folds", "training.trainer (k-fold runs)", "one folder per fold")
+FOLD_HISTORY = _file("folds/fold-{fold}/history.json", "training.callbacks (k-fold runs)", "one fold's per-epoch metrics")
+FOLD_HISTORY_CSV = _file("folds/fold-{fold}/history.csv", "training.callbacks (k-fold runs)", "one fold's history as CSV")
+FOLD_RESULT = _file("folds/fold-{fold}/result.json", "training.trainer (k-fold runs)",
+                    "a finished fold's history and scores; resume skips the fold")
+STATE = _folder("state", "training.state (after every completed epoch)", "what `dlcli resume` continues from")
+STATE_LATEST = _file("state/latest.json", "training.state", "the phase, epoch and snapshot to resume from")
+STATE_SNAPSHOT = _folder("state/{phase}-epoch-{epoch}", "training.state",
+                         "weights.weights.h5 (weights, optimizer) and arrays.npz (callbacks', seeds' states)")
+METRICS = _file("metrics.json", "training.lifecycle (close); api.check rewrites its verdict",
+                "final metrics and the reference verdict")
+MODEL = _file("model.keras", "training.lifecycle (close)", "the model of the last completed epoch")
+CHECKPOINTS = _folder("checkpoints", "Keras' ModelCheckpoint (spec callback)", "the checkpoints the spec asks for")
+BEST_MODEL = _file("checkpoints/best.keras", "Keras' ModelCheckpoint (spec callback)", "the best model by its monitor")
+LOGS = _folder("logs", "Keras' TensorBoard and training.monitoring (spec callback)",
+               "TensorBoard event files and the embedding projector")
+ACTIVATIONS = _folder("activations", "training.monitoring ActivationLogger (spec callback)",
+                      "{phase}-epoch-NNNN.npz: layer outputs on validation samples")
+PLOTS = _folder("plots", "dlcli plot (plotting)", "curves drawn from the run's history")
+VIZ = _folder("viz", "dlcli visualize (viz.jobs)", "pictures drawn from the run's model")
+VIZ_INDEX = _file("viz/index.json", "Run.record_viz (viz.jobs)", "what drew each picture in viz/")
+VIZ_INDEX_LOCK = _file("viz/.index.lock", "Run.record_viz", "one writer of viz/index.json at a time")
+WORKERS = _folder("workers", "the workers of a --workers run", "workers/I.log: the log of each worker but process 0")
+SAMPLES = _folder("samples", "generation commands (chapter 8)", "generated text and images")
+REPORT = _file("report.html", "dlcli report (issue 17)", "the run's report")
+
+LAYOUT: tuple[Entry, ...] = (
+    SPEC, INFO, LOCK, VOCABULARY, MODEL_CONFIG, MODEL_SUMMARY, MODEL_PLOT, CALLBACKS, CALLBACK_COPY,
+    HISTORY, HISTORY_CSV, RETRAIN_HISTORY, RETRAIN_HISTORY_CSV, FOLDS, FOLD_HISTORY, FOLD_HISTORY_CSV, FOLD_RESULT,
+    STATE, STATE_LATEST, STATE_SNAPSHOT, METRICS, MODEL, CHECKPOINTS, BEST_MODEL, LOGS, ACTIVATIONS,
+    PLOTS, VIZ, VIZ_INDEX, VIZ_INDEX_LOCK, WORKERS, SAMPLES, REPORT,
+)
+
+
+def entries() -> Iterator[Entry]:
+    return iter(LAYOUT)
+
+
+def entry_of(name: str | Entry) -> Entry | None:
+    """The entry a name (relative to the run directory) is, or lies in; None outside the layout."""
+    if isinstance(name, Entry):
+        return name
+    exact = next((entry for entry in LAYOUT if entry.matches(name)), None)
+    if exact is not None:
+        return exact
+    parts = Path(name).parts
+    if ".." in parts or Path(name).is_absolute():
+        return None
+    for depth in range(len(parts) - 1, 0, -1):  # the innermost folder it lies in
+        folder = next((entry for entry in LAYOUT if entry.folder and entry.matches("/".join(parts[:depth]))), None)
+        if folder is not None:
+            return folder
+    return None
+
+
+def describe(name: str | Entry) -> str:
+    """One line on a file or folder of a run: what it holds and what writes it."""
+    entry = entry_of(name)
+    if entry is None:
+        raise ValueError(f"{name}: not in the run directory layout (dlcli.runs.layout)")
+    return f"{entry.name}{'/' if entry.folder else ''}: {entry.description} (written by {entry.writer})"
+
+
+def present(run_path: Path) -> list[tuple[Entry, list[Path]]]:
+    """The entries a run directory holds, each with the paths that are it, in layout order."""
+    found: list[tuple[Entry, list[Path]]] = []
+    for entry in LAYOUT:
+        pattern = re.sub(r"\{\w+\}", "*", entry.name)
+        paths = sorted(path for path in run_path.glob(pattern) if path.is_dir() == entry.folder)
+        if paths:
+            found.append((entry, paths))
+    return found

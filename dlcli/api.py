@@ -128,14 +128,18 @@ def new_spec(template: str, name: str, out: str | Path = ".", force: bool = Fals
 
 
 def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs: int | None = None,
-          seed: int | None = None, run_dir: str | None = None, verbose: int = 2) -> dict[str, Any]:
+          seed: int | None = None, run_dir: str | None = None, verbose: int = 2,
+          cluster: dict[str, Any] | None = None) -> dict[str, Any]:
     """Validate, load data, build, fit, evaluate and save one experiment.
 
     Returns {'run_dir', 'status', 'metrics', 'check'}; status is 'completed' or 'interrupted'.
     Bad input raises before any run directory exists; a failure after that leaves run.json
-    with status 'failed' and raises RunFailed."""
+    with status 'failed' and raises RunFailed. `cluster` ({'coordinator', 'num_processes',
+    'process_id'}, or Keras' KERAS_DISTRIBUTION_* variables, or a SLURM step) makes this process
+    one worker of data-parallel training on JAX; process 0 writes the run."""
     from dlcli.spec.loading import load_spec
     from dlcli.training import lifecycle
+    from dlcli.training.distribution import cluster_from
 
     overrides = list(overrides)
     if epochs is not None:
@@ -143,18 +147,45 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
     if seed is not None:
         overrides.append(f"seed={seed}")
     spec, spec_path = load_spec(name_or_path, overrides)
-    return lifecycle.start(spec, spec_path, overrides, run_dir, verbose)
+    return lifecycle.start(spec, spec_path, overrides, run_dir, verbose, cluster=cluster_from(**(cluster or {})))
 
 
-def resume(run_path: str, epochs: int | None = None, force: bool = False, verbose: int = 2) -> dict[str, Any]:
+def train_workers(name_or_path: str, workers: int, overrides: tuple[str, ...] | list[str] = (),
+                  epochs: int | None = None, seed: int | None = None, run_dir: str | None = None,
+                  options: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`train` as `workers` local processes of data-parallel training on JAX (dlcli.workers).
+    Process 0 prints the run's outcome (`options`: its --json, --check, --quiet); returns
+    {'run_dir', 'status', 'exit_code'}; a failed worker raises RunFailed naming it."""
+    from dlcli.spec.loading import load_spec
+    from dlcli.workers import launch_train
+
+    overrides = list(overrides) + ([f"fit.epochs={epochs}"] if epochs is not None else []) + \
+        ([f"seed={seed}"] if seed is not None else [])
+    spec, _ = load_spec(name_or_path, overrides)  # a bad spec is refused here, before any process starts
+    return launch_train(name_or_path, spec, workers, overrides, run_dir, list(options))
+
+
+def resume_workers(run_path: str, workers: int, epochs: int | None = None, force: bool = False,
+                   options: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`resume` as `workers` local processes, as many as the run had or not (the global batch and
+    the data order do not depend on their number); returns what `train_workers` returns."""
+    from dlcli.workers import launch_resume
+
+    run = Run.open(run_path)
+    return launch_resume(run, run.spec(), workers, epochs, force, list(options))
+
+
+def resume(run_path: str, epochs: int | None = None, force: bool = False, verbose: int = 2,
+           cluster: dict[str, Any] | None = None) -> dict[str, Any]:
     """Continue an interrupted, failed or crashed run in its own directory, from its last
-    completed epoch; returns what `train` returns."""
+    completed epoch; returns what `train` returns (`cluster` as for `train`)."""
     from dlcli.backend import use_recorded
     from dlcli.training import lifecycle
+    from dlcli.training.distribution import cluster_from
 
     run = Run.open(run_path)
     use_recorded(run.info)  # the backend it was trained on, unless --backend says otherwise
-    return lifecycle.resume(run, epochs, force, verbose)
+    return lifecycle.resume(run, epochs, force, verbose, cluster=cluster_from(**(cluster or {})))
 
 
 # --------------------------------------------------------------------------- reading runs
@@ -340,6 +371,8 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
 
 
 __all__ = [
+    "train_workers",
+    "resume_workers",
     "sweep",
     "check",
     "compare",

@@ -71,6 +71,38 @@ def _verbosity(quiet: bool) -> int:
     return 0 if quiet else (1 if sys.stderr.isatty() else 2)
 
 
+def worker_options(function):
+    """--workers N (local processes) and the flags of one worker of a multi-machine job."""
+    options = [
+        click.option("--workers", type=click.IntRange(min=1), help="Train as N local processes, data-parallel on "
+                     "JAX; the spec's batch is the global batch (divisible by N)."),
+        click.option("--coordinator", metavar="HOST:PORT", help="One worker of a multi-machine job: process 0's "
+                     "address (with --num-processes and --process-id; else $KERAS_DISTRIBUTION_*, or SLURM's srun)."),
+        click.option("--num-processes", type=click.IntRange(min=1), help="The job's number of processes."),
+        click.option("--process-id", type=click.IntRange(min=0), help="This process's number, 0..N-1 (0 writes the run)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _launched(job, workers: int | None, cluster: dict, as_json: bool, gate: bool, quiet: bool) -> None:
+    """With --workers, `job` launches the processes and process 0 prints the outcome; else one
+    process (or one worker of a job) runs and prints it."""
+    from dlcli.errors import UsageError
+
+    if workers is None:
+        _run(lambda: job(None), as_json, gate)
+        return
+    if any(value is not None for value in cluster.values()):
+        raise UsageError("--workers starts local processes; --coordinator, --num-processes and --process-id make "
+                         "this process one worker of a job: use one or the other")
+    options = ("--json",) * as_json + ("--check",) * gate + ("--quiet",) * quiet
+    result = job(options)
+    if result["exit_code"]:
+        raise SystemExit(result["exit_code"])
+
+
 @command()
 @backend_option
 @click.argument("experiment")
@@ -81,7 +113,9 @@ def _verbosity(quiet: bool) -> int:
 @click.option("--check", "gate", is_flag=True, help="Exit 4 when the run does not reproduce its reference.")
 @json_option
 @quiet_option
-def train(experiment, overrides, epochs, seed, run_dir, gate, as_json, quiet) -> None:
+@worker_options
+def train(experiment, overrides, epochs, seed, run_dir, gate, as_json, quiet, workers, coordinator, num_processes,
+          process_id) -> None:
     """Train EXPERIMENT (a name or a YAML file), evaluate it on its test split, save the run.
 
     A run whose spec differs from its named experiment's beyond the seed (by --set, --epochs or an
@@ -89,8 +123,16 @@ def train(experiment, overrides, epochs, seed, run_dir, gate, as_json, quiet) ->
     the source's is 'differs', better or worse, and fails --check."""
     from dlcli import api
 
-    _run(lambda: api.train(experiment, overrides, epochs=epochs, seed=seed, run_dir=run_dir,
-                           verbose=_verbosity(quiet)), as_json, gate)
+    cluster = {"coordinator": coordinator, "num_processes": num_processes, "process_id": process_id}
+
+    def job(options):
+        if options is None:
+            return api.train(experiment, overrides, epochs=epochs, seed=seed, run_dir=run_dir,
+                             verbose=_verbosity(quiet), cluster=cluster)
+        return api.train_workers(experiment, workers, overrides, epochs=epochs, seed=seed, run_dir=run_dir,
+                                 options=options)
+
+    _launched(job, workers, cluster, as_json, gate, quiet)
 
 
 @command()
@@ -101,17 +143,26 @@ def train(experiment, overrides, epochs, seed, run_dir, gate, as_json, quiet) ->
 @click.option("--check", "gate", is_flag=True, help="Exit 4 when the run does not reproduce its reference.")
 @json_option
 @quiet_option
-def resume(run, epochs, force, gate, as_json, quiet) -> None:
+@worker_options
+def resume(run, epochs, force, gate, as_json, quiet, workers, coordinator, num_processes, process_id) -> None:
     """Continue RUN (interrupted, failed or crashed) in its own directory from its last completed epoch.
 
     \b
     The weights, optimizer, callbacks' states (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint)
     and the data order continue as if the run had never stopped; history is appended and
     run.json records the resume. Finished k-fold folds are not trained again.
-    Exit codes as train: 0, 1 failed again, 2 not resumable or changed (see --force), 130."""
+    Exit codes as train: 0, 1 failed again, 2 not resumable or changed (see --force), 130.
+    A run of several workers resumes with --workers N, the same N or another."""
     from dlcli import api
 
-    _run(lambda: api.resume(run, epochs=epochs, force=force, verbose=_verbosity(quiet)), as_json, gate)
+    cluster = {"coordinator": coordinator, "num_processes": num_processes, "process_id": process_id}
+
+    def job(options):
+        if options is None:
+            return api.resume(run, epochs=epochs, force=force, verbose=_verbosity(quiet), cluster=cluster)
+        return api.resume_workers(run, workers, epochs=epochs, force=force, options=options)
+
+    _launched(job, workers, cluster, as_json, gate, quiet)
 
 
 @command()

@@ -108,13 +108,24 @@ def _with_mode(arguments: dict) -> dict:
     return arguments
 
 
-def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "fit") -> list:
-    """The callbacks the spec names, writing into the run directory (checkpoints atomically)."""
+# The callbacks that write into the run directory: only a run's writer (one process of several) runs them.
+WRITERS = ("ModelCheckpoint", "TensorBoard", "ActivationLogger")
+
+
+def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "fit", writes: bool = True) -> list:
+    """The callbacks the spec names, writing into the run directory (checkpoints atomically).
+    Without `writes` (a worker other than process 0), each of the WRITERS is a callback that does
+    nothing, so the others keep their places (the resume state names callbacks by position) and,
+    like EarlyStopping, decide on every process alike."""
     keras = import_keras()
     context = {"bundle": bundle, "validation": validation, "phase": phase}
     made = []
     for index, entry in enumerate(spec.callbacks):
         context["index"] = index
+        if not writes and entry.name in WRITERS:  # as many as it makes (TensorBoard: its projector too)
+            made += [keras.callbacks.Callback() for _ in range(1 + (entry.name == "TensorBoard"
+                                                                    and bool(entry.arguments.get("embeddings_freq"))))]
+            continue
         wire = WIRING.get(entry.name)
         arguments = _with_mode(entry.arguments) if "monitor" in CALLBACK_ARGUMENTS.get(entry.name, ()) else entry.arguments
         made += wire(run, entry, context) if wire else [getattr(keras.callbacks, entry.name)(**arguments)]
@@ -174,11 +185,14 @@ def atomic_checkpoint_class():
             import os
             from pathlib import Path
 
+            from dlcli.training.distribution import no_distribution
+
             final = Path(self._get_file_path(epoch, batch, logs))
             temporary = final.with_name(f".{final.stem}.part{os.getpid()}{final.suffix}")
             self.filepath, kept = str(temporary), self.filepath
             try:
-                super()._save_model(epoch, batch, logs)
+                with no_distribution():  # process 0 alone saves a model of several processes
+                    super()._save_model(epoch, batch, logs)
                 if temporary.exists():  # saved this time (save_best_only saves only improvements)
                     os.replace(temporary, final)
             finally:
@@ -213,9 +227,10 @@ def callback_classes():
         """Writes history.json and .csv after every completed epoch (1-based), so a crashed run keeps
         its curves. `columns` may hold the epochs of an earlier process (a resumed run)."""
 
-        def __init__(self, run: Run, name: str, columns: dict[str, list] | None = None, separator: str = ","):
+        def __init__(self, run: Run, name: str, columns: dict[str, list] | None = None, separator: str = ",",
+                     writes: bool = True):
             super().__init__()
-            self.run, self.name, self.separator = run, name, separator
+            self.run, self.name, self.separator, self.writes = run, name, separator, writes
             self.columns = {key: list(values) for key, values in (columns or {"epoch": []}).items()}
 
         def on_epoch_end(self, epoch, logs=None):
@@ -223,7 +238,8 @@ def callback_classes():
             for key, value in (logs or {}).items():
                 column = self.columns.setdefault(key, [None] * (len(self.columns["epoch"]) - 1))
                 column.append(float(value))
-            write_history(self.run, self.name, self.columns, self.separator)
+            if self.writes:  # a worker other than process 0 keeps its columns and writes nothing
+                write_history(self.run, self.name, self.columns, self.separator)
 
     class StopOnRequest(keras.callbacks.Callback):
         """Ends training at the next batch's end after Ctrl-C or SIGTERM, before Keras can close
@@ -245,10 +261,10 @@ def callback_classes():
         """Saves the resume state after every completed epoch, once every other callback has seen
         it; on a resumed fit, gives the spec's callbacks back the state they had."""
 
-        def __init__(self, state, phase: str, callbacks: list, recorder, restore: dict | None):
+        def __init__(self, state, phase: str, callbacks: list, recorder, restore: dict | None, writes: bool = True):
             super().__init__()
             self.state, self.phase, self.callbacks, self.recorder = state, phase, callbacks, recorder
-            self.restore = restore
+            self.restore, self.writes = restore, writes  # without `writes`: restores, never saves
 
         def on_train_begin(self, logs=None):  # after the callbacks' own on_train_begin resets
             if self.restore is not None:
@@ -256,12 +272,18 @@ def callback_classes():
 
         def on_epoch_end(self, epoch, logs=None):
             self.last_epoch = epoch + 1
-            self.state.save(self.phase, epoch + 1, self.model, self.callbacks, self.recorder.columns,
-                            finished=bool(self.model.stop_training))
+            if self.writes:
+                self._save(epoch + 1)
 
         def on_train_end(self, logs=None):  # after EarlyStopping(restore_best_weights) put the best back
-            if getattr(self, "last_epoch", None) is not None:
-                self.state.save(self.phase, self.last_epoch, self.model, self.callbacks, self.recorder.columns,
+            if getattr(self, "last_epoch", None) is not None and self.writes:
+                self._save(self.last_epoch)
+
+        def _save(self, epoch: int) -> None:
+            from dlcli.training.distribution import no_distribution
+
+            with no_distribution():  # process 0 alone saves a model of several processes
+                self.state.save(self.phase, epoch, self.model, self.callbacks, self.recorder.columns,
                                 finished=bool(self.model.stop_training))
 
     return HistoryRecorder, StopOnRequest, StateKeeper

@@ -136,8 +136,9 @@ def join(cluster: Cluster, spec) -> Worker:
     if cluster.num_processes is not None:
         check_batches(spec, cluster.num_processes)
     keras = import_keras()
-    keras.distribution.initialize(job_addresses=cluster.coordinator, num_processes=cluster.num_processes,
-                                  process_id=cluster.process_id)
+    with _stdout_to_stderr():  # Gloo says on stdout that it connected: --json keeps stdout for its document
+        keras.distribution.initialize(job_addresses=cluster.coordinator, num_processes=cluster.num_processes,
+                                      process_id=cluster.process_id)
     keras.distribution.set_distribution(keras.distribution.DataParallel(
         devices=keras.distribution.list_devices(), auto_shard_dataset=False))  # each process feeds its own rows
     import jax
@@ -145,6 +146,19 @@ def join(cluster: Cluster, spec) -> Worker:
     worker = Worker(jax.process_index(), jax.process_count(), cluster.coordinator)
     check_batches(spec, worker.count)  # a count found by JAX (SLURM)
     return worker
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr():
+    """File descriptor 1 onto 2 meanwhile: what C++ libraries print reaches stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def leave() -> None:

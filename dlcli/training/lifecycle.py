@@ -33,31 +33,40 @@ def prepare(spec) -> Any:
 
 
 def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verbose: int,
-          bundle=None, watchers: list = ()) -> dict[str, Any]:
+          bundle=None, watchers: list = (), cluster=None) -> dict[str, Any]:
     """A new run: data, model, then the run directory (nothing is created if the spec does not fit).
 
     `bundle`: data already loaded for this spec's `data` section (a sweep's trials share it);
-    `watchers`: more Keras callbacks for the fit (a sweep's pruning)."""
+    `watchers`: more Keras callbacks for the fit (a sweep's pruning); `cluster`: the job of
+    several processes this one joins (training.distribution): process 0 makes the run directory
+    (at `run_dir`, which every process is given), the others write nothing."""
     from dlcli import datasets
+    from dlcli.training.distribution import join
 
-    Run.check_writable(spec.name, run_dir)  # before loading data, so a typo or a read-only disk costs nothing
+    worker = join(cluster, spec) if cluster is not None else None  # before any JAX computation
+    if worker is None or worker.is_chief:
+        Run.check_writable(spec.name, run_dir)  # before loading data, so a typo or a read-only disk costs nothing
     started = now()
     prepare(spec)
     bundle = bundle if bundle is not None else datasets.load(spec.data)
     source = Run.find(spec.model.run, "model.run") if spec.model.type == "from_run" else None
     working = pinned(spec, source)
     model = built(working, bundle, spec_path)
+    if worker is not None and not worker.is_chief:
+        return execute(Run(run_dir or "."), working, bundle, model, None, verbose, watchers=watchers, worker=worker)
     run = Run.create(spec.name, run_dir)  # a hidden staging folder, locked by this process
     try:
         try:
             _initialise(run, spec, spec_path, overrides, bundle, model, source, started)
+            if worker is not None:
+                run.update(workers=worker.describe(spec, bundle))
             run.publish()  # the run directory appears with its run.json
         except BaseException as error:  # a full disk, a signal: no half-made run directory is left behind
             shutil.rmtree(run.path, ignore_errors=True)
             if isinstance(error, OSError):
                 raise RunFailed(f"cannot write the run directory ({error}); nothing was kept", None, str(error)) from None
             raise
-        return execute(run, working, bundle, model, None, verbose, watchers=watchers)
+        return execute(run, working, bundle, model, None, verbose, watchers=watchers, worker=worker)
     finally:
         run.release()
 
@@ -148,23 +157,33 @@ def built(spec, bundle, spec_path: Path):
         raise SpecError(locate(str(error), spec_path)) from None
 
 
-def resume(run: Run, epochs: int | None, force: bool, verbose: int, watchers: list = ()) -> dict[str, Any]:
-    """Continue an interrupted, failed or crashed run in its own directory."""
+def resume(run: Run, epochs: int | None, force: bool, verbose: int, watchers: list = (),
+           cluster=None) -> dict[str, Any]:
+    """Continue an interrupted, failed or crashed run in its own directory (with `cluster`, as one of
+    several processes: process 0 checks, locks and writes the run, the others only read it)."""
+    from dlcli.training.distribution import join
+
+    worker = join(cluster, run.spec()) if cluster is not None else None
+    if worker is not None and not worker.is_chief:
+        return _resume_locked(run, epochs, force, verbose, watchers, worker)
     run.lock("resume")  # from the status check to the end: a second writer is refused at once
     try:
-        return _resume_locked(run, epochs, force, verbose, watchers)
+        return _resume_locked(run, epochs, force, verbose, watchers, worker)
     finally:
         run.release()
 
 
-def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watchers: list) -> dict[str, Any]:
+def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watchers: list,
+                   worker=None) -> dict[str, Any]:
     from dlcli import datasets
     from dlcli.backend import name as active_backend
     from dlcli.training.resuming import check_epochs, differences, resumable_status
     from dlcli.training.state import TrainingState
 
-    status = resumable_status(run, force)
-    run.remove_leftovers()  # a killed process's half-written model or checkpoint
+    writes = worker is None or worker.is_chief  # the others read the run as process 0 found it
+    status = resumable_status(run, force) if writes else run.info.get("status")
+    if writes:
+        run.remove_leftovers()  # a killed process's half-written model or checkpoint
     spec = run.spec()
     state = TrainingState(run)
     record = state.latest()
@@ -175,7 +194,7 @@ def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watc
     recipe = [f"fit.epochs={epochs} (was {spec.fit.epochs})"] if changed_epochs else []
     if epochs is not None:
         spec.fit.epochs = epochs
-    found = differences(run, spec, epochs)
+    found = differences(run, spec, epochs) if writes else []
     if found and not force:
         raise UsageError(f"{run}: cannot resume: " + "; ".join(found) + ". Resume anyway with --force")
     info = run.info
@@ -184,19 +203,24 @@ def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watc
     bundle = datasets.load(spec.data, vocabulary=run.vocabulary())
     working = pinned(spec, source)
     model = built(working, bundle, run.file(layout.SPEC))
+    if not writes:
+        return execute(run, working, bundle, model, record, verbose, watchers=watchers, worker=worker)
     run.update(**resume_fields(info, from_status=status, record=record, epochs=spec.fit.epochs, differences=found,
-                               recipe_changes=recipe, backend=active_backend()))
+                               recipe_changes=recipe,
+                               workers=worker.describe(spec, bundle) if worker is not None else None,
+                               backend=active_backend()))
     if changed_epochs:
         from dlcli.spec.loading import dump_spec
 
         run.write_text(layout.SPEC, dump_spec(_relative_to(run, spec)))
     return execute(run, working, bundle, model, record, verbose, previous_duration=info.get("duration_s") or 0.0,
-                   watchers=watchers)
+                   watchers=watchers, worker=worker)
 
 
 def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
-            previous_duration: float = 0.0, watchers: list = ()) -> dict[str, Any]:
-    """Run the protocol and close the run: completed, interrupted (130) or failed (RunFailed)."""
+            previous_duration: float = 0.0, watchers: list = (), worker=None) -> dict[str, Any]:
+    """Run the protocol and close the run: completed, interrupted (130) or failed (RunFailed).
+    A `worker` other than process 0 runs the same protocol and writes nothing."""
     from dlcli.training.stopping import Diverged, StopRequest
     from dlcli.training.trainer import Outcome, Trainer
 
@@ -208,15 +232,18 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
     try:
         with StopRequest() as stop:
             try:
-                outcome = Trainer(spec, bundle, run, stop, verbose, resume=record, watchers=watchers).run_protocol(model)
+                outcome = Trainer(spec, bundle, run, stop, verbose, resume=record, watchers=watchers,
+                                  worker=worker).run_protocol(model)
             except KeyboardInterrupt:  # a second Ctrl-C: stop now, keep what the last epoch saved
                 outcome = Outcome(history=run.history(), interrupted=True, model=_last_fit_model(run, model))
                 stop.signal_name = stop.signal_name or "SIGINT"
             stop.closing = True  # from here a signal is only noted: the run is closed whole, then exit 130
-            result = close(run, spec, bundle, model, outcome, stop.signal_name, duration)
+            result = close(run, spec, bundle, model, outcome, stop.signal_name, duration, writes=worker is None or worker.is_chief)
     except Exception as error:  # a failing fit, a full disk while saving...
         why = str(error) if isinstance(error, Diverged) else f"{type(error).__name__}: {error}"
         why = " ".join(why.split())[:600]  # one line: h5py's messages span several
+        if worker is not None and not worker.is_chief:  # its launcher records it in the run
+            raise RunFailed(f"worker {worker.index} failed: {why}", str(run), why) from error
         try:
             run.record_failure(**failure_fields(why, duration(), traceback.format_exc()))
         except OSError as unwritable:  # even in place: the run reads as crashed
@@ -224,19 +251,28 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
         raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
     if stop.signal_name and not outcome.interrupted:
         result["signal"] = stop.signal_name  # the run completed while a signal was pending: exit 130
+    if worker is not None:
+        from dlcli.training.distribution import leave
+
+        leave()
     return result
 
 
-def close(run: Run, spec, bundle, model, outcome, signal_name: str | None, duration) -> dict[str, Any]:
-    """The model of the last completed epoch, the metrics and verdict, then run.json's status."""
+def close(run: Run, spec, bundle, model, outcome, signal_name: str | None, duration, writes: bool = True) -> dict[str, Any]:
+    """The model of the last completed epoch, the metrics and verdict, then run.json's status
+    (without `writes`, a worker other than process 0: only what they are)."""
     from dlcli.reference import run_verdict
     from dlcli.training.summary import add_target_units
 
     metrics = {**add_target_units(outcome.metrics, bundle.info, spec.compile.loss), "params": int(model.count_params())}
-    if outcome.model is not None:  # the model of the last completed epoch, even when interrupted
-        with atomic_path(run.output(layout.MODEL)) as temporary:
-            outcome.model.save(temporary)
     status = "interrupted" if outcome.interrupted else "completed"
+    if not writes:
+        return {"run_dir": str(run), "status": status, "metrics": metrics, "check": {"status": "none", "checks": []}}
+    if outcome.model is not None:  # the model of the last completed epoch, even when interrupted
+        from dlcli.training.distribution import no_distribution
+
+        with atomic_path(run.output(layout.MODEL)) as temporary, no_distribution():  # one of several processes saves alone
+            outcome.model.save(temporary)
     check = run_verdict(run, spec, metrics, outcome.history) if status == "completed" else {"status": "none", "checks": []}
     run.write_json(layout.METRICS, {"metrics": metrics, "check": check})
     run.update(**close_fields(status, duration(), signal_name))

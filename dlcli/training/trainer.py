@@ -77,9 +77,18 @@ class Trainer:
     """Runs one spec's protocol, writing histories, checkpoints and the resume state into `run`."""
 
     def __init__(self, spec, bundle: DataBundle, run: Run, stop: StopRequest, verbose: int,
-                 resume: dict | None = None, watchers: list = ()):
+                 resume: dict | None = None, watchers: list = (), worker=None):
         self.spec, self.bundle, self.run, self.stop, self.verbose = spec, bundle, run, stop, verbose
         self.watchers = list(watchers)  # more callbacks for the `fit` phase (a sweep's pruning)
+        # One of several processes (training.distribution): only the chief writes the run; all
+        # evaluate through a local twin of the model, and stop at the same batch.
+        self.worker = worker
+        self.writes = worker is None or worker.is_chief
+        if worker is not None:
+            from dlcli.training.distribution import AgreedStop, LocalTwin
+
+            self.stop = AgreedStop(stop)
+            self.twin = LocalTwin(lambda: build_checked(spec, bundle))
         self.state = TrainingState(run)
         self.resume = resume  # the state record to continue from (consumed by its phase)
         self.interrupted = False
@@ -107,23 +116,35 @@ class Trainer:
         if record is not None:
             self.state.restore_model(model, record)
         HistoryRecorder, StopOnRequest, StateKeeper = callback_classes()
-        recorder = HistoryRecorder(self.run, history_name, record["history"] if record else None, self.separator())
+        recorder = HistoryRecorder(self.run, history_name, record["history"] if record else None, self.separator(),
+                                   writes=self.writes)
         if record is not None and record["finished"] or (record["epoch"] if record else 0) >= epochs:
             return recorder.columns
-        callbacks = spec_callbacks(self.spec, self.run, self.bundle, validation, phase) if with_spec_callbacks else []
+        callbacks = spec_callbacks(self.spec, self.run, self.bundle, validation, phase, writes=self.writes) \
+            if with_spec_callbacks else []
         callbacks += self.watchers if phase == "fit" else []
         batch_size = batch_size or self.spec.fit.batch_size
         # first, so that every callback reads the outputs' training and validation losses per sample
         per_sample = [per_sample_training_class()()]
-        per_sample += [per_sample_validation_class()(validation, batch_size)] if validation is not None else []
-        keeper = StateKeeper(self.state, phase, callbacks, recorder, record)
+        if validation is not None and self.worker is not None:
+            from dlcli.training.distribution import twin_validation_class
+
+            per_sample += [twin_validation_class()(self.twin, validation, batch_size, [StopOnRequest(self.stop)])]
+        elif validation is not None:
+            per_sample += [per_sample_validation_class()(validation, batch_size)]
+        keeper = StateKeeper(self.state, phase, callbacks, recorder, record, writes=self.writes)
         stream = as_stream(train)
-        steps = self.spec.fit.steps_per_epoch or stream.batches_per_pass(batch_size)
         initial = record["epoch"] if record else 0
-        data = stream.make(batch_size, training=self.spec.fit.shuffle, seed=self.spec.seed, repeat=True,
-                           start=initial * steps)
+        if self.worker is not None:  # this process's rows of whole global batches only
+            steps = self.spec.fit.steps_per_epoch or len(stream) // batch_size
+            data = stream.shard_batches(batch_size, self.worker.index, self.worker.count,
+                                        training=self.spec.fit.shuffle, seed=self.spec.seed, start=initial * steps)
+        else:
+            steps = self.spec.fit.steps_per_epoch or stream.batches_per_pass(batch_size)
+            data = stream.make(batch_size, training=self.spec.fit.shuffle, seed=self.spec.seed, repeat=True,
+                               start=initial * steps)
         validation_data = None
-        if validation is not None:
+        if validation is not None and self.worker is None:
             validation_data = (validation.x, validation.y) if not hasattr(validation, "make") else \
                 batches_of(validation, batch_size)
         try:
@@ -147,6 +168,10 @@ class Trainer:
     def evaluate(self, model, split, prefix: str) -> dict[str, float] | None:
         """The model's metrics on a split, or None when a stop request cut the evaluation short."""
         try:
+            if self.worker is not None:  # exactly as one process does, on a copy outside the distribution
+                with self.twin.evaluating(model) as twin:
+                    return evaluate_split(twin, split, self.spec.fit.batch_size, prefix,
+                                          callbacks=[callback_classes()[1](self.stop)])
             return evaluate_split(model, split, self.spec.fit.batch_size, prefix,
                                   callbacks=[callback_classes()[1](self.stop)])
         except EpochInterrupted:
@@ -215,7 +240,8 @@ class Trainer:
             scores = None if self.interrupted else self.evaluate(model, train.take(is_validation), "val_")
             if scores is None:
                 break
-            self.run.write_json(result, {"history": history, "metrics": scores})
+            if self.writes:
+                self.run.write_json(result, {"history": history, "metrics": scores})
             histories.append(history)
             fold_metrics.append(scores)
         metrics: dict[str, Any] = {"folds_completed": len(fold_metrics)}
@@ -224,6 +250,6 @@ class Trainer:
         for key in fold_metrics[0] if fold_metrics else []:
             metrics[key] = float(np.mean([scores[key] for scores in fold_metrics]))
         mean = mean_history(histories)
-        if mean:
+        if mean and self.writes:
             write_history(self.run, layout.HISTORY.name, mean, self.separator())
         return Outcome(history=mean, metrics=metrics)

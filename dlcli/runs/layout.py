@@ -3,9 +3,9 @@
 `Run.file` and `Run.output` take their names from here and refuse any other, so a reader (the
 `runs` listing, a report, a worker's log) finds every file of a run in this one list. A name is
 a path relative to the run directory; `{fold}`, `{phase}`, `{epoch}`, `{index}` stand for one
-path component each (`FOLD_HISTORY.at(fold=2)` is `folds/fold-2/history.json`). What a folder
-holds beyond the entries listed under it belongs to its writer (Keras' TensorBoard logs, the
-resume snapshots, pictures).
+path component each (`FOLD_HISTORY.at(fold=2)` is `folds/fold-2/history.json`). What an *open*
+folder holds beyond the entries listed under it belongs to its writer (Keras' TensorBoard logs,
+a resume snapshot's files, pictures); a closed folder (folds/, state/) holds only its entries.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ from typing import Iterator
 @dataclass(frozen=True)
 class Entry:
     """One file or folder of a run: its name (a path, maybe with {placeholders}), whether it is a
-    folder, what writes it, whether every run has it, and what it holds."""
+    folder, what writes it, what it holds, whether every run has it, and whether (a folder) it
+    holds files the layout does not name."""
 
     name: str
     folder: bool
     writer: str
     description: str
     optional: bool = True
+    open: bool = False
 
     def at(self, **parts: object) -> str:
         """The name with its placeholders filled in."""
@@ -43,8 +45,8 @@ def _file(name: str, writer: str, description: str, optional: bool = True) -> En
     return Entry(name, False, writer, description, optional)
 
 
-def _folder(name: str, writer: str, description: str) -> Entry:
-    return Entry(name, True, writer, description)
+def _folder(name: str, writer: str, description: str, open: bool = True) -> Entry:
+    return Entry(name, True, writer, description, open=open)
 
 
 SPEC = _file("spec.yaml", "training.lifecycle (start; resume --epochs)", "the resolved, validated spec", False)
@@ -56,19 +58,22 @@ VOCABULARY = _file("vocabulary.txt", "training.lifecycle (text runs, at start)",
 MODEL_CONFIG = _file("model.json", "models.describing (at start)", "the model's Keras config")
 MODEL_SUMMARY = _file("summary.txt", "models.describing (at start)", "the model's Keras summary")
 MODEL_PLOT = _file("model.png", "models.describing (at start, when Graphviz is installed)", "the model's graph")
-CALLBACKS = _folder("callbacks", "training.lifecycle (at start)", "copies of the spec's custom callback files")
+CALLBACKS = _folder("callbacks", "training.lifecycle (at start)", "copies of the spec's custom callback files",
+                    open=False)
 CALLBACK_COPY = _file("callbacks/{index}-{file}", "training.lifecycle (at start)", "one custom callback's code")
 HISTORY = _file("history.json", "training.callbacks (after every completed epoch)",
                 "per-epoch metrics of the fit (of k-fold runs: the mean over folds)")
 HISTORY_CSV = _file("history.csv", "training.callbacks (after every completed epoch)", "history.json as Keras' CSVLogger writes it")
 RETRAIN_HISTORY = _file("retrain_history.json", "training.callbacks (retrain phase)", "per-epoch metrics of fit.retrain")
 RETRAIN_HISTORY_CSV = _file("retrain_history.csv", "training.callbacks (retrain phase)", "retrain_history.json as CSV")
-FOLDS = _folder("folds", "training.trainer (k-fold runs)", "one folder per fold")
+FOLDS = _folder("folds", "training.trainer (k-fold runs)", "one folder per fold", open=False)
+FOLD = _folder("folds/fold-{fold}", "training.trainer (k-fold runs)", "one fold's history and result", open=False)
 FOLD_HISTORY = _file("folds/fold-{fold}/history.json", "training.callbacks (k-fold runs)", "one fold's per-epoch metrics")
 FOLD_HISTORY_CSV = _file("folds/fold-{fold}/history.csv", "training.callbacks (k-fold runs)", "one fold's history as CSV")
 FOLD_RESULT = _file("folds/fold-{fold}/result.json", "training.trainer (k-fold runs)",
                     "a finished fold's history and scores; resume skips the fold")
-STATE = _folder("state", "training.state (after every completed epoch)", "what `dlcli resume` continues from")
+STATE = _folder("state", "training.state (after every completed epoch)", "what `dlcli resume` continues from",
+                open=False)
 STATE_LATEST = _file("state/latest.json", "training.state", "the phase, epoch and snapshot to resume from")
 STATE_SNAPSHOT = _folder("state/{phase}-epoch-{epoch}", "training.state",
                          "weights.weights.h5 (weights, optimizer) and arrays.npz (callbacks', seeds' states)")
@@ -80,7 +85,9 @@ BEST_MODEL = _file("checkpoints/best.keras", "Keras' ModelCheckpoint (spec callb
 LOGS = _folder("logs", "Keras' TensorBoard and training.monitoring (spec callback)",
                "TensorBoard event files and the embedding projector")
 ACTIVATIONS = _folder("activations", "training.monitoring ActivationLogger (spec callback)",
-                      "{phase}-epoch-NNNN.npz: layer outputs on validation samples")
+                      "layer outputs on validation samples, one file an epoch")
+ACTIVATION_FILE = _file("activations/{phase}-epoch-{epoch}.npz", "training.monitoring ActivationLogger (spec callback)",
+                        "every layer's output after one epoch, one array per layer name")
 PLOTS = _folder("plots", "dlcli plot (plotting)", "curves drawn from the run's history")
 VIZ = _folder("viz", "dlcli visualize (viz.jobs)", "pictures drawn from the run's model")
 VIZ_INDEX = _file("viz/index.json", "Run.record_viz (viz.jobs)", "what drew each picture in viz/")
@@ -91,8 +98,8 @@ REPORT = _file("report.html", "dlcli report (issue 17)", "the run's report")
 
 LAYOUT: tuple[Entry, ...] = (
     SPEC, INFO, LOCK, VOCABULARY, MODEL_CONFIG, MODEL_SUMMARY, MODEL_PLOT, CALLBACKS, CALLBACK_COPY,
-    HISTORY, HISTORY_CSV, RETRAIN_HISTORY, RETRAIN_HISTORY_CSV, FOLDS, FOLD_HISTORY, FOLD_HISTORY_CSV, FOLD_RESULT,
-    STATE, STATE_LATEST, STATE_SNAPSHOT, METRICS, MODEL, CHECKPOINTS, BEST_MODEL, LOGS, ACTIVATIONS,
+    HISTORY, HISTORY_CSV, RETRAIN_HISTORY, RETRAIN_HISTORY_CSV, FOLDS, FOLD, FOLD_HISTORY, FOLD_HISTORY_CSV, FOLD_RESULT,
+    STATE, STATE_LATEST, STATE_SNAPSHOT, METRICS, MODEL, CHECKPOINTS, BEST_MODEL, LOGS, ACTIVATIONS, ACTIVATION_FILE,
     PLOTS, VIZ, VIZ_INDEX, VIZ_INDEX_LOCK, WORKERS, SAMPLES, REPORT,
 )
 
@@ -105,16 +112,16 @@ def entry_of(name: str | Entry) -> Entry | None:
     """The entry a name (relative to the run directory) is, or lies in; None outside the layout."""
     if isinstance(name, Entry):
         return name
+    parts = Path(name).parts
+    if not parts or ".." in parts or Path(name).is_absolute():  # never a path out of the run
+        return None
     exact = next((entry for entry in LAYOUT if entry.matches(name)), None)
     if exact is not None:
         return exact
-    parts = Path(name).parts
-    if ".." in parts or Path(name).is_absolute():
-        return None
-    for depth in range(len(parts) - 1, 0, -1):  # the innermost folder it lies in
+    for depth in range(len(parts) - 1, 0, -1):  # the innermost folder it lies in, if that one is open
         folder = next((entry for entry in LAYOUT if entry.folder and entry.matches("/".join(parts[:depth]))), None)
         if folder is not None:
-            return folder
+            return folder if folder.open else None
     return None
 
 

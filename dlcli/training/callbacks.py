@@ -48,8 +48,12 @@ def _activation_logger(run: Run, entry, context: dict) -> list:
 
     arguments = dict(entry.arguments)
     samples = first_samples(context["validation"], arguments.pop("samples", 1))
-    return [optional_callback_class()(monitoring_classes()[0](run.output(layout.ACTIVATIONS), context["phase"], samples,
-                                                              **arguments), run, f"{layout.ACTIVATIONS}/")]
+    phase = context["phase"]
+
+    def target(epoch: int):
+        return run.output(layout.ACTIVATION_FILE, phase=phase, epoch=f"{epoch:04d}")
+
+    return [optional_callback_class()(monitoring_classes()[0](target, samples, **arguments), run, f"{layout.ACTIVATIONS}/")]
 
 
 def _custom(run: Run, entry, context: dict) -> list:

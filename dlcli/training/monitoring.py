@@ -8,7 +8,7 @@ import hashlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -90,11 +90,12 @@ def monitoring_classes():
 
     class ActivationLogger(keras.callbacks.Callback):
         """7.2.1: after every epoch, the activations of every layer for the first validation
-        samples, as activations/<phase>-epoch-NNNN.npz (one array per layer, by layer name)."""
+        samples, into the file `target(epoch)` names (1-based; the run's layout names it
+        activations/<phase>-epoch-NNNN.npz), one array per layer, by layer name."""
 
-        def __init__(self, folder: Path, phase: str, samples, layers: list[str] | None = None, every: int = 1):
+        def __init__(self, target: Callable[[int], Path], samples, layers: list[str] | None = None, every: int = 1):
             super().__init__()
-            self.folder, self.phase, self.samples, self.layer_names, self.every = folder, phase, samples, layers, every
+            self.target, self.samples, self.layer_names, self.every = target, samples, layers, every
 
         def on_train_begin(self, logs=None):
             names = [layer.name for layer in self.model.layers if not isinstance(layer, keras.layers.InputLayer)]
@@ -110,8 +111,7 @@ def monitoring_classes():
                 return
             outputs = self.probe.predict(self.samples, verbose=0)
             outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-            target = self.folder / f"{self.phase}-epoch-{epoch + 1:04d}.npz"
-            with atomic_path(target) as temporary:
+            with atomic_path(self.target(epoch + 1)) as temporary:
                 np.savez_compressed(temporary, **{name: np.asarray(value) for name, value in zip(self.names, outputs)})
 
     class EmbeddingProjector(keras.callbacks.Callback):

@@ -115,7 +115,7 @@ def _figure(plt, runs: list[Run], histories: list[dict], base: str, metric: str 
             if values:
                 axes.plot(epochs, values, style, label=f"{smoothed}{text} {label}".capitalize())
                 drew = True
-        kfold = " (mean over folds)" if runs[0].has("folds") else ""
+        kfold = " (mean over folds)" if runs[0].has(layout.FOLDS) else ""
         axes.set_title(f"Training and validation {label}{kfold}")
     else:
         want_validation = _overlays_validation(metric)

@@ -221,8 +221,7 @@ def recipe_record(spec, spec_path: Path) -> dict:
     found = _named_source(spec)
     if found is not None:
         return {"recipe_source": str(found[0].resolve()), "recipe_changes": found[1]}
-    beside = spec_path.parent / "run.json"
-    own = _earlier_source(beside) if spec_path.name == "spec.yaml" and beside.is_file() else spec_path
+    own = _earlier_source(spec_path.parent) if _is_run_spec(spec_path) else spec_path
     source = _spec_with_reference(own, None) if own is not None else None
     if source is None:
         return {"recipe_source": None, "recipe_changes": [
@@ -276,11 +275,21 @@ def _spec_with_reference(path: Path, reference):
         return None
 
 
-def _earlier_source(run_json: Path) -> Path | None:
+def _is_run_spec(spec_path: Path) -> bool:
+    """Whether a spec file is a run's own copy (its spec.yaml, beside its run.json)."""
+    from dlcli.runs import layout
+
+    return spec_path.name == layout.SPEC.name and (spec_path.parent / layout.INFO.name).is_file()
+
+
+def _earlier_source(run_dir: Path) -> Path | None:
     """The spec file an earlier run was compared with (its run.json's record), if it still exists."""
+    from dlcli.errors import DlcliError
+    from dlcli.runs import Run
+
     try:
-        recorded = json.loads(run_json.read_text(encoding="utf-8")).get("recipe_source")
-    except (OSError, ValueError, AttributeError):
+        recorded = Run(run_dir).info.get("recipe_source")
+    except DlcliError:  # unreadable or damaged: no source to compare with
         return None
     return Path(recorded) if isinstance(recorded, str) and Path(recorded).is_file() else None
 

@@ -13,12 +13,16 @@ from dlcli.runs import Run
 from dlcli.spec import Claim, Reference
 
 
-def make_run(experiment: str, history: dict, status: str = "completed", metrics: dict | None = None) -> Run:
+def make_run(experiment: str, history: dict, status: str = "completed", metrics: dict | None = None,
+             info: dict | None = None, spec: str | None = None) -> Run:
     run = Run.create(experiment)
-    run.write_json("run.json", {"status": status, "experiment": experiment})
+    if spec is not None:
+        run.write_text("spec.yaml", spec)
+    run.write_json("run.json", {"status": status, "experiment": experiment, **(info or {})})
     run.publish()
     run.write_json("history.json", {"epoch": list(range(1, len(next(iter(history.values()))) + 1)), **history})
     run.write_json("metrics.json", {"metrics": metrics or {}, "check": {"status": "none"}})
+    run.release()  # a finished run: no process holds it (`check` takes its lock to rewrite the verdict)
     return run
 
 
@@ -89,8 +93,7 @@ def test_check_command_uses_the_latest_baseline(run_cli, workdir):
           claims:
             - {text: later, metric: val_loss, statistic: argmin, relation: greater, than: base}
         """)
-    run = make_run("small", {"val_loss": [4, 3, 2, 3]})
-    run.write_text("spec.yaml", (workdir / "experiments" / "small.yaml").read_text())
+    run = make_run("small", {"val_loss": [4, 3, 2, 3]}, spec=(workdir / "experiments" / "small.yaml").read_text())
     result = run_cli("check", str(run.path))
     assert result.exit_code == 4 and "unverifiable" in result.stdout
     make_run("base", {"val_loss": [2, 1, 3, 4]})
@@ -138,10 +141,8 @@ def test_plot_imports_no_tensorflow(workdir):
 
 
 def test_compare_shows_metrics_and_differing_spec_values(run_cli):
-    first = make_run("a", {"loss": [1.0]}, metrics={"test_accuracy": 0.9})
-    second = make_run("b", {"loss": [1.0]}, metrics={"test_accuracy": 0.8})
-    first.write_text("spec.yaml", "seed: 1\nfit: {epochs: 3}\n")
-    second.write_text("spec.yaml", "seed: 1\nfit: {epochs: 5}\n")
+    first = make_run("a", {"loss": [1.0]}, metrics={"test_accuracy": 0.9}, spec="seed: 1\nfit: {epochs: 3}\n")
+    second = make_run("b", {"loss": [1.0]}, metrics={"test_accuracy": 0.8}, spec="seed: 1\nfit: {epochs: 5}\n")
     result = run_cli("compare", str(first.path), str(second.path), "--csv")
     lines = result.stdout.strip().splitlines()
     assert lines[0].endswith("test_accuracy,fit.epochs")
@@ -153,8 +154,7 @@ def test_baselines_are_runs_that_follow_their_recipe():
     from dlcli.runs import recipe_changes
 
     honest = make_run("base", {"val_loss": [0.5, 0.3]})
-    quick = make_run("base", {"val_loss": [0.9]})
-    quick.update(overrides=["fit.epochs=1", "seed=3"])
+    quick = make_run("base", {"val_loss": [0.9]}, info={"overrides": ["fit.epochs=1", "seed=3"]})
     assert Run.latest_completed("base").path == quick.path
     assert Run.latest_completed("base", follows_recipe=True).path == honest.path
     assert recipe_changes(quick.info) == ["fit.epochs=1"]  # another seed keeps the recipe

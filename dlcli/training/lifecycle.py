@@ -19,15 +19,15 @@ from dlcli.runs.records import close_fields, elapsed, failure_fields, now, resum
 
 
 def prepare(spec) -> Any:
-    """The backend checked against the spec, Keras, seeds and determinism: what every start and
+    """The backend checked against the spec, Keras, determinism and seeds: what every start and
     resume does first (an experiment the backend cannot run is refused before any data loads)."""
     from dlcli.backend import import_keras, make_deterministic, refuse_unsupported
 
     refuse_unsupported(spec)
     keras = import_keras()
-    keras.utils.set_random_seed(spec.seed)
-    if spec.deterministic:
+    if spec.deterministic:  # before the first random draw starts JAX's devices (its flag is read then)
         make_deterministic()
+    keras.utils.set_random_seed(spec.seed)
     keras.config.set_dtype_policy(spec.compile.precision)  # before the model is built; float32 resets it
     return keras
 

@@ -260,7 +260,7 @@ def predict_split(models: list[Any], split, batch_size: int) -> tuple[list[np.nd
                        for model in models]
             return [np.asarray(o) for o in outputs], np.asarray(_single(split.y, "targets"))
         outputs, targets = [[] for _ in models], []
-        for x, y in split.make(batch_size):
+        for x, y in split.make(batch_size).as_numpy_iterator():  # NumPy: JAX's and torch's predict take no tf tensors
             targets.append(np.asarray(_single(y, "targets")))
             for batches, model in zip(outputs, models):
                 batches.append(np.asarray(_single(model.predict_on_batch(x), "model")))

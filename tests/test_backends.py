@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -88,10 +89,27 @@ def test_keras_backend_is_honoured_and_resume_uses_the_runs_backend(workdir):
     assert info["resumes"][-1]["differences"] == []
 
 
-def test_gradcam_peaks_at_the_same_place_on_tensorflow_and_jax(workdir):
-    pytest.importorskip("jax")
+GRADIENTS = """
+import json, numpy as np
+from dlcli.backend import import_keras, value_and_weight_gradients
+from dlcli.viz.gradcam import gradcam_heatmap
+
+keras = import_keras()
+model = keras.saving.load_model("model.keras")
+image = np.load("image.npy")
+heatmap, chosen, _ = gradcam_heatmap(model, image, "last_conv")
+target = keras.ops.convert_to_tensor(np.array([[0.0, 1.0]], "float32"))
+loss, _, gradients = value_and_weight_gradients(
+    lambda: (keras.losses.categorical_crossentropy(target, model(image))[0], None), model.trainable_variables)
+print(json.dumps({"backend": keras.backend.backend(), "chosen": chosen, "heatmap": heatmap.tolist(),
+                  "loss": float(keras.ops.convert_to_numpy(loss)),
+                  "gradients": [keras.ops.convert_to_numpy(g).tolist() for g in gradients]}))
+"""
+
+
+@pytest.mark.parametrize("backend", [installed("jax"), installed("torch")])
+def test_gradcam_and_weight_gradients_agree_with_tensorflow(workdir, capsys, backend):
     from dlcli.backend import import_keras
-    from dlcli.viz.gradcam import gradcam_heatmap
 
     keras = import_keras()
     keras.utils.set_random_seed(3)
@@ -102,20 +120,21 @@ def test_gradcam_peaks_at_the_same_place_on_tensorflow_and_jax(workdir):
     image = np.zeros((1, 12, 12, 1), "float32")
     image[0, 2:5, 7:10] = 1.0  # a bright patch: the evidence
     np.save(workdir / "image.npy", image)
-    heatmap, chosen, _ = gradcam_heatmap(model, image, "last_conv")
-    script = ("import json, sys, numpy as np\nfrom dlcli.backend import import_keras\n"
-              "from dlcli.viz.gradcam import gradcam_heatmap\nkeras = import_keras()\n"
-              "model = keras.saving.load_model('model.keras')\n"
-              "heatmap, chosen, _ = gradcam_heatmap(model, np.load('image.npy'), 'last_conv')\n"
-              "print(json.dumps({'backend': keras.backend.backend(), 'chosen': chosen, 'heatmap': heatmap.tolist()}))\n")
-    environment = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(REPOSITORY)}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=120)
+    (workdir / "gradients.py").write_text(GRADIENTS)
+    runpy.run_path("gradients.py")  # here, on TensorFlow
+    on_tensorflow = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    environment = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(REPOSITORY)}
+    result = subprocess.run([sys.executable, "gradients.py"], capture_output=True, text=True, env=environment, timeout=120)
     assert result.returncode == 0, result.stderr
-    on_jax = json.loads(result.stdout.strip().splitlines()[-1])
-    assert on_jax["backend"] == "jax" and on_jax["chosen"] == chosen
-    peak = np.unravel_index(np.argmax(heatmap), heatmap.shape)
-    assert np.unravel_index(np.argmax(on_jax["heatmap"]), heatmap.shape) == peak
-    np.testing.assert_allclose(on_jax["heatmap"], heatmap, atol=1e-4)
+    other = json.loads(result.stdout.strip().splitlines()[-1])
+    assert on_tensorflow["backend"] == "tensorflow" and other["backend"] == backend
+    assert other["chosen"] == on_tensorflow["chosen"]
+    heatmap = np.array(on_tensorflow["heatmap"])
+    assert np.argmax(other["heatmap"]) == np.argmax(heatmap) and heatmap.max() == 1.0
+    np.testing.assert_allclose(other["heatmap"], heatmap, atol=1e-4)
+    assert other["loss"] == pytest.approx(on_tensorflow["loss"], rel=1e-5)
+    for theirs, ours in zip(other["gradients"], on_tensorflow["gradients"], strict=True):
+        np.testing.assert_allclose(theirs, ours, rtol=1e-4, atol=1e-6)
 
 
 def test_an_experiment_the_backend_cannot_run_is_refused_before_any_run(run_cli, tiny_spec, workdir, monkeypatch):

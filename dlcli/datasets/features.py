@@ -76,7 +76,7 @@ def extract(streams: dict[str, Stream], params) -> dict[str, Split]:
     for split, stream in streams.items():
         print(f"extracting {features.network} features of {len(stream)} {split} images", file=sys.stderr)
         outputs, labels = [], []
-        for x, y in stream.make(20):  # the book's batch of 20
+        for x, y in stream.make(20).as_numpy_iterator():  # the book's batch of 20, as NumPy for any backend
             outputs.append(np.asarray(base.predict_on_batch(prepare(x))))
             labels.append(np.asarray(y))
         splits[split] = Split(np.concatenate(outputs), np.concatenate(labels))

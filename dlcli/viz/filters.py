@@ -16,13 +16,14 @@ from dlcli.viz.layers import find, outputs_of
 def filter_patterns(model, layer_name: str, filters: list[int], size: tuple[int, int],
                     steps: int = 40, step: float = 1.0, seed: int = 0, batch_size: int = 64) -> np.ndarray:
     """(len(filters), h, w, channels) uint8 patterns, optimised `batch_size` filters at a time."""
-    from dlcli.backend import import_keras, value_and_gradient
+    from dlcli.backend import compiled, import_keras, value_and_gradient
 
     ops = import_keras().ops
     outputs = outputs_of(model, [layer_name])
     channels = int(model.input_shape[-1])
     generator = np.random.default_rng(seed)
 
+    @compiled
     def ascend(images, chosen):
         def loss_of(images):
             activation = outputs(images)[0][layer_name]  # (count, h, w, filters)

@@ -103,7 +103,7 @@ def test_the_layout_describes_each_entry_and_finds_them_in_a_run(workdir):
     run.write_json(layout.FOLD_RESULT, {}, fold=1)
     run.write_json(layout.FOLD_RESULT, {}, fold=2)
     found = {entry.name: [path.relative_to(run.path).as_posix() for path in paths]
-             for entry, paths in layout.present(run.path)}
+             for entry, paths in run.contents()}
     assert found == {".lock": [".lock"], "run.json": ["run.json"], "folds": ["folds"],
                      "folds/fold-{fold}": ["folds/fold-1", "folds/fold-2"],
                      "folds/fold-{fold}/result.json": ["folds/fold-1/result.json", "folds/fold-2/result.json"]}

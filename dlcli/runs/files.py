@@ -1,11 +1,13 @@
 """RunFiles: the files of one run directory, by their layout names, and who may write them.
 
-Every path into a run comes from the layout (`dlcli.runs.layout`) through `file` (to read) or
-`output` (to write, for Keras, h5py or matplotlib); a name the layout does not list is refused
-(a bug). Only a writer writes: the process that holds the run's lock (`Run.create`, `Run.lock`,
+Paths into a run come from the layout (`dlcli.runs.layout`) through `file` (to read, or for the
+pictures `plot` and `visualize` write through dlcli.outputs into plots/ and viz/) or `output` (to
+write, for Keras, h5py or Graphviz); a name the layout does not list is refused (a bug). Only a
+writer writes: the process that holds the run's lock (`Run.create`, `Run.lock`,
 `Run.open(path, writer=True)`), or a command that adds pictures (`Run.open(path, draws=True)`:
 viz/ and plots/ only). Any other (`Run.open`, `Run(path)`, a worker other than process 0) refuses
-every write with `NotAWriter`. Every file is written atomically (dlcli.atomic).
+every write with `NotAWriter`. The files RunFiles writes itself are written atomically
+(dlcli.atomic).
 """
 
 from __future__ import annotations
@@ -106,6 +108,10 @@ class RunFiles:
 
     def has(self, name: str | Entry, **parts: Any) -> bool:
         return self.file(name, **parts).exists()
+
+    def contents(self) -> list[tuple[Entry, list[Path]]]:
+        """What the run holds, entry by entry in layout order, each with its paths (layout.present)."""
+        return layout.present(self.path)
 
     def read_json(self, name: str | Entry, **parts: Any) -> Any:
         """A JSON file of the run; an unreadable one is a UsageError naming it (exit 2)."""

@@ -92,7 +92,10 @@ PLOTS = _folder("plots", "dlcli plot (plotting)", "curves drawn from the run's h
 VIZ = _folder("viz", "dlcli visualize (viz.jobs)", "pictures drawn from the run's model")
 VIZ_INDEX = _file("viz/index.json", "Run.record_viz (viz.jobs)", "what drew each picture in viz/")
 VIZ_INDEX_LOCK = _file("viz/.index.lock", "Run.record_viz", "one writer of viz/index.json at a time")
-WORKERS = _folder("workers", "the workers of a --workers run", "workers/I.log: the log of each worker but process 0")
+WORKERS = _folder("workers", "dlcli.workers (when the workers of a --workers run end)",
+                  "the logs of the workers other than process 0")
+WORKER_LOG = _file("workers/{index}.log", "dlcli.workers (when the workers end)",
+                   "what worker I printed (process 0's output is the command's own)")
 SAMPLES = _folder("samples", "generation commands (chapter 8)", "generated text and images")
 REPORT = _file("report.html", "dlcli report (issue 17)", "the run's report")
 
@@ -100,7 +103,7 @@ LAYOUT: tuple[Entry, ...] = (
     SPEC, INFO, LOCK, VOCABULARY, MODEL_CONFIG, MODEL_SUMMARY, MODEL_PLOT, CALLBACKS, CALLBACK_COPY,
     HISTORY, HISTORY_CSV, RETRAIN_HISTORY, RETRAIN_HISTORY_CSV, FOLDS, FOLD, FOLD_HISTORY, FOLD_HISTORY_CSV, FOLD_RESULT,
     STATE, STATE_LATEST, STATE_SNAPSHOT, METRICS, MODEL, CHECKPOINTS, BEST_MODEL, LOGS, ACTIVATIONS, ACTIVATION_FILE,
-    PLOTS, VIZ, VIZ_INDEX, VIZ_INDEX_LOCK, WORKERS, SAMPLES, REPORT,
+    PLOTS, VIZ, VIZ_INDEX, VIZ_INDEX_LOCK, WORKERS, WORKER_LOG, SAMPLES, REPORT,
 )
 
 

@@ -41,7 +41,8 @@ def interrupt_at_epoch_end(monkeypatch, count: int) -> None:
             if seen["epochs"] == count:
                 os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(trainer, "spec_callbacks", lambda *args: [*callbacks.spec_callbacks(*args), CtrlC()])
+    monkeypatch.setattr(trainer, "spec_callbacks",
+                        lambda *args, **kwargs: [*callbacks.spec_callbacks(*args, **kwargs), CtrlC()])
 
 
 def weights(path: Path) -> list:

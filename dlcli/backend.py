@@ -80,7 +80,8 @@ def _requested() -> str:
 # 3.15.1, JAX 0.10.2, torch 2.13 CPU): Conv2D/SeparableConv2D/BatchNormalization/augmentation
 # layers, Embedding/Conv1D/LSTM/GRU/SimpleRNN/Bidirectional with recurrent dropout, graph models
 # with several inputs and outputs, k-fold with retraining, tf.data streams of image folders and
-# series, the naive baseline, a frozen and a fine-tuned VGG16, cached features, every callback the
+# series, review texts (TextVectorization) with GloVe, the naive baseline, a frozen and a
+# fine-tuned VGG16, cached features, sweeps, ensembles, Grad-CAM and filters, every callback the
 # experiments name (TensorBoard's histograms and projector, ActivationLogger), mixed precision and
 # determinism. All ran, so no spec feature is refused today; torch with `jit_compile: true` runs,
 # but torch.compile took 110 s for the tests' two-layer model (11 s eager).

@@ -57,14 +57,15 @@ def read_reviews(folder: Path) -> tuple[list[str], np.ndarray]:
 
 
 def vectorizer(params, vocabulary: list[str] | None = None):
-    """A TextVectorization layer with the spec's settings (and a given vocabulary, if any)."""
+    """A TextVectorization layer with the spec's settings (and a given vocabulary, if any). Its
+    output is padded with 0 to the batch's longest text (ragged output is TensorFlow's alone)."""
     from dlcli.backend import import_keras
 
     keras = import_keras()
     standardize = tokenizer_standardize if params.standardize == "tokenizer" else params.standardize
     return keras.layers.TextVectorization(
         max_tokens=params.num_words, standardize=standardize, split="whitespace", output_mode="int",
-        ragged=True, vocabulary=vocabulary,
+        vocabulary=vocabulary,
     )
 
 
@@ -85,7 +86,8 @@ def encode(layer, texts: list[str], params) -> np.ndarray:
 
     sequences = []
     for start in range(0, len(texts), 2048):
-        sequences += layer(tf.constant(texts[start:start + 2048])).to_list()
+        padded = np.asarray(keras.ops.convert_to_numpy(layer(tf.constant(texts[start:start + 2048]))))
+        sequences += [row[row != 0].tolist() for row in padded]  # 0 pads only: words are 1 (unknown) and up
     if params.out_of_vocabulary == "drop":
         sequences = [[index for index in row if index != 1] for row in sequences]
     return keras.utils.pad_sequences(sequences, maxlen=params.maxlen, padding=params.padding,

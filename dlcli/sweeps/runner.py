@@ -18,7 +18,8 @@ from typing import Any
 
 from dlcli.errors import DataUnavailable, UsageError
 from dlcli.registry import did_you_mean
-from dlcli.runs import Run, layout, now
+from dlcli.runs import Run, layout
+from dlcli.runs.records import close_fields, failure_fields
 from dlcli.sweeps.directory import Sweep, storage_reason
 from dlcli.sweeps.metrics import metric_value
 from dlcli.sweeps.space import as_override
@@ -109,9 +110,10 @@ def _closed_if_abandoned(run_dir: Path):
             if run.has(layout.INFO) and run.info.get("status") == "running":
                 run.lock("sweep")
                 try:
+                    so_far = run.info.get("duration_s")  # this process's training time is not known here
                     interrupted = isinstance(error, KeyboardInterrupt)
-                    run.record_failure(status="interrupted" if interrupted else "failed", finished_at=now(),
-                                       **({"signal": "SIGINT"} if interrupted else {"error": _one_line(error)}))
+                    run.record_failure(**(close_fields("interrupted", so_far, "SIGINT") if interrupted
+                                          else failure_fields(_one_line(error), so_far, None)))
                 finally:
                     run.release()
         raise

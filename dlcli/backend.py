@@ -107,17 +107,13 @@ def backends_for(tree: dict) -> list[str]:
     return [backend for backend in BACKENDS if unsupported(tree, backend) is None]
 
 
-def refuse_unsupported(spec) -> None:
-    """A UsageError (exit 2) before anything runs when the chosen backend cannot run this spec."""
-    import yaml
-
-    from dlcli.spec.loading import dump_spec
-
+def refuse_unsupported(name: str, tree: dict) -> None:
+    """A UsageError (exit 2) before anything runs when the chosen backend cannot run the spec
+    `name` (`tree`: the resolved spec as YAML writes it)."""
     backend = wanted()
-    tree = yaml.safe_load(dump_spec(spec))
     why = unsupported(tree, backend)
     if why is not None:
-        raise UsageError(f"{spec.name} cannot run on {backend}: {why}; it runs on "
+        raise UsageError(f"{name} cannot run on {backend}: {why}; it runs on "
                          f"{', '.join(backends_for(tree)) or 'no backend'} (--backend NAME)")
 
 

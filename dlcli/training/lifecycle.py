@@ -1,9 +1,7 @@
 """One run's life: start (or resume) it, run its protocol, close it with an honest status.
 
 `train` and `resume` differ only in how the run directory and the starting point are found;
-both end in `execute`, which closes the run (run.json's fields from dlcli.runs.records). Only a
-run that something left open is closed elsewhere: a sweep's trial (sweeps.runner) and a run
-whose --workers launcher outlived a failed worker (dlcli.workers).
+both end in `execute`, which is the only place a run's status changes after it started.
 """
 
 from __future__ import annotations
@@ -23,9 +21,12 @@ from dlcli.runs.records import close_fields, elapsed, failure_fields, now, resum
 def prepare(spec) -> Any:
     """The backend checked against the spec, Keras, determinism and seeds: what every start and
     resume does first (an experiment the backend cannot run is refused before any data loads)."""
-    from dlcli.backend import import_keras, make_deterministic, refuse_unsupported
+    import yaml
 
-    refuse_unsupported(spec)
+    from dlcli.backend import import_keras, make_deterministic, refuse_unsupported
+    from dlcli.spec.loading import dump_spec
+
+    refuse_unsupported(spec.name, yaml.safe_load(dump_spec(spec)))
     keras = import_keras()
     if spec.deterministic:  # before the first random draw starts JAX's devices (its flag is read then)
         make_deterministic()

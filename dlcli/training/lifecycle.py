@@ -1,7 +1,9 @@
 """One run's life: start (or resume) it, run its protocol, close it with an honest status.
 
 `train` and `resume` differ only in how the run directory and the starting point are found;
-both end in `execute`, which is the only place a run's status changes after it started.
+both end in `execute`, which closes the run (run.json's fields from dlcli.runs.records). Only a
+run that something left open is closed elsewhere: a sweep's trial (sweeps.runner) and a run
+whose --workers launcher outlived a failed worker (dlcli.workers).
 """
 
 from __future__ import annotations

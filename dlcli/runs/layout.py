@@ -10,6 +10,7 @@ a resume snapshot's files, pictures); a closed folder (folds/, state/) holds onl
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +34,12 @@ class Entry:
         """The name with its placeholders filled in."""
         return self.name.format(**parts)
 
+    @functools.cached_property
+    def _pattern(self) -> re.Pattern:
+        return re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(self.name)))
+
     def matches(self, name: str) -> bool:
-        pattern = re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(self.name))
-        return re.fullmatch(pattern, name) is not None
+        return self._pattern.fullmatch(name) is not None
 
     def __str__(self) -> str:
         return self.name

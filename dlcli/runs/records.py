@@ -2,8 +2,9 @@
 
 The functions build the fields; `Run` writes them (`Run.begin`, `Run.update`, `Run.record_failure`).
 What needs the training objects (the spec, the data bundle, the built model) is read from them
-here; what needs other packages (the model's description files, the data identity, the recipe
-record) is computed by the caller and passed in, so this package imports none of them.
+here; what other packages compute (the model's description files, the data identity, the recipe
+record) is passed in by the caller, so this module imports neither models.describing,
+datasets.identity nor reference (which imports dlcli.runs).
 """
 
 from __future__ import annotations

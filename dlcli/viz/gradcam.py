@@ -38,13 +38,12 @@ def gradcam_heatmap(model, batch: np.ndarray, layer_name: str | None = None,
     if find(model, layer_name) is None:
         raise UsageError(f"--layer {layer_name}: no such layer in the model "
                          f"(convolution layers: {', '.join(names) or 'none'})")
-    layer_output = find(model, layer_name).output
-    if len(layer_output.shape) != 4:
+    if len(find(model, layer_name).output.shape) != 4:
         raise UsageError(f"--layer {layer_name}: Grad-CAM needs a layer with a (h, w, channels) output")
     inputs = ops.convert_to_tensor(batch, dtype="float32")
     forward = outputs_of(model, [layer_name])
-    first = _first_output(forward(inputs)[1])  # the class is chosen from the prediction itself
-    chosen = _chosen_class(np.asarray(ops.convert_to_numpy(first))[0], class_index)
+    found, predictions = forward(inputs)  # the class is chosen from the prediction itself
+    chosen = _chosen_class(np.asarray(ops.convert_to_numpy(_first_output(predictions)))[0], class_index)
 
     def score_of(added):  # (the class score, the layer's output) with `added` on that output
         found, predictions = forward(inputs, added={layer_name: added})
@@ -53,7 +52,7 @@ def gradcam_heatmap(model, batch: np.ndarray, layer_name: str | None = None,
             return ops.sum(predictions[:, 0] if chosen == 1 else 1.0 - predictions[:, 0]), found[layer_name]
         return ops.sum(predictions[:, chosen]), found[layer_name]
 
-    zeros = ops.zeros((1, *layer_output.shape[1:]), dtype="float32")  # (1, h, w, channels)
+    zeros = ops.zeros_like(found[layer_name])  # (1, h, w, channels)
     _, conv_output, gradients = value_and_gradient(score_of, zeros)
     if gradients is None:
         raise UsageError(f"--layer {layer_name}: the prediction does not depend on this layer")

@@ -57,12 +57,18 @@ def planned_run_dir(experiment: str, explicit: str | None) -> Path:
                 if not path.exists())
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGKILL when the launcher dies (Linux; elsewhere nothing)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+def _dying_with(parent: int):
+    """What a child runs before exec: SIGKILL when the launcher dies (Linux; elsewhere nothing),
+    and an end at once if it died already, before the request was made."""
+    def request() -> None:
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return request
 
 
 def _environment() -> dict[str, str]:
@@ -91,7 +97,7 @@ class Workers:
             output = None if index == 0 else open(self.log(index), "wb")
             try:
                 self.processes.append(subprocess.Popen(command, env=environment, stdout=output, stderr=output,
-                                                       stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+                                                       stdin=subprocess.DEVNULL, preexec_fn=_dying_with(os.getpid()),
                                                        **group))
             finally:
                 if output is not None:
@@ -117,7 +123,7 @@ class Workers:
                 for index, process in enumerate(self.processes):
                     if index not in self.codes and process.poll() is not None:
                         self.codes[index] = process.returncode
-                        if failed is None and not self.signals and process.returncode != 0:
+                        if failed is None and not self.signals and process.returncode not in (0, EXIT_INTERRUPTED):
                             failed, failed_at = index, time.monotonic()
                 now = time.monotonic()
                 if failed_at is not None and now - failed_at > GRACE_S or \

@@ -186,6 +186,24 @@ def test_a_killed_worker_fails_the_run_and_leaves_no_process(trained):
     assert (run / "workers" / "1.log").is_file()
 
 
+def test_workers_die_with_their_launcher(trained):
+    root, _ = trained
+    launcher = _start(root, "train", "tiny.yaml", "--workers", "2", "--run-dir", "runs/orphans", "-q")
+    _wait_for(lambda: len(_children(launcher.pid)) == 2, timeout=30)
+    workers = _children(launcher.pid)
+    launcher.kill()  # SIGKILL: the launcher can do nothing about it
+    launcher.wait()
+    _wait_for(lambda: not any(_alive(pid) and _state(pid) != "Z" for pid in workers), timeout=10)
+
+
+def _state(pid: int) -> str:
+    """A process's state letter (Z: a zombie, ended and waiting for its parent to read its status)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
 def test_workers_on_tensorflow_exit_2(run_cli, tiny_spec, workdir):
     result = run_cli("train", str(tiny_spec), "--workers", "2", "--backend", "tensorflow")
     assert result.exit_code == 2

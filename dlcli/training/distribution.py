@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dlcli.errors import UsageError
 
 # Keras' own variables for `keras.distribution.initialize`, read when no option is given.
+PATH_BYTES = 4096  # the longest run directory path sent from process 0 to the others (Linux's PATH_MAX)
 KERAS_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
                    "KERAS_DISTRIBUTION_PROCESS_ID")
 
@@ -54,6 +57,21 @@ class Worker:
     def is_chief(self) -> bool:
         """Process 0 writes the run directory; the others write nothing."""
         return self.index == 0
+
+    def run_path(self, path: Path | None = None) -> Path:
+        """Process 0's run directory (`path`, given there), sent to every process: the others read
+        its resume state when the run stops, as process 0 does (a collective: all must call it)."""
+        import numpy as np
+        from jax.experimental import multihost_utils
+
+        encoded = np.zeros(PATH_BYTES, dtype=np.uint8)
+        if self.is_chief:
+            text = str(Path(path).resolve()).encode()
+            if len(text) > PATH_BYTES:
+                raise UsageError(f"{path}: a path of more than {PATH_BYTES} bytes cannot be sent to the workers")
+            encoded[:len(text)] = np.frombuffer(text, dtype=np.uint8)
+        received = np.asarray(multihost_utils.broadcast_one_to_all(encoded), dtype=np.uint8)
+        return Path(received.tobytes().rstrip(b"\0").decode())
 
     def describe(self, spec, bundle) -> dict[str, Any]:
         """run.json's `workers`: who trains on which batches, and what each pass leaves out (said on
@@ -217,10 +235,11 @@ class AgreedStop:
         import numpy as np
         from jax.experimental import multihost_utils
 
-        flags = multihost_utils.process_allgather(np.asarray(bool(self.stop), dtype=np.int32))
-        if np.any(flags) and not self.stop:
-            self.stop.signal_name = "SIGINT"  # another process's signal: stop here too
-        return bool(np.any(flags))
+        own = signal.Signals[self.stop.signal_name].value if self.stop else 0
+        received = multihost_utils.process_allgather(np.asarray(own, dtype=np.int32))  # each process's signal, or 0
+        if np.any(received) and not self.stop:
+            self.stop.signal_name = signal.Signals(int(np.max(received))).name  # another process's: stop here too
+        return bool(np.any(received))
 
     def __getattr__(self, name: str):
         return getattr(self.stop, name)

@@ -57,8 +57,8 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
     source = Run.find(spec.model.run, "model.run") if spec.model.type == "from_run" else None
     working = pinned(spec, source)
     model = built(working, bundle, spec_path)
-    if worker is not None and not worker.is_chief:
-        return execute(Run(run_dir or "."), working, bundle, model, None, verbose, watchers=watchers, worker=worker)
+    if worker is not None and not worker.is_chief:  # reads the run process 0 made (the resume state), writes nothing
+        return execute(Run(worker.run_path()), working, bundle, model, None, verbose, watchers=watchers, worker=worker)
     run = Run.create(spec.name, run_dir)  # a hidden staging folder, locked by this process
     try:
         try:
@@ -71,6 +71,8 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
             if isinstance(error, OSError):
                 raise RunFailed(f"cannot write the run directory ({error}); nothing was kept", None, str(error)) from None
             raise
+        if worker is not None:
+            worker.run_path(run.path)
         return execute(run, working, bundle, model, None, verbose, watchers=watchers, worker=worker)
     finally:
         run.release()

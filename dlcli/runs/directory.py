@@ -33,6 +33,10 @@ SCALED_BY_LOADER_BEFORE_2 = ("mnist", "fashion_mnist", "cifar10", "digits")
 class Run(RunFiles):
     """One run's directory: `create` a new one, `open` an existing one, read and write its files."""
 
+    def __init__(self, path: str | Path):
+        super().__init__(path)
+        self._target: Path | None = None  # where `publish` puts a run made with --run-dir
+
     # ------------------------------------------------------------------ creating and opening
 
     check_new = staticmethod(check_new)

@@ -37,7 +37,6 @@ class RunFiles:
         self._lock: Lock | None = None
         self._lock_was_there = False
         self._draws = False
-        self._target: Path | None = None
 
     def __str__(self) -> str:
         return str(self.path)

@@ -225,3 +225,16 @@ def test_one_worker_flags_go_together(run_cli, tiny_spec, workdir):
                      "--num-processes", "2", "--process-id", "0")
     assert result.exit_code == 2
     assert not (workdir / "runs").exists()
+
+
+def test_a_worker_finds_its_cluster_in_options_then_keras_variables_then_slurm():
+    from dlcli.errors import UsageError
+    from dlcli.training.distribution import Cluster, cluster_from
+
+    assert cluster_from(environ={}) is None  # one process
+    assert cluster_from("10.0.0.1:1234", 4, 3, environ={}) == Cluster("10.0.0.1:1234", 4, 3)
+    assert cluster_from(environ={"KERAS_DISTRIBUTION_NUM_PROCESSES": "2"}) == Cluster()  # Keras reads them
+    assert cluster_from(environ={"SLURM_STEP_NUM_TASKS": "4"}) == Cluster()  # JAX reads SLURM's
+    assert cluster_from(environ={"SLURM_STEP_NUM_TASKS": "1"}) is None  # one task of srun: one process
+    with pytest.raises(UsageError, match="between 0 and 3"):
+        cluster_from("10.0.0.1:1234", 4, 4, environ={})

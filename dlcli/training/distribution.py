@@ -161,7 +161,8 @@ def join(cluster: Cluster, spec) -> Worker:
         devices=keras.distribution.list_devices(), auto_shard_dataset=False))  # each process feeds its own rows
     import jax
 
-    worker = Worker(jax.process_index(), jax.process_count(), cluster.coordinator)
+    coordinator = cluster.coordinator or os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES")  # None: found by JAX
+    worker = Worker(jax.process_index(), jax.process_count(), coordinator)
     check_batches(spec, worker.count)  # a count found by JAX (SLURM)
     return worker
 

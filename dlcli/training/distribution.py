@@ -30,8 +30,8 @@ from typing import Any
 
 from dlcli.errors import UsageError
 
-# Keras' own variables for `keras.distribution.initialize`, read when no option is given.
 PATH_BYTES = 4096  # the longest run directory path sent from process 0 to the others (Linux's PATH_MAX)
+# Keras' own variables for `keras.distribution.initialize`, read when no option is given.
 KERAS_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES",
                    "KERAS_DISTRIBUTION_PROCESS_ID")
 
@@ -203,8 +203,8 @@ def no_distribution():
 
 
 class LocalTwin:
-    """A copy of the distributed model outside the distribution, for what one process must do alone
-    (evaluate a split exactly, predict): `build()` makes an identical compiled model."""
+    """A copy of the distributed model outside the distribution, which each process evaluates alone
+    on a whole split, exactly as one process does: `build()` makes an identical compiled model."""
 
     def __init__(self, build):
         self._build, self._model = build, None

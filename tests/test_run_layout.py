@@ -143,3 +143,31 @@ def test_every_file_a_trained_run_holds_is_in_the_layout(run_cli, workdir):
             "folds/fold-{fold}/history.json", "metrics.json", "model.keras", "model.json", "summary.txt", "logs",
             "activations/{phase}-epoch-{epoch}.npz", "state/latest.json", "checkpoints/best.keras", "plots",
             "viz/index.json"} <= found
+
+
+@pytest.mark.training
+def test_check_rewrites_the_verdict_only_while_no_other_process_holds_the_run(run_cli, workdir, tiny_spec):
+    """`check` rewrites metrics.json's verdict as the run's writer: refused at once (exit 2, one
+    line naming the holder, metrics.json untouched) while another process holds the run."""
+    import subprocess
+    import sys
+
+    result = run_cli("train", str(tiny_spec), "--epochs", "1", "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    path = Path(json.loads(result.stdout)["run_dir"])
+    metrics = path / "metrics.json"
+    metrics.write_text(json.dumps({**json.loads(metrics.read_text()), "check": {"status": "none", "checks": []}}))
+    before = metrics.read_bytes()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; from dlcli.runs import Run; "
+                               f"run = Run.open({str(path)!r}, writer=True); print('held', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        refused = run_cli("check", str(path))
+        assert refused.exit_code == 2 and f"pid {holder.pid}" in refused.stderr and refused.stderr.count("\n") == 1
+        assert metrics.read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_cli("check", str(path)).exit_code == 0
+    assert json.loads(metrics.read_text())["check"]["status"] == "not comparable"  # rewritten: --epochs changed the recipe

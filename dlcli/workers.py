@@ -168,7 +168,9 @@ def launch_train(name_or_path: str, spec, count: int, overrides: list[str], run_
 def launch_resume(run: Run, spec, count: int, epochs: int | None, force: bool, options: list[str]) -> dict[str, Any]:
     """`dlcli resume RUN --workers N`: see the module docstring."""
     from dlcli.training.distribution import check_backend, check_batches
+    from dlcli.training.resuming import resumable_status
 
+    resumable_status(run, force)  # a run that does not resume is refused before any process starts
     check_batches(spec, count)
     check_backend()
     action = ["resume", str(run.path), *(["--epochs", str(epochs)] if epochs is not None else []),

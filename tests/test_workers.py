@@ -186,6 +186,13 @@ def test_a_killed_worker_fails_the_run_and_leaves_no_process(trained):
     assert (run / "workers" / "1.log").is_file()
 
 
+def test_a_completed_run_is_refused_before_any_worker_starts(trained):
+    root, runs = trained
+    result = _dlcli(root, "resume", str(runs[2]), "--workers", "2", timeout=60)
+    assert result.returncode == 2 and "completed" in result.stderr
+    assert json.loads((runs[2] / "run.json").read_text())["status"] == "completed"
+
+
 def test_workers_die_with_their_launcher(trained):
     root, _ = trained
     launcher = _start(root, "train", "tiny.yaml", "--workers", "2", "--run-dir", "runs/orphans", "-q")

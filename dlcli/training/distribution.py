@@ -154,7 +154,7 @@ def join(cluster: Cluster, spec) -> Worker:
     if cluster.num_processes is not None:
         check_batches(spec, cluster.num_processes)
     keras = import_keras()
-    with _stdout_to_stderr():  # Gloo says on stdout that it connected: --json keeps stdout for its document
+    with _stdout_silenced():  # Gloo says on stdout that it connected: --json keeps stdout for its document
         keras.distribution.initialize(job_addresses=cluster.coordinator, num_processes=cluster.num_processes,
                                       process_id=cluster.process_id)
     keras.distribution.set_distribution(keras.distribution.DataParallel(
@@ -168,16 +168,17 @@ def join(cluster: Cluster, spec) -> Worker:
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr():
-    """File descriptor 1 onto 2 meanwhile: what C++ libraries print reaches stderr."""
+def _stdout_silenced():
+    """File descriptor 1 onto /dev/null meanwhile: what C++ libraries print there is dropped."""
     sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
     try:
         yield
     finally:
         os.dup2(saved, 1)
         os.close(saved)
+        os.close(devnull)
 
 
 def leave() -> None:

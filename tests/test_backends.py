@@ -26,6 +26,16 @@ pytestmark = pytest.mark.training
 REPOSITORY = Path(dlcli.__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def forget_the_choice(monkeypatch):
+    """This process's --backend and recorded backend as they were before the test (the choice of
+    one command would otherwise outlive it in this process, which runs the other tests)."""
+    from dlcli import backend
+
+    monkeypatch.setattr(backend, "_CHOSEN", None)
+    monkeypatch.setattr(backend, "_RECORDED", None)
+
+
 def installed(backend: str):
     """A parameter that is skipped, with the reason, when the backend's library is not installed."""
     missing = importlib.util.find_spec(backend) is None
@@ -154,7 +164,6 @@ def test_an_experiment_the_backend_cannot_run_is_refused_before_any_run(run_cli,
 def test_backend_choices_that_cannot_be_met_are_exit_2(run_cli, tiny_spec, workdir, monkeypatch):
     from dlcli import backend
 
-    backend.choose(None)
     assert backend.import_keras().backend.backend() == "tensorflow"  # as in every test of this process
     assert run_cli("train", str(tiny_spec), "--backend", "theano").exit_code == 2
     result = run_cli("train", str(tiny_spec), "--backend", "jax")  # this process runs Keras on TensorFlow
@@ -165,7 +174,7 @@ def test_backend_choices_that_cannot_be_met_are_exit_2(run_cli, tiny_spec, workd
     assert len(result.stderr.strip().splitlines()) == 1 and not (workdir / "runs").exists()
     # As if torch were not installed and Keras not yet imported:
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None)
-    monkeypatch.setattr(backend, "_CHOSEN", "torch")
+    backend.choose("torch")
     monkeypatch.delitem(sys.modules, "keras")
     with pytest.raises(dlcli.errors.UsageError, match=r"pip install -e '\.\[torch\]'"):
         backend.import_keras()

@@ -89,6 +89,9 @@ class Worker:
                      "per_worker_batch": batch_size // self.count,
                      "dropped_per_pass": count % batch_size,  # the partial last batch of every pass
                      "steps_per_epoch": spec.fit.steps_per_epoch or count // batch_size}
+        if spec.fit.retrain:  # the retraining on the whole training set, in its own global batches
+            retrain_batch = spec.fit.retrain.batch_size or batch_size
+            described["retrain_dropped_per_pass"] = len(bundle.train) % retrain_batch
         print(f"workers: {self.count} processes, global batch {batch_size} ({batch_size // self.count} each); "
               f"{count % batch_size} of {count} training samples do not fill a global batch and are left out "
               f"of every pass", file=sys.stderr)

@@ -1,10 +1,12 @@
 """`--workers N`: N local processes of one data-parallel run, started, watched and stopped together.
 
 Each worker is `python -m dlcli train|resume ... --coordinator 127.0.0.1:PORT --num-processes N
---process-id I` (training.distribution): JAX's coordinator on a free loopback port, the run
-directory chosen here so every process names the same one. Process 0 writes the run and prints
-its outcome on this command's stdout and stderr; the others' output goes to a log, moved into
-the run's `workers/I.log` once they have ended (while they run, only process 0 writes the run).
+--process-id I` (training.distribution): JAX's coordinator on a free loopback port, and the run
+directory chosen here (process 0 makes it there). Process 0 writes the run and prints its outcome
+on this command's stdout and stderr; the others' output goes to a temporary log, copied into the
+run's `workers/I.log` once every worker has ended. Only then does this launcher write into the run
+(the logs; a failure process 0 could not record), holding its lock: while the workers run, process
+0 is its only writer.
 
 The workers share a process group of their own, so a Ctrl-C reaches this launcher only, which
 passes it on as SIGINT: they agree on the batch to stop at, and process 0 closes the run

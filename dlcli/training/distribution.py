@@ -151,12 +151,14 @@ def join(cluster: Cluster, spec) -> Worker:
     """Initialise Keras' distribution on JAX and make it data-parallel over every process's devices.
     Must come before any JAX computation (seeding included). The spec's global batches must divide
     among the processes (else a UsageError, before this process waits for the others)."""
-    from dlcli.backend import import_keras
+    from dlcli.backend import import_keras, make_deterministic
 
     check_backend()
     if cluster.num_processes is not None:
         check_batches(spec, cluster.num_processes)
     keras = import_keras()
+    if spec.deterministic:  # before JAX starts its devices, which initialize does (XLA reads its GPU flag then)
+        make_deterministic()
     with _stdout_silenced():  # Gloo says on stdout that it connected: --json keeps stdout for its document
         keras.distribution.initialize(job_addresses=cluster.coordinator, num_processes=cluster.num_processes,
                                       process_id=cluster.process_id)

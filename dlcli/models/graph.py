@@ -11,7 +11,8 @@ from dataclasses import replace
 
 from dlcli.errors import SpecError
 from dlcli.backend import import_keras
-from dlcli.models.graph_spec import GraphModel, check_graph, expand
+from dlcli.models.graph_expansion import check_graph, expand
+from dlcli.models.graph_spec import GraphModel
 from dlcli.models.kind import ModelKind, register_kind
 from dlcli.models.sequential import build_layer, input_layers, named_weights, pretrained_layer
 from dlcli.models.sizing import SizeBudget

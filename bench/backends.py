@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bench_data import FASHION_SOURCE, prepare
 from recipes import EXPERIMENTS, add_limits, check_limits, commands, quality
-from timing import environment, run_timed, seconds
+from timing import announce, environment, run_timed, seconds
 
 BACKENDS = ["tensorflow", "jax", "torch"]
 
@@ -51,8 +51,7 @@ def measure(args, data: Path, scratch: Path) -> dict:
             pair = {side: run_timed(f"{side} {experiment} {backend}", command, env, clock, args.timeout)
                     for side, command in (("plain", plain), ("dlcli", dlcli))}
             for timed in pair.values():
-                state = f"{timed.wall_s:.1f} s" if timed.ok else f"FAILED ({timed.why_not()})"
-                print(f"  {timed.label}: {state}", file=sys.stderr, flush=True)
+                announce(timed)
             results[experiment, backend] = pair
     return results
 

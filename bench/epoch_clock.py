@@ -3,8 +3,9 @@
 dlcli loads it as a user's callback (`--set 'callbacks=[{Custom: {path: .../epoch_clock.py:EpochClock,
 args: {path: OUT.json}}}]'`), the plain scripts pass it to `fit`, so both sides are timed by the
 same code. It writes wall-clock times (time.time(), comparable across processes) to a JSON file
-when training ends: `begins` (each epoch's start), `end` (training's end), `steps` (per epoch) and,
-with `first_step=True`, `first_step` (the end of the first training batch).
+at each epoch's start and when training ends: `begins` (each epoch's start), `end` (training's
+end; null while training), `steps` (per epoch) and, with `first_step=True`, `first_step` (the end
+of the first training batch). A process stopped midway so still tells its completed epochs.
 
 An epoch is measured from its start to the next epoch's start (the last one to training's end), so
 it includes the work every callback does at its end (dlcli's history and resume state, the
@@ -15,6 +16,7 @@ the workers of one multi-process run each write their own file.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -43,6 +45,7 @@ class EpochClock(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.record["begins"].append(time.time())
+        self._write()
 
     def _first_batch_end(self, batch, logs=None):
         if self.record["first_step"] is None:
@@ -50,5 +53,10 @@ class EpochClock(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self.record["end"] = time.time()
+        self._write()
+
+    def _write(self):
         path = Path(self.path.format(process=process_index()))
-        path.write_text(json.dumps(self.record))
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(self.record))
+        os.replace(partial, path)  # whole or absent, even when the process is killed

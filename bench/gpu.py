@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench_data import FASHION_SOURCE, prepare
 from recipes import EXPERIMENTS, add_limits, check_limits, commands
-from timing import environment, run_timed, seconds
+from timing import announce, environment, run_timed, seconds
 
 SEES_A_GPU = {  # prints how many GPUs the backend sees
     "tensorflow": "import tensorflow as tf; print(len(tf.config.list_physical_devices('GPU')))",
@@ -87,8 +87,7 @@ def main() -> None:
                         side: run_timed(f"{side} {experiment} {backend} {name}", command, env, clock, args.timeout)
                         for side, command in (("plain", plain), ("dlcli", dlcli))}
                     for timed in results[experiment, backend, name].values():
-                        state = f"{timed.wall_s:.1f} s" if timed.ok else f"FAILED ({timed.why_not()})"
-                        print(f"  {timed.label}: {state}", file=sys.stderr, flush=True)
+                        announce(timed)
     report(results, args.precision)
 
 

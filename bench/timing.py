@@ -23,7 +23,7 @@ CLOCK = BENCH / "epoch_clock.py"
 
 @dataclass
 class Timed:
-    """One process: its wall time and exit code, its epochs' clock, the last lines it printed."""
+    """One process: its wall time and exit code, its epochs' clock, what it printed."""
 
     label: str
     wall_s: float
@@ -35,16 +35,20 @@ class Timed:
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and self.clock is not None
+        return self.returncode == 0 and self.clock is not None and self.clock["end"] is not None
 
     def why_not(self) -> str:
-        """One line saying why a failed process measured nothing."""
+        """One line saying why a failed process has no result, with the epochs it completed before."""
         lines = [line for line in self.stderr.splitlines() if line.strip()]
-        return f"exit {self.returncode}: {lines[-1] if lines else 'no message'}"
+        done = ", ".join(f"{value:.1f}" for value in self.epochs())
+        return (f"exit {self.returncode}: {lines[-1] if lines else 'no message'}"
+                + (f" (its completed epochs took {done} s)" if done else ""))
 
     def epochs(self) -> list[float]:
-        """Seconds of each epoch, start to next start (the last to training's end)."""
-        marks = [*self.clock["begins"], self.clock["end"]]
+        """Seconds of each completed epoch, start to next start (the last to training's end)."""
+        if self.clock is None:
+            return []
+        marks = [*self.clock["begins"], *([self.clock["end"]] if self.clock["end"] else [])]
         return [after - before for before, after in zip(marks, marks[1:])]
 
     def first_epoch(self) -> float:
@@ -88,6 +92,12 @@ def run_timed(label: str, command: list[str], env: dict, clock_path: Path, timeo
     wall = time.perf_counter() - start
     clock = json.loads(clock_path.read_text()) if clock_path.is_file() else None
     return Timed(label, wall, code, started, clock, out, err)
+
+
+def announce(timed: Timed) -> None:
+    """One line on stderr as each process ends, so a long benchmark shows where it is."""
+    state = f"{timed.wall_s:.1f} s" if timed.ok else f"FAILED ({timed.why_not()})"
+    print(f"  {timed.label}: {state}", file=sys.stderr, flush=True)
 
 
 def dlcli_command(experiment: str, run_dir: Path, clock_path: Path, sets: list[str], first_step: bool = False,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench_data import FASHION_SOURCE, prepare
 from recipes import EXPERIMENTS, add_limits, check_limits, commands, quality
-from timing import REPO, environment, run_timed, seconds
+from timing import REPO, announce, environment, run_timed, seconds
 
 
 def workers_missing(env: dict) -> str | None:
@@ -34,7 +34,8 @@ def workers_missing(env: dict) -> str | None:
         lines = shown.stderr.strip().splitlines()
         return f"`dlcli train --help` failed (exit {shown.returncode}: {lines[-1] if lines else 'no message'})"
     if "--workers" not in shown.stdout:
-        return "dlcli train has no --workers option yet (issue 15, part 3): nothing to measure; rerun once it has landed"
+        return ("dlcli train has no --workers option yet (issue 15, part 3): nothing to measure; "
+                "rerun once it has landed")
     return None
 
 
@@ -67,10 +68,12 @@ def main() -> None:
                              ("no --workers", [])):
             _, command = commands(args.experiment, args, data, clock, scratch / f"run{len(rows)}",
                                   dlcli_extra=extra, first_step=True)
-            rows[f"dlcli {label}"] = run_timed(label, command, env, scratch / "clock-0.json", args.timeout)
+            rows[f"dlcli {label}"] = run_timed(f"dlcli {label}", command, env, scratch / "clock-0.json", args.timeout)
+            announce(rows[f"dlcli {label}"])
         plain, _ = commands(args.experiment, args, data, scratch / "clock-0.json", scratch / "unused",
                             first_step=True)
-        rows["plain Keras script"] = run_timed("plain", plain, env, scratch / "clock-0.json", args.timeout)
+        rows["plain Keras script"] = run_timed("plain Keras script", plain, env, scratch / "clock-0.json", args.timeout)
+        announce(rows["plain Keras script"])
     rates = {name: samples_per_second(timed, batch, args) for name, timed in rows.items()}
     print(f"{args.experiment} on JAX, global batch {batch}, {args.epochs} epochs")
     print(f"{'':24s} {'samples/s':>9s} {'epoch 2..N':>10s} {'epoch 1':>8s} {'to first step':>13s}  learned")

@@ -10,7 +10,8 @@ import pytest
 import yaml
 from conftest import write
 
-from dlcli.reference import comparable, describe, recipe_record, verdict
+from dlcli.recipe_source import recipe_record
+from dlcli.reference import comparable, describe, verdict
 from dlcli.runs import Run, recipe_changes
 from dlcli.spec import Reference
 

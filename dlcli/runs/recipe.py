@@ -9,7 +9,7 @@ COMPARABLE_OVERRIDES = ("seed", "deterministic")
 
 def recipe_changes(info: dict, source_info: dict | None = None) -> list[str]:
     """What makes a run differ from its source's recipe: how its resolved spec differed from the
-    source experiment's when it started (run.json's `recipe_changes`, see reference.recipe_record;
+    source experiment's when it started (run.json's `recipe_changes`, see recipe_source.recipe_record;
     a run of an older dlcli has only its --set/--epochs overrides, other than the seed), a resume
     to another number of epochs, a resume forced past differences, or a model continued from a
     run (`source_info`) that itself changed its recipe."""

@@ -63,7 +63,7 @@ def start_record(spec, spec_path: Path, overrides: list[str], bundle, model, *, 
         "data_info": {key: value for key, value in bundle.info.items() if key not in ("vocabulary", "index_words")},
         "data_identity": data_identity,  # resume refuses other data (training/resuming.py)
         "initialized_from": str(initialized_from.resolve()) if initialized_from is not None else None,
-        **recipe,  # what the verdict and baselines judge the recipe by (reference.recipe_record)
+        **recipe,  # what the verdict and baselines judge the recipe by (recipe_source.recipe_record)
         "resumes": [],
     }
 

@@ -94,7 +94,7 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
     """spec.yaml, vocabulary.txt and run.json (`running`): what a run holds before training."""
     from dlcli.datasets.identity import data_identity
     from dlcli.models.describing import describe
-    from dlcli.reference import recipe_record
+    from dlcli.recipe_source import recipe_record
     from dlcli.spec.loading import dump_spec
 
     run.write_text(layout.SPEC, dump_spec(_with_callback_copies(run, spec)))

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import TINY_SPEC, write
-from dlcli.ensembling import differences, fit_weights, given_weights, objective, score, weighted_average
+from dlcli.ensemble_arithmetic import fit_weights, given_weights, objective, score, weighted_average
+from dlcli.ensembling import differences
 from dlcli.errors import UsageError
 
 # --------------------------------------------------------------------------- arithmetic (no TensorFlow)

@@ -146,7 +146,7 @@ def test_a_reviews_sample_is_refused_and_nothing_escapes(run_cli, workdir):
 def test_a_downloaded_glove_zip_is_unpacked_when_first_needed(workdir):
     import zipfile
 
-    from dlcli.datasets.text import glove_matrix
+    from dlcli.datasets.glove import glove_matrix
 
     cache = workdir / "data" / "glove"
     cache.mkdir(parents=True)

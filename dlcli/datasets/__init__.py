@@ -13,6 +13,7 @@ SMALL = "dlcli.datasets.small"
 IMAGES = "dlcli.datasets.image_folder"
 SERIES = "dlcli.datasets.series"
 TEXT = "dlcli.datasets.text"
+GLOVE = "dlcli.datasets.glove"
 
 DATASETS = Registry("dataset")
 for _entry in [
@@ -109,10 +110,10 @@ for _entry in [
     ),
     DatasetEntry(
         "glove", "GloVe word vectors (glove.6B.50d/100d/200d/300d.txt) for pretrained embeddings (6.10-6.13)",
-        "Stanford NLP, GloVe 6B (Wikipedia 2014 + Gigaword 5)", p.GloveParams, f"{TEXT}:not_a_training_set",
+        "Stanford NLP, GloVe 6B (Wikipedia 2014 + Gigaword 5)", p.GloveParams, f"{GLOVE}:not_a_training_set",
         files=[RemoteFile("glove/glove.6B.zip", "https://nlp.stanford.edu/data/glove.6B.zip")],
         alternatives=[[RemoteFile(f"glove/glove.6B.{d}d.txt")] for d in (50, 100, 200, 300)],
-        importer=f"{TEXT}:import_glove", import_formats="glove.6B.*d.txt or glove.6B.zip", training_set=False,
+        importer=f"{GLOVE}:import_glove", import_formats="glove.6B.*d.txt or glove.6B.zip", training_set=False,
     ),
     DatasetEntry(
         "weights", "ImageNet weights of keras.applications networks, for Pretrained layers and visualize",

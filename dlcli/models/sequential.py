@@ -116,7 +116,7 @@ def set_trainable(network, trainable: bool, trainable_from: str | None, where: s
 
 def named_weights(name: str, layer, bundle, where: str):
     """`weights: glove.6B.100d` on an Embedding: GloVe vectors for the run's vocabulary (6.10-6.12)."""
-    from dlcli.datasets.text import glove_matrix
+    from dlcli.datasets.glove import glove_matrix
 
     keras = import_keras()
     if not isinstance(layer, keras.layers.Embedding):

@@ -26,7 +26,7 @@ def list_experiments() -> list[dict[str, Any]]:
     the backends it runs on.
 
     Reads the YAML files only (no validation, no Keras), so it stays fast; `validate` checks them."""
-    from dlcli.backend import backends_for
+    from dlcli.backend.limits import backends_for
     from dlcli.spec.reading import read_yaml
 
     rows = []

@@ -19,6 +19,7 @@ behind however it ends. Nothing here imports Keras.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -32,7 +33,8 @@ from typing import Any
 
 from dlcli.errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, RunFailed
 from dlcli.runs import Run, layout
-from dlcli.runs.location import runs_root
+from dlcli.runs.location import new_run_names, runs_root
+from dlcli.runs.records import LAUNCHER_COMMAND, command_line
 
 GRACE_S = 3.0  # how long the other workers have to end by themselves once one has failed
 STOP_WAIT_S = 60.0  # how long a Ctrl-C waits for the workers to close the run before killing them
@@ -53,10 +55,7 @@ def planned_run_dir(experiment: str, explicit: str | None) -> Path:
         Run.check_writable(experiment, explicit)
         return Path(explicit)
     Run.check_writable(experiment)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    parent = runs_root() / experiment
-    return next(path for path in (parent / (stamp if n == 0 else f"{stamp}-{n}") for n in range(10_000))
-                if not path.exists())
+    return next(path for path in new_run_names(runs_root() / experiment) if not path.exists())
 
 
 def _dying_with(parent: int):
@@ -77,7 +76,8 @@ def _environment() -> dict[str, str]:
     """The launcher's environment, with this very dlcli importable by `python -m dlcli`."""
     package_root = str(Path(__file__).resolve().parents[1])
     path = os.environ.get("PYTHONPATH")
-    return {**os.environ, "PYTHONPATH": package_root + (os.pathsep + path if path else "")}
+    return {**os.environ, "PYTHONPATH": package_root + (os.pathsep + path if path else ""),
+            LAUNCHER_COMMAND: json.dumps(command_line())}  # what the run records as its command
 
 
 class Workers:

@@ -101,7 +101,8 @@ def test_keras_backend_is_honoured_and_resume_uses_the_runs_backend(workdir):
 
 GRADIENTS = """
 import json, numpy as np
-from dlcli.backend import import_keras, value_and_weight_gradients
+from dlcli.backend import import_keras
+from dlcli.backend.gradients import value_and_weight_gradients
 from dlcli.viz.gradcam import gradcam_heatmap
 
 keras = import_keras()
@@ -148,10 +149,10 @@ def test_gradcam_and_weight_gradients_agree_with_tensorflow(workdir, capsys, bac
 
 
 def test_an_experiment_the_backend_cannot_run_is_refused_before_any_run(run_cli, tiny_spec, workdir, monkeypatch):
-    from dlcli import backend
+    from dlcli.backend import limits
 
     limit = ("tensorflow", "fit.batch_size", lambda size: size == 16, "a limit made for this test")
-    monkeypatch.setattr(backend, "LIMITS", [*backend.LIMITS, limit])
+    monkeypatch.setattr(limits, "LIMITS", [*limits.LIMITS, limit])
     result = run_cli("train", str(tiny_spec))
     assert result.exit_code == 2
     assert "cannot run on tensorflow: a limit made for this test" in result.stderr

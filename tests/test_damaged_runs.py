@@ -125,6 +125,8 @@ DAMAGES = {
     "run.json a list": (_json("run.json", "[1, 2]"), "run.json", ALL),
     "run.json status a number": (_edit_run_json(status=5), "run.json", ALL),
     "run.json unknown status": (_edit_run_json(status="exploded"), "run.json", ALL),
+    "run.json unknown backend": (_edit_run_json(backend="theano"), "run.json", ALL),
+    "run.json workers a number": (_edit_run_json(workers=2), "run.json", ALL),
     "run.json resumes a string": (_edit_run_json(resumes="x"), "run.json", ("check", "resume")),
     "run.json class_names a number": (_edit_run_json(class_names=3), "run.json", ("predict", "gradcam")),
     "run.json overrides of numbers": (_edit_run_json(overrides=[1, 2]), "run.json", ("check",)),

@@ -121,6 +121,8 @@ def test_two_workers_train_as_one_process_would(trained):
     assert info["workers"] == {"processes": 2, "coordinator": info["workers"]["coordinator"], "global_batch": 16,
                                "per_worker_batch": 8, "dropped_per_pass": 4, "steps_per_epoch": 56}
     assert info["backend"] == "jax"
+    # the command the user typed, not process 0's own (which names a coordinator port that is gone)
+    assert info["command"][1:] == ["train", "tiny.yaml", "--workers", "2", "--run-dir", "runs/w2", "--json"]
     # process 1 ends its log with its own result: the same metrics, from its own copy of the weights
     own = _last_document((runs[2] / "workers" / "1.log").read_text())
     assert own["metrics"] == pytest.approx(two, rel=1e-12)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dlcli.backend import BACKENDS
+
 STATUSES = ("running", "completed", "failed", "interrupted")  # as run.json records them
 # A `running` run whose writer is gone reads as this (never written into run.json).
 CRASHED = "crashed"
@@ -19,7 +21,7 @@ INFO_TYPES: dict[str, tuple[type, ...]] = {
     "finished_at": (str,), "duration_s": (int, float), "command": (list,), "overrides": (list,),
     "seed": (int,), "versions": (dict,), "process": (dict,), "params": (int,), "model_files": (dict,),
     "class_names": (list,), "input_preprocessing": (list,), "data_info": (dict,), "initialized_from": (str,),
-    "resumes": (list,), "error": (str,),
+    "resumes": (list,), "error": (str,), "backend": (str,), "compilation": (dict,), "workers": (dict,),
 }
 TYPE_NAMES = {int: "a whole number", float: "a number", str: "text", list: "a list", dict: "an object"}
 
@@ -40,6 +42,8 @@ def info_problem(info: Any) -> str | None:
             return problem
     if info.get("status") not in (None, *STATUSES):
         return f"'status' should be one of {', '.join(STATUSES)}, not {json.dumps(info['status'])[:40]}"
+    if info.get("backend") not in (None, *BACKENDS):  # commands on the run import Keras on it
+        return f"'backend' should be one of {', '.join(BACKENDS)}, not {json.dumps(info['backend'])[:40]}"
     for key, types in (("overrides", (str,)), ("resumes", (dict,)), ("class_names", (str,)), ("command", (str,))):
         for index, item in enumerate(info.get(key) or []):
             problem = _type_problem(f"{key}[{index}]", item, types)

@@ -87,7 +87,11 @@ def remove_abandoned_staging(parent: Path) -> None:
 def publish_candidates(staging: Path, target: Path | None) -> list[Path]:
     """The names a staged run may take, in order: `--run-dir`, else `<YYYYmmdd-HHMMSS>[-N]` (two
     runs started in the same second get -1, -2...)."""
-    if target is not None:
-        return [target]
+    return [target] if target is not None else new_run_names(staging.parent)
+
+
+def new_run_names(parent: Path) -> list[Path]:
+    """The names a new run under `parent` may take, in order: `<YYYYmmdd-HHMMSS>[-N]` (two runs
+    started in the same second get -1, -2...)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return [staging.parent / (stamp if attempt == 0 else f"{stamp}-{attempt}") for attempt in range(1000)]
+    return [parent / (stamp if attempt == 0 else f"{stamp}-{attempt}") for attempt in range(1000)]

@@ -9,6 +9,8 @@ datasets.identity nor reference (which imports dlcli.runs).
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import time
@@ -29,9 +31,17 @@ def elapsed(start: float) -> float:
     return round(time.perf_counter() - start, 3)
 
 
+LAUNCHER_COMMAND = "DLCLI_LAUNCHER_COMMAND"  # set by `--workers` for its workers: the command the user typed
+
+
 def command_line() -> list[str]:
-    """The command as typed, program name without its folder."""
-    return [Path(sys.argv[0]).name, *sys.argv[1:]]
+    """The command as typed, program name without its folder: for a worker started by `--workers`,
+    the launcher's (a worker's own command line names a coordinator port that is gone)."""
+    launched = os.environ.get(LAUNCHER_COMMAND)
+    if launched:
+        return json.loads(launched)
+    program = Path(sys.argv[0]).name
+    return ["dlcli" if program == "__main__.py" else program, *sys.argv[1:]]  # `python -m dlcli` is dlcli
 
 
 def git_commit() -> str | None:

@@ -62,7 +62,8 @@ class Worker:
         """Process 0's run directory (`path`, given there), sent to every process: the others read
         its resume state when the run stops, as process 0 does (a collective: all must call it)."""
         import numpy as np
-        from jax.experimental import multihost_utils
+
+        from dlcli.backend.processes import broadcast
 
         encoded = np.zeros(PATH_BYTES, dtype=np.uint8)
         if self.is_chief:
@@ -70,7 +71,7 @@ class Worker:
             if len(text) > PATH_BYTES:
                 raise UsageError(f"{path}: a path of more than {PATH_BYTES} bytes cannot be sent to the workers")
             encoded[:len(text)] = np.frombuffer(text, dtype=np.uint8)
-        received = np.asarray(multihost_utils.broadcast_one_to_all(encoded), dtype=np.uint8)
+        received = broadcast(encoded)
         return Path(received.tobytes().rstrip(b"\0").decode())
 
     def describe(self, spec, bundle) -> dict[str, Any]:
@@ -123,7 +124,7 @@ def check_backend() -> None:
     KERAS_BACKEND); another backend asked for is exit 2, with the reason."""
     from dlcli import backend
 
-    asked = backend._CHOSEN or os.environ.get("KERAS_BACKEND")  # backend.wanted() says tensorflow when none was
+    asked = backend.asked()
     if asked is None and "keras" not in sys.modules:
         backend.choose("jax")
     elif backend.wanted() != "jax":
@@ -164,10 +165,10 @@ def join(cluster: Cluster, spec) -> Worker:
                                       process_id=cluster.process_id)
     keras.distribution.set_distribution(keras.distribution.DataParallel(
         devices=keras.distribution.list_devices(), auto_shard_dataset=False))  # each process feeds its own rows
-    import jax
+    from dlcli.backend.processes import index_and_count
 
     coordinator = cluster.coordinator or os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES")  # None: found by JAX
-    worker = Worker(jax.process_index(), jax.process_count(), coordinator)
+    worker = Worker(*index_and_count(), coordinator)
     check_batches(spec, worker.count)  # a count found by JAX (SLURM)
     return worker
 
@@ -187,11 +188,10 @@ def _stdout_silenced():
 
 
 def leave() -> None:
-    """Leave the job once its run is closed: JAX's shutdown waits for every process, so process 0,
-    which hosts the coordinator, does not end while the others still need it."""
-    import jax
+    """Leave the job once its run is closed (dlcli.backend.processes.leave)."""
+    from dlcli.backend.processes import leave as leave_job
 
-    jax.distributed.shutdown()
+    leave_job()
 
 
 @contextlib.contextmanager
@@ -240,10 +240,11 @@ class AgreedStop:
 
     def __bool__(self) -> bool:
         import numpy as np
-        from jax.experimental import multihost_utils
+
+        from dlcli.backend.processes import gather
 
         own = signal.Signals[self.stop.signal_name].value if self.stop else 0
-        received = multihost_utils.process_allgather(np.asarray(own, dtype=np.int32))  # each process's signal, or 0
+        received = gather(own)  # each process's signal, or 0
         if np.any(received) and not self.stop:
             self.stop.signal_name = signal.Signals(int(np.max(received))).name  # another process's: stop here too
         return bool(np.any(received))

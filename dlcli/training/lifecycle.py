@@ -25,7 +25,8 @@ def prepare(spec) -> Any:
     resume does first (an experiment the backend cannot run is refused before any data loads)."""
     import yaml
 
-    from dlcli.backend import import_keras, make_deterministic, refuse_unsupported
+    from dlcli.backend import import_keras, make_deterministic
+    from dlcli.backend.limits import refuse_unsupported
     from dlcli.spec.loading import dump_spec
 
     refuse_unsupported(spec.name, yaml.safe_load(dump_spec(spec)))

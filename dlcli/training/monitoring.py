@@ -8,13 +8,14 @@ import hashlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from dlcli.atomic import atomic_path, write_text_atomic
 from dlcli.errors import SpecError
-from dlcli.backend import import_keras, save_embedding_checkpoint
+from dlcli.backend import import_keras
+from dlcli.backend.projector import save_embedding_checkpoint
 
 
 def epoch_schedule(schedule: dict, where: str):

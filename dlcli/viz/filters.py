@@ -16,7 +16,8 @@ from dlcli.viz.layers import find, outputs_of
 def filter_patterns(model, layer_name: str, filters: list[int], size: tuple[int, int],
                     steps: int = 40, step: float = 1.0, seed: int = 0, batch_size: int = 64) -> np.ndarray:
     """(len(filters), h, w, channels) uint8 patterns, optimised `batch_size` filters at a time."""
-    from dlcli.backend import compiled, import_keras, value_and_gradient
+    from dlcli.backend.gradients import compiled, value_and_gradient
+    from dlcli.backend import import_keras
 
     ops = import_keras().ops
     outputs = outputs_of(model, [layer_name])

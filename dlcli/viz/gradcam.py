@@ -27,7 +27,8 @@ def gradcam_heatmap(model, batch: np.ndarray, layer_name: str | None = None,
 
     The gradient is taken with respect to a zero tensor added to the layer's output (the same
     forward pass, differentiated at that point), which every backend's autodiff can do."""
-    from dlcli.backend import import_keras, value_and_gradient
+    from dlcli.backend import import_keras
+    from dlcli.backend.gradients import value_and_gradient
 
     ops = import_keras().ops
     names = conv_layers(model)

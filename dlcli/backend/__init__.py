@@ -1,10 +1,14 @@
-"""The one place outside the tf.data input pipeline that imports TensorFlow, JAX or torch.
+"""The backend package: the one place outside the tf.data input pipeline that imports TensorFlow,
+JAX or torch.
 
 Keras 3 runs on any of the three; which one is fixed when `keras` is first imported, by the
 KERAS_BACKEND environment variable. This module chooses it (`--backend` > the backend a run
 recorded, for a command that reads a run > KERAS_BACKEND > tensorflow), imports Keras quietly,
-and holds what differs between backends: library versions, devices, determinism, the fastest
-`jit_compile` on CPU, and value-and-gradient in each backend's own way of differentiating.
+and holds library versions, devices, determinism and the fastest `jit_compile` on CPU. Its
+modules hold the rest of what differs between backends: `gradients` (value and gradient of a
+function of an input tensor or of a model's weights, compiled steps), `limits` (what a backend
+cannot run), `processes` (what the processes of a multi-process JAX job share) and `projector`
+(TensorBoard's embedding checkpoint).
 
 Everything else calls `import_keras()` inside the function that needs it, so `dlcli --help`,
 `list`, `show`, `validate`, `plot` and `compare` never pay for importing a backend.
@@ -18,7 +22,6 @@ import logging
 import os
 import sys
 import warnings
-from typing import Any, Callable
 
 from dlcli.errors import UsageError
 
@@ -64,6 +67,11 @@ def _checked(given: str, name: str) -> str:
     return name
 
 
+def asked() -> str | None:
+    """The backend this command was asked for (--backend, then KERAS_BACKEND), None when neither says."""
+    return _CHOSEN or os.environ.get("KERAS_BACKEND") or None
+
+
 def wanted() -> str:
     """The backend Keras is (or will be) imported with, by the order in the module docstring."""
     if "keras" in sys.modules:
@@ -74,47 +82,6 @@ def wanted() -> str:
 def _requested() -> str:
     environment = os.environ.get("KERAS_BACKEND")
     return _CHOSEN or _RECORDED or (_checked(f"KERAS_BACKEND={environment}", environment) if environment else "tensorflow")
-
-
-# What a backend cannot run: (backend, a dotted key of the spec, a test of its value, why). Every
-# kind of feature the shipped experiments use was trained on tiny data on JAX and torch (Keras
-# 3.15.1, JAX 0.10.2, torch 2.13 CPU): Conv2D/SeparableConv2D/BatchNormalization/augmentation
-# layers, Embedding/Conv1D/LSTM/GRU/SimpleRNN/Bidirectional with recurrent dropout, graph models
-# with several inputs and outputs, k-fold with retraining, tf.data streams of image folders and
-# series, review texts (TextVectorization) with GloVe, the naive baseline, a frozen and a
-# fine-tuned VGG16, cached features, sweeps, ensembles, Grad-CAM and filters, every callback the
-# experiments name (TensorBoard's histograms and projector, ActivationLogger), mixed precision and
-# determinism. All ran, so no spec feature is refused today; torch with `jit_compile: true` runs,
-# but torch.compile took 110 s for the tests' two-layer model (11 s eager).
-LIMITS: list[tuple[str, str, Callable[[Any], bool], str]] = []
-
-
-def unsupported(tree: dict, backend: str) -> str | None:
-    """Why a spec (its YAML tree: a file's, unvalidated, or a resolved spec's) cannot run on
-    `backend`, or None."""
-    return next((why for name, key, needs, why in LIMITS if name == backend and needs(_value_at(tree, key))), None)
-
-
-def _value_at(tree: Any, key: str) -> Any:
-    """The value at a dotted key of a YAML tree, None where the tree has none."""
-    for part in key.split("."):
-        tree = tree.get(part) if isinstance(tree, dict) else None
-    return tree
-
-
-def backends_for(tree: dict) -> list[str]:
-    """The backends a spec runs on."""
-    return [backend for backend in BACKENDS if unsupported(tree, backend) is None]
-
-
-def refuse_unsupported(name: str, tree: dict) -> None:
-    """A UsageError (exit 2) before anything runs when the chosen backend cannot run the spec
-    `name` (`tree`: the resolved spec as YAML writes it)."""
-    backend = wanted()
-    why = unsupported(tree, backend)
-    if why is not None:
-        raise UsageError(f"{name} cannot run on {backend}: {why}; it runs on "
-                         f"{', '.join(backends_for(tree)) or 'no backend'} (--backend NAME)")
 
 
 def import_keras():
@@ -235,90 +202,3 @@ def make_deterministic() -> None:
 def fastest_jit_compile() -> bool:
     """The `jit_compile` a spec gets when it leaves it unset (see FASTEST_JIT_COMPILE)."""
     return FASTEST_JIT_COMPILE[import_keras().backend.backend()]
-
-
-def save_embedding_checkpoint(matrices: dict[str, Any], folder, number: int) -> None:
-    """Embedding matrices (NumPy, by name) as the TensorFlow checkpoint TensorBoard's projector
-    reads, whatever backend trained them (the TensorBoard callback needs TensorFlow installed on
-    every backend). Its `checkpoint` file names the checkpoint relative to `folder`, so the run
-    directory may move."""
-    import tensorflow as tf
-
-    variables = {name: tf.Variable(matrix) for name, matrix in matrices.items()}
-    tf.train.CheckpointManager(tf.train.Checkpoint(**variables), str(folder), max_to_keep=1,
-                               checkpoint_name="embeddings").save(checkpoint_number=number)
-
-
-def compiled(function: Callable) -> Callable:
-    """`function` compiled once for repeated calls with same-shaped tensors (an ascent step):
-    tf.function on TensorFlow, jax.jit on JAX (a model's weights become constants of the
-    compiled step, so only for functions that do not change them); torch runs it eagerly."""
-    active = import_keras().backend.backend()
-    if active == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(function, reduce_retracing=True)
-    if active == "jax":
-        import jax
-
-        return jax.jit(function)
-    return function
-
-
-def value_and_gradient(function: Callable[[Any], tuple[Any, Any]], tensor) -> tuple[Any, Any, Any]:
-    """(value, aux, gradient of value with respect to `tensor`) for `function(tensor) -> (value,
-    aux)` with a scalar value: tf.GradientTape, jax.value_and_grad or torch.autograd, as each of
-    Keras' own trainers differentiates (keras/src/backend/*/trainer.py). `aux` is returned as the
-    function computed it, without gradient."""
-    keras = import_keras()
-    tensor = keras.ops.convert_to_tensor(tensor)
-    active = keras.backend.backend()
-    if active == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            tape.watch(tensor)
-            value, aux = function(tensor)
-        return value, aux, tape.gradient(value, tensor)
-    if active == "jax":
-        import jax
-
-        (value, aux), gradient = jax.value_and_grad(function, has_aux=True)(tensor)
-        return value, aux, gradient
-    import torch
-
-    tensor = tensor.detach().requires_grad_(True)
-    value, aux = function(tensor)
-    (gradient,) = torch.autograd.grad(value, tensor)
-    return value.detach(), aux, gradient
-
-
-def value_and_weight_gradients(function: Callable[[], tuple[Any, Any]], variables: list) -> tuple[Any, Any, list]:
-    """(value, aux, [gradient per variable]) of `function() -> (value, aux)` with respect to Keras
-    variables it reads (a model's `trainable_variables`), for a custom train_step.
-
-    On JAX the function runs in a keras.StatelessScope over traced values of the variables, as
-    `stateless_call` does: assignments it makes (a BatchNormalization's moving statistics) are not
-    kept, so a train_step that needs them calls `model.stateless_call` itself."""
-    keras = import_keras()
-    active = keras.backend.backend()
-    if active == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            value, aux = function()
-        return value, aux, tape.gradient(value, [variable.value for variable in variables])
-    if active == "jax":
-        import jax
-
-        def traced(values):
-            with keras.StatelessScope(state_mapping=list(zip(variables, values))):
-                return function()
-
-        (value, aux), gradients = jax.value_and_grad(traced, has_aux=True)([v.value for v in variables])
-        return value, aux, list(gradients)
-    import torch
-
-    value, aux = function()
-    gradients = torch.autograd.grad(value, [variable.value for variable in variables], allow_unused=True)
-    return value.detach(), aux, list(gradients)

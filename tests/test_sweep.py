@@ -155,12 +155,12 @@ NAMES = {  # spec -> names a run reports, and names it does not
 @pytest.mark.parametrize("kind", list(NAMES))
 def test_the_names_a_run_reports_are_known_before_it_trains(workdir, kind):
     from dlcli.spec.loading import load_spec
-    from dlcli.sweeps.directory import _data_and_model
+    from dlcli.sweeps.checks import data_and_model
     from dlcli.sweeps.metrics import epoch_log_names, run_names
 
     text, reported, not_reported = NAMES[kind]
     spec, path = load_spec(str(write(workdir / "spec.yaml", text)))
-    bundle, model = _data_and_model(spec, path)
+    bundle, model = data_and_model(spec, path)
     names = run_names(spec, bundle, epoch_log_names(model, bundle))
     assert reported <= names and not names & not_reported, sorted(names)
 
@@ -179,12 +179,12 @@ REPORTING = {  # specs whose runs' names are compared with the names known befor
 @pytest.mark.parametrize("kind", list(REPORTING))
 def test_the_names_known_before_training_are_those_the_run_reports(run_cli, workdir, kind):
     from dlcli.spec.loading import load_spec
-    from dlcli.sweeps.directory import _data_and_model
+    from dlcli.sweeps.checks import data_and_model
     from dlcli.sweeps.metrics import epoch_log_names, run_names
 
     path = write(workdir / "spec.yaml", REPORTING[kind])
     spec, _ = load_spec(str(path))
-    bundle, model = _data_and_model(spec, path)
+    bundle, model = data_and_model(spec, path)
     known = run_names(spec, bundle, epoch_log_names(model, bundle))
     result = run_cli("train", str(path), "--json", "-q")
     assert result.exit_code == 0, result.stderr

@@ -20,9 +20,10 @@ from dlcli.errors import DataUnavailable, UsageError
 from dlcli.registry import did_you_mean
 from dlcli.runs import Run, layout
 from dlcli.runs.records import close_fields, failure_fields
-from dlcli.sweeps.directory import Sweep, storage_reason
+from dlcli.sweeps.directory import Sweep
 from dlcli.sweeps.metrics import metric_value
 from dlcli.sweeps.space import as_override
+from dlcli.sweeps.study import storage_reason
 
 
 def run_sweep(sweep: Sweep, resuming: bool, verbose: int, trials: int | None = None) -> dict[str, Any]:

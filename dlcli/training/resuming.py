@@ -41,8 +41,8 @@ def check_epochs(run: Run, spec, record: dict | None, epochs: int | None) -> Non
 
 def differences(run: Run, spec, epochs: int | None) -> list[str]:
     """Why resuming may not continue the same experiment: the spec file changed since the run
-    started, dlcli, Keras, TensorFlow, NumPy or Python is another version, or a file or folder the
-    data is read from is not what it was (run.json's `data_identity`)."""
+    started, the backend or the version of dlcli, Keras, the backend's library, NumPy or Python is
+    another, or a file or folder the data is read from is not what it was (`data_identity`)."""
     from dlcli import __version__
     from dlcli.datasets.identity import changed_data
     from dlcli.errors import SpecError

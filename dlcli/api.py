@@ -6,13 +6,12 @@ message a user should read; dlcli.cli only parses arguments and prints.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
-from dlcli.catalog import experiment_files, resolve_spec_path
-from dlcli.errors import DataUnavailable, DlcliError, SpecError, UsageError
-from dlcli.runs import Run, enclosing_run, layout
+from dlcli.catalog import resolve_spec_path
+from dlcli.errors import DataUnavailable, SpecError, UsageError
+from dlcli.runs import Run, layout
 from dlcli.predicting import predict  # noqa: F401  the CLI calls dlcli.api only
 from dlcli.viz.jobs import (  # noqa: F401
     visualize_activations, visualize_augmentation, visualize_filters, visualize_gradcam,
@@ -26,30 +25,9 @@ def list_experiments() -> list[dict[str, Any]]:
     the backends it runs on.
 
     Reads the YAML files only (no validation, no Keras), so it stays fast; `validate` checks them."""
-    from dlcli.backend.limits import backends_for
-    from dlcli.spec.reading import read_yaml
+    from dlcli.catalog import experiment_rows
 
-    rows = []
-    for name, path in experiment_files().items():
-        try:  # bounded like every spec read: an alias bomb among the experiments is one unreadable row
-            raw = read_yaml(path)
-        except SpecError:
-            raw = None
-        raw = raw if isinstance(raw, dict) else {}
-        reference = raw["reference"] if isinstance(raw.get("reference"), dict) else {}
-        source = reference.get("source", "")
-        if reference.get("listing"):
-            source = f"{source}, listing {reference['listing']}" if source else f"listing {reference['listing']}"
-        rows.append({
-            "name": name,
-            "description": raw.get("description", "(unreadable spec: run dlcli validate)"),
-            "source": source,
-            "dataset": (raw.get("data") or {}).get("name", "") if isinstance(raw.get("data"), dict) else "",
-            "runtime": raw.get("runtime", ""),
-            "backends": backends_for(raw),
-            "path": str(path),
-        })
-    return rows
+    return experiment_rows()
 
 
 def show(name_or_path: str, overrides: tuple[str, ...] = ()) -> str:
@@ -99,29 +77,9 @@ def new_spec(template: str, name: str, out: str | Path = ".", force: bool = Fals
     """Write `out/NAME.yaml` from a chapter 9 template: {'path', 'template'}.
 
     An existing file is kept unless `force`; NAME is a file stem of letters, digits, - and _."""
-    from dlcli import templates
-    from dlcli.atomic import write_text_atomic
-    from dlcli.spec import MAX_NAME_LENGTH
+    from dlcli.templates import write_spec
 
-    template = templates.canonical(template)
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name) or len(name) > MAX_NAME_LENGTH:
-        stem = Path(name).stem if Path(name).suffix in (".yaml", ".yml") else None
-        shown = name if len(name) <= 40 else f"{name[:37]}..."
-        raise UsageError(f"NAME '{shown}' must be letters, digits, - and _, starting with a letter or digit, at "
-                         f"most {MAX_NAME_LENGTH} characters" + (f" (the file stem: '{stem}')" if stem else ""))
-    folder = Path(out)
-    target = folder / f"{name}.yaml"
-    try:  # a path too long for the file system fails here, not as a crash
-        if folder.exists() and not folder.is_dir():
-            raise UsageError(f"--out {out}: not a folder")
-        if enclosing_run(folder) is not None:  # a spec is no part of a run: dlcli writes into no run but its own
-            raise UsageError(f"--out {out}: inside the run directory {enclosing_run(folder)}; choose a folder outside it")
-        if target.exists() and not force:
-            raise UsageError(f"{target} already exists (--force overwrites it)")
-        write_text_atomic(target, templates.render(template, name))
-    except OSError as error:
-        raise UsageError(f"{target}: cannot write it ({error.strerror or error})") from None
-    return {"path": str(target), "template": template}
+    return write_spec(template, name, out, force)
 
 
 # --------------------------------------------------------------------------- training
@@ -213,7 +171,7 @@ def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
 
 def check(run_path: str) -> dict[str, Any]:
     """The run's verdict against its spec's reference, recomputed (baselines may be newer); its
-    recipe is judged by what run.json recorded when it started (see reference.recipe_record)."""
+    recipe is judged by what run.json recorded when it started (see recipe_source.recipe_record)."""
     from dlcli.reference import run_verdict
 
     run = Run.open(run_path)
@@ -232,47 +190,11 @@ def check(run_path: str) -> dict[str, Any]:
     return {"run_dir": str(run), "experiment": spec.name, "check": verdict}
 
 
-def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(data, dict):
-        out: dict[str, Any] = {}
-        for key, value in data.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(data, list) and data and all(isinstance(v, dict) for v in data):
-        out = {}
-        for index, value in enumerate(data):
-            out.update(_flatten(value, f"{prefix}[{index}]"))
-        return out
-    return {prefix: data}
-
-
 def compare(run_paths: list[str]) -> dict[str, Any]:
-    """Final metrics of several runs, and the spec values that differ between them."""
-    from dlcli.spec.reading import read_yaml
+    """Final metrics of several runs, and the spec values that differ between them. See dlcli.comparing."""
+    from dlcli.comparing import compare_runs
 
-    rows, specs, unreadable = [], [], []
-    for path in run_paths:
-        try:  # a damaged run is reported and the others compared: `compare runs/x/*` over a run that broke
-            run = Run.open(path)
-            stored = run.metrics()
-            spec_data = read_yaml(run.file(layout.SPEC)) if run.has(layout.SPEC) else {}
-            row = {"run": str(run), "experiment": run.experiment, "status": run.status,
-                   "check": (stored.get("check") or {}).get("status", "none"), "metrics": stored.get("metrics", {})}
-        except DlcliError as error:
-            unreadable.append({"run": str(path), "error": str(error)})
-            continue
-        spec_data = spec_data if isinstance(spec_data, dict) else {}
-        specs.append(_flatten({k: v for k, v in spec_data.items() if k not in ("description", "notes", "reference")}))
-        rows.append(row)
-    if not rows:
-        raise UsageError(unreadable[0]["error"] + (f" (and {len(unreadable) - 1} more unreadable runs)"
-                                                   if len(unreadable) > 1 else ""))
-    keys = sorted(set().union(*specs)) if specs else []
-    differing = [k for k in keys if len({repr(s.get(k)) for s in specs}) > 1]
-    for row, flat in zip(rows, specs):
-        row["spec"] = {k: flat.get(k) for k in differing}
-    metric_names = sorted(set().union(*(row["metrics"] for row in rows))) if rows else []
-    return {"runs": rows, "differing_spec_keys": differing, "metric_names": metric_names, "unreadable": unreadable}
+    return compare_runs(run_paths)
 
 
 def ensemble(run_paths: list[str], weights: str | None = None) -> dict[str, Any]:
@@ -288,38 +210,10 @@ def ensemble(run_paths: list[str], weights: str | None = None) -> dict[str, Any]
 
 
 def data_list() -> list[dict[str, Any]]:
-    from dlcli.datasets import DATASETS
-    from dlcli.datasets.cache import data_dir, present_set, size_on_disk
+    """What the data cache holds, one row per dataset. See dlcli.datasets.listing."""
+    from dlcli.datasets.listing import cache_rows
 
-    root = data_dir()
-    rows = []
-    for name, entry in DATASETS.items():
-        if name == "weights":  # many files, any of which may be present
-            rows.append(_weights_row(root, entry))
-            continue
-        files = present_set(entry, root)
-        present = entry.shipped or files is not None
-        rows.append({
-            "name": name, "present": present, "shipped": entry.shipped, "external": entry.external,
-            "size_bytes": size_on_disk([root / f.path for f in files]) if files else 0,
-            "description": entry.description, "source": entry.source,
-            "location": str(root / (files or entry.files)[0].path) if (files or entry.files) else "built in",
-            "urls": [f.url for f in entry.files if f.url],
-        })
-    return rows
-
-
-def _weights_row(root: Path, entry) -> dict[str, Any]:
-    from dlcli.pretrained import WEIGHT_FILES
-
-    present = [root / remote.path for remote in WEIGHT_FILES.values() if (root / remote.path).is_file()]
-    return {
-        "name": "weights", "present": bool(present), "shipped": False, "external": False,
-        "size_bytes": sum(path.stat().st_size for path in present),
-        "description": f"{entry.description}: {len(present)} of {len(WEIGHT_FILES)} files",
-        "source": entry.source,
-        "location": str(root / "weights"), "urls": [remote.url for remote in WEIGHT_FILES.values()],
-    }
+    return cache_rows()
 
 
 def data_download(name: str) -> list[str]:
@@ -370,6 +264,27 @@ def data_split(name: str, source: str, destination: str | None = None, train: in
     return {"destination": report.destination, "counts": report.counts, "skipped": report.skipped}
 
 
+# --------------------------------------------------------------------------- sweeps
+
+
+def sweep(target: str | None, params: list[str] = (), overrides: list[str] = (), trials: int | None = None,
+          metric: str | None = None, direction: str | None = None, pruning: bool | None = None,
+          resume: str | None = None, verbose: int = 2) -> dict[str, Any]:
+    """A hyperparameter sweep of TARGET (a name or spec file), or the continuation of one (`resume`):
+    the report (sweep_dir, trials, best, files, status)."""
+    from dlcli.sweeps.directory import Sweep
+    from dlcli.sweeps.runner import run_sweep
+
+    if resume is not None:
+        if target or params or overrides or metric or direction or pruning is not None:
+            raise UsageError("--resume DIR continues a sweep as it was asked: give only --trials with it")
+        return run_sweep(Sweep.open(resume), resuming=True, verbose=verbose, trials=trials)
+    if not target:
+        raise UsageError("give an experiment name or spec file to sweep, or --resume DIR")
+    return run_sweep(Sweep.create(target, list(params), list(overrides), trials, metric, direction, pruning),
+                     resuming=False, verbose=verbose)
+
+
 __all__ = [
     "train_workers",
     "resume_workers",
@@ -393,21 +308,3 @@ __all__ = [
     "visualize_filters",
     "visualize_gradcam",
 ]
-
-
-def sweep(target: str | None, params: list[str] = (), overrides: list[str] = (), trials: int | None = None,
-          metric: str | None = None, direction: str | None = None, pruning: bool | None = None,
-          resume: str | None = None, verbose: int = 2) -> dict[str, Any]:
-    """A hyperparameter sweep of TARGET (a name or spec file), or the continuation of one (`resume`):
-    the report (sweep_dir, trials, best, files, status)."""
-    from dlcli.sweeps.directory import Sweep
-    from dlcli.sweeps.runner import run_sweep
-
-    if resume is not None:
-        if target or params or overrides or metric or direction or pruning is not None:
-            raise UsageError("--resume DIR continues a sweep as it was asked: give only --trials with it")
-        return run_sweep(Sweep.open(resume), resuming=True, verbose=verbose, trials=trials)
-    if not target:
-        raise UsageError("give an experiment name or spec file to sweep, or --resume DIR")
-    return run_sweep(Sweep.create(target, list(params), list(overrides), trials, metric, direction, pruning),
-                     resuming=False, verbose=verbose)

@@ -1,4 +1,5 @@
-"""Where named experiments live; reading this module imports neither pydantic nor Keras."""
+"""Where named experiments live, and their rows for `dlcli list`; reading this module imports
+neither pydantic nor Keras."""
 
 from __future__ import annotations
 
@@ -44,3 +45,31 @@ def resolve_spec_path(name_or_path: str) -> Path:
     if name_or_path in files:
         return files[name_or_path]
     raise SpecError(unknown_name_message("experiment", name_or_path, files) + " (see `dlcli list`)")
+
+
+def experiment_rows() -> list[dict]:
+    """Every named experiment's row for `dlcli list`, from its YAML only (no validation, no Keras)."""
+    from dlcli.backend.limits import backends_for
+    from dlcli.spec.reading import read_yaml
+
+    rows = []
+    for name, path in experiment_files().items():
+        try:  # bounded like every spec read: an alias bomb among the experiments is one unreadable row
+            raw = read_yaml(path)
+        except SpecError:
+            raw = None
+        raw = raw if isinstance(raw, dict) else {}
+        reference = raw["reference"] if isinstance(raw.get("reference"), dict) else {}
+        source = reference.get("source", "")
+        if reference.get("listing"):
+            source = f"{source}, listing {reference['listing']}" if source else f"listing {reference['listing']}"
+        rows.append({
+            "name": name,
+            "description": raw.get("description", "(unreadable spec: run dlcli validate)"),
+            "source": source,
+            "dataset": (raw.get("data") or {}).get("name", "") if isinstance(raw.get("data"), dict) else "",
+            "runtime": raw.get("runtime", ""),
+            "backends": backends_for(raw),
+            "path": str(path),
+        })
+    return rows

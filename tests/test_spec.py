@@ -185,11 +185,11 @@ def _compare_paths(name: str) -> dict:
     """The spec paths `dlcli compare` prints for a run of this experiment, with their values."""
     import yaml
 
-    from dlcli.api import _flatten
+    from dlcli.comparing import flatten
 
     spec, _ = load_spec(name)
     data = yaml.safe_load(dump_spec(spec))  # what a run's spec.yaml holds
-    return _flatten({key: value for key, value in data.items() if key not in ("description", "notes", "reference")})
+    return flatten({key: value for key, value in data.items() if key not in ("description", "notes", "reference")})
 
 
 def _experiment_names() -> list[str]:

@@ -124,14 +124,21 @@ def _quiet_stderr(quiet: bool):
     if not quiet or "keras" in sys.modules:
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    with silenced(2):
+        yield
+
+
+@contextlib.contextmanager
+def silenced(descriptor: int):
+    """File descriptor 1 (stdout) or 2 (stderr) onto /dev/null meanwhile: what C++ libraries write
+    there directly, past Python, is dropped."""
+    (sys.stdout if descriptor == 1 else sys.stderr).flush()
+    saved, devnull = os.dup(descriptor), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
     try:
-        os.dup2(devnull, 2)
         yield
     finally:
-        os.dup2(saved, 2)
+        os.dup2(saved, descriptor)
         os.close(saved)
         os.close(devnull)
 

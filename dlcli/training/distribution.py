@@ -152,7 +152,7 @@ def join(cluster: Cluster, spec) -> Worker:
     """Initialise Keras' distribution on JAX and make it data-parallel over every process's devices.
     Must come before any JAX computation (seeding included). The spec's global batches must divide
     among the processes (else a UsageError, before this process waits for the others)."""
-    from dlcli.backend import import_keras, make_deterministic
+    from dlcli.backend import import_keras, make_deterministic, silenced
 
     check_backend()
     if cluster.num_processes is not None:
@@ -160,7 +160,7 @@ def join(cluster: Cluster, spec) -> Worker:
     keras = import_keras()
     if spec.deterministic:  # before JAX starts its devices, which initialize does (XLA reads its GPU flag then)
         make_deterministic()
-    with _stdout_silenced():  # Gloo says on stdout that it connected: --json keeps stdout for its document
+    with silenced(1):  # Gloo says on stdout that it connected: --json keeps stdout for its document
         keras.distribution.initialize(job_addresses=cluster.coordinator, num_processes=cluster.num_processes,
                                       process_id=cluster.process_id)
     keras.distribution.set_distribution(keras.distribution.DataParallel(
@@ -171,20 +171,6 @@ def join(cluster: Cluster, spec) -> Worker:
     worker = Worker(*index_and_count(), coordinator)
     check_batches(spec, worker.count)  # a count found by JAX (SLURM)
     return worker
-
-
-@contextlib.contextmanager
-def _stdout_silenced():
-    """File descriptor 1 onto /dev/null meanwhile: what C++ libraries print there is dropped."""
-    sys.stdout.flush()
-    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
 
 
 def leave() -> None:

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# A guard against the unbounded behaviour a bound prevents (minutes, a hang, memory filling up),
+# not a speed goal (those are measured in bench/): generous, so a loaded CI machine never trips it.
+HANG_GUARD_S = 20
+
 TINY_SPEC = """
 description: a tiny classifier for tests
 seed: 7

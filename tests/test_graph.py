@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write
+from conftest import HANG_GUARD_S, write
 
 QA = """
 description: two inputs, one output
@@ -332,7 +332,7 @@ def test_block_bombs_are_refused_before_expanding(run_cli, workdir, levels, fan,
     path = write(workdir / "bomb.yaml", multiplying(levels, fan))
     started = time.perf_counter()
     result = run_cli("validate", "--no-cache", str(path))
-    assert time.perf_counter() - started < 1
+    assert time.perf_counter() - started < HANG_GUARD_S  # killed at 60 s with 1.17 GB before
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "bomb.yaml:" in result.stderr and "model.nodes[0]" in result.stderr and bound in result.stderr
@@ -364,7 +364,7 @@ def test_a_10000_node_chain_validates_in_linear_time(run_cli, workdir, reverse):
     started = time.perf_counter()
     result = run_cli("validate", "--no-cache", str(path))
     assert result.exit_code == 0, result.stderr
-    assert time.perf_counter() - started < 5  # 27 s last-first before (quadratic ordering); about 1 s now
+    assert time.perf_counter() - started < 15  # 27 s last-first before (quadratic ordering); about 1 s now
 
 
 def test_a_block_that_contains_itself_is_still_named(run_cli, workdir):
@@ -510,7 +510,7 @@ def test_ten_thousand_problems_are_reported_in_bounded_time_and_lines(run_cli, w
     typos = re.sub(r"inputs: \[n(\d+)\]", lambda match: f"inputs: [m{match.group(1)}]", chain(10_000, reverse=False))
     started = time.perf_counter()
     result = run_cli("validate", str(write(workdir / "typos.yaml", typos)))
-    assert time.perf_counter() - started < 10  # 136 s before: a did-you-mean against every name, for each
+    assert time.perf_counter() - started < HANG_GUARD_S  # 136 s before: a did-you-mean against every name, for each
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 101 and lines[-1].endswith("and 9,898 more problems")
     assert "(did you mean 'n19'?)" in result.stderr  # the first ones still suggest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import TINY_SPEC, write
+from conftest import HANG_GUARD_S, TINY_SPEC, write
 from dlcli.errors import SpecError
 from dlcli.spec import apply_override, dump_spec, load_spec, parse_override
 
@@ -158,7 +158,7 @@ def test_alias_bombs_and_deep_nesting_are_refused_quickly(workdir):
         with pytest.raises(SpecError) as error:
             load_spec(str(path))
         assert len(str(error.value).splitlines()) == 1 and str(error.value).startswith(str(path))
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < HANG_GUARD_S
 
 
 @pytest.mark.parametrize("override,message", [
@@ -302,7 +302,7 @@ def test_a_spec_past_its_size_bounds_is_refused_quickly(workdir, text, bound):
     started = time.perf_counter()
     with pytest.raises(SpecError) as error:
         load_spec(str(path))
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < HANG_GUARD_S
     message = str(error.value)
     assert "\n" not in message and message.startswith(f"{path}:") and bound in message and "at most" in message
 
@@ -325,5 +325,5 @@ def test_a_deep_set_path_is_refused_quickly(tiny_spec, key):
     started = time.perf_counter()
     with pytest.raises(SpecError) as error:
         load_spec(str(tiny_spec), [f"{key}=1"])
-    assert time.perf_counter() - started < 2  # each part looked for as a dotted key: cubic, minutes, before
+    assert time.perf_counter() - started < HANG_GUARD_S  # each part looked for as a dotted key: cubic, minutes, before
     assert "\n" not in str(error.value) and len(str(error.value)) < 400

@@ -18,8 +18,9 @@ SYNTHETIC Jena table of the real file's format and size (bench/bench_data.py), i
 `dlcli data import` as a user's file is. jena-gru runs without its test split here (data.test_rows
 null), as the plain script has none. A short run: --epochs 3 --fashion-samples 12800
 --jena-steps 100 --jena-validation-end 213000. Keras' GRU on torch runs its time steps one by one on
-the CPU: jena-gru on torch did not finish that short run in 900 s on 2 shared cores (20 steps, 2
-epochs took 3.5 minutes); a process over --timeout is stopped, its completed epochs still printed.
+the CPU, and is sensitive to a busy machine: with --jena-steps 20 --jena-validation-end 203000 it
+took 6.5-6.8 s an epoch on 2 quiet cores, but the 100-step run did not finish in 900 s on 2 cores
+shared with other jobs. A process over --timeout is stopped, its completed epochs still printed.
 The figures are from one run: on a shared machine, run it again before quoting a ratio near its goal.
 """
 

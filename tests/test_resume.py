@@ -491,3 +491,73 @@ def test_a_resume_on_other_data_is_refused_unless_forced(run_cli, workdir, monke
     resumed = json.loads((Path(runs[0]) / "run.json").read_text())["resumes"][-1]
     assert resumed["forced"] and f"data changed: {csv.resolve()}" in resumed["differences"]
     assert run_cli("resume", runs[1]).exit_code == 0
+
+
+def _two_optimizer_model(keras, with_hook: bool):
+    """A model whose two parts each have their own optimizer (as a GAN's generator and
+    discriminator do), trained by its own train_step through dlcli's backend-neutral gradients."""
+    from dlcli.backend.gradients import value_and_weight_gradients
+
+    class TwoParts(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.first, self.second = keras.layers.Dense(1), keras.layers.Dense(1)
+
+        def build(self, shape):
+            self.first.build(shape)
+            self.second.build(shape)
+
+        def call(self, x):
+            return self.first(x) + self.second(x)
+
+        def compile(self, **kwargs):
+            super().compile(**kwargs)
+            self.first_optimizer = keras.optimizers.Adam(0.01)
+            self.second_optimizer = keras.optimizers.RMSprop(0.01)
+
+        def train_step(self, data):
+            x, y = data
+            for part, optimizer in ((self.first, self.first_optimizer), (self.second, self.second_optimizer)):
+                loss, _, gradients = value_and_weight_gradients(
+                    lambda: (keras.ops.mean((self(x) - y) ** 2), None), part.trainable_variables)
+                optimizer.apply_gradients(zip(gradients, part.trainable_variables))
+            return {"loss": loss}
+
+    if with_hook:
+        TwoParts.optimizer_variables = lambda self: [(self.first_optimizer, self.first.trainable_variables),
+                                                     (self.second_optimizer, self.second.trainable_variables)]
+    model = TwoParts()
+    model.build((None, 3))
+    model.compile()
+    return model
+
+
+def test_the_resume_state_holds_every_optimizer_a_model_owns(workdir):
+    """A second optimizer restored with its steps and moments, or the resume refused: never silently
+    restarted from zero, which is all Keras does (with a warning) when it cannot load one."""
+    from dlcli.backend import import_keras
+    from dlcli.errors import UsageError
+    from dlcli.runs import Run
+    from dlcli.training.state import TrainingState
+
+    keras = import_keras()
+    x, y = np.random.default_rng(0).random((64, 3), "float32"), np.random.default_rng(1).random((64, 1), "float32")
+    trained = _two_optimizer_model(keras, with_hook=True)
+    trained.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    run = Run.create("two-optimizers")
+    state = TrainingState(run)
+    state.save("fit", 2, trained, [], {}, False)
+    record = state.latest()
+
+    restored = _two_optimizer_model(keras, with_hook=True)
+    state.restore_model(restored, record)
+    for name in ("first_optimizer", "second_optimizer"):
+        saved, loaded = getattr(trained, name), getattr(restored, name)
+        assert int(loaded.iterations) == int(saved.iterations) == 8, name
+        for ours, theirs in zip(loaded.variables, saved.variables, strict=True):
+            np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+
+    without_hook = _two_optimizer_model(keras, with_hook=False)  # each optimizer built over every variable
+    with pytest.raises(UsageError, match="cannot be resumed exactly"):
+        state.restore_model(without_hook, record)
+    run.release()

@@ -3,7 +3,11 @@
 Keras' BackupAndRestore keeps weights, optimizer and epoch only (keras-team/keras#17012,
 #19179). This keeps what a continued run needs to go on exactly as if it had never stopped:
 
-- weights and optimizer variables (its step count and learning rate too), `weights.weights.h5`;
+- weights and the variables of every optimizer the model owns (step counts and learning rates
+  too), `weights.weights.h5`: Keras saves an optimizer held by a model's attribute (a GAN's second
+  one) beside `model.optimizer`, and restoring needs each built over the variables it updates
+  (`optimizers_of`); an optimizer that cannot be restored whole refuses the resume instead of
+  starting again from zero, which Keras does with only a warning;
 - each spec callback's state (EarlyStopping's wait, best and best weights, ReduceLROnPlateau's
   wait, cooldown and best, ModelCheckpoint's best) and the layers' random seed states, `arrays.npz`;
 - the phase (`fit`, `fold-2`, `retrain`), the completed epochs, whether the phase had finished
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +49,16 @@ def _seed_generators(model) -> list:
     """Every layer's random seed state (Dropout, random augmentation), in a fixed order."""
     return [generator for layer in model._flatten_layers(include_self=True)  # Keras has no public walk of these
             for generator in getattr(layer, "_seed_generators", [])]
+
+
+def optimizers_of(model) -> list[tuple[Any, list]]:
+    """Every optimizer the model owns, with the variables it updates: what the model's own
+    `optimizer_variables()` returns (a model with several optimizers, each for its own part), else
+    the compiled optimizer over every trainable variable."""
+    own = getattr(model, "optimizer_variables", None)
+    if callable(own):
+        return list(own())
+    return [(model.optimizer, model.trainable_variables)] if model.optimizer is not None else []
 
 
 SNAPSHOT_FILES = ("weights.weights.h5", "arrays.npz")
@@ -141,10 +156,19 @@ class TrainingState:
             return {key: stored[key] for key in stored.files}
 
     def restore_model(self, model, record: dict) -> None:
-        """Weights, optimizer variables and seed states of the snapshot into a compiled model."""
-        if model.optimizer is not None:
-            model.optimizer.build(model.trainable_variables)  # so its variables exist to be loaded
-        model.load_weights(self.folder / record["snapshot"] / "weights.weights.h5")
+        """Weights, every optimizer's variables and seed states of the snapshot into a compiled model.
+        Keras only warns when it skips what it cannot load (an optimizer built over other variables
+        than it saved); here that refuses the resume (UsageError)."""
+        for optimizer, variables in optimizers_of(model):
+            optimizer.build(variables)  # so its variables exist to be loaded
+        weights = self.folder / record["snapshot"] / "weights.weights.h5"
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", category=UserWarning, module=r"keras\.src\.saving")
+            try:
+                model.load_weights(weights)
+            except (UserWarning, ValueError) as skipped:  # Keras gathers what it skipped into one ValueError
+                raise UsageError(f"{weights}: not everything saved could be restored ({' '.join(str(skipped).split())[:200]}); "
+                                 f"the run cannot be resumed exactly") from None
         arrays = self._arrays(record)
         for index, generator in enumerate(_seed_generators(model)):
             if f"seed{index}" in arrays:

@@ -99,13 +99,15 @@ def train(name_or_path: str, overrides: tuple[str, ...] | list[str] = (), epochs
     from dlcli.training import lifecycle
     from dlcli.training.distribution import cluster_from
 
-    overrides = list(overrides)
-    if epochs is not None:
-        overrides.append(f"fit.epochs={epochs}")
-    if seed is not None:
-        overrides.append(f"seed={seed}")
+    overrides = _with_options(overrides, epochs, seed)
     spec, spec_path = load_spec(name_or_path, overrides)
     return lifecycle.start(spec, spec_path, overrides, run_dir, verbose, cluster=cluster_from(**(cluster or {})))
+
+
+def _with_options(overrides, epochs: int | None, seed: int | None) -> list[str]:
+    """The overrides with --epochs and --seed as the overrides they stand for."""
+    return [*overrides, *([f"fit.epochs={epochs}"] if epochs is not None else []),
+            *([f"seed={seed}"] if seed is not None else [])]
 
 
 def train_workers(name_or_path: str, workers: int, overrides: tuple[str, ...] | list[str] = (),
@@ -117,8 +119,7 @@ def train_workers(name_or_path: str, workers: int, overrides: tuple[str, ...] | 
     from dlcli.spec.loading import load_spec
     from dlcli.workers import launch_train
 
-    overrides = list(overrides) + ([f"fit.epochs={epochs}"] if epochs is not None else []) + \
-        ([f"seed={seed}"] if seed is not None else [])
+    overrides = _with_options(overrides, epochs, seed)
     spec, _ = load_spec(name_or_path, overrides)  # a bad spec is refused here, before any process starts
     return launch_train(name_or_path, spec, workers, overrides, run_dir, list(options))
 

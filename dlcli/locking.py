@@ -15,6 +15,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from dlcli.errors import UsageError
+
 try:
     import fcntl
 except ImportError:  # no flock (Windows): no locks, as before
@@ -73,6 +75,17 @@ class Lock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def take(path: str | Path, purpose: str, owner: object) -> Lock:
+    """The lock on `path` for the writer of `owner` (a run or sweep folder), taken now; else one
+    line (UsageError, exit 2) naming who holds it, or why the lock file cannot be made."""
+    try:
+        return Lock(path).acquire(purpose)
+    except Held as held:
+        raise UsageError(f"{owner}: in use by {held.holder}; wait for it to end, or stop it") from None
+    except OSError as error:
+        raise UsageError(f"{owner}: cannot be locked for writing ({error})") from None
 
 
 def is_held(path: str | Path) -> bool | None:

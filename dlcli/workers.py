@@ -198,7 +198,7 @@ def _conclude(workers: Workers, failed: int | None, run_dir: Path) -> dict[str, 
         if run is not None:
             for index in range(1, len(workers.processes)):
                 if workers.log(index).is_file():
-                    shutil.copyfile(workers.log(index), run.output(layout.WORKERS) / f"{index}.log")
+                    shutil.copyfile(workers.log(index), run.output(layout.WORKER_LOG, index=index))
         chief = workers.codes.get(0)
         if chief in (EXIT_USAGE, EXIT_DATA):  # process 0 refused the command and said why; the others followed
             return {"run_dir": None, "status": None, "exit_code": chief}

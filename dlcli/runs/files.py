@@ -19,7 +19,7 @@ from typing import Any
 
 from dlcli.atomic import write_text_atomic
 from dlcli.errors import UsageError
-from dlcli.locking import Held, Lock, is_held
+from dlcli.locking import Lock, is_held, take
 from dlcli.runs import layout
 from dlcli.runs.encoding import dumps
 from dlcli.runs.layout import Entry
@@ -49,12 +49,7 @@ class RunFiles:
         if self._lock is not None:
             return
         self._lock_was_there = self.has(layout.LOCK)
-        try:
-            self._lock = Lock(self.file(layout.LOCK)).acquire(purpose)
-        except Held as held:
-            raise UsageError(f"{self}: in use by {held.holder}; wait for it to end, or stop it") from None
-        except OSError as error:
-            raise UsageError(f"{self}: cannot lock the run directory for writing ({error})") from None
+        self._lock = take(self.file(layout.LOCK), purpose, self)
 
     def release(self) -> None:
         """Let other writers in; this Run writes nothing more."""

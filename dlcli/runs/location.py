@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dlcli.errors import UsageError
 from dlcli.locking import is_held
+from dlcli.runs import layout
 
 
 def runs_root() -> Path:
@@ -26,7 +27,7 @@ def enclosing_run(path: str | Path) -> Path | None:
     """The run directory (a folder holding run.json) that `path` is, or lies in at any depth, links
     resolved; None outside every run."""
     resolved = Path(path).resolve()
-    return next((folder for folder in (resolved, *resolved.parents) if (folder / "run.json").is_file()), None)
+    return next((folder for folder in (resolved, *resolved.parents) if (folder / layout.INFO.name).is_file()), None)
 
 
 def check_new(path: str | Path) -> Path:

@@ -27,7 +27,7 @@ from typing import Any
 
 from dlcli.atomic import write_text_atomic
 from dlcli.errors import UsageError
-from dlcli.locking import Held, Lock
+from dlcli.locking import Lock, take
 from dlcli.runs import remove_abandoned_staging, runs_root
 from dlcli.sweeps.checks import (MAX_TRIALS, check_space, check_writable, data_and_model, grid_size, overrides_at,
                                  read_settings)
@@ -122,12 +122,7 @@ class Sweep:
         about a live trial. Refused at once, naming the holder."""
         if self._lock is not None:
             return
-        try:
-            self._lock = Lock(self.folder / ".lock").acquire("sweep")
-        except Held as held:
-            raise UsageError(f"{self.folder}: in use by {held.holder}; wait for it to end, or stop it") from None
-        except OSError as error:
-            raise UsageError(f"{self.folder}: cannot be written ({error})") from None
+        self._lock = take(self.folder / ".lock", "sweep", self.folder)
 
     def release(self) -> None:
         """The lock, and the study's database connections (so the sweep directory's disk is free)."""

@@ -116,17 +116,17 @@ def _with_mode(arguments: dict) -> dict:
 WRITERS = ("ModelCheckpoint", "TensorBoard", "ActivationLogger")
 
 
-def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "fit", writes: bool = True) -> list:
+def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "fit") -> list:
     """The callbacks the spec names, writing into the run directory (checkpoints atomically).
-    Without `writes` (a worker other than process 0), each of the WRITERS is a callback that does
-    nothing, so the others keep their places (the resume state names callbacks by position) and,
+    When `run` is not this process's to write (a worker other than process 0), each of the WRITERS
+    is a callback that does nothing, so the others keep their places (the resume state names callbacks by position) and,
     like EarlyStopping, decide on every process alike."""
     keras = import_keras()
     context = {"bundle": bundle, "validation": validation, "phase": phase}
     made = []
     for index, entry in enumerate(spec.callbacks):
         context["index"] = index
-        if not writes and entry.name in WRITERS:  # as many as it makes (TensorBoard: its projector too)
+        if not run.writes and entry.name in WRITERS:  # as many as it makes (TensorBoard: its projector too)
             made += [keras.callbacks.Callback() for _ in range(1 + (entry.name == "TensorBoard"
                                                                     and bool(entry.arguments.get("embeddings_freq"))))]
             continue
@@ -231,10 +231,9 @@ def callback_classes():
         """Writes history.json and .csv after every completed epoch (1-based), so a crashed run keeps
         its curves. `columns` may hold the epochs of an earlier process (a resumed run)."""
 
-        def __init__(self, run: Run, name: str, columns: dict[str, list] | None = None, separator: str = ",",
-                     writes: bool = True):
+        def __init__(self, run: Run, name: str, columns: dict[str, list] | None = None, separator: str = ","):
             super().__init__()
-            self.run, self.name, self.separator, self.writes = run, name, separator, writes
+            self.run, self.name, self.separator = run, name, separator
             self.columns = {key: list(values) for key, values in (columns or {"epoch": []}).items()}
 
         def on_epoch_end(self, epoch, logs=None):
@@ -242,7 +241,7 @@ def callback_classes():
             for key, value in (logs or {}).items():
                 column = self.columns.setdefault(key, [None] * (len(self.columns["epoch"]) - 1))
                 column.append(float(value))
-            if self.writes:  # a worker other than process 0 keeps its columns and writes nothing
+            if self.run.writes:  # a worker other than process 0 keeps its columns and writes nothing
                 write_history(self.run, self.name, self.columns, self.separator)
 
     class StopOnRequest(keras.callbacks.Callback):
@@ -265,10 +264,11 @@ def callback_classes():
         """Saves the resume state after every completed epoch, once every other callback has seen
         it; on a resumed fit, gives the spec's callbacks back the state they had."""
 
-        def __init__(self, state, phase: str, callbacks: list, recorder, restore: dict | None, writes: bool = True):
+        def __init__(self, state, phase: str, callbacks: list, recorder, restore: dict | None):
             super().__init__()
             self.state, self.phase, self.callbacks, self.recorder = state, phase, callbacks, recorder
-            self.restore, self.writes = restore, writes  # without `writes`: restores, never saves
+            self.restore = restore
+            self.writes = state.run.writes  # a worker other than process 0 restores, never saves
 
         def on_train_begin(self, logs=None):  # after the callbacks' own on_train_begin resets
             if self.restore is not None:

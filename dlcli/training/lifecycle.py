@@ -188,7 +188,7 @@ def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watc
     from dlcli.training.resuming import check_epochs, differences, resumable_status
     from dlcli.training.state import TrainingState
 
-    writes = worker is None or worker.is_chief  # the others read the run as process 0 found it
+    writes = run.writes  # process 0 holds the run; the others read it as process 0 found it
     status = resumable_status(run, force) if writes else run.info.get("status")
     if writes:
         run.remove_leftovers()  # a killed process's half-written model or checkpoint
@@ -246,7 +246,7 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
                 outcome = Outcome(history=run.history(), interrupted=True, model=_last_fit_model(run, model))
                 stop.signal_name = stop.signal_name or "SIGINT"
             stop.closing = True  # from here a signal is only noted: the run is closed whole, then exit 130
-            result = close(run, spec, bundle, model, outcome, stop.signal_name, duration, writes=worker is None or worker.is_chief)
+            result = close(run, spec, bundle, model, outcome, stop.signal_name, duration)
     except Exception as error:  # a failing fit, a full disk while saving...
         why = str(error) if isinstance(error, Diverged) else f"{type(error).__name__}: {error}"
         why = " ".join(why.split())[:600]  # one line: h5py's messages span several
@@ -266,15 +266,15 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
     return result
 
 
-def close(run: Run, spec, bundle, model, outcome, signal_name: str | None, duration, writes: bool = True) -> dict[str, Any]:
+def close(run: Run, spec, bundle, model, outcome, signal_name: str | None, duration) -> dict[str, Any]:
     """The model of the last completed epoch, the metrics and verdict, then run.json's status
-    (without `writes`, a worker other than process 0: only what they are)."""
+    (when the run is not this process's to write, a worker other than process 0: only what they are)."""
     from dlcli.reference import run_verdict
     from dlcli.training.summary import add_target_units
 
     metrics = {**add_target_units(outcome.metrics, bundle.info, spec.compile.loss), "params": int(model.count_params())}
     status = "interrupted" if outcome.interrupted else "completed"
-    if not writes:
+    if not run.writes:
         return {"run_dir": str(run), "status": status, "metrics": metrics, "check": {"status": "none", "checks": []}}
     if outcome.model is not None:  # the model of the last completed epoch, even when interrupted
         from dlcli.training.distribution import no_distribution

@@ -83,7 +83,7 @@ class Trainer:
         # One of several processes (training.distribution): only the chief writes the run; all
         # evaluate through a local twin of the model, and stop at the same batch.
         self.worker = worker
-        self.writes = worker is None or worker.is_chief
+        self.writes = run.writes  # the chief holds the run; the others' Run refuses writes
         if worker is not None:
             from dlcli.training.distribution import AgreedStop, LocalTwin
 
@@ -116,12 +116,10 @@ class Trainer:
         if record is not None:
             self.state.restore_model(model, record)
         HistoryRecorder, StopOnRequest, StateKeeper = callback_classes()
-        recorder = HistoryRecorder(self.run, history_name, record["history"] if record else None, self.separator(),
-                                   writes=self.writes)
+        recorder = HistoryRecorder(self.run, history_name, record["history"] if record else None, self.separator())
         if record is not None and record["finished"] or (record["epoch"] if record else 0) >= epochs:
             return recorder.columns
-        callbacks = spec_callbacks(self.spec, self.run, self.bundle, validation, phase, writes=self.writes) \
-            if with_spec_callbacks else []
+        callbacks = spec_callbacks(self.spec, self.run, self.bundle, validation, phase) if with_spec_callbacks else []
         callbacks += self.watchers if phase == "fit" else []
         batch_size = batch_size or self.spec.fit.batch_size
         # first, so that every callback reads the outputs' training and validation losses per sample
@@ -132,7 +130,7 @@ class Trainer:
             per_sample += [twin_validation_class()(self.twin, validation, batch_size, [StopOnRequest(self.stop)])]
         elif validation is not None:
             per_sample += [per_sample_validation_class()(validation, batch_size)]
-        keeper = StateKeeper(self.state, phase, callbacks, recorder, record, writes=self.writes)
+        keeper = StateKeeper(self.state, phase, callbacks, recorder, record)
         stream = as_stream(train)
         initial = record["epoch"] if record else 0
         if self.worker is not None:  # this process's rows of whole global batches only
@@ -167,13 +165,12 @@ class Trainer:
 
     def evaluate(self, model, split, prefix: str) -> dict[str, float] | None:
         """The model's metrics on a split, or None when a stop request cut the evaluation short."""
+        # several processes: exactly as one process does, on a copy outside the distribution
+        evaluated = self.twin.evaluating(model) if self.worker is not None else contextlib.nullcontext(model)
         try:
-            if self.worker is not None:  # exactly as one process does, on a copy outside the distribution
-                with self.twin.evaluating(model) as twin:
-                    return evaluate_split(twin, split, self.spec.fit.batch_size, prefix,
-                                          callbacks=[callback_classes()[1](self.stop)])
-            return evaluate_split(model, split, self.spec.fit.batch_size, prefix,
-                                  callbacks=[callback_classes()[1](self.stop)])
+            with evaluated as target:
+                return evaluate_split(target, split, self.spec.fit.batch_size, prefix,
+                                      callbacks=[callback_classes()[1](self.stop)])
         except EpochInterrupted:
             self.interrupted = True
             return None

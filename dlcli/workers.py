@@ -122,11 +122,13 @@ class Workers:
         failed, failed_at, stopped_at = None, None, None
         try:
             while len(self.codes) < len(self.processes):
-                for index, process in enumerate(self.processes):
-                    if index not in self.codes and process.poll() is not None:
-                        self.codes[index] = process.returncode
-                        if failed is None and not self.signals and process.returncode not in (0, EXIT_INTERRUPTED):
-                            failed, failed_at = index, time.monotonic()
+                ended = [index for index, process in enumerate(self.processes)
+                         if index not in self.codes and process.poll() is not None]
+                for index in ended:
+                    self.codes[index] = self.processes[index].returncode
+                if failed is None and not self.signals:
+                    failed = _first_failure(ended, self.codes)
+                    failed_at = time.monotonic() if failed is not None else None
                 now = time.monotonic()
                 if failed_at is not None and now - failed_at > GRACE_S or \
                         self.signals and (stopped_at := stopped_at or now) and now - stopped_at > STOP_WAIT_S:
@@ -144,6 +146,13 @@ class Workers:
             return ""
         lines = [line.strip() for line in self.log(index).read_text(errors="replace").splitlines() if line.strip()]
         return " | ".join(lines[-LOG_LINES:])[-600:]
+
+
+def _first_failure(ended: list[int], codes: dict[int, int]) -> int | None:
+    """Of the workers found ended at one look, the one whose failure came first: a worker killed by a
+    signal before one that exited with an error, which is most often the others noticing it."""
+    failures = [index for index in ended if codes[index] not in (0, EXIT_INTERRUPTED)]
+    return min(failures, key=lambda index: (codes[index] >= 0, index), default=None)
 
 
 def _worker_commands(action: list[str], count: int, run_dir: Path, options: list[str]) -> list[list[str]]:

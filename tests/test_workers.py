@@ -247,3 +247,13 @@ def test_a_worker_finds_its_cluster_in_options_then_keras_variables_then_slurm()
     assert cluster_from(environ={"SLURM_STEP_NUM_TASKS": "1"}) is None  # one task of srun: one process
     with pytest.raises(UsageError, match="between 0 and 3"):
         cluster_from("10.0.0.1:1234", 4, 4, environ={})
+
+
+def test_the_failure_blamed_is_the_worker_killed_not_the_one_that_noticed():
+    # worker 0 exits with an error because worker 1 was killed; one look at the processes finds both
+    from dlcli.workers import _first_failure
+
+    assert _first_failure([0, 1], {0: 1, 1: -signal.SIGKILL}) == 1
+    assert _first_failure([0, 1], {0: 1, 1: 3}) == 0
+    assert _first_failure([0, 1], {0: 0, 1: 130}) is None
+    assert _first_failure([1], {0: 1, 1: 0}) is None

@@ -36,6 +36,7 @@ COMMANDS = {
     "data": "dlcli.cli.data:data",
     "visualize": "dlcli.cli.visualize:visualize",
     "predict": "dlcli.cli.visualize:predict",
+    "generate": "dlcli.cli.generate:generate",
 }
 
 

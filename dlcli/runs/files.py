@@ -5,7 +5,7 @@ pictures `plot` and `visualize` write through dlcli.outputs into plots/ and viz/
 write, for Keras, h5py or Graphviz); a name the layout does not list is refused (a bug). Only a
 writer writes: the process that holds the run's lock (`Run.create`, `Run.lock`,
 `Run.open(path, writer=True)`), or a command that adds pictures (`Run.open(path, draws=True)`:
-viz/ and plots/ only). Any other (`Run.open`, `Run(path)`, a worker other than process 0) refuses
+viz/, plots/ and samples/ only). Any other (`Run.open`, `Run(path)`, a worker other than process 0) refuses
 every write with `NotAWriter`. The files RunFiles writes itself are written atomically
 (dlcli.atomic).
 """
@@ -23,6 +23,10 @@ from dlcli.locking import Lock, is_held, take
 from dlcli.runs import layout
 from dlcli.runs.encoding import dumps
 from dlcli.runs.layout import Entry
+
+
+# The folders a command that draws from a finished run may add to (Run.open(path, draws=True)).
+DRAWN = (layout.VIZ.name, layout.PLOTS.name, layout.SAMPLES.name)
 
 
 class NotAWriter(RuntimeError):
@@ -64,8 +68,8 @@ class RunFiles:
 
     def _must_write(self, name: str) -> None:
         """Refuse a write this Run may not make: only a writer writes, and a drawing command only
-        into viz/ and plots/."""
-        if self.writes or (self._draws and name.split("/")[0] in (layout.VIZ.name, layout.PLOTS.name)):
+        into viz/, plots/ and samples/."""
+        if self.writes or (self._draws and name.split("/")[0] in DRAWN):
             return
         raise NotAWriter(f"{self}: {name} not written: this process does not hold the run (a bug in dlcli: "
                          f"only Run.create or Run.lock make a writer)")

@@ -100,7 +100,7 @@ WORKERS = _folder("workers", "dlcli.workers (when the workers of a --workers run
                   "the logs of the workers other than process 0")
 WORKER_LOG = _file("workers/{index}.log", "dlcli.workers (when the workers end)",
                    "what worker I printed (process 0's output is the command's own)")
-SAMPLES = _folder("samples", "nothing yet: chapter 8's generation commands", "generated text and images")
+SAMPLES = _folder("samples", "training callbacks of chapter 8's models; dlcli generate", "generated text and images")
 REPORT = _file("report.html", "nothing yet: the report of issue 17", "the run's report")
 
 LAYOUT: tuple[Entry, ...] = (

@@ -303,13 +303,24 @@ def test_an_unwritable_runs_folder_is_found_before_any_work(run_cli, workdir, ti
 def test_a_signal_during_start_up_exits_130(workdir, tiny_spec, signum):
     process = subprocess.Popen([sys.executable, "-m", "dlcli", "train", str(tiny_spec)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=os.environ.copy())
-    time.sleep(1.5)  # importing TensorFlow
+    # Inside dlcli's start-up, importing TensorFlow: a signal before dlcli's main runs (Python still
+    # importing click on a loaded machine) ends the process as any Python program, by the signal.
+    deadline = time.monotonic() + 60
+    while "tensorflow" not in _mapped_files(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     process.send_signal(signum)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert not list((workdir / "runs").glob("tiny/*/run.json")) or \
         json.loads(next((workdir / "runs").glob("tiny/*/run.json")).read_text())["status"] != "running"
+
+
+def _mapped_files(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return ""
 
 
 def test_a_damaged_model_is_exit_3_everywhere(run_cli, workdir):

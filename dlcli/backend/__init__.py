@@ -104,7 +104,7 @@ def import_keras():
         os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
         warnings.filterwarnings("ignore", module=r"(keras|tensorflow|absl|jax|torch)(\..*)?")
     try:
-        with _quiet_stderr(not _VERBOSE):
+        with _quiet_stderr(not _VERBOSE), _unimportable("jax" if requested == "tensorflow" else None):
             import keras
 
             if requested != "tensorflow" and not _VERBOSE and importlib.util.find_spec("tensorflow"):
@@ -116,6 +116,22 @@ def import_keras():
         logging.getLogger("absl").setLevel(logging.ERROR)
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return keras
+
+
+@contextlib.contextmanager
+def _unimportable(module: str | None):
+    """`module` cannot be imported meanwhile (unless it already was). TensorFlow's tf.lite imports
+    JAX when it is installed, for a converter dlcli never calls: 0.4-0.5 s of every TensorFlow
+    start on this machine. Afterwards JAX imports normally."""
+    if module is None or module in sys.modules:
+        yield
+        return
+    sys.modules[module] = None  # Python's own way to make an import fail: ImportError
+    try:
+        yield
+    finally:
+        if sys.modules.get(module, 0) is None:
+            del sys.modules[module]
 
 
 @contextlib.contextmanager

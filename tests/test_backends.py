@@ -189,3 +189,14 @@ def test_light_commands_import_no_backend(args):
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=environment).stdout
     assert "HEAVY []" in out, out
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
+def test_keras_on_tensorflow_does_not_load_jax_yet_jax_still_imports():
+    # tf.lite imports JAX whenever it is installed; dlcli's TensorFlow processes skip that cost
+    code = ("import sys; from dlcli.backend import import_keras; keras = import_keras(); "
+            "print(keras.backend.backend(), 'jax' in sys.modules); import jax; print(jax.numpy.ones(2).sum())")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "KERAS_BACKEND": "tensorflow"}, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["tensorflow", "False", "2.0"]

@@ -117,7 +117,8 @@ def pass_seed(seed: int | None, number):
 
 def array_stream(split: Split) -> Stream:
     """Arrays as a Stream: each batch gathered at once from the whole arrays (as Keras' own array
-    adapter does), the order of pass p drawn from (seed, p)."""
+    adapter does), the order of pass p drawn from (seed, p); batches of inputs alone when the split
+    has no targets."""
     import tensorflow as tf
 
     count = len(split)
@@ -131,7 +132,8 @@ def array_stream(split: Split) -> Stream:
             return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
         indices = passes_from(start, -(-count // batch_size), repeat, one_pass)
-        arrays = tf.data.Dataset.from_tensors((split.x, split.y)).repeat()
+        # inputs alone when there are no targets (a VAE's data): Keras then fits and evaluates on x only
+        arrays = tf.data.Dataset.from_tensors(split.x if split.y is None else (split.x, split.y)).repeat()
         data = tf.data.Dataset.zip(indices, arrays).map(
             lambda index, xy: tf.nest.map_structure(lambda array: tf.gather(array, index), xy),
             num_parallel_calls=tf.data.AUTOTUNE)

@@ -134,4 +134,4 @@ def compile_graph(model, spec) -> None:
                   metrics=metrics, jit_compile=jit_compile_of(spec.compile))
 
 
-register_kind("graph", ModelKind(GraphModel, build_graph, compile=compile_graph, check=check_graph))
+register_kind("graph", ModelKind(GraphModel, build_graph, compile=compile_graph, check=check_graph, named_data=True))

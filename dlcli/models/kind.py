@@ -20,6 +20,11 @@ class ModelKind:
     `custom_objects()`: the classes `keras.models.load_model` needs to reload a saved model.
     `check(model_spec)`: problems found without Keras, as (loc under `model`, message) pairs,
         reported by `dlcli validate` at their line (a graph's unknown node names, cycles...).
+    `named_data`: its models take the data's dicts of named inputs and targets (the graph kind);
+        other kinds are refused such data before anything is built.
+    `takes_targets`: False for a kind whose loss needs no labels (a VAE's, computed in its own
+        `compute_loss`): its models train, validate and evaluate on the inputs alone (y=None),
+        whatever targets the dataset has.
     """
 
     spec: type
@@ -27,6 +32,8 @@ class ModelKind:
     compile: Callable[[Any, Any], None] | None = None
     custom_objects: Callable[[], dict[str, type]] | None = None
     check: Callable[[Any], list[tuple[tuple, str]]] | None = None
+    named_data: bool = False
+    takes_targets: bool = True
 
 
 MODEL_KINDS = Registry("model type")
@@ -35,6 +42,11 @@ MODEL_KINDS = Registry("model type")
 def register_kind(name: str, kind: ModelKind) -> ModelKind:
     MODEL_KINDS.add(name, kind)
     return kind
+
+
+def kind_of(spec) -> ModelKind:
+    """The kind of the spec's `model` section."""
+    return MODEL_KINDS.get(spec.model.type)
 
 
 def build_model(spec, bundle):

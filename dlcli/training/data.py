@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,27 @@ def validation_split(bundle: DataBundle, validation) -> tuple[Split | Stream, Sp
     return train, None
 
 
+def inputs_only(bundle: DataBundle) -> DataBundle:
+    """The bundle without targets (y=None), for a kind whose loss needs none (a VAE's): arrays keep
+    their inputs, a Stream's batches lose their targets."""
+
+    def inputs(split: Split | Stream | None) -> Split | Stream | None:
+        if split is None or isinstance(split, Split):
+            return split if split is None else Split(split.x, None)
+        return replace(split, make=lambda *args, **kwargs: split.make(*args, **kwargs).map(lambda x, *targets: x))
+
+    return replace(bundle, train=inputs(bundle.train), test=inputs(bundle.test), validation=inputs(bundle.validation))
+
+
+def computes_own_loss(model) -> bool:
+    """Whether the model's class computes its own loss (overrides Keras' `compute_loss` or
+    `test_step`): such a model is evaluated on inputs alone, its loss needing no targets."""
+    from dlcli.backend import import_keras
+
+    keras = import_keras()
+    return any(getattr(type(model), name) is not getattr(keras.Model, name) for name in ("compute_loss", "test_step"))
+
+
 def as_stream(split: Split | Stream) -> Stream:
     """One data path for fit: arrays become a Stream too."""
     return split if isinstance(split, Stream) else array_stream(split)
@@ -37,9 +59,10 @@ def as_stream(split: Split | Stream) -> Stream:
 
 def evaluate_split(model, split: Split | Stream, batch_size: int, prefix: str = "test_", callbacks=(),
                    verbose: int = 0) -> dict[str, Any]:
-    """Metrics of a model on one split; a split without targets is only run (the line detector)."""
+    """Metrics of a model on one split. A split without targets is evaluated when the model computes
+    its own loss (a VAE), else only run (the line detector)."""
     with contextlib.redirect_stdout(sys.stderr):  # progress never mixes with --json output
-        if isinstance(split, Split) and split.y is None:
+        if isinstance(split, Split) and split.y is None and not computes_own_loss(model):
             output = np.asarray(model.predict(split.x, verbose=0))
             return {"output": float(output.ravel()[0])} if output.size == 1 else {"output": output.tolist()}
         with naming_bad_files(split):

@@ -10,7 +10,9 @@ unfinished one from its last completed epoch.
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +22,10 @@ from dlcli.datasets import DataBundle
 from dlcli.errors import SpecError
 from dlcli.backend import import_keras
 from dlcli.models import build_model, compile_for
+from dlcli.models.kind import kind_of
 from dlcli.runs import Run, layout
 from dlcli.training.callbacks import callback_classes, spec_callbacks, write_history
-from dlcli.training.data import as_stream, evaluate_split, naming_bad_files, validation_split
+from dlcli.training.data import as_stream, evaluate_split, inputs_only, naming_bad_files, validation_split
 from dlcli.training.evaluation import batches_of, per_sample_training_class, per_sample_validation_class
 from dlcli.training.state import TrainingState
 from dlcli.training.stopping import EpochInterrupted, StopRequest, check_finite
@@ -55,22 +58,48 @@ def build_checked(spec, bundle: DataBundle):
                         f"(dataset '{spec.data.name}' has {len(bundle.train)} training samples)")
     if kind == "dataset" and bundle.validation is None:
         raise SpecError(f"fit.validation.kind: dataset '{spec.data.name}' has no validation split")
-    if isinstance(bundle.input_shape, dict) and spec.model.type != "graph":
+    takes = kind_of(spec)
+    if isinstance(bundle.input_shape, dict) and not takes.named_data:
         raise SpecError(f"model.type: dataset '{spec.data.name}' gives named inputs "
                         f"({', '.join(bundle.input_shape)}): use a model of type graph")
-    if bundle.target_names is not None and spec.model.type != "graph":
+    if bundle.target_names is not None and takes.takes_targets and not takes.named_data:
         raise SpecError(f"model.type: dataset '{spec.data.name}' gives named targets "
                         f"({', '.join(bundle.target_names)}): use a model of type graph with outputs of those names")
     model = build_model(spec, bundle)
-    if not isinstance(bundle.input_shape, dict):
-        expected, given = tuple(model.input_shape[1:]), tuple(bundle.input_shape)
-        if len(expected) != len(given) or any(e is not None and e != g for e, g in zip(expected, given)):
-            raise SpecError(
-                f"model.input_shape: the model takes samples of shape {expected} but dataset "
-                f"'{spec.data.name}' gives {given}"
-            )
+    if hasattr(model, "input_shape"):  # a functional or Sequential model; a subclassed one has none
+        if not isinstance(bundle.input_shape, dict):
+            expected, given = tuple(model.input_shape[1:]), tuple(bundle.input_shape)
+            if len(expected) != len(given) or any(e is not None and e != g for e, g in zip(expected, given)):
+                raise SpecError(
+                    f"model.input_shape: the model takes samples of shape {expected} but dataset "
+                    f"'{spec.data.name}' gives {given}"
+                )
+    else:
+        built_on(model, bundle, spec.data.name)
     compile_for(model, spec)
     return model
+
+
+def built_on(model, bundle: DataBundle, data_name: str) -> None:
+    """Build a subclassed model (a kind's own keras.Model with `call`) by calling it symbolically on
+    the data's sample shape: it has no input_shape to compare, its weights exist only once built
+    (count_params, describing and the resume state need them), and a call that fails on this shape
+    is a model that does not fit the data. A symbolic call draws no random numbers."""
+    keras = import_keras()
+
+    given = bundle.input_shape
+    inputs = {name: keras.Input(shape=shape) for name, shape in given.items()} if isinstance(given, dict) \
+        else keras.Input(shape=given)
+    try:
+        with warnings.catch_warnings():  # Keras warns of the unbuilt state before it raises: the error says it
+            warnings.simplefilter("ignore")
+            model(inputs)
+    except Exception as error:  # noqa: BLE001  whatever Keras raises, the model does not take these samples
+        # Keras wraps the layer's own complaint ("expected min_ndim=4, found ndim=2") in its advice
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).rpartition("Error encountered:")[2]
+        reason = next((line.strip() for line in text.splitlines() if line.strip()), type(error).__name__)
+        raise SpecError(f"model.type: the model cannot take samples of shape {given} that dataset "
+                        f"'{data_name}' gives ({reason[:200]})") from None
 
 
 class Trainer:
@@ -79,6 +108,8 @@ class Trainer:
     def __init__(self, spec, bundle: DataBundle, run: Run, stop: StopRequest, verbose: int,
                  resume: dict | None = None, watchers: list = (), worker=None):
         self.spec, self.bundle, self.run, self.stop, self.verbose = spec, bundle, run, stop, verbose
+        if not kind_of(spec).takes_targets:  # its loss needs none: fit, validate and evaluate on inputs alone
+            self.bundle = inputs_only(bundle)
         self.watchers = list(watchers)  # more callbacks for the `fit` phase (a sweep's pruning)
         # One of several processes (training.distribution): only the chief writes the run; all
         # evaluate through a local twin of the model, and stop at the same batch.

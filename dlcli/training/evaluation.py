@@ -34,8 +34,9 @@ def output_loss_names(scores: dict[str, Any], prefix: str = "") -> list[str]:
 
 def per_sample_losses(model, split, batch_size: int, scores: dict[str, Any], callbacks=()) -> dict[str, Any]:
     """`scores` (Keras' evaluation of `split` in batches of `batch_size`) with each output's
-    loss replaced by its mean over samples; unchanged when there is no partial batch."""
-    names = output_loss_names(scores)
+    loss replaced by its mean over samples; unchanged when there is no partial batch, or no
+    compiled loss (a model that computes its own, as a VAE, names its own `*_loss` metrics)."""
+    names = output_loss_names(scores) if getattr(model, "loss", None) is not None else []
     partial = len(split) % batch_size
     whole = len(split) - partial
     if not names or not partial or not whole:  # one batch, or whole batches only: already per sample
@@ -86,8 +87,8 @@ def per_sample_validation_class():
             self.validation, self.batch_size = validation, batch_size
 
         def on_epoch_end(self, epoch, logs=None):
-            if logs is None or not output_loss_names(logs, "val_"):
-                return
+            if logs is None or getattr(self.model, "loss", None) is None or not output_loss_names(logs, "val_"):
+                return  # no compiled loss (a VAE's own): no output losses to correct
             scores = {key.removeprefix("val_"): value for key, value in logs.items() if key.startswith("val_")}
             exact = per_sample_losses(self.model, self.validation, self.batch_size, scores)
             logs.update({f"val_{key}": value for key, value in exact.items() if key in output_loss_names(scores)})

@@ -37,6 +37,8 @@ COMMANDS = {
     "visualize": "dlcli.cli.visualize:visualize",
     "predict": "dlcli.cli.visualize:predict",
     "generate": "dlcli.cli.generate:generate",
+    "dream": "dlcli.cli.dream:dream",
+    "style-transfer": "dlcli.cli.dream:style_transfer",
 }
 
 

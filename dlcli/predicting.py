@@ -24,6 +24,9 @@ def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[di
     if run is not None:
         use_recorded(run.info)
     if run is not None and run.vocabulary() is not None:
+        if run.spec().data.name == "text_file":  # a character model: it continues text, it classifies none
+            raise UsageError(f"{run}: a text-generation run predicts the next character, not a class; generate "
+                             f'text from it: dlcli generate text {run} --seed-text "..."')
         return _predict_texts(run, inputs)
     return _predict_images(run_path, inputs)
 

@@ -14,6 +14,7 @@ IMAGES = "dlcli.datasets.image_folder"
 SERIES = "dlcli.datasets.series"
 TEXT = "dlcli.datasets.text"
 GLOVE = "dlcli.datasets.glove"
+CHARACTERS = "dlcli.datasets.characters"
 
 DATASETS = Registry("dataset")
 for _entry in [
@@ -107,6 +108,14 @@ for _entry in [
         files=[RemoteFile("aclImdb_v1.tar.gz", "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz")],
         alternatives=[[RemoteFile("aclImdb/train"), RemoteFile("aclImdb/test")]],
         importer=f"{TEXT}:import_reviews", import_formats="aclImdb_v1.tar.gz or its aclImdb folder",
+    ),
+    DatasetEntry(
+        "text_file", "any UTF-8 text as character windows (8.2); by default Nietzsche's writings, 600,901 bytes",
+        "your own file (data.path), or the book's corpus: Nietzsche in English translation", p.TextFileParams,
+        f"{CHARACTERS}:load_text_file",
+        files=[RemoteFile("nietzsche.txt", "https://s3.amazonaws.com/text-datasets/nietzsche.txt")],  # no hash published
+        importer=f"{CHARACTERS}:import_nietzsche",
+        import_formats="the book's nietzsche.txt; a text of your own needs no import, name it in data.path",
     ),
     DatasetEntry(
         "glove", "GloVe word vectors (glove.6B.50d/100d/200d/300d.txt) for pretrained embeddings (6.10-6.13)",

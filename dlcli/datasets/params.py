@@ -4,7 +4,7 @@ so `dlcli validate` checks a spec in a fraction of a second."""
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -28,6 +28,9 @@ class ImageParams(DataParams):
     shape: Literal["image", "flat"] = Field("image", description="(h, w, c) images or flat vectors")
     labels: Literal["onehot", "int"] = "onehot"
     heads: Heads | None = Field(None, description=HEADS_HELP)
+    classes: list[Annotated[int, Field(ge=0, le=9)]] | None = Field(
+        None, min_length=1, description="keep only the samples of these classes (0-9) in every split, e.g. [6] for "
+                                        "CIFAR-10's frogs (8.29); labels keep their numbers")
 
 
 class MnistParams(ImageParams):
@@ -268,3 +271,26 @@ class GloveParams(DataParams):
 
 class WeightsParams(DataParams):
     name: Literal["weights"]
+
+
+class TextFileParams(DataParams):
+    """Any UTF-8 text as character windows (8.2): a window of `maxlen` characters, its target the
+    character after it, a new window every `step` characters; the book's corpus by default."""
+
+    name: Literal["text_file"]
+    path: str | None = Field(None, description="a UTF-8 text file (default: the data cache's nietzsche.txt, "
+                                               "the book's corpus, downloaded from its URL)")
+    lowercase: bool = Field(True, description="lower-case the text first, as 8.2 does")
+    maxlen: int = Field(60, ge=2, le=10_000, description="characters a window holds (8.2: 60)")
+    step: int = Field(3, gt=0, description="characters from one window's start to the next one's (8.2: 3)")
+    validation_split: float | None = Field(
+        None, gt=0, lt=1, description="the text's last fraction gives validation windows (fit.validation.kind: "
+                                      "dataset); the book holds none out")
+    labels: Literal["onehot", "int"] = Field(
+        "onehot", description="onehot for categorical_crossentropy (8.4); int for sparse_categorical_crossentropy")
+
+    @model_validator(mode="after")
+    def _no_test_split(self) -> "TextFileParams":
+        if self.test_samples is not None:
+            raise ValueError("test_samples: a text file has no test split (validation_split holds windows out)")
+        return self

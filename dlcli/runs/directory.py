@@ -208,10 +208,25 @@ class Run(RunFiles):
         return spec
 
     def vocabulary(self) -> list[str] | None:
-        """The vocabulary a text run was trained with (one token per line; line 1 is padding)."""
+        """The vocabulary a text run was trained with, exactly: vocabulary.json's list, else
+        vocabulary.txt's lines (a word vocabulary: line 1 is padding); None for other runs."""
+        if self.has(layout.VOCABULARY_JSON):
+            tokens = self.read_json(layout.VOCABULARY_JSON)
+            if not (isinstance(tokens, list) and all(isinstance(token, str) for token in tokens)):
+                raise UsageError(f"{self.file(layout.VOCABULARY_JSON)}: not a JSON list of strings; the run "
+                                 "directory is damaged")
+            return tokens
         if not self.has(layout.VOCABULARY):
             return None
         return self.file(layout.VOCABULARY).read_text(encoding="utf-8").split("\n")[:-1]
+
+    def write_vocabulary(self, tokens: list[str]) -> None:
+        """vocabulary.txt, one token a line, as every run before chapter 8 wrote it; a vocabulary with
+        a line break inside a token (a character model's "\\n" or "\\r") goes to vocabulary.json."""
+        if any("\n" in token or "\r" in token for token in tokens):
+            self.write_json(layout.VOCABULARY_JSON, list(tokens))
+        else:
+            self.write_text(layout.VOCABULARY, "".join(f"{token}\n" for token in tokens))
 
     def model_path(self) -> Path:
         """model.keras, which must exist and come from a dlcli that keeps preprocessing in the model."""

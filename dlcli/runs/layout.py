@@ -59,6 +59,9 @@ INFO = _file("run.json", "runs.records through Run (start, resume, close, failur
 LOCK = _file(".lock", "Run.create / Run.lock (dlcli.locking)", "names the process that holds the run for writing", False)
 VOCABULARY = _file("vocabulary.txt", "training.lifecycle (text runs, at start)",
                    "the tokens evaluate and predict must reuse, one a line")
+VOCABULARY_JSON = _file("vocabulary.json", "training.lifecycle (text runs whose tokens hold a line break, at start)",
+                        "the tokens as one JSON list of strings, for a vocabulary vocabulary.txt cannot hold "
+                        "(a character model's: a newline is one of its tokens)")
 MODEL_CONFIG = _file("model.json", "models.describing (at start)", "the model's Keras config")
 MODEL_SUMMARY = _file("summary.txt", "models.describing (at start)", "the model's Keras summary")
 MODEL_PLOT = _file("model.png", "models.describing (at start, when Graphviz is installed)", "the model's graph")
@@ -101,13 +104,24 @@ WORKERS = _folder("workers", "dlcli.workers (when the workers of a --workers run
 WORKER_LOG = _file("workers/{index}.log", "dlcli.workers (when the workers end)",
                    "what worker I printed (process 0's output is the command's own)")
 SAMPLES = _folder("samples", "training callbacks of chapter 8's models; dlcli generate", "generated text and images")
+TEXT_SAMPLE = _file("samples/epoch_{epoch}.txt", "training.monitoring TextSampler (spec callback, after every epoch)",
+                    "text sampled from the model after epoch {epoch} (001, 002...) at each temperature, from one seed")
+GENERATED_TEXT = _file("samples/generate-{tag}.txt", "dlcli generate text (generation.text)",
+                       "text generated from the run's model; the name says the seed and a hash of every option")
+SAMPLES_GENERATED = _file("samples/generated-step-{step}.png", "generation.images (a gan's training, every "
+                          "model.samples_every steps)", "the generator's images for fixed latent points at that step")
+SAMPLES_REAL = _file("samples/real-step-{step}.png", "generation.images (a gan's training, beside the generated grid)",
+                     "training images drawn at that step, for comparison")
+GENERATED_IMAGES = _file("samples/images-seed-{seed}-count-{count}.png", "dlcli generate images (generation.images)",
+                         "a grid of a gan's images from latent points drawn from the seed")
 REPORT = _file("report.html", "nothing yet: the report of issue 17", "the run's report")
 
 LAYOUT: tuple[Entry, ...] = (
-    SPEC, INFO, LOCK, VOCABULARY, MODEL_CONFIG, MODEL_SUMMARY, MODEL_PLOT, CALLBACKS, CALLBACK_COPY,
+    SPEC, INFO, LOCK, VOCABULARY, VOCABULARY_JSON, MODEL_CONFIG, MODEL_SUMMARY, MODEL_PLOT, CALLBACKS, CALLBACK_COPY,
     HISTORY, HISTORY_CSV, RETRAIN_HISTORY, RETRAIN_HISTORY_CSV, FOLDS, FOLD, FOLD_HISTORY, FOLD_HISTORY_CSV, FOLD_RESULT,
     STATE, STATE_LATEST, STATE_SNAPSHOT, METRICS, MODEL, CHECKPOINTS, BEST_MODEL, LOGS, ACTIVATIONS, ACTIVATION_FILE,
-    PLOTS, VIZ, VIZ_INDEX, VIZ_INDEX_LOCK, WORKERS, WORKER_LOG, SAMPLES, REPORT,
+    PLOTS, VIZ, VIZ_INDEX, VIZ_INDEX_LOCK, WORKERS, WORKER_LOG, SAMPLES, TEXT_SAMPLE, GENERATED_TEXT,
+    SAMPLES_GENERATED, SAMPLES_REAL, GENERATED_IMAGES, REPORT,
 )
 
 

@@ -35,7 +35,7 @@ REFUSED_CALLBACKS = {
     "OrbaxCheckpoint": "it needs Orbax and writes outside the run directory: use ModelCheckpoint",
 }
 # dlcli's own callbacks, each with the pydantic model of its arguments (see below).
-DLCLI_CALLBACKS = ("ActivationLogger", "Custom")
+DLCLI_CALLBACKS = ("ActivationLogger", "TextSampler", "Custom")
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,15 @@ class ActivationLoggerArguments(StrictModel):
     every: int = Field(1, ge=1, description="every N epochs")
 
 
+class TextSamplerArguments(StrictModel):
+    """8.7's samples after every epoch: from a random seed of the training text, text at each temperature."""
+
+    length: int = Field(400, ge=1, le=100_000, description="characters generated at each temperature (8.7: 400)")
+    temperatures: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        [0.2, 0.5, 1.0, 1.2], min_length=1, max_length=64, description="8.7's; sampled together, one batch")
+    every: int = Field(1, ge=1, description="every N epochs")
+
+
 class CustomArguments(StrictModel):
     """A keras.callbacks.Callback subclass from a Python file, with its constructor's arguments."""
 
@@ -186,7 +195,7 @@ def parse_callback(item: Any) -> Entry:
         if key in arguments:
             raise ValueError(f"{name}.{key} is set by dlcli: it writes into the run directory")
     if name in DLCLI_CALLBACKS:
-        model = ActivationLoggerArguments if name == "ActivationLogger" else CustomArguments
+        model = {"ActivationLogger": ActivationLoggerArguments, "TextSampler": TextSamplerArguments}.get(name, CustomArguments)
         try:
             arguments = model.model_validate(arguments).model_dump(exclude_defaults=True)
         except ValidationError as error:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dlcli.models import MODEL_KINDS
-from dlcli.registry import unknown_name_message
+from dlcli.registry import name_key, unknown_name_message
 from dlcli.spec import MAX_NAME_LENGTH
 from dlcli.spec.base import StrictModel
 from dlcli.spec.entries import CallbackEntry, Entry
@@ -262,6 +262,9 @@ class ExperimentSpec(StrictModel):
         if validation in ("none", "kfold") and self.callback("ActivationLogger") is not None:
             raise ValueError("callback ActivationLogger logs validation samples: set fit.validation.kind "
                              "to holdout, split, test or dataset")
+        data_name = self.data.get("name") if isinstance(self.data, dict) else getattr(self.data, "name", None)
+        if self.callback("TextSampler") is not None and name_key(str(data_name)) != name_key("text_file"):
+            raise ValueError("callback TextSampler samples a character model: it needs data.name text_file")
         if self.compile.optimizer.decay and self.callback("LearningRateScheduler") is not None:
             raise ValueError("compile.optimizer.decay and LearningRateScheduler both set the learning rate: keep one")
         if self.fit.retrain and validation == "none":

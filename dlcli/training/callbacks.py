@@ -56,6 +56,15 @@ def _activation_logger(run: Run, entry, context: dict) -> list:
     return [optional_callback_class()(monitoring_classes()[0](target, samples, **arguments), run, f"{layout.ACTIVATIONS}/")]
 
 
+def _text_sampler(run: Run, entry, context: dict) -> list:
+    """8.7's samples after every epoch into samples/ (an optional part: a failure is noted in run.json)."""
+    from dlcli.training.monitoring import text_sampler_class
+
+    train, info = context["bundle"].train, context["bundle"].info
+    sampler = text_sampler_class()(run, train.codes, info["vocabulary"], info["maxlen"], context["seed"], **entry.arguments)
+    return [optional_callback_class()(sampler, run, f"{layout.SAMPLES}/")]
+
+
 def _custom(run: Run, entry, context: dict) -> list:
     from dlcli.training.monitoring import load_custom
 
@@ -71,6 +80,7 @@ WIRING = {
     "TensorBoard": _tensorboard,
     "LearningRateScheduler": _scheduler,
     "ActivationLogger": _activation_logger,
+    "TextSampler": _text_sampler,
     "Custom": _custom,
     "CSVLogger": lambda run, entry, context: [],
 }
@@ -113,16 +123,17 @@ def _with_mode(arguments: dict) -> dict:
 
 
 # The callbacks that write into the run directory: only a run's writer (one process of several) runs them.
-WRITERS = ("ModelCheckpoint", "TensorBoard", "ActivationLogger")
+WRITERS = ("ModelCheckpoint", "TensorBoard", "ActivationLogger", "TextSampler")
 
 
 def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "fit") -> list:
     """The callbacks the spec names, writing into the run directory (checkpoints atomically).
     When `run` is not this process's to write (a worker other than process 0), each of the WRITERS
     is a callback that does nothing, so the others keep their places (the resume state names callbacks by position) and,
-    like EarlyStopping, decide on every process alike."""
+    like EarlyStopping, decide on every process alike. After them, on the writer only, comes a
+    GAN's callback that writes its image grids."""
     keras = import_keras()
-    context = {"bundle": bundle, "validation": validation, "phase": phase}
+    context = {"bundle": bundle, "validation": validation, "phase": phase, "seed": spec.seed}
     made = []
     for index, entry in enumerate(spec.callbacks):
         context["index"] = index
@@ -133,7 +144,18 @@ def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "f
         wire = WIRING.get(entry.name)
         arguments = _with_mode(entry.arguments) if "monitor" in CALLBACK_ARGUMENTS.get(entry.name, ()) else entry.arguments
         made += wire(run, entry, context) if wire else [getattr(keras.callbacks, entry.name)(**arguments)]
+    if spec.model.type == "gan" and bundle is not None and run.writes:  # its image grids, last
+        made.append(_gan_samples(run, spec, bundle))
     return made
+
+
+def _gan_samples(run: Run, spec, bundle):
+    """A GAN's image grids every model.samples_every steps into samples/ (dlcli.generation.images),
+    an optional part of the run: a failure is noted in run.json and training goes on."""
+    from dlcli.generation.images import sample_grids_class
+
+    grids = sample_grids_class()(run, bundle, spec.model.samples_every, spec.model.samples_count, spec.seed)
+    return optional_callback_class()(grids, run, f"{layout.SAMPLES}/")
 
 
 HOOKS = tuple(f"on_{stage}_{moment}" for stage in ("train", "epoch", "test", "predict", "train_batch", "test_batch",

@@ -92,7 +92,7 @@ def _last_fit_model(run: Run, model):
 
 
 def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, model, source, started: str) -> None:
-    """spec.yaml, vocabulary.txt and run.json (`running`): what a run holds before training."""
+    """spec.yaml, the vocabulary (.txt or .json) and run.json (`running`): what a run holds before training."""
     from dlcli.datasets.identity import data_identity
     from dlcli.models.describing import describe
     from dlcli.recipe_source import recipe_record
@@ -101,7 +101,7 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
     run.write_text(layout.SPEC, dump_spec(_with_callback_copies(run, spec)))
     described = describe(model, run)
     if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
-        run.write_text(layout.VOCABULARY, "\n".join(bundle.info["vocabulary"]) + "\n")
+        run.write_vocabulary(bundle.info["vocabulary"])
     run.begin(start_record(spec, spec_path, overrides, bundle, model, started=started, model_files=described,
                            data_identity=data_identity(spec.data), recipe=recipe_record(spec, spec_path),
                            initialized_from=source.path if source is not None else None))

@@ -167,3 +167,33 @@ def _labels(words: list[str], rows: int) -> str:
     labels += [f"#{index}" for index in range(len(labels), rows)]
     return "\n".join(label.replace("\t", " ").replace("\n", " ") or f"#{i}" for i, label in enumerate(labels)) + "\n"
 
+
+
+@functools.lru_cache(maxsize=None)
+def text_sampler_class():
+    keras = import_keras()
+
+    class TextSampler(keras.callbacks.Callback):
+        """8.7's loop after every `every` epochs: from a random `maxlen`-character seed of the training
+        text, `length` characters at each temperature (one batch, dlcli.generation.text), into
+        samples/epoch_NNN.txt. The seed and the draws come from (run seed, epoch) alone."""
+
+        def __init__(self, run, codes, vocabulary: list[str], maxlen: int, seed: int, length: int = 400,
+                     temperatures: tuple[float, ...] = (0.2, 0.5, 1.0, 1.2), every: int = 1):
+            super().__init__()
+            self.run, self.codes, self.vocabulary, self.maxlen, self.seed = run, codes, vocabulary, maxlen, seed
+            self.length, self.temperatures, self.every = length, tuple(temperatures), every
+            self.loop = None  # compiled once; the weights are its arguments
+
+        def on_epoch_end(self, epoch, logs=None):
+            from dlcli.generation.text import epoch_samples, sampling_loop
+            from dlcli.runs import layout
+
+            if (epoch + 1) % self.every:
+                return
+            self.loop = self.loop or sampling_loop(self.model)
+            text = epoch_samples(self.model, self.codes, self.vocabulary, self.maxlen, epoch + 1, self.seed,
+                                 self.temperatures, self.length, self.loop)
+            self.run.write_text(layout.TEXT_SAMPLE, text, epoch=f"{epoch + 1:03d}")
+
+    return TextSampler

@@ -74,6 +74,11 @@ def build_checked(spec, bundle: DataBundle):
                     f"model.input_shape: the model takes samples of shape {expected} but dataset "
                     f"'{spec.data.name}' gives {given}"
                 )
+        characters = bundle.info.get("vocabulary_size")  # a character model (text_file): one output per character
+        if characters is not None and model.output_shape != (None, characters):
+            raise SpecError(f"model.layers: the model gives samples of shape {model.output_shape[1:]} but the text of "
+                            f"dataset '{spec.data.name}' has {characters} distinct characters to predict: end with "
+                            f"Dense: {{units: {characters}, activation: softmax}}")
     else:
         built_on(model, bundle, spec.data.name)
     compile_for(model, spec)

@@ -28,7 +28,7 @@ from dlcli.runs import enclosing_run, layout
 IDENTITY_KEY = "dlcli-identity"  # the PNG text chunk that says which inputs and options made a picture
 PICTURE_FORMATS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # Pillow writes them all
 PLOT_FORMATS = (".png", ".svg", ".pdf", ".jpg", ".jpeg")  # matplotlib's Agg writes these
-PICTURE_FOLDERS = (layout.PLOTS.name, layout.VIZ.name)  # the only folders of its own run a command writes pictures into
+PICTURE_FOLDERS = (layout.PLOTS.name, layout.VIZ.name, layout.SAMPLES.name)  # the folders of its own run a command writes pictures into
 READABLE_LENGTH = 100  # characters of a name's readable part: file names stay far below 255 bytes
 
 

@@ -1,10 +1,11 @@
 """The array datasets of `keras.datasets` used by the book, loaded from the cache.
 
 Loading mirrors Keras' own `load_data` (same shuffles, seeds and index offsets), then applies
-the book's preprocessing: /255 and reshape for images, multi-hot vectors for IMDB and Reuters
-(3.2), one-hot labels, and standardisation with training statistics for Boston (3.25). The
-loaders read whatever the cache holds: `data download` checked a file's hash, `data import` its
-published facts (array_imports.py), and tests may put small files there directly.
+the book's preprocessing: /255 and reshape for images (of the classes `data.classes` keeps),
+multi-hot vectors for IMDB and Reuters (3.2), one-hot labels, and standardisation with training
+statistics for Boston (3.25). The loaders read whatever the cache holds: `data download` checked a
+file's hash, `data import` its published facts (array_imports.py), and tests may put small files
+there directly.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dlcli.datasets.files_io import read_boston_csv, read_cifar_folder, read_idx
 from dlcli.datasets.params import (
     BostonParams, Cifar10Params, ImageParams, ImdbParams, ReutersParams, SequenceParams,
 )
-from dlcli.errors import DataUnavailable
+from dlcli.errors import DataUnavailable, SpecError
 
 FASHION_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -30,9 +31,31 @@ CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 # --------------------------------------------------------------------------- loaders
 
 
+def kept_classes(split: Split, classes: list[int] | None, part: str) -> Split:
+    """The samples of `classes` only (`data.classes`, 8.29's frogs), in their order; none left is
+    a SpecError naming the split."""
+    if classes is None:
+        return split
+    rows = np.flatnonzero(np.isin(split.y, classes))
+    if not len(rows):
+        raise SpecError(f"data.classes: the {part} split has no sample of class {', '.join(map(str, classes))}")
+    return split.take(rows)
+
+
+def classes_info(params: ImageParams, class_names: list[str], train: Split, test: Split) -> dict:
+    """run.json's `data_info` of a class filter: the classes kept, their names, the samples left."""
+    if params.classes is None:
+        return {}
+    kept = sorted(set(params.classes))
+    return {"classes": {"kept": kept, "names": [class_names[index] for index in kept],
+                        "train_samples": len(train), "test_samples": len(test)}}
+
+
 def _images(arrays: dict, params: ImageParams, num_classes: int) -> tuple[Split, Split]:
-    train = limit(Split(arrays["x_train"], arrays["y_train"].reshape(-1)), params.train_samples)
-    test = limit(Split(arrays["x_test"], arrays["y_test"].reshape(-1)), params.test_samples)
+    train = limit(kept_classes(Split(arrays["x_train"], arrays["y_train"].reshape(-1)), params.classes, "training"),
+                  params.train_samples)
+    test = limit(kept_classes(Split(arrays["x_test"], arrays["y_test"].reshape(-1)), params.classes, "test"),
+                 params.test_samples)
     splits = []
     for split in (train, test):
         y = to_onehot(split.y, num_classes) if params.labels == "onehot" else split.y.astype("int64")
@@ -58,7 +81,8 @@ def load_mnist(entry: DatasetEntry, params: ImageParams, root: Path) -> DataBund
         arrays = _read(entry, read_idx_set, first.parent)
     train, test = _images(arrays, params, 10)
     classes = FASHION_CLASSES if entry.name == "fashion_mnist" else [str(d) for d in range(10)]
-    return DataBundle(train, test, num_classes=10, class_names=classes, input_preprocessing=pixel_scaling(255))
+    return DataBundle(train, test, num_classes=10, class_names=classes, input_preprocessing=pixel_scaling(255),
+                      info=classes_info(params, classes, train, test))
 
 
 def load_cifar10(entry: DatasetEntry, params: Cifar10Params, root: Path) -> DataBundle:
@@ -72,7 +96,7 @@ def load_cifar10(entry: DatasetEntry, params: Cifar10Params, root: Path) -> Data
     arrays = _read(entry, read_cifar_folder, directory)
     train, test = _images(arrays, params, 10)
     return DataBundle(train, test, num_classes=10, class_names=CIFAR10_CLASSES,
-                      input_preprocessing=pixel_scaling(255))
+                      input_preprocessing=pixel_scaling(255), info=classes_info(params, CIFAR10_CLASSES, train, test))
 
 
 def keras_word_sequences(x, num_words: int, start_char=1, oov_char=2, index_from=3):

@@ -10,6 +10,6 @@ from __future__ import annotations
 from dlcli.models.kind import MODEL_KINDS, ModelKind, build_model, compile_for, custom_objects, register_kind
 
 # The kinds dlcli ships; each registers itself.
-from dlcli.models import baseline, continued, graph, sequential, vae  # noqa: E402,F401
+from dlcli.models import baseline, continued, gan, graph, sequential, vae  # noqa: E402,F401
 
 __all__ = ["MODEL_KINDS", "ModelKind", "build_model", "compile_for", "custom_objects", "register_kind"]

@@ -1,0 +1,241 @@
+"""The `gan` kind (8.29-8.32): both networks learn in one step on every backend, the class filter
+`data.classes`, a GAN trained and resumed through the CLI with its image grids in samples/, and
+`dlcli generate images`. Tiny 24x24 grey images (the smallest the book's discriminator takes) and
+4-filter networks keep each run to seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import write
+from test_backends import REPOSITORY, dlcli_process, installed
+from test_resume import interrupt_at_epoch_end
+
+pytestmark = pytest.mark.training
+
+GAN_SPEC = """
+seed: 3
+data: {{name: mnist, classes: [1, 2]}}
+model: {{type: gan, latent_dim: 4, generator_filters: 4, discriminator_filters: 4, samples_every: 2, samples_count: 4}}
+compile: {{}}
+fit: {{epochs: {epochs}, steps_per_epoch: 2, batch_size: 4}}
+evaluate: false
+"""
+
+
+def tiny_mnist(workdir: Path, side: int = 24) -> dict:
+    """mnist.npz of random 24x24 images where `data import mnist` stores it; labels 0-3 in turn."""
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (40, side, side), dtype="uint8"), "y_train": np.arange(40) % 4,
+              "x_test": rng.integers(0, 256, (8, side, side), dtype="uint8"), "y_test": np.arange(8) % 4}
+    (workdir / "data").mkdir(exist_ok=True)
+    np.savez(workdir / "data" / "mnist.npz", **arrays)
+    return arrays
+
+
+# --------------------------------------------------------------------------- one step, every backend
+
+ONE_STEP = """
+import json, numpy as np
+from types import SimpleNamespace
+from dlcli.backend import import_keras
+from dlcli.datasets.base import DataBundle, Split, pixel_scaling
+from dlcli.models.gan import GanModel, build_gan, compile_gan
+from dlcli.spec.schema import CompileSpec
+
+keras = import_keras()
+keras.utils.set_random_seed(1)
+images = np.random.default_rng(0).integers(0, 256, (4, 24, 24, 1)).astype("uint8")
+bundle = DataBundle(Split(images, None), None, input_preprocessing=pixel_scaling(255))
+model_spec = GanModel(type="gan", latent_dim=4, generator_filters=4, discriminator_filters=4)
+spec = SimpleNamespace(model=model_spec, compile=CompileSpec(), evaluate=False,
+                       fit=SimpleNamespace(validation=SimpleNamespace(kind="none")))
+model = build_gan(model_spec, bundle)
+model(keras.Input((24, 24, 1)))
+compile_gan(model, spec)
+before = {net.name: [np.array(keras.ops.convert_to_numpy(v)) for v in net.trainable_variables]
+          for net in (model.generator, model.discriminator)}
+history = model.fit(images, batch_size=4, epochs=1, verbose=0).history  # one batch: one step
+changed = {net.name: [not np.array_equal(old, keras.ops.convert_to_numpy(v))
+                      for old, v in zip(before[net.name], net.trainable_variables)]
+           for net in (model.generator, model.discriminator)}
+print(json.dumps({"backend": keras.backend.backend(), "changed": changed, "history": history,
+                  "iterations": [int(keras.ops.convert_to_numpy(o.iterations)) for o in model.optimizer.optimizers]}))
+"""
+
+
+def one_step(workdir: Path, backend: str) -> dict:
+    (workdir / "one_step.py").write_text(ONE_STEP)
+    environment = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(REPOSITORY)}
+    result = subprocess.run([sys.executable, "one_step.py"], capture_output=True, text=True, env=environment,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", installed("jax"), installed("torch")])
+def test_both_networks_learn_in_one_step(workdir, backend):
+    """The book's `discriminator.trainable = False` recipe leaves the discriminator unchanged in
+    Keras 3; here every weight of both networks moves in one step, each optimizer counts one step."""
+    result = one_step(workdir, backend)
+    assert result["backend"] == backend
+    assert result["changed"]["generator"] and all(result["changed"]["generator"])
+    assert result["changed"]["discriminator"] and all(result["changed"]["discriminator"])
+    assert result["iterations"] == [1, 1]
+    assert set(result["history"]) == {"d_loss", "g_loss"}
+    assert all(0 < value[0] < 5 for value in result["history"].values())
+
+
+# --------------------------------------------------------------------------- the class filter
+
+
+def test_the_class_filter_keeps_only_those_classes(workdir):
+    from dlcli import datasets
+    from dlcli.datasets import params as p
+
+    arrays = tiny_mnist(workdir)
+    bundle = datasets.load(p.MnistParams(name="mnist", classes=[1, 2], labels="int"))
+    kept_train = np.isin(arrays["y_train"], [1, 2])
+    np.testing.assert_array_equal(bundle.train.x[..., 0], arrays["x_train"][kept_train])
+    assert set(bundle.train.y.tolist()) == {1, 2} and set(bundle.test.y.tolist()) == {1, 2}
+    assert len(bundle.test) == 4
+    assert bundle.info["classes"] == {"kept": [1, 2], "names": ["1", "2"], "train_samples": 20, "test_samples": 4}
+    limited = datasets.load(p.MnistParams(name="mnist", classes=[3], train_samples=2))
+    assert len(limited.train) == 2 and limited.train.y.argmax(axis=1).tolist() == [3, 3]  # the first 2 of class 3
+
+
+def test_a_class_filter_that_cannot_be_met_is_one_line(workdir, run_cli):
+    tiny_mnist(workdir)
+    spec = write(workdir / "gan.yaml", GAN_SPEC.format(epochs=1))
+    unknown = run_cli("train", str(spec), "--set", "data.classes=[1, 10]")
+    assert unknown.exit_code == 2 and len(unknown.stderr.strip().splitlines()) == 1, unknown.stderr
+    assert "data.classes" in unknown.stderr
+    data = workdir / "data" / "mnist.npz"
+    arrays = dict(np.load(data))
+    np.savez(data, **{**arrays, "y_test": np.zeros(8, "int64")})  # no test sample of classes 1 and 2
+    empty = run_cli("train", str(spec))
+    assert empty.exit_code == 2 and len(empty.stderr.strip().splitlines()) == 1, empty.stderr
+    assert "data.classes" in empty.stderr and "test" in empty.stderr
+    assert not (workdir / "runs").exists() or not any((workdir / "runs").rglob("run.json"))
+
+
+# --------------------------------------------------------------------------- through the CLI
+
+
+def check_trained_run(run: Path, epochs: int = 1) -> None:
+    """history of both losses; generated and real grids every 2 steps, of 4 tiles of 24x24 with 2-pixel margins."""
+    from PIL import Image
+
+    history = json.loads((run / "history.json").read_text())
+    assert history["epoch"] == list(range(1, epochs + 1)) and len(history["d_loss"]) == len(history["g_loss"]) == epochs
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "completed" and "missing" not in info
+    assert info["data_info"]["classes"]["kept"] == [1, 2]
+    for step in range(2, 2 * epochs + 1, 2):
+        for kind in ("generated", "real"):
+            with Image.open(run / "samples" / f"{kind}-step-{step:06d}.png") as grid:
+                assert grid.size == (50, 50) and grid.mode == "L"
+
+
+def test_a_gan_trains_through_the_cli_with_its_samples(workdir, run_cli):
+    tiny_mnist(workdir)
+    spec = write(workdir / "gan.yaml", GAN_SPEC.format(epochs=1))
+    result = run_cli("train", str(spec), "--json")
+    assert result.exit_code == 0, result.stderr
+    check_trained_run(Path(json.loads(result.stdout)["run_dir"]))
+
+
+@pytest.mark.parametrize("backend", [installed("jax")])
+def test_a_gan_trains_through_the_cli_on_jax(workdir, backend):
+    tiny_mnist(workdir)
+    spec = write(workdir / "gan.yaml", GAN_SPEC.format(epochs=1))
+    result = dlcli_process("train", str(spec), "--json", "-q", "--backend", backend, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = Path(json.loads(result.stdout)["run_dir"])
+    check_trained_run(run)
+    assert json.loads((run / "run.json").read_text())["backend"] == backend
+
+
+def test_a_spec_the_gan_cannot_take_is_one_line(workdir, run_cli):
+    tiny_mnist(workdir, side=16)
+    spec = write(workdir / "gan.yaml", GAN_SPEC.format(epochs=1))
+    small = run_cli("train", str(spec))
+    assert small.exit_code == 2 and "24" in small.stderr and len(small.stderr.strip().splitlines()) == 1
+    tiny_mnist(workdir)
+    for override in ("evaluate=true", "compile.optimizer=adam"):
+        refused = run_cli("train", str(spec), "--set", override)
+        assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert not (workdir / "runs").exists() or not any((workdir / "runs").rglob("run.json"))
+
+
+def snapshot_arrays(run: Path) -> dict[str, np.ndarray]:
+    """Every array of the run's latest resume snapshot: both networks' weights, every optimizer variable."""
+    import h5py
+
+    latest = json.loads((run / "state" / "latest.json").read_text())
+    arrays = {}
+    with h5py.File(run / "state" / latest["snapshot"] / "weights.weights.h5", "r") as stored:
+        stored.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+    return arrays
+
+
+def test_a_gan_interrupted_and_resumed_equals_the_uninterrupted_run(workdir, run_cli):
+    tiny_mnist(workdir)
+    spec = write(workdir / "gan.yaml", GAN_SPEC.format(epochs=2))
+    straight = Path(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+
+    with pytest.MonkeyPatch.context() as patch:  # undone alone: the workdir's own settings stay
+        interrupt_at_epoch_end(patch, 1)
+        stopped = run_cli("train", str(spec), "--json")
+    assert stopped.exit_code == 130, stopped.stderr
+    run = Path(json.loads(stopped.stdout)["run_dir"])
+    resumed = run_cli("resume", str(run), "--json")
+    assert resumed.exit_code == 0, resumed.stderr
+
+    assert json.loads((run / "history.json").read_text()) == json.loads((straight / "history.json").read_text())
+    ours, theirs = snapshot_arrays(run), snapshot_arrays(straight)
+    assert ours.keys() == theirs.keys()
+    assert any("generator" in name or "dense" in name for name in ours)
+    iterations = [name for name in ours if name.startswith("optimizer") and ours[name].shape == ()]
+    assert iterations and [int(ours[name]) for name in iterations] == [int(theirs[name]) for name in iterations]
+    for name in ours:
+        np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
+    check_trained_run(run, epochs=2)
+
+
+# --------------------------------------------------------------------------- generate images
+
+
+def test_generate_images_writes_a_grid_of_the_requested_size(workdir, run_cli, tiny_spec):
+    from PIL import Image
+
+    tiny_mnist(workdir)
+    spec = write(workdir / "gan.yaml", GAN_SPEC.format(epochs=1))
+    run = Path(json.loads(run_cli("train", str(spec), "--json").stdout)["run_dir"])
+    result = run_cli("generate", "images", str(run), "--count", "5", "--seed", "7", "--json")
+    assert result.exit_code == 0, result.stderr
+    output = json.loads(result.stdout)
+    path = Path(output["file"])
+    assert path.parent == run / "samples" and output["image_size"] == [24, 24]
+    with Image.open(path) as grid:  # 3 columns, 2 rows of 24 px tiles, 2 px apart
+        assert grid.size == (3 * 24 + 2 * 2, 2 * 24 + 2) and grid.mode == "L"
+        first = np.asarray(grid)
+    again = run_cli("generate", "images", str(run), "--count", "5", "--seed", "7", "--json")
+    with Image.open(json.loads(again.stdout)["file"]) as grid:
+        np.testing.assert_array_equal(np.asarray(grid), first)  # the same seed, the same images
+    out = workdir / "frogs.png"
+    assert run_cli("generate", "images", "gan", "--out", str(out), "--count", "1").exit_code == 0  # the latest run
+    with Image.open(out) as single:
+        assert single.size == (24, 24)
+
+    other = Path(json.loads(run_cli("train", str(tiny_spec), "--json").stdout)["run_dir"])
+    refused = run_cli("generate", "images", str(other))
+    assert refused.exit_code == 2 and "gan" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert not (other / "samples").exists()

@@ -17,6 +17,8 @@ from dlcli.viz.jobs import (  # noqa: F401
     visualize_activations, visualize_augmentation, visualize_filters, visualize_gradcam,
 )
 from dlcli.viz.generative_jobs import dream, style_transfer  # noqa: F401  chapter 8's pictures from photos
+from dlcli.generation.images import generate_images  # noqa: F401  chapter 8's GAN images
+from dlcli.generation.text import generate_text  # noqa: F401  chapter 8's character models
 
 # --------------------------------------------------------------------------- catalogue
 
@@ -300,6 +302,8 @@ __all__ = [
     "dream",
     "ensemble",
     "evaluate",
+    "generate_images",
+    "generate_text",
     "list_experiments",
     "predict",
     "resume",

@@ -17,6 +17,7 @@ from dlcli.viz.jobs import (  # noqa: F401
     visualize_activations, visualize_augmentation, visualize_filters, visualize_gradcam,
 )
 from dlcli.viz.generative_jobs import dream, style_transfer  # noqa: F401  chapter 8's pictures from photos
+from dlcli.generation.latent_grid import generate_latent_grid  # noqa: F401  chapter 8's VAE latent grid
 from dlcli.generation.images import generate_images  # noqa: F401  chapter 8's GAN images
 from dlcli.generation.text import generate_text  # noqa: F401  chapter 8's character models
 
@@ -302,6 +303,7 @@ __all__ = [
     "dream",
     "ensemble",
     "evaluate",
+    "generate_latent_grid",
     "generate_images",
     "generate_text",
     "list_experiments",

@@ -147,3 +147,40 @@ def test_a_vae_on_data_that_are_not_images_is_a_spec_error(run_cli, workdir):
                                                                "compile: {optimizer: rmsprop, loss: mse}"))
     result = run_cli("train", str(with_loss))
     assert result.exit_code == 2 and "compile.loss" in result.stderr and not (workdir / "runs").exists()
+
+
+def test_the_latent_grid_is_n_decoded_images_a_side(run_cli, workdir, tiny_spec):
+    from PIL import Image
+
+    run = train(run_cli, write(workdir / "vae.yaml", TINY_VAE), "--epochs", "1")
+    result = run_cli("generate", "latent-grid", str(run), "--n", "4", "--json")
+    assert result.exit_code == 0, result.stderr
+    written = json.loads(result.stdout)
+    assert Path(written["file"]) == run / "samples" / "latent-grid-4.png"
+    with Image.open(written["file"]) as picture:
+        assert picture.size == (4 * 12, 4 * 12) and picture.mode == "L"  # grey, tiles touching as in 8.28
+    out = workdir / "figure-8.14.png"
+    assert run_cli("generate", "latent-grid", str(run), "--n", "3", "--out", str(out)).exit_code == 0
+    with Image.open(out) as picture:
+        assert picture.size == (36, 36)
+
+    classifier = train(run_cli, tiny_spec, "--epochs", "1")
+    refused = run_cli("generate", "latent-grid", str(classifier))
+    assert refused.exit_code == 2 and "not a vae" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert not (classifier / "samples").exists()
+
+
+def test_the_latent_points_are_the_books(workdir):
+    """8.28's loops: row i decodes [xi, yi] with yi = grid[i], column j has xi = grid[j]; a latent
+    space of more dimensions is gridded over its first two, the others at 0."""
+    from scipy.stats import norm
+
+    from dlcli.generation.latent_grid import latent_points
+
+    n = 5
+    grid_x = grid_y = norm.ppf(np.linspace(0.05, 0.95, n))
+    book = [[xi, yi] for yi in grid_x for xi in grid_y]  # for i, yi in enumerate(grid_x): for j, xi in ...
+    np.testing.assert_allclose(latent_points(n, 2), np.asarray(book, "float32"))
+    wider = latent_points(n, 4)
+    np.testing.assert_allclose(wider[:, :2], latent_points(n, 2))
+    assert not wider[:, 2:].any()

@@ -78,3 +78,29 @@ def generate_images(run, count, seed, out, force, as_json) -> None:
         print_json(result)
         return
     click.echo(f"{result['count']} images of {result['image_size'][0]}x{result['image_size'][1]}: {result['file']}")
+
+
+@command(generate, "latent-grid")
+@backend_option
+@click.argument("run")
+@click.option("--n", "n", type=int, default=15, show_default=True, help="Latent points per side of the grid.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Picture file  [default: the run's samples/]")
+@click.option("--force", is_flag=True, help="Replace an existing file that is not this same picture.")
+@json_option
+def generate_latent_grid(run, n, out, force, as_json) -> None:
+    """A VAE's decoder over an N x N grid of latent points (8.28, figure 8.14).
+
+    The points are the N(0, 1) quantiles of linspace(0.05, 0.95, N) on each axis. RUN is a run
+    directory of a model of type vae, or an experiment whose latest completed run is used. The
+    picture goes into the run's samples/ unless --out names a file.
+    """
+    from dlcli import api
+
+    result = api.generate_latent_grid(run, n, out, force)
+    if as_json:
+        print_json(result)
+        return
+    if result["latent_dim"] > 2:
+        click.echo(f"a latent space of {result['latent_dim']} dimensions: gridded over {result['gridded']}", err=True)
+    height, width = result["grid_size"]
+    click.echo(f"{n} x {n} decoded images, {width}x{height} pixels: {result['file']}")

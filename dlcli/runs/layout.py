@@ -114,6 +114,8 @@ SAMPLES_REAL = _file("samples/real-step-{step}.png", "generation.images (a gan's
                      "training images drawn at that step, for comparison")
 GENERATED_IMAGES = _file("samples/images-seed-{seed}-count-{count}.png", "dlcli generate images (generation.images)",
                          "a grid of a gan's images from latent points drawn from the seed")
+LATENT_GRID = _file("samples/latent-grid-{n}.png", "dlcli generate latent-grid (generation.latent_grid)",
+                    "figure 8.14: a vae's decoder over an n x n grid of latent points")
 REPORT = _file("report.html", "nothing yet: the report of issue 17", "the run's report")
 
 LAYOUT: tuple[Entry, ...] = (
@@ -121,7 +123,7 @@ LAYOUT: tuple[Entry, ...] = (
     HISTORY, HISTORY_CSV, RETRAIN_HISTORY, RETRAIN_HISTORY_CSV, FOLDS, FOLD, FOLD_HISTORY, FOLD_HISTORY_CSV, FOLD_RESULT,
     STATE, STATE_LATEST, STATE_SNAPSHOT, METRICS, MODEL, CHECKPOINTS, BEST_MODEL, LOGS, ACTIVATIONS, ACTIVATION_FILE,
     PLOTS, VIZ, VIZ_INDEX, VIZ_INDEX_LOCK, WORKERS, WORKER_LOG, SAMPLES, TEXT_SAMPLE, GENERATED_TEXT,
-    SAMPLES_GENERATED, SAMPLES_REAL, GENERATED_IMAGES, REPORT,
+    SAMPLES_GENERATED, SAMPLES_REAL, GENERATED_IMAGES, LATENT_GRID, REPORT,
 )
 
 

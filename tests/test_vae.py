@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import write
+from test_backends import installed
 
 pytestmark = pytest.mark.training
 
@@ -60,15 +61,16 @@ def test_a_vae_trains_through_the_cli_and_logs_both_parts_of_its_loss(run_cli, w
     assert {"test_loss", "test_reconstruction_loss", "test_kl_loss"} <= set(metrics)
 
 
-def test_a_vae_trains_on_jax(workdir):
+@pytest.mark.parametrize("backend", [installed("jax"), installed("torch")])
+def test_a_vae_trains_on_jax_and_torch(workdir, backend):
     spec = write(workdir / "vae.yaml", TINY_VAE)
-    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    env = {**os.environ, "KERAS_BACKEND": backend}
     done = subprocess.run([sys.executable, "-m", "dlcli", "train", str(spec), "--epochs", "1", "--json", "-q"],
                           capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr
     run = Path(json.loads(done.stdout)["run_dir"])
     info = json.loads((run / "run.json").read_text())
-    assert info["backend"] == "jax"
+    assert info["backend"] == backend
     history = json.loads((run / "history.json").read_text())
     assert history["loss"][0] == pytest.approx(history["reconstruction_loss"][0] + history["kl_loss"][0], rel=1e-5)
     assert np.isfinite(history["val_loss"][0])

@@ -76,14 +76,16 @@ def subclasses() -> dict[str, type]:
     return {"TinyAutoencoder": TinyAutoencoder, "NoConfig": NoConfig, "Images": Images, "Named": Named}
 
 
-def register_test_kinds() -> None:
-    """Kinds of the subclasses above (once per process). The spec schema's union is fixed at import,
-    so the tests hand build_checked and the trainer a spec whose `model` is one of these."""
+@pytest.fixture(autouse=True)
+def seam_kinds(monkeypatch):
+    """Kinds of the subclasses above, registered for one test only (the registry is restored after
+    it). The spec schema's union is fixed at import, so the tests hand build_checked and the
+    trainer a spec whose `model` is one of these."""
     from dlcli.models import MODEL_KINDS, ModelKind, register_kind
     from dlcli.spec.base import StrictModel
 
-    if "seam_autoencoder" in MODEL_KINDS:
-        return
+    monkeypatch.setattr(MODEL_KINDS, "_items", dict(MODEL_KINDS._items))
+    monkeypatch.setattr(MODEL_KINDS, "_names", dict(MODEL_KINDS._names))
 
     class SeamModel(StrictModel):
         type: Literal["seam_autoencoder", "seam_no_config", "seam_images", "seam_named", "seam_named_refused"]
@@ -102,7 +104,6 @@ def spec_of(workdir, kind: str, data: str = "{name: synthetic, num_samples: 48, 
     from dlcli.models import MODEL_KINDS
     from dlcli.spec.loading import load_spec
 
-    register_test_kinds()
     text = TINY_SPEC.replace("data: {name: synthetic, num_samples: 96, num_test: 32, shape: [6], num_classes: 3}",
                              f"data: {data}").replace(
         "compile: {optimizer: {name: adam, learning_rate: 0.01}, loss: categorical_crossentropy, metrics: [accuracy]}",

@@ -19,6 +19,7 @@ import pytest
 
 import dlcli
 from conftest import write
+from test_resume import interrupt_at_epoch_end
 
 REPOSITORY = Path(dlcli.__file__).resolve().parents[1]
 CORPUS = ("supposing that truth is a woman--what then? is there not ground\nfor suspecting that all "
@@ -207,6 +208,54 @@ def test_a_tiny_character_model_samples_after_its_epoch_and_generates(run_cli, w
     assert seeded["seed_text"] == "supposing that truth" and len(seeded["samples"]) == 4
 
 
+def test_a_resumed_run_reads_its_vocabulary_json_and_samples_on(run_cli, workdir, monkeypatch):
+    spec = write(workdir / "longer.yaml", text_spec(workdir).read_text().replace("epochs: 1", "epochs: 2"))
+    interrupt_at_epoch_end(monkeypatch, 1)
+    stopped = run_cli("train", str(spec), "--json", "-q")
+    assert stopped.exit_code == 130, stopped.stderr
+    run = Path(json.loads(stopped.stdout)["run_dir"])
+    first = (run / "samples" / "epoch_001.txt").read_text(encoding="utf-8")
+    result = run_cli("resume", str(run), "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "completed"
+    assert (run / "samples" / "epoch_001.txt").read_text(encoding="utf-8") == first  # not written again
+    assert "epoch 2:" in (run / "samples" / "epoch_002.txt").read_text(encoding="utf-8")
+
+
+def test_epoch_samples_come_from_the_run_seed_and_the_epoch():
+    from dlcli.backend import import_keras
+    from dlcli.generation.text import epoch_samples, sampling_loop
+
+    keras = import_keras()
+    model = keras.Sequential([keras.Input((6,)), keras.layers.CategoryEncoding(5, output_mode="one_hot"),
+                              keras.layers.LSTM(4), keras.layers.Dense(5, activation="softmax")])
+    codes = np.random.default_rng(0).integers(0, 5, 300).astype("int32")
+    vocabulary = list("abcde")
+
+    loop = sampling_loop(model)  # compiled once, as the TextSampler keeps it
+
+    def sample(epoch: int, seed: int = 7) -> str:
+        return epoch_samples(model, codes, vocabulary, 6, epoch, seed, length=20, loop=loop)
+
+    assert sample(3) == sample(3)  # a resumed run writes what an uninterrupted one does
+    assert sample(3) != sample(4) and sample(3) != sample(3, seed=8)
+
+
+def test_a_sample_that_cannot_be_written_is_noted_and_the_run_completes(run_cli, workdir, monkeypatch):
+    from dlcli.generation import text
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(text, "epoch_samples", full_disk)
+    result = run_cli("train", str(text_spec(workdir)), "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    run = Path(json.loads(result.stdout)["run_dir"])
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "completed" and "No space left" in info["missing"]["samples/"]
+    assert not (run / "samples" / "epoch_001.txt").exists()
+
+
 def test_generate_text_refusals_and_predict_points_there(run_cli, workdir):
     spec = text_spec(workdir)
     run = json.loads(run_cli("train", str(spec), "--json", "-q").stdout)["run_dir"]
@@ -217,6 +266,9 @@ def test_generate_text_refusals_and_predict_points_there(run_cli, workdir):
     assert run_cli("generate", "text", run, "--temperature", "0").exit_code == 2
     predicted = run_cli("predict", run, "truth is a woman")
     assert predicted.exit_code == 2 and "dlcli generate text" in predicted.stderr
+    (workdir / "corpus.txt").unlink()
+    no_text = run_cli("generate", "text", run)  # a random seed needs the training text
+    assert no_text.exit_code == 3 and "--seed-text" in no_text.stderr
     assert not any(Path(run, "samples").glob("generate-*"))
 
 

@@ -2,8 +2,8 @@
 
 As 8.2: the text is lower-cased (an option here), the vocabulary is its sorted distinct characters,
 and window i is text[i*step : i*step + maxlen], its target the character after it, for every start
-in range(0, len(text) - maxlen, step). The book then materialises all windows one-hot, (200,278 x
-60 x 57) booleans for Nietzsche; here the text is kept once as vocabulary indices and each batch
+in range(0, len(text) - maxlen, step). The book then materialises all windows one-hot (200,000 x
+60 x 57 booleans for Nietzsche); here the text is kept once as vocabulary indices and each batch
 gathers its windows from it (one tf.gather); the model one-hot encodes them in its first layer
 (CategoryEncoding, from the bundle's input_preprocessing), so the saved model takes indices. The
 vocabulary is saved in the run, so `generate text` and `evaluate` index characters as training did.
@@ -130,7 +130,7 @@ def load_text_file(entry: DatasetEntry, params, root: Path, vocabulary: list[str
             "maxlen": params.maxlen, "step": params.step, "lowercase": params.lowercase,
             "windows": {"train": len(train), **({"validation": len(validation)} if validation is not None else {})},
             "vocabulary": vocabulary}
-    return DataBundle(train, None, validation=validation, num_classes=len(vocabulary), class_names=None, info=info,
+    return DataBundle(train, None, validation=validation, num_classes=len(vocabulary), info=info,
                       input_preprocessing=[("CategoryEncoding", {"num_tokens": len(vocabulary),
                                                                  "output_mode": "one_hot"})])
 

@@ -97,7 +97,8 @@ def as_text(codes, vocabulary: list[str]) -> str:
 def samples_text(seed_text: str, temperatures, texts: list[str], heading: str) -> str:
     """The samples as 8.7 prints them: the seed, then each temperature's text after the seed."""
     parts = [f'--- {heading}: "{seed_text}"\n']
-    parts += [f"\n------ temperature: {temperature:g}\n{seed_text}{text}\n" for temperature, text in zip(temperatures, texts)]
+    parts += [f"\n------ temperature: {temperature:g}\n{seed_text}{text}\n"
+              for temperature, text in zip(temperatures, texts)]
     return "".join(parts)
 
 
@@ -109,7 +110,8 @@ def epoch_samples(model, codes: np.ndarray, vocabulary: list[str], maxlen: int, 
     start, window = seed_window(codes, maxlen, rng)
     chosen = sample_codes(model, window, temperatures, length, rng, loop)
     heading = f"epoch {epoch}: generating with the seed at character {start:,} of the training text"
-    return samples_text(as_text(window, vocabulary), temperatures, [as_text(row, vocabulary) for row in chosen], heading)
+    texts = [as_text(row, vocabulary) for row in chosen]
+    return samples_text(as_text(window, vocabulary), temperatures, texts, heading)
 
 
 # --------------------------------------------------------------------------- dlcli generate text
@@ -135,8 +137,9 @@ def seed_codes(seed_text: str, data, vocabulary: list[str]) -> np.ndarray:
         raise UsageError(f"--seed-text: {', '.join(map(repr, unknown[:10]))} not in the run's vocabulary of "
                          f"{len(vocabulary)} characters; use only characters of the training text")
     if len(text) < data.maxlen:
-        raise UsageError(f"--seed-text: {len(text)} characters; the model reads windows of {data.maxlen}: give at least "
-                         f"{data.maxlen} (the last {data.maxlen} are used), or none for a random seed from the text")
+        raise UsageError(f"--seed-text: {len(text)} characters; the model reads windows of {data.maxlen}: give at "
+                         f"least {data.maxlen} (the last {data.maxlen} are used), or none for a random seed of the "
+                         "training text")
     return np.asarray([index[character] for character in text], "int32")
 
 
@@ -145,10 +148,14 @@ def text_codes(data, vocabulary: list[str]) -> np.ndarray:
     from dlcli.datasets import ensure_available
     from dlcli.datasets.cache import data_dir
     from dlcli.datasets.characters import encode, read_text, text_path
+    from dlcli.errors import DataUnavailable
 
-    ensure_available(data)
-    path = text_path(data, data_dir())
-    text = read_text(path)
+    try:
+        ensure_available(data)
+        path = text_path(data, data_dir())
+        text = read_text(path)
+    except DataUnavailable as error:
+        raise DataUnavailable(f"{error} (a random seed is drawn from the training text; or give --seed-text)") from None
     return encode(text.lower() if data.lowercase else text, vocabulary, path)[0]
 
 
@@ -171,14 +178,14 @@ def generate_text(run_path: str, seed_text: str | None = None, temperatures=None
     seed = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**32)
     rng = np.random.default_rng(seed)
     given = seed_codes(seed_text, spec.data, vocabulary) if seed_text is not None else None
-    options = {"seed_text": seed_text, "temperatures": list(temperatures), "length": length, "seed": seed}
+    options = {"seed_text": seed_text, "temperatures": temperatures, "length": length, "seed": seed}
     target = _target(run, out, force, options)
     model = load_model(run.model_path())
     start, window = (None, given[-spec.data.maxlen:]) if given is not None else \
         seed_window(text_codes(spec.data, vocabulary), spec.data.maxlen, rng)
     prefix = as_text(given, vocabulary) if given is not None else as_text(window, vocabulary)
-    texts = [as_text(row, vocabulary) for row in sample_codes(model, window, list(temperatures), length, rng)]
-    heading = "generating with the seed" + (f" at character {start:,} of the training text" if start is not None else "")
+    texts = [as_text(row, vocabulary) for row in sample_codes(model, window, temperatures, length, rng)]
+    heading = "generating with the seed" + ("" if start is None else f" at character {start:,} of the training text")
     _write(run, target, samples_text(prefix, temperatures, texts, heading))
     return {"run_dir": str(run), "file": str(target), "seed": seed, "seed_text": prefix, "length": length,
             "samples": [{"temperature": t, "text": text} for t, text in zip(temperatures, texts)]}
@@ -187,12 +194,14 @@ def generate_text(run_path: str, seed_text: str | None = None, temperatures=None
 def _target(run, out: str | None, force: bool, options: dict) -> Path:
     """Where the text goes: --out (outside every run, not replacing a file without --force), else
     samples/generate-seed<N>-<hash of the options and the model file>.txt of the run."""
+    from dlcli.backend import wanted
     from dlcli.outputs import identity
     from dlcli.runs import enclosing_run, layout
 
-    if out is None:
+    if out is None:  # the same options on another model file or backend may give other text: another name
         model = run.model_path().stat()
-        name = f"seed{options['seed']}-{identity(**options, model=[model.st_size, model.st_mtime_ns])[:8]}"
+        made = identity(**options, model=[model.st_size, model.st_mtime_ns], backend=wanted())
+        name = f"seed{options['seed']}-{made[:8]}"
         return run.file(layout.GENERATED_TEXT, tag=name)
     path = Path(out)
     if enclosing_run(path.parent.resolve()) is not None:

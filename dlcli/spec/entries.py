@@ -195,7 +195,8 @@ def parse_callback(item: Any) -> Entry:
         if key in arguments:
             raise ValueError(f"{name}.{key} is set by dlcli: it writes into the run directory")
     if name in DLCLI_CALLBACKS:
-        model = {"ActivationLogger": ActivationLoggerArguments, "TextSampler": TextSamplerArguments}.get(name, CustomArguments)
+        model = {"ActivationLogger": ActivationLoggerArguments, "TextSampler": TextSamplerArguments,
+                 "Custom": CustomArguments}[name]
         try:
             arguments = model.model_validate(arguments).model_dump(exclude_defaults=True)
         except ValidationError as error:

@@ -136,10 +136,6 @@ def vae_classes() -> dict[str, type]:
                 loss = loss + layer_loss
             return loss
 
-        def decode(self, z):
-            """Images from latent points (8.28's decoder.predict): (n, latent_dim) -> (n, h, w, c) in [0, 1]."""
-            return self.decoder(z)
-
         def get_config(self):
             return {**super().get_config(), "image_shape": list(self.image_shape), "latent_dim": self.latent_dim,
                     "kl_weight": self.kl_weight, "sampling_scale": self.sampling_scale,

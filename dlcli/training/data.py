@@ -1,4 +1,5 @@
-"""Which data a fit trains and validates on, and evaluating a model on one split."""
+"""Which data a fit trains and validates on (inputs alone for a kind that takes no targets), and
+evaluating a model on one split."""
 
 from __future__ import annotations
 

@@ -8,7 +8,10 @@ The same untrained model of the book's shape, LSTM(128) then Dense(57, softmax) 
   takes the one-hot windows), 8.6's `sample` in NumPy, one character at a time;
 - dlcli (dlcli.generation.text.sample_codes, the model with its CategoryEncoding first layer and
   the same weights): the whole generation one compiled loop, at one temperature and at 8.7's four
-  temperatures in one batch. Compiling it (once per model and length) is timed apart.
+  temperatures in one batch. Compiling it (once per model and length) is timed apart;
+- for comparison, not what dlcli does: the LSTM's state carried from one character to the next in
+  the same compiled loop (one LSTM step a character instead of 60; the model then reads all the
+  text so far, not the last 60 characters it was trained on and 8.7 feeds it).
 Goal: dlcli at least 50x the book's characters per second on TensorFlow, at one temperature.
 """
 
@@ -58,6 +61,8 @@ def report(backend: str, result: dict, length: int) -> None:
           f"{4 * length / four:.3f} s; compiling {result['four_compile_s']:.2f} s once)")
     goal = f" (goal >= 50x on TensorFlow: {'met' if ratio >= 50 else 'NOT met'})" if backend == "tensorflow" else ""
     print(f"{backend}: ratio to the book, 1 temperature {ratio:.0f}x{goal}; 4 temperatures {four / book:.0f}x")
+    print(f"{backend}: (state carried, 4 temperatures: {result['state_chars_per_s']:.0f} characters/s, "
+          f"{result['state_chars_per_s'] / four:.0f}x dlcli's; not dlcli's way, see the docstring)")
 
 
 def measure(length: int, book_characters: int) -> dict:
@@ -90,7 +95,49 @@ def measure(length: int, book_characters: int) -> dict:
         elapsed = time.perf_counter() - start
         result[f"{name}_chars_per_s"] = len(temperatures) * length / elapsed
         result[f"{name}_compile_s"] = first - elapsed
+    carried = state_carried(ours)
+    carried(seed, TEMPERATURES, length, np.random.default_rng(1))
+    start = time.perf_counter()
+    carried(seed, TEMPERATURES, length, np.random.default_rng(2))
+    result["state_chars_per_s"] = len(TEMPERATURES) * length / (time.perf_counter() - start)
     return result
+
+
+def state_carried(model):
+    """The comparison: the seed read once, then one LSTM cell step a character, inside one compiled
+    loop, sampled as dlcli samples (for this model only: CategoryEncoding, LSTM, Dense)."""
+    import numpy as np
+
+    from dlcli.backend import import_keras
+    from dlcli.backend.gradients import compiled
+    from dlcli.generation.text import drawn, reweighted
+
+    ops = import_keras().ops
+    _, lstm, dense = model.layers
+
+    def generate(window, uniforms, temperatures):
+        rows, length = window.shape[0], uniforms.shape[0]
+        state = [ops.zeros((rows, lstm.units)), ops.zeros((rows, lstm.units))]
+        state = ops.fori_loop(0, MAXLEN - 1, lambda t, state: lstm.cell(ops.one_hot(window[:, t], CHARACTERS),
+                                                                         state)[1], state)
+
+        def step(position, carry):
+            last, state, chosen = carry
+            output, state = lstm.cell(ops.one_hot(last, CHARACTERS), state)
+            index = drawn(reweighted(dense(output), temperatures), uniforms[position])
+            where = ops.stack([ops.arange(rows), ops.full((rows,), position, "int32")], axis=1)
+            return index, state, ops.scatter_update(chosen, where, index)
+
+        return ops.fori_loop(0, length, step, (window[:, -1], state, ops.zeros((rows, length), "int32")))[2]
+
+    loop = compiled(generate, xla=True)
+
+    def run(seed, temperatures, length, rng):
+        windows = np.tile(np.asarray(seed, "int32")[None], (len(temperatures), 1))
+        uniforms = rng.random((length, len(temperatures)), dtype=np.float32)
+        return np.asarray(ops.convert_to_numpy(loop(windows, uniforms, np.asarray(temperatures, "float32"))))
+
+    return run
 
 
 def book_loop(model, seed, characters: int, temperature: float = 0.5) -> list[int]:

@@ -152,6 +152,19 @@ def test_a_gan_trains_through_the_cli_with_its_samples(workdir, run_cli):
     check_trained_run(Path(json.loads(result.stdout)["run_dir"]))
 
 
+def test_image_grids_that_cannot_be_written_never_fail_the_run(workdir, run_cli, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("dlcli.viz.images.write_png", full_disk)  # what the grids are written with
+    tiny_mnist(workdir)
+    spec = write(workdir / "gan.yaml", GAN_SPEC.format(epochs=1))
+    result = run_cli("train", str(spec), "--json")
+    assert result.exit_code == 0, result.stderr
+    info = json.loads((Path(json.loads(result.stdout)["run_dir"]) / "run.json").read_text())
+    assert info["status"] == "completed" and "No space left" in info["missing"]["samples/"]
+
+
 @pytest.mark.parametrize("backend", [installed("jax")])
 def test_a_gan_trains_through_the_cli_on_jax(workdir, backend):
     tiny_mnist(workdir)
@@ -169,7 +182,8 @@ def test_a_spec_the_gan_cannot_take_is_one_line(workdir, run_cli):
     small = run_cli("train", str(spec))
     assert small.exit_code == 2 and "24" in small.stderr and len(small.stderr.strip().splitlines()) == 1
     tiny_mnist(workdir)
-    for override in ("evaluate=true", "compile.optimizer=adam"):
+    for override in ("evaluate=true", "compile.optimizer=adam", "compile.loss=mse", "compile.precision=mixed_bfloat16",
+                     "model.generator_optimizer.name=nosuch"):
         refused = run_cli("train", str(spec), "--set", override)
         assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert not (workdir / "runs").exists() or not any((workdir / "runs").rglob("run.json"))

@@ -227,17 +227,26 @@ def build_gan(model_spec: GanModel, bundle):
                                 model_spec.label_noise, model_spec.match_tanh, name="gan")
 
 
+def _check_compile(spec) -> None:
+    """What a gan does not take from the spec's compile: and fit: sections, each one line."""
+    if spec.compile.optimizer != type(spec.compile.optimizer)():  # the default is what spec.yaml records
+        raise SpecError("compile.optimizer: a gan has two; set model.discriminator_optimizer and "
+                        "model.generator_optimizer instead")
+    if spec.compile.loss is not None or spec.compile.metrics:
+        raise SpecError("compile: a gan has its own losses (d_loss, g_loss); remove compile.loss and compile.metrics")
+    if spec.compile.precision != "float32":
+        raise SpecError("compile.precision: a gan trains in float32 only (its two optimizers take no loss scaling)")
+    if spec.evaluate or spec.fit.validation.kind != "none":
+        raise SpecError("evaluate: a gan has no test or validation metric; set `evaluate: false` and "
+                        "fit.validation.kind: none")
+
+
 def compile_gan(model, spec) -> None:
     """The two optimizers, each built over its network's variables, in one MultiOptimizer."""
     from dlcli.models.compiling import build_optimizer, jit_compile_of
 
     keras = import_keras()
-    if spec.compile.optimizer != type(spec.compile.optimizer)():  # the default is what spec.yaml records
-        raise SpecError("compile.optimizer: a gan has two; set model.discriminator_optimizer and "
-                        "model.generator_optimizer instead")
-    if spec.evaluate or spec.fit.validation.kind != "none":
-        raise SpecError("evaluate: a gan has no test or validation metric; set `evaluate: false` and "
-                        "fit.validation.kind: none")
+    _check_compile(spec)
     optimizers = {}
     for name in ("discriminator", "generator"):
         try:

@@ -65,6 +65,11 @@ def reweight_distribution(original_distribution, temperature=0.5):
 # --------------------------------------------------------------------------- data
 
 
+def test_generate_text_has_help(run_cli):
+    result = run_cli("generate", "text", "--help")
+    assert result.exit_code == 0 and "--seed-text" in result.stdout and "--temperature" in result.stdout
+
+
 def test_character_windows_against_a_hand_computation():
     from dlcli.datasets.characters import character_windows, encode
 
@@ -206,6 +211,12 @@ def test_a_tiny_character_model_samples_after_its_epoch_and_generates(run_cli, w
     assert generated(run_cli, str(run), "--seed", "3", "--length", "50", "--temperature", "0.5,1.5") == first
     seeded = generated(run_cli, str(run), "--seed-text", "Supposing that truth", "--length", "5")
     assert seeded["seed_text"] == "supposing that truth" and len(seeded["samples"]) == 4
+    out = workdir / "text.txt"
+    assert generated(run_cli, str(run), "--length", "5", "--out", str(out))["file"] == str(out) and out.is_file()
+    again = run_cli("generate", "text", str(run), "--length", "5", "--out", str(out))
+    assert again.exit_code == 2 and "--force" in again.stderr
+    inside = run_cli("generate", "text", str(run), "--length", "5", "--out", str(run / "mine.txt"))
+    assert inside.exit_code == 2 and not (run / "mine.txt").exists()
 
 
 def test_a_resumed_run_reads_its_vocabulary_json_and_samples_on(run_cli, workdir, monkeypatch):

@@ -156,7 +156,7 @@ def ensure_available(params) -> None:
 def load(params, vocabulary: list[str] | None = None) -> DataBundle:
     """Load the dataset a validated `data` section names, downloading it when allowed.
 
-    A text dataset given a `vocabulary` (a run's vocabulary.txt) tokenises with it, unchanged."""
+    A text dataset given a `vocabulary` (the one a run saved) tokenises with it, unchanged."""
     from dlcli.datasets.cache import data_dir
 
     entry: DatasetEntry = DATASETS.get(params.name)

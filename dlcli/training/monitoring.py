@@ -1,5 +1,6 @@
 """Callbacks that watch a training (7.2): the book's ActivationLogger, TensorBoard's embedding
-projector, learning-rate schedules by name, and a user's own callback class from a file."""
+projector, learning-rate schedules by name, a user's own callback class from a file, and 8.7's
+TextSampler (a character model's samples after every epoch)."""
 
 from __future__ import annotations
 

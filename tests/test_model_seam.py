@@ -73,7 +73,18 @@ def subclasses() -> dict[str, type]:
         def call(self, inputs):
             return self.dense(keras.ops.concatenate([inputs["a"], inputs["b"]], axis=-1))
 
-    return {"TinyAutoencoder": TinyAutoencoder, "NoConfig": NoConfig, "Images": Images, "Named": Named}
+    class AddsLoss(keras.Model):  # Keras' compute_loss, compiled without a loss: a layer's add_loss is all
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, x):
+            output = self.dense(x)
+            self.add_loss(keras.ops.mean(keras.ops.square(output)))
+            return output
+
+    return {"TinyAutoencoder": TinyAutoencoder, "NoConfig": NoConfig, "Images": Images, "Named": Named,
+            "AddsLoss": AddsLoss}
 
 
 @pytest.fixture(autouse=True)
@@ -201,6 +212,9 @@ def test_a_split_without_targets_is_evaluated_for_a_model_with_its_own_loss(work
     model = build_checked(spec, bundle)
     assert computes_own_loss(model)
     assert set(evaluate_split(model, Split(bundle.test.x, None), 8)) == {"test_loss"}
+    adds_loss = subclasses()["AddsLoss"]()
+    adds_loss.compile(optimizer="sgd", loss=None)
+    assert evaluate_split(adds_loss, Split(bundle.test.x, None), 8)["test_loss"] > 0
     assert inputs_only(bundle).train.y is None and inputs_only(bundle).test.y is None
     stream = inputs_only(DataBundle(train=array_stream(bundle.train), test=None)).train
     batch = next(iter(stream.one_pass(16)))

@@ -45,12 +45,14 @@ def inputs_only(bundle: DataBundle) -> DataBundle:
 
 
 def computes_own_loss(model) -> bool:
-    """Whether the model's class computes its own loss (overrides Keras' `compute_loss` or
-    `test_step`): such a model is evaluated on inputs alone, its loss needing no targets."""
+    """Whether the model computes its own loss: its class overrides Keras' `compute_loss` or
+    `test_step`, or it was compiled without a loss (its layers add theirs in `call`, `add_loss`).
+    Such a model is evaluated on inputs alone, its loss needing no targets."""
     from dlcli.backend import import_keras
 
     keras = import_keras()
-    return any(getattr(type(model), name) is not getattr(keras.Model, name) for name in ("compute_loss", "test_step"))
+    overrides = any(getattr(type(model), name) is not getattr(keras.Model, name) for name in ("compute_loss", "test_step"))
+    return overrides or (getattr(model, "compiled", False) and getattr(model, "loss", None) is None)
 
 
 def as_stream(split: Split | Stream) -> Stream:

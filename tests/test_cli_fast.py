@@ -13,7 +13,8 @@ from conftest import HANG_GUARD_S, TINY_SPEC, write
 COMMANDS = [[], ["list"], ["show"], ["validate"], ["new"], ["train"], ["resume"], ["evaluate"], ["check"], ["plot"], ["compare"],
             ["ensemble"], ["data"], ["data", "list"], ["data", "download"], ["data", "import"], ["data", "split"],
             ["predict"], ["visualize"], ["visualize", "gradcam"], ["visualize", "activations"],
-            ["visualize", "filters"], ["visualize", "augmentation"], ["generate"], ["dream"], ["style-transfer"]]
+            ["visualize", "filters"], ["visualize", "augmentation"], ["generate"], ["generate", "images"], ["dream"],
+            ["style-transfer"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "dlcli")

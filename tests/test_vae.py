@@ -186,3 +186,25 @@ def test_the_latent_points_are_the_books(workdir):
     wider = latent_points(n, 4)
     np.testing.assert_allclose(wider[:, :2], latent_points(n, 2))
     assert not wider[:, 2:].any()
+
+
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not DEBIAN_FASHION.is_dir() and not os.environ.get("DLCLI_FASHION_MNIST"),
+                    reason="Fashion-MNIST absent: apt-get install dataset-fashion-mnist")
+def test_vae_mnist_runs_on_fashion_mnist(run_cli):
+    """The named experiment with --set data.name=fashion_mnist, on a few real images."""
+    from PIL import Image
+
+    source = os.environ.get("DLCLI_FASHION_MNIST", str(DEBIAN_FASHION))
+    assert run_cli("data", "import", "fashion_mnist", source).exit_code == 0
+    run = train(run_cli, Path("vae-mnist"), "--set", "data.name=fashion_mnist", "--set", "data.train_samples=160",
+                "--set", "data.test_samples=32", "--epochs", "1")
+    history = json.loads((run / "history.json").read_text())
+    assert history["val_reconstruction_loss"][0] < 0.69  # below a constant 0.5 image's crossentropy, log 2
+    result = run_cli("generate", "latent-grid", "vae-mnist", "--json")
+    assert result.exit_code == 0, result.stderr
+    with Image.open(json.loads(result.stdout)["file"]) as picture:
+        assert picture.size == (15 * 28, 15 * 28)

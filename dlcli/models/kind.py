@@ -12,7 +12,9 @@ from dlcli.registry import Registry
 class ModelKind:
     """What dlcli needs to know about one kind of model.
 
-    `spec`: its pydantic spec class, with `type: Literal["<name>"]`.
+    `spec`: its pydantic spec class, with `type: Literal["<name>"]`. Where its models may have
+        losses of their own (a VAE's, a GAN's, a graph whose every output names one), the class
+        has a `gives_losses` property, True when they do: `compile.loss` may then stay unset.
     `build(model_spec, bundle)`: a fresh, uncompiled keras.Model for the dataset bundle.
         A kind with its own training step returns a keras.Model subclass overriding
         `train_step` / `compute_loss`: `fit`, callbacks, resume and saving then work unchanged.

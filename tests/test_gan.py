@@ -249,6 +249,10 @@ def test_generate_images_writes_a_grid_of_the_requested_size(workdir, run_cli, t
     with Image.open(out) as single:
         assert single.size == (24, 24)
 
+    for option in (["--count", "0"], ["--seed", "-1"]):
+        refused = run_cli("generate", "images", str(run), *option)
+        assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+
     other = Path(json.loads(run_cli("train", str(tiny_spec), "--json").stdout)["run_dir"])
     refused = run_cli("generate", "images", str(other))
     assert refused.exit_code == 2 and "gan" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1

@@ -63,6 +63,8 @@ def generate_images(run_path: str, count: int = 16, seed: int = 0, out: str | No
 
     if count < 1 or count > 1024:
         raise UsageError(f"--count {count}: give 1 to 1024 images")
+    if seed < 0:
+        raise UsageError(f"--seed {seed}: give a seed of 0 or more")
     run = Run.open(Run.find(run_path, "RUN").path, draws=True)  # a run directory, or an experiment's latest run
     use_recorded(run.info)  # the backend it was trained on, unless --backend says otherwise
     placement = place(out, run.file(layout.SAMPLES), own_run=run.path, force=force)
@@ -73,9 +75,10 @@ def generate_images(run_path: str, count: int = 16, seed: int = 0, out: str | No
     images = generated_pixels(model, latent_points(model.latent_dim, count, seed))
     if placement.file is None:
         run.output(layout.SAMPLES)  # the folder, made through the run's own rules
-    write_image(target, image_grid(images), picture)
+    grid = image_grid(images)
+    write_image(target, grid, picture)
     return {"run_dir": str(run), "file": str(target), "count": count, "seed": seed,
-            "image_size": list(images.shape[1:3]), "grid_size": list(image_grid(images).shape[:2])}
+            "image_size": list(images.shape[1:3]), "grid_size": list(grid.shape[:2])}
 
 
 def real_pixels(bundle, count: int, step: int, seed: int) -> np.ndarray | None:

@@ -79,8 +79,9 @@ def sample_codes(model, seed: np.ndarray, temperatures, length: int, rng: np.ran
     windows = np.tile(np.asarray(seed, "int32")[None], (len(temperatures), 1))
     uniforms = rng.random((length, len(temperatures)), dtype=np.float32)  # [0, 1) in float32 too
     loop = loop or sampling_loop(model)
-    chosen = loop([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables],
-                  windows, uniforms, np.asarray(temperatures, "float32"))
+    weights = [[keras.ops.convert_to_numpy(v) for v in variables]  # this process's copy (one of several too)
+               for variables in (model.trainable_variables, model.non_trainable_variables)]
+    chosen = loop(*weights, windows, uniforms, np.asarray(temperatures, "float32"))
     return np.asarray(keras.ops.convert_to_numpy(chosen))
 
 

@@ -189,12 +189,14 @@ def text_sampler_class():
         def on_epoch_end(self, epoch, logs=None):
             from dlcli.generation.text import epoch_samples, sampling_loop
             from dlcli.runs import layout
+            from dlcli.training.distribution import no_distribution
 
             if (epoch + 1) % self.every:
                 return
-            self.loop = self.loop or sampling_loop(self.model)
-            text = epoch_samples(self.model, self.codes, self.vocabulary, self.maxlen, epoch + 1, self.seed,
-                                 self.temperatures, self.length, self.loop)
+            with no_distribution():  # the writer of several processes samples alone, from its copy of the weights
+                self.loop = self.loop or sampling_loop(self.model)
+                text = epoch_samples(self.model, self.codes, self.vocabulary, self.maxlen, epoch + 1, self.seed,
+                                     self.temperatures, self.length, self.loop)
             self.run.write_text(layout.TEXT_SAMPLE, text, epoch=f"{epoch + 1:03d}")
 
     return TextSampler

@@ -118,6 +118,14 @@ def test_the_sampler_needs_a_text_file_dataset(run_cli, tiny_spec):
     assert result.exit_code == 2 and "TextSampler" in result.stderr and "text_file" in result.stderr
 
 
+def test_the_books_corpus_offline_is_exit_3_naming_its_url_and_the_import(run_cli, workdir):
+    spec = text_spec(workdir)
+    spec.write_text(spec.read_text().replace("path: corpus.txt, ", ""))
+    result = run_cli("train", str(spec), "-q")
+    assert result.exit_code == 3 and "https://s3.amazonaws.com/text-datasets/nietzsche.txt" in result.stderr
+    assert "dlcli data import text_file" in result.stderr and not (workdir / "runs").exists()
+
+
 def test_the_nietzsche_import_checks_the_file(run_cli, workdir):
     (workdir / "nietzsche.txt").write_text("not the corpus", encoding="utf-8")
     result = run_cli("data", "import", "text_file", str(workdir / "nietzsche.txt"))

@@ -166,6 +166,10 @@ def test_the_latent_grid_is_n_decoded_images_a_side(run_cli, workdir, tiny_spec)
     with Image.open(out) as picture:
         assert picture.size == (36, 36)
 
+    line = train(run_cli, write(workdir / "line.yaml", TINY_VAE), "--epochs", "1", "--set", "model.latent_dim=1")
+    refused = run_cli("generate", "latent-grid", str(line))
+    assert refused.exit_code == 2 and "a grid needs 2" in refused.stderr and not (line / "samples").exists()
+
     classifier = train(run_cli, tiny_spec, "--epochs", "1")
     refused = run_cli("generate", "latent-grid", str(classifier))
     assert refused.exit_code == 2 and "not a vae" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1

@@ -103,6 +103,12 @@ def test_a_file_that_is_not_utf8_text_is_one_line_and_no_run(run_cli, workdir, c
     assert not (workdir / "runs").exists()
 
 
+def test_a_text_shorter_than_one_window_is_a_spec_error(run_cli, workdir):
+    spec = text_spec(workdir, corpus="too short")
+    result = run_cli("train", str(spec), "-q")
+    assert result.exit_code == 2 and "no window of maxlen 12" in result.stderr and not (workdir / "runs").exists()
+
+
 def test_a_softmax_that_is_not_the_vocabulary_is_a_spec_error(run_cli, workdir):
     spec = text_spec(workdir, units=7)
     result = run_cli("train", str(spec), "-q")

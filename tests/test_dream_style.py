@@ -1,5 +1,5 @@
 """`dlcli dream` and `dlcli style-transfer` on small photos made here, with random weights (--weights
-none): the files, their sizes, the losses' direction, on TensorFlow in-process and on JAX in a
+none): the files, their sizes, the losses' direction, on TensorFlow in-process and on JAX and torch in a
 subprocess; the refusals (no ImageNet weights offline, a non-image, bad options) before any file."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_backends import dlcli_process
+from test_backends import dlcli_process, installed
 
 cv2 = pytest.importorskip("cv2", reason="opencv-python-headless reads and writes the images")
 pytestmark = pytest.mark.training
@@ -44,13 +44,13 @@ def check_dream(output: dict, workdir: Path) -> None:
     assert Path(output["final"]).parent == workdir
 
 
-def check_style(output: dict, workdir: Path) -> None:
+def check_style(output: dict, workdir: Path, size=(64, 96), iterations: int = 3) -> None:
     losses = [row["loss"] for row in output["iterations"]]
-    assert len(losses) == 3 and losses[0] > losses[1] > losses[2] > 0
+    assert len(losses) == iterations and all(earlier > later > 0 for earlier, later in zip(losses, losses[1:]))
     for row in output["iterations"]:
-        assert picture_shape(str(workdir / row["file"])) == (64, 96, 3)  # --height 64, the width in proportion
+        assert picture_shape(str(workdir / row["file"])) == (*size, 3)  # --height, the width in proportion
     written = json.loads(Path(output["losses"]).read_text())
-    assert [row["loss"] for row in written["iterations"]] == losses and written["size"] == [64, 96]
+    assert [row["loss"] for row in written["iterations"]] == losses and written["size"] == list(size)
 
 
 def test_dream_writes_each_octave_and_the_final_picture_at_the_photos_size(run_cli, workdir):
@@ -67,6 +67,23 @@ def test_dream_writes_each_octave_and_the_final_picture_at_the_photos_size(run_c
     assert [octave["file"] for octave in repeated] == [octave["file"] for octave in output["octaves"]]
     for first, second in zip(output["octaves"], repeated):
         assert first["losses"] == pytest.approx(second["losses"], rel=1e-4)  # up to threads' summing order
+
+
+def test_dream_takes_a_local_weights_file(run_cli, workdir):
+    from dlcli.backend import import_keras
+
+    keras = import_keras()
+    keras.utils.set_random_seed(0)  # the weights --weights none draws
+    path = workdir / "inception.weights.h5"
+    keras.applications.InceptionV3(weights=None, include_top=False).save_weights(path)
+    image = photo(workdir / "photo.png")
+    from_file = run_cli("dream", str(image), *DREAM[2:], "--weights", str(path))
+    assert from_file.exit_code == 0, from_file.stderr
+    output = json.loads(from_file.stdout)
+    assert output["weights"] == str(path)
+    drawn = json.loads(run_cli("dream", str(image), *DREAM).stdout)
+    for first, second in zip(output["octaves"], drawn["octaves"]):
+        assert first["losses"] == pytest.approx(second["losses"], rel=1e-4)
 
 
 def test_dream_stops_an_octave_when_its_loss_passes_max_loss(run_cli, workdir):
@@ -90,16 +107,18 @@ def test_style_transfer_writes_each_iteration_and_the_loss_goes_down(run_cli, wo
     assert [line.split()[0] for line in text.stdout.splitlines()[1:4]] == ["1", "2", "3"]  # a loss per iteration
 
 
-def test_dream_and_style_transfer_on_jax(workdir):
+@pytest.mark.parametrize("backend", ["jax", installed("torch")])
+def test_dream_and_style_transfer_on_other_backends(workdir, backend):
     image = photo(workdir / "photo.png")
-    dreamt = dlcli_process("dream", str(image), *DREAM, env={"KERAS_BACKEND": "jax"}, timeout=300)
+    dreamt = dlcli_process("dream", str(image), *DREAM, env={"KERAS_BACKEND": backend}, timeout=300)
     assert dreamt.returncode == 0, dreamt.stderr
     check_dream(json.loads(dreamt.stdout), workdir)
     content, style = photo(workdir / "content.png", (64, 96)), photo(workdir / "style.png", (48, 48), seed=1)
-    styled = dlcli_process("style-transfer", str(content), str(style), *STYLE, env={"KERAS_BACKEND": "jax"},
+    smaller = ["--weights", "none", "--height", "32", "--iterations", "2", "--json", "-q"]  # torch runs VGG19 eagerly
+    styled = dlcli_process("style-transfer", str(content), str(style), *smaller, env={"KERAS_BACKEND": backend},
                            timeout=300)
     assert styled.returncode == 0, styled.stderr
-    check_style(json.loads(styled.stdout), workdir)
+    check_style(json.loads(styled.stdout), workdir, (32, 48), 2)
 
 
 def test_offline_without_imagenet_weights_exits_3_naming_the_file(run_cli, workdir):

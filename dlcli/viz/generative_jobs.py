@@ -51,11 +51,6 @@ def _weights_identity(placement: Placement, weights: str) -> str:
     return weights.lower() if weights.lower() in ("imagenet", "none") else placement.named(weights)
 
 
-def _positive(name: str, value: float) -> None:
-    if not (value > 0 and math.isfinite(value)):
-        raise UsageError(f"{name} {value}: must be a positive number")
-
-
 def dream(image_path: str, layers: str = "mixed2=0.2,mixed3=3,mixed4=2,mixed5=1.5", octaves: int = 3,
           octave_scale: float = 1.4, iterations: int = 20, step: float = 0.01, max_loss: float = 10.0,
           weights: str = "imagenet", out: str | None = None, force: bool = False,
@@ -65,15 +60,7 @@ def dream(image_path: str, layers: str = "mixed2=0.2,mixed3=3,mixed4=2,mixed5=1.
     from dlcli.viz.dream import deep_dream, deprocess, feature_extractor, layers_left_out, octave_shapes, parse_layers
     from dlcli.viz.images import read_image
 
-    if not 1 <= octaves <= MAX_OCTAVES:
-        raise UsageError(f"--octaves {octaves}: must be from 1 to {MAX_OCTAVES} (the book uses 3)")
-    if not (octave_scale >= 1 and math.isfinite(octave_scale)):
-        raise UsageError(f"--octave-scale {octave_scale}: must be at least 1 (the book uses 1.4)")
-    if not 0 <= iterations <= MAX_ITERATIONS:
-        raise UsageError(f"--iterations {iterations}: must be from 0 to {MAX_ITERATIONS:,} (the book uses 20)")
-    _positive("--step", step)
-    if math.isnan(max_loss):
-        raise UsageError("--max-loss nan: must be a number (inf: never stop early)")
+    _check_dream_options(octaves, octave_scale, iterations, step, max_loss)
     coefficients = parse_layers(layers)
     placement = place(out, Path.cwd(), None, force)
     image = read_image(image_path)  # a missing file is exit 3, a non-image exit 2, before any network
@@ -81,32 +68,53 @@ def dream(image_path: str, layers: str = "mixed2=0.2,mixed3=3,mixed4=2,mixed5=1.
     if min(shapes[0]) < 1:
         raise UsageError(f"{image_path}: {image.shape[0]}x{image.shape[1]} pixels shrink to nothing at "
                          f"--octaves {octaves} and --octave-scale {octave_scale:g}")
-    options = dict(kind="dream", image=placement.named(image_path), weights=_weights_identity(placement, weights),
-                   layers=coefficients, octaves=octaves, octave_scale=octave_scale, iterations=iterations,
-                   step=step, max_loss=max_loss)
-    main_identity = identity(**options)
-    final = placement.path(picture_name([Path(image_path).stem, "dream", "inceptionv3", f"{octaves}octaves",
-                                         f"{iterations}iterations"], main_identity))
-    targets = [placement.beside(final, f"octave{number}-{h}x{w}") for number, (h, w) in enumerate(shapes[:-1], 1)]
-    identities = [identity(dream=main_identity, octave=number) for number in range(1, len(shapes))]
-    placement.check({**dict(zip(targets, identities)), final: main_identity})
+    weights_named = _weights_identity(placement, weights)
+    main_identity = identity(kind="dream", image=placement.named(image_path), weights=weights_named,
+                             layers=coefficients, octaves=octaves, octave_scale=octave_scale,
+                             iterations=iterations, step=step, max_loss=max_loss)
+    pictures = _dream_pictures(placement, Path(image_path).stem, shapes, iterations, main_identity)
+    placement.check(dict(pictures))
     extractor = feature_extractor(_network("inceptionv3", weights), coefficients)
     left_out = layers_left_out(extractor, shapes)
     preprocessed = preprocess_input("inceptionv3")(image.astype("float32"))
-    steps = (lambda count: progress(count, "dreaming")) if progress else None
+    steps = (lambda count: progress(count, "")) if progress else None
     done = deep_dream(extractor, preprocessed, coefficients, octaves, octave_scale, iterations, step,
                       None if math.isinf(max_loss) else max_loss, steps)
-    files = [write_image(path, deprocess(octave.image), picture_identity)
-             for path, octave, picture_identity in zip([*targets, final], done, [*identities, main_identity])]
+    for (path, picture_identity), octave in zip(pictures, done):
+        write_image(path, deprocess(octave.image), picture_identity)
     result = {"image": str(Path(image_path).resolve()), "size": list(image.shape[:2]), "network": "InceptionV3",
-              "weights": options["weights"], "layers": coefficients, "final": str(final),
+              "weights": weights_named, "layers": coefficients, "final": str(pictures[-1][0]),
               "octaves": [{"shape": list(octave.shape), "file": str(path), "losses": octave.losses,
-                           "stopped_at": octave.stopped_at} for octave, path in zip(done, files)]}
+                           "stopped_at": octave.stopped_at} for (path, _), octave in zip(pictures, done)]}
     if left_out:
         result["warning"] = "; ".join(
             f"at {h}x{w} pixels layers {', '.join(names)} add nothing (their output is at most "
             f"4 pixels across and the loss leaves out 2 at each border)" for (h, w), names in left_out.items())
     return result
+
+
+def _check_dream_options(octaves: int, octave_scale: float, iterations: int, step: float, max_loss: float) -> None:
+    if not 1 <= octaves <= MAX_OCTAVES:
+        raise UsageError(f"--octaves {octaves}: must be from 1 to {MAX_OCTAVES} (the book uses 3)")
+    if not (octave_scale >= 1 and math.isfinite(octave_scale)):
+        raise UsageError(f"--octave-scale {octave_scale}: must be at least 1 (the book uses 1.4)")
+    if not 0 <= iterations <= MAX_ITERATIONS:
+        raise UsageError(f"--iterations {iterations}: must be from 0 to {MAX_ITERATIONS:,} (the book uses 20)")
+    if not (step > 0 and math.isfinite(step)):
+        raise UsageError(f"--step {step}: must be a positive number (the book uses 0.01)")
+    if math.isnan(max_loss):
+        raise UsageError("--max-loss nan: must be a number (inf: never stop early)")
+
+
+def _dream_pictures(placement: Placement, stem: str, shapes: list[tuple[int, int]], iterations: int,
+                    main_identity: str) -> list[tuple[Path, str]]:
+    """(path, identity) of each octave's picture, the last one the final dream (--out FILE, or named
+    after the photo and options); the others beside it, named after their octave and size."""
+    final = placement.path(picture_name([stem, "dream", "inceptionv3", f"{len(shapes)}octaves",
+                                         f"{iterations}iterations"], main_identity))
+    octaves = [(placement.beside(final, f"octave{number}-{h}x{w}"), identity(dream=main_identity, octave=number))
+               for number, (h, w) in enumerate(shapes[:-1], start=1)]
+    return [*octaves, (final, main_identity)]
 
 
 def style_transfer(content_path: str, style_path: str, height: int = 400, iterations: int = 20,
@@ -181,8 +189,9 @@ def _check_record(path: Path, set_identity: str, force: bool) -> None:
 
 def _write_record(path: Path, summary: dict[str, Any]) -> None:
     from dlcli.atomic import write_text_atomic
+    from dlcli.runs import dumps
 
     try:
-        write_text_atomic(path, json.dumps(summary, indent=2) + "\n")
+        write_text_atomic(path, dumps(summary))
     except OSError as error:
         raise UsageError(f"{path}: cannot write the losses ({error})") from None

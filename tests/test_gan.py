@@ -149,7 +149,10 @@ def test_a_gan_trains_through_the_cli_with_its_samples(workdir, run_cli):
     spec = write(workdir / "gan.yaml", GAN_SPEC.format(epochs=1))
     result = run_cli("train", str(spec), "--json")
     assert result.exit_code == 0, result.stderr
-    check_trained_run(Path(json.loads(result.stdout)["run_dir"]))
+    run = Path(json.loads(result.stdout)["run_dir"])
+    check_trained_run(run)
+    evaluated = run_cli("evaluate", str(run))  # a GAN has no test metric: one line, not Keras' "no loss"
+    assert evaluated.exit_code == 2 and len(evaluated.stderr.strip().splitlines()) == 1, evaluated.stderr
 
 
 def test_image_grids_that_cannot_be_written_never_fail_the_run(workdir, run_cli, monkeypatch):

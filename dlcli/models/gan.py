@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dlcli.backend import import_keras
-from dlcli.errors import SpecError
+from dlcli.errors import SpecError, UsageError
 from dlcli.models.kind import ModelKind, register_kind
 from dlcli.spec.base import StrictModel
 
@@ -201,6 +201,10 @@ def gan_classes() -> dict[str, type]:
         else:
             def train_step(self, data):
                 return self.gan_step(data)
+
+        def test_step(self, *args):
+            raise UsageError("a gan has no test metric: its losses while it trained are in history.json; "
+                             "see its images with dlcli generate images")
 
         def get_config(self):
             return {**super().get_config(), "latent_dim": self.latent_dim, "scale": self.scale,

@@ -7,10 +7,11 @@ import sys
 
 import click
 
-from dlcli.cli.options import backend_option, command, json_option, print_json, quiet_option, table
+from dlcli.cli.options import backend_option, command, json_option, print_json, table
 
 WEIGHTS_HELP = ("imagenet (from dlcli's cache: dlcli data import weights), none (random weights: noise, "
                 "for trying it offline), or a weights FILE of the network without its classifier.")
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
 force_option = click.option("--force", is_flag=True,
                             help="Replace existing files that are not these same pictures of the same inputs.")
 
@@ -77,7 +78,7 @@ def dream(image, layers, octaves, octave_scale, iterations, step, max_loss, weig
 @click.argument("content", type=click.Path())
 @click.argument("style", type=click.Path())
 @click.option("--height", type=int, default=400, show_default=True, help="Rows of the result; the width follows CONTENT.")
-@click.option("--iterations", type=int, default=20, show_default=True, help="L-BFGS runs of 20 evaluations each.")
+@click.option("--iterations", type=int, default=20, show_default=True, help="L-BFGS runs of at most 20 evaluations each.")
 @click.option("--content-weight", type=float, default=0.025, show_default=True)
 @click.option("--style-weight", type=float, default=1.0, show_default=True)
 @click.option("--tv-weight", type=float, default=1e-4, show_default=True, help="Weight of the total variation loss.")

@@ -28,6 +28,9 @@ def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[di
             raise UsageError(f"{run}: a text-generation run predicts the next character, not a class; generate "
                              f'text from it: dlcli generate text {run} --seed-text "..."')
         return _predict_texts(run, inputs)
+    if run is not None and run.spec().model.type == "gan":  # it makes images, it classifies none
+        raise UsageError(f"{run}: a gan run generates images, it predicts no class; draw some: dlcli generate "
+                         f"images {run}")
     return _predict_images(run_path, inputs)
 
 

@@ -153,6 +153,11 @@ def test_a_gan_trains_through_the_cli_with_its_samples(workdir, run_cli):
     check_trained_run(run)
     evaluated = run_cli("evaluate", str(run))  # a GAN has no test metric: one line, not Keras' "no loss"
     assert evaluated.exit_code == 2 and len(evaluated.stderr.strip().splitlines()) == 1, evaluated.stderr
+    from PIL import Image
+
+    Image.fromarray(np.zeros((24, 24), "uint8")).save(workdir / "shoe.png")
+    predicted = run_cli("predict", str(run), str(workdir / "shoe.png"))  # it classifies nothing
+    assert predicted.exit_code == 2 and "generate images" in predicted.stderr, predicted.stderr
 
 
 def test_image_grids_that_cannot_be_written_never_fail_the_run(workdir, run_cli, monkeypatch):

@@ -2,7 +2,8 @@
 dlcli.viz.dream or dlcli.viz.style_transfer, write the pictures.
 
 Every option is checked, and every file that will be written, before the network is built (its
-ImageNet weights missing offline is exit 3, naming the file). The files go where --out says, else
+ImageNet weights missing offline is exit 3, naming the file), but for what only the network can
+tell: a layer it does not have, an octave too small for it. The files go where --out says, else
 into the current folder, named as visualize names its pictures (dlcli.outputs): readable parts and
 a hash of every input and option, so the same command replaces its own files and nothing else
 without --force. `progress(steps, text)` is told as the work advances.
@@ -125,17 +126,10 @@ def style_transfer(content_path: str, style_path: str, height: int = 400, iterat
     rewritten after every iteration so that it lists the pictures there are."""
     from dlcli.pretrained import preprocess_input
     from dlcli.viz.images import read_image, resize
-    from dlcli.viz.style_transfer import Weights, deprocess, feature_extractor, target_size, transfer_style
+    from dlcli.viz.style_transfer import MAXFUN, Weights, deprocess, feature_extractor, target_size, transfer_style
 
-    if not MIN_STYLE_SIDE <= height <= MAX_STYLE_HEIGHT:
-        raise UsageError(f"--height {height}: must be from {MIN_STYLE_SIDE} to {MAX_STYLE_HEIGHT} (the book uses 400)")
-    if not 1 <= iterations <= MAX_ITERATIONS:
-        raise UsageError(f"--iterations {iterations}: must be from 1 to {MAX_ITERATIONS:,} (the book uses 20)")
+    _check_style_options(height, iterations, content_weight, style_weight, tv_weight)
     loss_weights = Weights(content_weight, style_weight, tv_weight)
-    for name, value in (("--content-weight", content_weight), ("--style-weight", style_weight),
-                        ("--tv-weight", tv_weight)):
-        if not (value >= 0 and math.isfinite(value)):
-            raise UsageError(f"{name} {value}: must be a number >= 0")
     placement = place(out, Path.cwd(), None, force, folder_only=True)
     content, style = read_image(content_path), read_image(style_path)
     size = target_size(content.shape[:2], height)
@@ -157,7 +151,7 @@ def style_transfer(content_path: str, style_path: str, height: int = 400, iterat
     summary = {"identity": set_identity, "content": str(Path(content_path).resolve()),
                "style": str(Path(style_path).resolve()), "network": "VGG19", "weights": _weights_identity(placement, weights),
                "size": list(size), "content_weight": content_weight, "style_weight": style_weight,
-               "tv_weight": tv_weight, "maxfun": 20, "iterations": []}
+               "tv_weight": tv_weight, "maxfun": MAXFUN, "iterations": []}
 
     def finished(iteration) -> None:
         number = len(summary["iterations"]) + 1
@@ -172,6 +166,16 @@ def style_transfer(content_path: str, style_path: str, height: int = 400, iterat
                    iterations, progress=finished)
     return {**{key: value for key, value in summary.items() if key != "identity"}, "losses": str(record),
             "final": str(pictures[-1])}
+
+
+def _check_style_options(height: int, iterations: int, *weights: float) -> None:
+    if not MIN_STYLE_SIDE <= height <= MAX_STYLE_HEIGHT:
+        raise UsageError(f"--height {height}: must be from {MIN_STYLE_SIDE} to {MAX_STYLE_HEIGHT} (the book uses 400)")
+    if not 1 <= iterations <= MAX_ITERATIONS:
+        raise UsageError(f"--iterations {iterations}: must be from 1 to {MAX_ITERATIONS:,} (the book uses 20)")
+    for name, value in zip(("--content-weight", "--style-weight", "--tv-weight"), weights):
+        if not (value >= 0 and math.isfinite(value)):
+            raise UsageError(f"{name} {value}: must be a number >= 0")
 
 
 def _check_record(path: Path, set_identity: str, force: bool) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 
 CONTENT_LAYER = "block5_conv2"
 STYLE_LAYERS = ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1", "block5_conv1"]
+MAXFUN = 20  # the most loss evaluations of one L-BFGS iteration (8.21)
 IMAGENET_BGR_MEANS = np.array([103.939, 116.779, 123.68], dtype="float32")  # what vgg19.preprocess_input removes
 
 
@@ -109,7 +110,7 @@ def loss_and_gradient(extractor, content: np.ndarray, style: np.ndarray, weights
 
 
 def transfer_style(extractor, content: np.ndarray, style: np.ndarray, weights: Weights = Weights(),
-                   iterations: int = 20, maxfun: int = 20,
+                   iterations: int = 20, maxfun: int = MAXFUN,
                    progress: Callable[[Iteration], None] | None = None) -> list[Iteration]:
     """`iterations` runs of L-BFGS-B (each at most `maxfun` evaluations, 8.21), each starting where
     the one before ended, the first from the content photo; `progress` is told each iteration."""

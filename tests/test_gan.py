@@ -272,3 +272,34 @@ def test_generate_images_writes_a_grid_of_the_requested_size(workdir, run_cli, t
     refused = run_cli("generate", "images", str(other))
     assert refused.exit_code == 2 and "gan" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
     assert not (other / "samples").exists()
+
+
+def test_the_class_filter_on_an_image_folder(workdir, run_cli):
+    from dlcli import datasets
+    from dlcli.datasets import params as p
+    from test_image_training import image_folder
+
+    folder = image_folder(workdir / "images")
+    for split in ("train", "validation", "test"):  # a third class, dropped by the filter
+        (folder / split / "dusk").mkdir()
+        cv2_write(folder / split / "dusk" / "0.png")
+    bundle = datasets.load(p.ImageFolderParams(name="image_folder", path=str(folder), image_size=(24, 24),
+                                               label_mode="int", classes=["night", "dusk"]))
+    assert bundle.class_names == ["dusk", "night"] and bundle.info["classes"] == {"kept": ["dusk", "night"]}
+    assert (len(bundle.train), len(bundle.validation), len(bundle.test)) == (13, 5, 5)
+    labels = np.concatenate([np.asarray(y) for _, y in bundle.test.make(8)])
+    assert sorted(labels.tolist()) == [0, 1, 1, 1, 1]
+    spec = write(workdir / "folder.yaml", f"""
+        data: {{name: image_folder, path: {folder}, image_size: [24, 24], classes: [night, dawn]}}
+        model: {{type: sequential, layers: [Flatten, {{Dense: {{units: 2, activation: softmax}}}}]}}
+        compile: {{loss: categorical_crossentropy}}
+        fit: {{epochs: 1}}
+        """)
+    refused = run_cli("train", str(spec))
+    assert refused.exit_code == 2 and "dawn" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+
+def cv2_write(path: Path) -> None:
+    import cv2
+
+    cv2.imwrite(str(path), np.full((20, 30, 3), 120, "uint8"))

@@ -1,6 +1,7 @@
 """Folders of images, one subfolder per class, as tf.data streams (5.2-5.4 without ImageDataGenerator).
 
-Files are listed and decoded by `keras.utils.image_dataset_from_directory` (parallel decoding).
+Files are listed and decoded by `keras.utils.image_dataset_from_directory` (parallel decoding), of
+the class folders `data.classes` keeps (all by default).
 dlcli then keeps the decoded, resized images in memory as uint8 after the first epoch (`cache`),
 reshuffles the training split every epoch, batches, and prefetches. Rescaling and augmentation are
 layers of the model (Rescaling, RandomFlip, ...), so a saved model.keras carries its own
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from dlcli.datasets.base import passes_from, DataBundle, DatasetEntry, Stream
 from dlcli.datasets.pixels import pixel_problem
-from dlcli.errors import DataUnavailable
+from dlcli.errors import DataUnavailable, SpecError
 from dlcli.backend import import_keras
 
 SPLIT_FOLDERS = ("train", "validation", "test")
@@ -40,6 +41,7 @@ def load_image_folder(entry: DatasetEntry, params, root: Path) -> DataBundle:
             f"{folder}: no class folders; an image folder holds one subfolder of images per class, "
             "or train/ (and validation/, test/) with one subfolder per class each"
         )
+    class_names = kept_classes(class_names, params.classes, train_folder)
     holdout = params.validation_split
     if holdout and split_folders and (folder / "validation").is_dir():
         raise DataUnavailable(f"{folder}: has a validation/ folder; drop data.validation_split")
@@ -54,6 +56,8 @@ def load_image_folder(entry: DatasetEntry, params, root: Path) -> DataBundle:
             else:
                 streams[split] = image_stream(place, params, class_names, limit)
     info = {"folder": str(folder), "counts": {split: len(stream) for split, stream in streams.items()}}
+    if params.classes is not None:
+        info["classes"] = {"kept": class_names}
     if params.features is not None:
         from dlcli.datasets.features import feature_splits
 
@@ -66,6 +70,18 @@ def load_image_folder(entry: DatasetEntry, params, root: Path) -> DataBundle:
     )
 
 
+def kept_classes(class_names: list[str], kept: list[str] | None, folder: Path) -> list[str]:
+    """The class folders `data.classes` keeps (all when None), in sorted order; a name that is no
+    class folder is a SpecError listing them."""
+    if kept is None:
+        return class_names
+    unknown = [name for name in kept if name not in class_names]
+    if unknown:
+        raise SpecError(f"data.classes: no class folder {', '.join(unknown)} in {folder} "
+                        f"(its classes: {', '.join(class_names)})")
+    return [name for name in class_names if name in kept]
+
+
 def image_stream(folder: Path, params, class_names: list[str], limit: int | None = None,
                  subset: str | None = None) -> Stream:
     """One split as a Stream; its images are decoded once and cached as uint8 when params.cache.
@@ -74,7 +90,7 @@ def image_stream(folder: Path, params, class_names: list[str], limit: int | None
     keras = import_keras()
     import tensorflow as tf
 
-    found = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    found = kept_classes(sorted(p.name for p in folder.iterdir() if p.is_dir()), params.classes, folder)
     if found != class_names:
         raise DataUnavailable(f"{folder}: class folders {found} differ from train/'s {class_names}")
     try:

@@ -198,6 +198,8 @@ class ImageFolderParams(DataParams):
     )
     cache: bool = Field(True, description="keep the decoded images in memory (as uint8) after the first epoch")
     features: FeaturesParams | None = Field(None, description="train on a frozen network's outputs (5.17)")
+    classes: list[str] | None = Field(None, min_length=1, description="keep only these class folders, by name, in "
+                                                                      "every split; labels number them in sorted order")
 
 
 class CatsVsDogsParams(ImageFolderParams):

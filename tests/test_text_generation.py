@@ -231,6 +231,11 @@ def test_a_tiny_character_model_samples_after_its_epoch_and_generates(run_cli, w
     assert again.exit_code == 2 and "--force" in again.stderr
     inside = run_cli("generate", "text", str(run), "--length", "5", "--out", str(run / "mine.txt"))
     assert inside.exit_code == 2 and not (run / "mine.txt").exists()
+    nested = workdir / "new" / "folder" / "text.txt"  # folders made, as for pictures
+    assert generated(run_cli, str(run), "--length", "5", "--out", str(nested))["file"] == str(nested)
+    under_a_file = run_cli("generate", "text", str(run), "--length", "5", "--out", str(out / "text.txt"))
+    assert under_a_file.exit_code == 2 and len(under_a_file.stderr.strip().splitlines()) == 1
+    assert str(out) in under_a_file.stderr
 
 
 def test_a_resumed_run_reads_its_vocabulary_json_and_samples_on(run_cli, workdir, monkeypatch):

@@ -214,10 +214,15 @@ def _target(run, out: str | None, force: bool, options: dict) -> Path:
 
 
 def _write(run, target: Path, text: str) -> None:
+    """The text into the run's samples/, or --out (its folders made, as for pictures); a path the
+    system refuses (a parent that is a file, no permission, a full disk) is one line, exit 2."""
     from dlcli.atomic import write_text_atomic
     from dlcli.runs import Run, layout
 
-    if target.parent == run.file(layout.SAMPLES):
-        Run.open(run.path, draws=True).write_text(f"{layout.SAMPLES}/{target.name}", text)
-    else:
-        write_text_atomic(target, text)
+    try:
+        if target.parent == run.file(layout.SAMPLES):
+            Run.open(run.path, draws=True).write_text(f"{layout.SAMPLES}/{target.name}", text)
+        else:
+            write_text_atomic(target, text)
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write the text ({error.strerror or error})") from None

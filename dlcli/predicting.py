@@ -8,6 +8,8 @@ from typing import Any
 from dlcli.errors import UsageError
 from dlcli.runs import Run
 
+GENERATIONS = {"gan": "images", "vae": "latent-grid"}  # the `dlcli generate` command of a generative kind's run
+
 
 def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[dict[str, Any]]:
     """Predictions of a run's model: images (class, probability), review texts (probability of
@@ -28,9 +30,10 @@ def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[di
             raise UsageError(f"{run}: a text-generation run predicts the next character, not a class; generate "
                              f'text from it: dlcli generate text {run} --seed-text "..."')
         return _predict_texts(run, inputs)
-    if run is not None and run.spec().model.type == "gan":  # it makes images, it classifies none
-        raise UsageError(f"{run}: a gan run generates images, it predicts no class; draw some: dlcli generate "
-                         f"images {run}")
+    model_type = run.spec().model.type if run is not None else None
+    if model_type in GENERATIONS:  # it makes images, it classifies none
+        raise UsageError(f"{run}: a {model_type} run generates images, it predicts no class; draw some: dlcli "
+                         f"generate {GENERATIONS[model_type]} {run}")
     return _predict_images(run_path, inputs)
 
 

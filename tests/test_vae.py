@@ -165,6 +165,10 @@ def test_the_latent_grid_is_n_decoded_images_a_side(run_cli, workdir, tiny_spec)
     assert run_cli("generate", "latent-grid", str(run), "--n", "3", "--out", str(out)).exit_code == 0
     with Image.open(out) as picture:
         assert picture.size == (36, 36)
+    predicted = run_cli("predict", str(run), str(out))  # it classifies nothing: one line pointing to the grid
+    assert predicted.exit_code == 2 and "dlcli generate latent-grid" in predicted.stderr, predicted.stderr
+    predicted = run_cli("predict", str(run / "model.keras"), str(out))  # not Keras' missing input_shape
+    assert predicted.exit_code == 2 and len(predicted.stderr.strip().splitlines()) == 1, predicted.stderr
 
     line = train(run_cli, write(workdir / "line.yaml", TINY_VAE), "--epochs", "1", "--set", "model.latent_dim=1")
     refused = run_cli("generate", "latent-grid", str(line))

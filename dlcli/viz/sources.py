@@ -88,6 +88,8 @@ def load_source(source: str | None, include_top: bool = True, weights: str | Non
 
 
 def _sized(model) -> tuple[tuple[int, int], int]:
+    if not hasattr(model, "input_shape"):  # a kind's own keras.Model subclass (a vae, a gan) declares none
+        raise UsageError(f"this model ({type(model).__name__}) declares no input shape: it reads no images here")
     shape = tuple(model.input_shape[1:])
     if len(shape) != 3 or None in shape[:2]:
         raise UsageError(f"this model takes inputs of shape {shape}, not images (height, width, channels)")

@@ -82,6 +82,7 @@ def data_import(name: str, path: str) -> None:
     imdb, reuters    Keras' imdb.npz / reuters.npz
     boston_housing   Keras' boston_housing.npz, or the CSV with columns CRIM ... MEDV
     cifar10          cifar-10-python.tar.gz
+    text_file        nietzsche.txt, the book's corpus (8.2); any other text: data.path in the spec
     weights          keras.applications weight files as Keras caches them (a file, or ~/.keras/models)
     """
     from dlcli import api

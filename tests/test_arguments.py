@@ -25,7 +25,7 @@ BAD_ARGUMENTS = [
      "model.layers[0]: Conv2D: unknown padding 'smae' (did you mean 'same'?); choices: same, valid"),
     (FIRST_LAYER, "MaxPooling2D: {padding: causal}",
      "model.layers[0]: MaxPooling2D: unknown padding 'causal'; choices: same, valid"),
-    (FIRST_LAYER, "Dense: {units: 0}", "model.layers[0]: Dense: units must be a positive integer (got 0)"),
+    (FIRST_LAYER, "Dense: {units: 0}", "model.layers[0]: Dense: units must be a positive integer or num_classes (got 0)"),
     (FIRST_LAYER, "Conv2D: {filters: 8.5, kernel_size: 3}",
      "model.layers[0]: Conv2D: filters must be a positive integer (got 8.5)"),
     (FIRST_LAYER, "Dense: {units: 8, kernel_initializer: he_normall}",

@@ -113,8 +113,21 @@ def test_a_softmax_that_is_not_the_vocabulary_is_a_spec_error(run_cli, workdir):
     spec = text_spec(workdir, units=7)
     result = run_cli("train", str(spec), "-q")
     characters = len(set(CORPUS))
-    assert result.exit_code == 2 and f"Dense: {{units: {characters}" in result.stderr
+    assert result.exit_code == 2 and "units: num_classes" in result.stderr and f"{characters} here" in result.stderr
     assert not (workdir / "runs").exists()
+
+
+def test_units_num_classes_makes_the_softmax_follow_the_text(run_cli, workdir):
+    """A character model of any text without counting its characters by hand: `units: num_classes`
+    is the vocabulary's size (the text's distinct characters, lower-cased as training reads them)."""
+    from dlcli.models.saving import load_model
+
+    for corpus in (CORPUS, "Any text of one's own, with \u00fcml\u00e4uts and\nlines. " * 4):
+        spec = text_spec(workdir, corpus=corpus, units="num_classes", extra=", train_samples: 8")
+        result = run_cli("train", str(spec), "--json", "-q")
+        assert result.exit_code == 0, result.stderr
+        run = Path(json.loads(result.stdout)["run_dir"])
+        assert load_model(run / "model.keras").output_shape == (None, len(set(corpus.lower())))
 
 
 def test_the_sampler_needs_a_text_file_dataset(run_cli, tiny_spec):

@@ -10,6 +10,7 @@ from dlcli.errors import SpecError
 from dlcli.backend import import_keras
 from dlcli.models.kind import ModelKind, register_kind
 from dlcli.models.sizing import SizeBudget, check_sequence
+from dlcli.spec.arguments import NUM_CLASSES
 from dlcli.spec.base import StrictModel
 from dlcli.spec.entries import PRETRAINED, Entry, LayerEntry, PretrainedLayer
 
@@ -21,12 +22,19 @@ class SequentialModel(StrictModel):
     input_shape: list[int | None] | None = Field(
         None, description="shape of one sample; taken from the data when omitted"
     )
-    layers: list[LayerEntry] = Field(min_length=1)
+    layers: list[LayerEntry] = Field(min_length=1, description=(
+        "the layers in order; `units: num_classes` makes a layer as wide as the data has classes (a "
+        "text_file's distinct characters), so the softmax of a character model follows its text"))
 
 
-def _argument(keras, key: str, value: Any, where: str) -> Any:
+def _argument(keras, key: str, value: Any, where: str, num_classes: int | None) -> Any:
     if isinstance(value, Entry):  # a wrapped layer: Bidirectional: {layer: {LSTM: {units: 32}}}
-        return build_layer(value, f"{where}.{key}")
+        return build_layer(value, f"{where}.{key}", num_classes)
+    if key == "units" and value == NUM_CLASSES:
+        if num_classes is None:
+            raise SpecError(f"{where}.units: {NUM_CLASSES} needs a sequential model on data with classes; "
+                            "give the number of units")
+        return num_classes
     if key.endswith("_regularizer") and isinstance(value, dict) and value and set(value) <= {"l1", "l2"}:
         # The book's regularizers.l2(0.001) is written `kernel_regularizer: {l2: 0.001}`.
         return keras.regularizers.L1L2(l1=value.get("l1", 0.0), l2=value.get("l2", 0.0))
@@ -35,10 +43,12 @@ def _argument(keras, key: str, value: Any, where: str) -> Any:
     return value
 
 
-def build_layer(entry: Entry, where: str):
-    """One Keras layer from a layer Entry; bad arguments become a SpecError at `where`."""
+def build_layer(entry: Entry, where: str, num_classes: int | None = None):
+    """One Keras layer from a layer Entry; bad arguments become a SpecError at `where`.
+    `num_classes` is what `units: num_classes` stands for (None: no such layer here)."""
     keras = import_keras()
-    kwargs = {key: _argument(keras, key, value, f"{where}.{entry.name}") for key, value in entry.arguments.items()}
+    kwargs = {key: _argument(keras, key, value, f"{where}.{entry.name}", num_classes)
+              for key, value in entry.arguments.items()}
     if entry.trainable is not None:
         kwargs["trainable"] = entry.trainable
     try:
@@ -67,7 +77,7 @@ def build_sequential(model_spec, bundle):
             incoming = tuple(model.output_shape[1:]) if model.layers else shape  # first layer: the input
             model.add(pretrained_layer(entry.arguments, incoming, where))
             continue
-        layer = build_layer(entry, where)
+        layer = build_layer(entry, where, bundle.num_classes)
         try:
             model.add(layer)
         except (TypeError, ValueError) as error:

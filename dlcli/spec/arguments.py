@@ -3,7 +3,7 @@
 The tables come from `spec.keras_names` (generated from the installed Keras). Only what is certain
 is refused: an argument the class does not take, and a string value that is not one of the names
 Keras looks it up in (activation, initializer, regularizer, constraint, padding, callback mode),
-or a size Keras refuses (units/filters <= 0). Values given as configs (mappings), lists, None or
+or a size Keras refuses (units/filters <= 0; `units: num_classes` is resolved when the model is built). Values given as configs (mappings), lists, None or
 `Entry` (a wrapped layer, checked when it was parsed) are left to Keras.
 """
 
@@ -25,6 +25,10 @@ from dlcli.spec.keras_names import (
 
 # Keras' monitor callbacks warn and fall back to "auto" for any other mode: refused here instead.
 MONITOR_MODES = ("auto", "max", "min")
+
+# `units: num_classes`: a layer of a sequential model as wide as the data has classes (a text_file's
+# characters), resolved when the model is built (models.sequential).
+NUM_CLASSES = "num_classes"
 
 # The names a string argument is looked up in, by argument name or by the end of it.
 _NAMED = {"activation": ACTIVATIONS, "recurrent_activation": ACTIVATIONS}
@@ -66,6 +70,9 @@ def _check_layer_value(name: str, key: str, value: Any) -> None:
             raise ValueError(f"{name}: unknown {key} '{value}'{did_you_mean(value, names)}")
         if key == "padding" and name in PADDINGS and value.lower() not in PADDINGS[name]:
             raise ValueError(f"{name}: {unknown_name_message('padding', value, PADDINGS[name])}")
+    if key == "units" and value == NUM_CLASSES:
+        return
     if key in POSITIVE_INTEGERS.get(name, ()) and not isinstance(value, bool) and (
             not isinstance(value, int) or value <= 0):
-        raise ValueError(f"{name}: {key} must be a positive integer (got {value!r})")
+        either = f" or {NUM_CLASSES}" if key == "units" else ""
+        raise ValueError(f"{name}: {key} must be a positive integer{either} (got {value!r})")

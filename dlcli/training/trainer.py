@@ -78,7 +78,7 @@ def build_checked(spec, bundle: DataBundle):
         if characters is not None and model.output_shape != (None, characters):
             raise SpecError(f"model.layers: the model gives samples of shape {model.output_shape[1:]} but the text of "
                             f"dataset '{spec.data.name}' has {characters} distinct characters to predict: end with "
-                            f"Dense: {{units: {characters}, activation: softmax}}")
+                            f"Dense: {{units: num_classes, activation: softmax}} (num_classes: {characters} here)")
     else:
         built_on(model, bundle, spec.data.name)
     compile_for(model, spec)

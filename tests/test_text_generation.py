@@ -307,6 +307,8 @@ def test_generate_text_refusals_and_predict_points_there(run_cli, workdir):
     short = run_cli("generate", "text", run, "--seed-text", "truth")
     assert short.exit_code == 2 and "at least 12" in short.stderr
     assert run_cli("generate", "text", run, "--temperature", "0").exit_code == 2
+    negative = run_cli("generate", "text", run, "--seed", "-1")
+    assert negative.exit_code == 2 and "--seed -1" in negative.stderr  # not NumPy's ValueError
     predicted = run_cli("predict", run, "truth is a woman")
     assert predicted.exit_code == 2 and "dlcli generate text" in predicted.stderr
     (workdir / "corpus.txt").unlink()

@@ -119,7 +119,9 @@ def epoch_samples(model, codes: np.ndarray, vocabulary: list[str], maxlen: int, 
 # --------------------------------------------------------------------------- dlcli generate text
 
 
-def check_options(temperatures, length: int) -> None:
+def check_options(temperatures, length: int, seed: int | None) -> None:
+    if seed is not None and seed < 0:
+        raise UsageError(f"--seed {seed}: give a seed of 0 or more")
     if not 1 <= len(temperatures) <= MAX_TEMPERATURES:
         raise UsageError(f"--temperature: give 1 to {MAX_TEMPERATURES} temperatures (the book: 0.2 0.5 1.0 1.2)")
     bad = [t for t in temperatures if not (t > 0 and math.isfinite(t))]
@@ -171,7 +173,7 @@ def generate_text(run_path: str, seed_text: str | None = None, temperatures=None
     from dlcli.runs import Run
 
     temperatures = list(temperatures or DEFAULT_TEMPERATURES)
-    check_options(temperatures, length)
+    check_options(temperatures, length, seed)
     run = Run.find(run_path, "RUN")
     use_recorded(run.info)
     spec, vocabulary = run.spec(), run.vocabulary()

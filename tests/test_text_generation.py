@@ -70,6 +70,11 @@ def test_generate_text_has_help(run_cli):
     assert result.exit_code == 0 and "--seed-text" in result.stdout and "--temperature" in result.stdout
 
 
+def test_an_empty_temperature_list_is_refused_before_anything_else(run_cli, workdir):
+    result = run_cli("generate", "text", str(workdir / "no-run"), "--temperature", ",")
+    assert result.exit_code == 2 and "--temperature" in result.stderr  # not the book's four, silently
+
+
 def test_character_windows_against_a_hand_computation():
     from dlcli.datasets.characters import character_windows, encode
 
@@ -235,7 +240,7 @@ def test_a_tiny_character_model_samples_after_its_epoch_and_generates(run_cli, w
     assert all(len(sample["text"]) == 50 and set(sample["text"]) <= set(vocabulary) for sample in first["samples"])
     assert set(first["seed_text"]) <= set(vocabulary) and len(first["seed_text"]) == 12
     assert Path(first["file"]).parent == run / "samples" and Path(first["file"]).is_file()
-    assert generated(run_cli, str(run), "--seed", "3", "--length", "50", "--temperature", "0.5,1.5") == first
+    assert generated(run_cli, str(run), "--seed", "3", "--length", "50", "--temperature", "0.5 1.5") == first
     seeded = generated(run_cli, str(run), "--seed-text", "Supposing that truth", "--length", "5")
     assert seeded["seed_text"] == "supposing that truth" and len(seeded["samples"]) == 4
     out = workdir / "text.txt"

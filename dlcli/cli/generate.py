@@ -19,9 +19,13 @@ def generate() -> None:
 
 
 def _temperatures(ctx, param, values) -> tuple[float, ...] | None:
-    """--temperature 0.2 --temperature 0.5, or --temperature 0.2,0.5."""
+    """--temperature 0.2 --temperature 0.5, --temperature 0.2,0.5 or --temperature "0.2 0.5"; None
+    when the option is not given (the book's four)."""
+    parts = [part for value in values for part in value.replace(",", " ").split()]
+    if values and not parts:
+        raise click.BadParameter("give at least one temperature, e.g. 0.5")
     try:
-        return tuple(float(part) for value in values for part in value.split(",") if part.strip()) or None
+        return tuple(float(part) for part in parts) or None
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
 

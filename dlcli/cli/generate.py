@@ -36,7 +36,7 @@ def _temperatures(ctx, param, values) -> tuple[float, ...] | None:
 @click.option("--seed-text", help="Text to continue (at least the model's window, maxlen characters; lower-cased "
                                   "when training was)  [default: a random window of the training text]")
 @click.option("--temperature", "temperatures", multiple=True, callback=_temperatures, metavar="T[,T...]",
-              help="Sampling temperature, repeatable or comma-separated  [default: 0.2,0.5,1.0,1.2]")
+              help="Sampling temperature, repeatable, comma- or space-separated  [default: 0.2,0.5,1.0,1.2]")
 @click.option("--length", type=int, default=400, show_default=True, help="Characters to generate at each temperature.")
 @click.option("--seed", type=int, help="Seed of the random seed window and of the draws  [default: a new one, printed]")
 @click.option("--out", type=click.Path(dir_okay=False), help="Text file  [default: the run's samples/]")

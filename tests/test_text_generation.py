@@ -99,6 +99,15 @@ def test_a_validation_split_holds_the_texts_end_out(workdir):
     assert bundle.input_shape == (5,) and bundle.info["vocabulary"] == list("abcdefghij")
 
 
+def test_a_held_out_fraction_needs_validation_on_it(run_cli, workdir):
+    """Without fit.validation.kind: dataset the text's last fraction would be neither trained nor validated on."""
+    spec = text_spec(workdir, extra=", validation_split: 0.2")
+    result = run_cli("train", str(spec), "-q")
+    assert result.exit_code == 2 and "fit.validation.kind" in result.stderr and not (workdir / "runs").exists()
+    spec.write_text(spec.read_text().replace("fit: {epochs: 1,", "fit: {validation: {kind: dataset}, epochs: 1,"))
+    assert run_cli("validate", str(spec)).exit_code == 0
+
+
 @pytest.mark.parametrize("content, problem", [(b"caf\xe9 latin-1", "not UTF-8"), (b"", "empty")])
 def test_a_file_that_is_not_utf8_text_is_one_line_and_no_run(run_cli, workdir, content, problem):
     spec = text_spec(workdir)

@@ -265,6 +265,11 @@ class ExperimentSpec(StrictModel):
         data_name = self.data.get("name") if isinstance(self.data, dict) else getattr(self.data, "name", None)
         if self.callback("TextSampler") is not None and name_key(str(data_name)) != name_key("text_file"):
             raise ValueError("callback TextSampler samples a character model: it needs data.name text_file")
+        held_out = self.data.get("validation_split") if isinstance(self.data, dict) else \
+            getattr(self.data, "validation_split", None)
+        if held_out is not None and validation != "dataset":  # else the held-out part is neither trained nor validated on
+            raise ValueError(f"data.validation_split holds data out for validation: set fit.validation.kind to "
+                             f"dataset (it is '{validation}'), or drop data.validation_split")
         if self.compile.optimizer.decay and self.callback("LearningRateScheduler") is not None:
             raise ValueError("compile.optimizer.decay and LearningRateScheduler both set the learning rate: keep one")
         if self.fit.retrain and validation == "none":

@@ -99,6 +99,17 @@ def test_a_validation_split_holds_the_texts_end_out(workdir):
     assert bundle.input_shape == (5,) and bundle.info["vocabulary"] == list("abcdefghij")
 
 
+def test_line_ends_are_read_as_the_books_open_reads_them(workdir):
+    from dlcli.datasets import load
+    from dlcli.datasets.params import TextFileParams
+
+    (workdir / "unix.txt").write_bytes(b"one line\ntwo lines\nthree\n" * 4)
+    (workdir / "windows.txt").write_bytes(b"one line\r\ntwo lines\rthree\r\n" * 4)
+    unix, windows = (load(TextFileParams(name="text_file", path=f"{name}.txt", maxlen=5)) for name in ("unix", "windows"))
+    assert windows.info["vocabulary"] == unix.info["vocabulary"] and "\r" not in windows.info["vocabulary"]
+    np.testing.assert_array_equal(windows.train.codes, unix.train.codes)
+
+
 def test_a_held_out_fraction_needs_validation_on_it(run_cli, workdir):
     """Without fit.validation.kind: dataset the text's last fraction would be neither trained nor validated on."""
     spec = text_spec(workdir, extra=", validation_split: 0.2")

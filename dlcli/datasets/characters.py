@@ -6,7 +6,7 @@ in range(0, len(text) - maxlen, step). The book then materialises all windows on
 60 x 57 booleans for Nietzsche); here the text is kept once as vocabulary indices and each batch
 gathers its windows from it (one tf.gather); the model one-hot encodes them in its first layer
 (CategoryEncoding, from the bundle's input_preprocessing), so the saved model takes indices. The
-vocabulary is saved in the run, so `generate text` and `evaluate` index characters as training did.
+vocabulary is saved in the run, so `generate text` and `resume` index characters as training did.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ class CharacterStream(Stream):
 
 
 def read_text(path: Path, where: str = "data.path") -> str:
-    """A UTF-8 text file, whole; a missing, non-UTF-8, empty or too large file is one line (exit 3)."""
+    """A UTF-8 text file, whole, its line ends "\n"; a missing, non-UTF-8, empty or too large file is one
+    line (exit 3)."""
     if not path.is_file():
         raise DataUnavailable(f"{path}: no such text file ({where})")
     size = path.stat().st_size
@@ -50,7 +51,9 @@ def read_text(path: Path, where: str = "data.path") -> str:
         raise DataUnavailable(f"{path}: cannot read it ({error.strerror or error})") from None
     if not text:
         raise DataUnavailable(f"{path}: the file is empty; a text_file needs text")
-    return text.removeprefix("\ufeff")  # a byte-order mark is not part of the text
+    # A byte-order mark is not part of the text; line ends become "\n" as 8.2's open(path).read() makes them
+    # (universal newlines), so a text saved on Windows has no "\r" character to learn and generate.
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def encode(text: str, vocabulary: list[str] | None, path: Path) -> tuple[np.ndarray, list[str]]:

@@ -159,3 +159,77 @@ def test_bad_inputs_exit_with_one_line_and_write_nothing(run_cli, workdir):
         assert result.exit_code == code and message in result.stderr, (args, result.exit_code, result.stderr)
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert sorted(path.name for path in workdir.iterdir()) == before
+
+
+def book_dream(model, image, layers, octaves, octave_scale, iterations, step):
+    """8.9-8.13 as printed (Keras 2's K.function written with tf.GradientTape), on a small network."""
+    import scipy.ndimage
+    import tensorflow as tf
+
+    def resize_img(img, size):
+        factors = (1, float(size[0]) / img.shape[1], float(size[1]) / img.shape[2], 1)
+        return scipy.ndimage.zoom(img, factors, order=1)
+
+    def eval_loss_and_grads(x):
+        x = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = 0.0
+            for name, coeff in layers.items():
+                activation = model.get_layer(name)(x) if name == "a" else model(x)
+                scaling = tf.reduce_prod(tf.cast(tf.shape(activation), "float32"))
+                loss += coeff * tf.reduce_sum(tf.square(activation[:, 2:-2, 2:-2, :])) / scaling
+        grads = tape.gradient(loss, x)
+        return loss.numpy(), (grads / tf.maximum(tf.reduce_mean(tf.abs(grads)), 1e-7)).numpy()
+
+    img = image[None].copy()
+    original_shape = img.shape[1:3]
+    successive_shapes = [original_shape]
+    for i in range(1, octaves):
+        successive_shapes.append(tuple([int(dim / (octave_scale ** i)) for dim in original_shape]))
+    successive_shapes = successive_shapes[::-1]
+    original_img = np.copy(img)
+    shrunk_original_img = resize_img(img, successive_shapes[0])
+    saved = []
+    for shape in successive_shapes:
+        img = resize_img(img, shape)
+        for _ in range(iterations):
+            img = img + step * eval_loss_and_grads(img)[1]
+        lost_detail = resize_img(original_img, shape) - resize_img(shrunk_original_img, shape)
+        img += lost_detail
+        shrunk_original_img = resize_img(original_img, shape)
+        saved.append(img[0])
+    return saved
+
+
+def test_deep_dream_follows_the_books_recipe_step_for_step():
+    """Loss, normalised step, octave sizes and the lost detail re-injected with 8.13's resize_img."""
+    from dlcli.backend import import_keras
+    from dlcli.viz.dream import deep_dream, feature_extractor
+
+    keras = import_keras()
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((None, None, 3))
+    first = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="a")(inputs)
+    model = keras.Model(inputs, keras.layers.Conv2D(4, 3, strides=2, padding="same", name="b")(first))
+    layers = {"a": 0.5, "b": 2.0}
+    image = np.random.default_rng(0).uniform(-1, 1, (30, 41, 3)).astype("float32")
+    octaves = deep_dream(feature_extractor(model, layers), image, layers, 3, 1.4, 3, 0.01, max_loss=None)
+    expected = book_dream(model, image, layers, 3, 1.4, 3, 0.01)
+    assert [octave.shape for octave in octaves] == [(15, 20), (21, 29), (30, 41)]
+    for octave, book in zip(octaves, expected):
+        np.testing.assert_allclose(octave.image, book, atol=1e-4)
+
+
+@pytest.mark.parametrize("network", ["inceptionv3", "vgg19"])
+def test_deprocessing_gives_the_nearest_pixel_level(network):
+    """The book's astype('uint8') truncates: 254.6 became 254, and float error alone turned
+    InceptionV3's 255 into 254.99997 and so 254."""
+    from dlcli.pretrained import preprocess_input
+    from dlcli.viz import dream, style_transfer
+
+    levels = np.repeat(np.arange(256, dtype="float32")[None, :, None], 3, axis=2)  # (1, 256, 3): every level
+    deprocess = dream.deprocess if network == "inceptionv3" else style_transfer.deprocess
+    for offset in (0.0, -0.4, 0.4):
+        restored = deprocess(preprocess_input(network)(levels + offset)[0])
+        assert restored.dtype == np.uint8 and (restored == levels[0]).all(), offset

@@ -4,7 +4,8 @@ The book's recipe, on any backend: the loss is the sum over layers of coefficien
 squared activation without its 2-pixel border, divided by the activation's size; each step adds
 `step` times the gradient divided by its mean absolute value; the photo is processed at `octaves`
 sizes, each `octave_scale` times the one before, from the smallest up to the photo's own size, and
-after each octave the detail that shrinking lost is put back. An octave stops early when its loss
+after each octave the detail that shrinking lost is put back; every resizing is 8.13's resize_img
+(scipy.ndimage.zoom of order 1). An octave stops early when its loss
 passes `max_loss` (that step is not taken). The step is compiled at most once per octave size:
 JAX compiles each size; TensorFlow (reduce_retracing) traces it twice, for the first size and then
 for any size; torch runs it eagerly.
@@ -20,7 +21,6 @@ from typing import Callable
 import numpy as np
 
 from dlcli.errors import UsageError
-from dlcli.viz.images import resize
 
 DEFAULT_LAYERS = {"mixed2": 0.2, "mixed3": 3.0, "mixed4": 2.0, "mixed5": 1.5}  # 8.9
 BORDER = 2  # pixels of each activation's border the loss leaves out (8.10: activation[:, 2:-2, 2:-2, :])
@@ -52,6 +52,14 @@ def parse_layers(text: str) -> dict[str, float]:
 def octave_shapes(shape: tuple[int, int], octaves: int, octave_scale: float) -> list[tuple[int, int]]:
     """The sizes the photo is processed at, smallest first, the last one its own (8.12)."""
     return [tuple(int(dim / octave_scale ** i) for dim in shape) for i in range(octaves - 1, -1, -1)]
+
+
+def resize(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """8.13's resize_img: (h, w, 3) -> shape, bilinear with the corner pixels kept in place
+    (scipy.ndimage.zoom of order 1), so the dream and the detail put back are the book's."""
+    from scipy.ndimage import zoom
+
+    return zoom(image, (shape[0] / image.shape[0], shape[1] / image.shape[1], 1), order=1).astype("float32")
 
 
 def feature_extractor(model, layers: dict[str, float]):
@@ -159,5 +167,6 @@ def deep_dream(extractor, image: np.ndarray, layers: dict[str, float], octaves: 
 
 
 def deprocess(image: np.ndarray) -> np.ndarray:
-    """8.13's deprocess_image: InceptionV3's [-1, 1] back to RGB uint8."""
-    return np.clip((image / 2.0 + 0.5) * 255.0, 0, 255).astype("uint8")
+    """8.13's deprocess_image: InceptionV3's [-1, 1] back to RGB uint8, rounded (the book truncates,
+    which turns a level that float error leaves at 254.99997 into 254)."""
+    return np.clip(np.rint((image / 2.0 + 0.5) * 255.0), 0, 255).astype("uint8")

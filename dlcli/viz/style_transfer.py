@@ -131,5 +131,6 @@ def transfer_style(extractor, content: np.ndarray, style: np.ndarray, weights: W
 
 
 def deprocess(image: np.ndarray) -> np.ndarray:
-    """8.16's deprocess_image: ImageNet means back, BGR to RGB, uint8."""
-    return np.clip((image + IMAGENET_BGR_MEANS)[..., ::-1], 0, 255).astype("uint8")
+    """8.16's deprocess_image: ImageNet means back, BGR to RGB, uint8, rounded (the book truncates,
+    which turns a level that float error leaves just under it into the level below)."""
+    return np.clip(np.rint((image + IMAGENET_BGR_MEANS)[..., ::-1]), 0, 255).astype("uint8")

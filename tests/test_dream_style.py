@@ -136,6 +136,7 @@ def test_offline_without_imagenet_weights_exits_3_naming_the_file(run_cli, workd
 def test_bad_inputs_exit_with_one_line_and_write_nothing(run_cli, workdir):
     image = photo(workdir / "photo.png")
     tiny = photo(workdir / "tiny.png", (32, 32))
+    strip = photo(workdir / "strip.png", (2, 1000))  # 8,000 pixels wide at 16 rows: VGG19 would take minutes
     (workdir / "notes.jpg").write_text("not an image")
     (workdir / "weights.h5").write_text("not weights")
     (workdir / "mine.png").write_bytes(image.read_bytes())  # a file dlcli did not make
@@ -153,6 +154,7 @@ def test_bad_inputs_exit_with_one_line_and_write_nothing(run_cli, workdir):
         (["dream", str(image), "--weights", str(workdir / "weights.h5")], 2, "weights.h5"),
         (["dream", str(image), "--weights", "none", "--out", str(workdir / "mine.png")], 2, "--force"),
         (["style-transfer", str(image), str(image), "--weights", "none", "--height", "8"], 2, "--height 8"),
+        (["style-transfer", str(strip), str(image), "--weights", "none", "--height", "16"], 2, "8000 pixels wide"),
     ]
     for args, code, message in cases:
         result = run_cli(*args)

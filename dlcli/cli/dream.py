@@ -80,7 +80,9 @@ def dream(image, layers, octaves, octave_scale, iterations, step, max_loss, weig
 @click.option("--height", type=int, default=400, show_default=True, help="Rows of the result; the width follows CONTENT.")
 @click.option("--iterations", type=int, default=20, show_default=True, help="L-BFGS runs of at most 20 evaluations each.")
 @click.option("--content-weight", type=float, default=0.025, show_default=True)
-@click.option("--style-weight", type=float, default=1.0, show_default=True)
+@click.option("--style-weight", type=float, default=1.0, show_default=True,
+              help="Shared by the 5 style layers; their Gram distances are divided by 4*3^2*(height*width)^2 "
+                   "as the book prints it (3 channels and the image's size for every layer).")
 @click.option("--tv-weight", type=float, default=1e-4, show_default=True, help="Weight of the total variation loss.")
 @click.option("--weights", default="imagenet", show_default=True, help=WEIGHTS_HELP)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the pictures and the losses file.")

@@ -25,7 +25,7 @@ Progress = Callable[[int, str], None]
 MAX_OCTAVES = 10  # each octave is iterations of forward and backward passes at a new size
 MAX_ITERATIONS = 10_000
 MIN_STYLE_SIDE = 16  # VGG19 halves the image four times before block5's layers
-MAX_STYLE_HEIGHT = 4096
+MAX_STYLE_SIDE = 4096  # rows or columns of the result: VGG19's first layers hold 64 channels per pixel
 RANDOM_WEIGHTS_SEED = 0  # --weights none draws the same weights every time (on one backend)
 
 
@@ -133,9 +133,10 @@ def style_transfer(content_path: str, style_path: str, height: int = 400, iterat
     placement = place(out, Path.cwd(), None, force, folder_only=True)
     content, style = read_image(content_path), read_image(style_path)
     size = target_size(content.shape[:2], height)
-    if size[1] < MIN_STYLE_SIDE:
+    if not MIN_STYLE_SIDE <= size[1] <= MAX_STYLE_SIDE:
         raise UsageError(f"{content_path}: at --height {height} it is {size[1]} pixels wide; VGG19 needs "
-                         f"{MIN_STYLE_SIDE} (raise --height)")
+                         f"{MIN_STYLE_SIDE} to {MAX_STYLE_SIDE} ({'raise' if size[1] < MIN_STYLE_SIDE else 'lower'} "
+                         "--height, or crop the photo)")
     set_identity = identity(kind="style-transfer", content=placement.named(content_path),
                             style=placement.named(style_path), weights=_weights_identity(placement, weights),
                             size=list(size), loss_weights=vars(loss_weights))
@@ -169,8 +170,8 @@ def style_transfer(content_path: str, style_path: str, height: int = 400, iterat
 
 
 def _check_style_options(height: int, iterations: int, *weights: float) -> None:
-    if not MIN_STYLE_SIDE <= height <= MAX_STYLE_HEIGHT:
-        raise UsageError(f"--height {height}: must be from {MIN_STYLE_SIDE} to {MAX_STYLE_HEIGHT} (the book uses 400)")
+    if not MIN_STYLE_SIDE <= height <= MAX_STYLE_SIDE:
+        raise UsageError(f"--height {height}: must be from {MIN_STYLE_SIDE} to {MAX_STYLE_SIDE} (the book uses 400)")
     if not 1 <= iterations <= MAX_ITERATIONS:
         raise UsageError(f"--iterations {iterations}: must be from 1 to {MAX_ITERATIONS:,} (the book uses 20)")
     for name, value in zip(("--content-weight", "--style-weight", "--tv-weight"), weights):

@@ -7,6 +7,11 @@ block1_conv1 ... block5_conv1 is the squared distance between their Gram matrice
 (dx^2 + dy^2)^1.25 over the combination. SciPy's L-BFGS-B minimises their weighted sum, `maxfun`
 evaluations per iteration, starting from the content photo.
 
+That divisor is 8.17's as printed: `channels = 3` and the size of the image, for every layer, not
+(as in Gatys et al.) the layer's own channels (64 to 512) and positions; the book's weights were
+chosen with it, so it is kept. The photos are resized with OpenCV's bilinear interpolation, where
+the book's load_img(target_size=...) takes the nearest pixel (blockier, aliased).
+
 The book runs VGG19 on the batch (content, style, combination) at every evaluation; the first two
 never change, so here their features are computed once and only the combination goes through the
 network: the same loss and gradient for a third of the work. The loss-and-gradient function is

@@ -205,13 +205,16 @@ def test_a_spec_the_gan_cannot_take_is_one_line(workdir, run_cli):
 
 
 def snapshot_arrays(run: Path) -> dict[str, np.ndarray]:
-    """Every array of the run's latest resume snapshot: both networks' weights, every optimizer variable."""
+    """Every array of the run's latest resume snapshot: both networks' weights, every optimizer variable,
+    and the other arrays of the state (the random draws' seed states)."""
     import h5py
 
-    latest = json.loads((run / "state" / "latest.json").read_text())
+    snapshot = run / "state" / json.loads((run / "state" / "latest.json").read_text())["snapshot"]
     arrays = {}
-    with h5py.File(run / "state" / latest["snapshot"] / "weights.weights.h5", "r") as stored:
+    with h5py.File(snapshot / "weights.weights.h5", "r") as stored:
         stored.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+    with np.load(snapshot / "arrays.npz") as stored:
+        arrays.update({f"arrays.npz/{name}": stored[name] for name in stored.files})
     return arrays
 
 
@@ -234,6 +237,45 @@ def test_a_gan_interrupted_and_resumed_equals_the_uninterrupted_run(workdir, run
     assert any("generator" in name or "dense" in name for name in ours)
     iterations = [name for name in ours if name.startswith("optimizer") and ours[name].shape == ()]
     assert iterations and [int(ours[name]) for name in iterations] == [int(theirs[name]) for name in iterations]
+    for name in ours:
+        np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
+    check_trained_run(run, epochs=2)
+
+
+STOP_ONCE = """
+import os, signal
+import keras
+
+class StopOnce(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0 and not os.path.exists("stopped"):
+            open("stopped", "w").close()
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C after the first epoch
+"""
+
+
+@pytest.mark.parametrize("backend", [installed("jax")])
+def test_a_gan_interrupted_and_resumed_on_jax_equals_the_uninterrupted_run(workdir, backend):
+    """On JAX the step runs statelessly (backend.gradients.stateless_train_step): the weights, both
+    optimizers' variables and the seed states it leaves are what the resume state saves and restores."""
+    tiny_mnist(workdir)
+    write(workdir / "stop.py", STOP_ONCE)
+    spec = write(workdir / "gan.yaml", GAN_SPEC.format(epochs=2) + "callbacks:\n  - Custom: {path: stop.py:StopOnce}\n")
+    (workdir / "stopped").touch()  # the straight run is not stopped
+    straight = dlcli_process("train", str(spec), "--json", "-q", "--backend", backend, timeout=300)
+    assert straight.returncode == 0, straight.stderr[-3000:]
+    (workdir / "stopped").unlink()
+    stopped = dlcli_process("train", str(spec), "--json", "-q", "--backend", backend, timeout=300)
+    assert stopped.returncode == 130, stopped.stderr[-3000:]
+    run = Path(json.loads(stopped.stdout)["run_dir"])
+    resumed = dlcli_process("resume", str(run), "--json", "-q", timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+    straight = Path(json.loads(straight.stdout)["run_dir"])
+    assert json.loads((run / "run.json").read_text())["resumes"][-1]["backend"] == backend
+    assert json.loads((run / "history.json").read_text()) == json.loads((straight / "history.json").read_text())
+    ours, theirs = snapshot_arrays(run), snapshot_arrays(straight)
+    assert ours.keys() == theirs.keys() and any(name.startswith("arrays.npz/seed") for name in ours)
     for name in ours:
         np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
     check_trained_run(run, epochs=2)

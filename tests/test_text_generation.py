@@ -110,6 +110,15 @@ def test_line_ends_are_read_as_the_books_open_reads_them(workdir):
     np.testing.assert_array_equal(windows.train.codes, unix.train.codes)
 
 
+def test_labels_that_the_loss_cannot_take_are_a_spec_error_before_any_run(run_cli, workdir):
+    spec = text_spec(workdir, extra=", labels: int")  # with categorical_crossentropy: Keras failed at the first batch
+    result = run_cli("train", str(spec), "-q")
+    assert result.exit_code == 2 and "sparse_categorical_crossentropy" in result.stderr
+    assert not (workdir / "runs").exists()
+    spec.write_text(spec.read_text().replace("loss: categorical_crossentropy", "loss: sparse_categorical_crossentropy"))
+    assert run_cli("validate", str(spec)).exit_code == 0
+
+
 def test_a_held_out_fraction_needs_validation_on_it(run_cli, workdir):
     """Without fit.validation.kind: dataset the text's last fraction would be neither trained nor validated on."""
     spec = text_spec(workdir, extra=", validation_split: 0.2")

@@ -101,8 +101,8 @@ def test_non_empty_run_dir_is_refused(run_cli, tiny_spec, workdir):
 
 
 def test_failed_run_records_the_error(run_cli, tiny_spec, workdir):
-    # Integer labels with categorical cross-entropy fail inside fit, after the run exists.
-    result = run_cli("train", str(tiny_spec), "--set", "data.labels=int")
+    # A softmax of 4 against one-hot labels of 3 classes fails inside fit, after the run exists.
+    result = run_cli("train", str(tiny_spec), "--set", "model.layers[1].Dense.units=4")
     assert result.exit_code == 1
     assert "run failed" in result.stderr and "Traceback" not in result.stderr
     run = next((workdir / "runs" / "tiny").iterdir())

@@ -219,6 +219,10 @@ class SweepSpec(StrictModel):
 # --------------------------------------------------------------------------- the experiment
 
 
+# data.labels and a loss that cannot take them: Keras fails at the first batch, after the run exists
+LABELS_LOSSES_APART = {("int", "categoricalcrossentropy"), ("onehot", "sparsecategoricalcrossentropy")}
+
+
 class ExperimentSpec(StrictModel):
     name: str = Field("", description="the folder its runs go in (runs/NAME/); default: the spec file's stem")
     description: str = ""
@@ -265,6 +269,10 @@ class ExperimentSpec(StrictModel):
         data_name = self.data.get("name") if isinstance(self.data, dict) else getattr(self.data, "name", None)
         if self.callback("TextSampler") is not None and name_key(str(data_name)) != name_key("text_file"):
             raise ValueError("callback TextSampler samples a character model: it needs data.name text_file")
+        labels = self.data.get("labels") if isinstance(self.data, dict) else getattr(self.data, "labels", None)
+        if isinstance(self.compile.loss, str) and (labels, name_key(self.compile.loss)) in LABELS_LOSSES_APART:
+            fitting = "sparse_categorical_crossentropy" if labels == "int" else "categorical_crossentropy"
+            raise ValueError(f"compile.loss {self.compile.loss} does not take data.labels {labels}: use {fitting}")
         held_out = self.data.get("validation_split") if isinstance(self.data, dict) else \
             getattr(self.data, "validation_split", None)
         if held_out is not None and validation != "dataset":  # else the held-out part is neither trained nor validated on

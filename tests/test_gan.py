@@ -100,6 +100,42 @@ def test_both_networks_learn_in_one_step(workdir, backend):
     assert all(0 < value[0] < 5 for value in result["history"].values())
 
 
+def test_each_update_changes_its_own_network_only(monkeypatch):
+    """8.32's two updates, each alone (the other optimizer's apply made a no-op): the discriminator's
+    changes the discriminator and not the generator; the generator's, through the discriminator,
+    changes the generator and leaves the discriminator as it was (the book's `trainable = False`)."""
+    from types import SimpleNamespace
+
+    from dlcli.backend import import_keras
+    from dlcli.datasets.base import DataBundle, Split, pixel_scaling
+    from dlcli.models.gan import GanModel, build_gan, compile_gan
+    from dlcli.spec.schema import CompileSpec
+
+    keras = import_keras()
+    images = np.random.default_rng(0).integers(0, 256, (4, 24, 24, 1)).astype("uint8")
+    model_spec = GanModel(type="gan", latent_dim=4, generator_filters=4, discriminator_filters=4)
+    spec = SimpleNamespace(model=model_spec, compile=CompileSpec(), evaluate=False,
+                           fit=SimpleNamespace(validation=SimpleNamespace(kind="none")))
+
+    def moved_by(update: str) -> dict[str, bool]:
+        model = build_gan(model_spec, DataBundle(Split(images, None), None, input_preprocessing=pixel_scaling(255)))
+        model(keras.Input((24, 24, 1)))
+        compile_gan(model, spec)
+        networks = {"discriminator": model.discriminator, "generator": model.generator}
+        other = model.optimizer.optimizers[1 if update == "discriminator" else 0]
+        monkeypatch.setattr(other, "apply", lambda *args, **kwargs: None)
+        before = {name: [keras.ops.convert_to_numpy(v).copy() for v in net.trainable_variables]
+                  for name, net in networks.items()}
+        model.gan_step(images)
+        return {name: any(not np.array_equal(old, keras.ops.convert_to_numpy(v))
+                          for old, v in zip(before[name], net.trainable_variables))
+                for name, net in networks.items()}
+
+    assert moved_by("discriminator") == {"discriminator": True, "generator": False}
+    assert moved_by("generator") == {"discriminator": False, "generator": True}
+
+
+
 # --------------------------------------------------------------------------- the class filter
 
 

@@ -164,6 +164,16 @@ def test_units_num_classes_makes_the_softmax_follow_the_text(run_cli, workdir):
         assert load_model(run / "model.keras").output_shape == (None, len(set(corpus.lower())))
 
 
+def test_units_num_classes_counts_in_the_size_bound(run_cli, workdir, monkeypatch):
+    """The bound on a model's weights counts the softmax at its real width, before Keras allocates it."""
+    characters = len(set(CORPUS.lower()))
+    lstm, softmax = 4 * 8 * (characters + 8 + 1), (8 + 1) * characters  # LSTM(8) on one-hot characters, Dense
+    monkeypatch.setenv("DLCLI_MAX_MODEL_BYTES", str(4 * lstm + 4 * softmax // 2))  # the LSTM fits, not both
+    result = run_cli("train", str(text_spec(workdir, units="num_classes")), "-q")
+    assert result.exit_code == 2 and "model.layers[1]" in result.stderr and f"{softmax:,} weights" in result.stderr
+    assert not (workdir / "runs").exists()
+
+
 def test_the_sampler_needs_a_text_file_dataset(run_cli, tiny_spec):
     spec = tiny_spec.read_text().replace("callbacks:\n", "callbacks:\n  - TextSampler: {}\n")
     tiny_spec.write_text(spec)

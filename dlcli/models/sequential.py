@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from pydantic import Field
@@ -27,14 +28,25 @@ class SequentialModel(StrictModel):
         "text_file's distinct characters), so the softmax of a character model follows its text"))
 
 
-def _argument(keras, key: str, value: Any, where: str, num_classes: int | None) -> Any:
+def with_num_classes(entry: Entry, num_classes: int | None) -> Entry:
+    """The entry with `units: num_classes` (wrapped layers' too) made the data's number of classes,
+    before the size budget counts its weights."""
+    arguments = {}
+    for key, value in entry.arguments.items():
+        if isinstance(value, Entry):
+            value = with_num_classes(value, num_classes)
+        elif key == "units" and value == NUM_CLASSES and num_classes is not None:
+            value = num_classes
+        arguments[key] = value
+    return replace(entry, arguments=arguments)
+
+
+def _argument(keras, key: str, value: Any, where: str) -> Any:
     if isinstance(value, Entry):  # a wrapped layer: Bidirectional: {layer: {LSTM: {units: 32}}}
-        return build_layer(value, f"{where}.{key}", num_classes)
-    if key == "units" and value == NUM_CLASSES:
-        if num_classes is None:
-            raise SpecError(f"{where}.units: {NUM_CLASSES} needs a sequential model on data with classes; "
-                            "give the number of units")
-        return num_classes
+        return build_layer(value, f"{where}.{key}")
+    if key == "units" and value == NUM_CLASSES:  # left by with_num_classes: not a sequential model's, or no classes
+        raise SpecError(f"{where}.units: {NUM_CLASSES} needs a sequential model on data with classes; "
+                        "give the number of units")
     if key.endswith("_regularizer") and isinstance(value, dict) and value and set(value) <= {"l1", "l2"}:
         # The book's regularizers.l2(0.001) is written `kernel_regularizer: {l2: 0.001}`.
         return keras.regularizers.L1L2(l1=value.get("l1", 0.0), l2=value.get("l2", 0.0))
@@ -43,12 +55,10 @@ def _argument(keras, key: str, value: Any, where: str, num_classes: int | None) 
     return value
 
 
-def build_layer(entry: Entry, where: str, num_classes: int | None = None):
-    """One Keras layer from a layer Entry; bad arguments become a SpecError at `where`.
-    `num_classes` is what `units: num_classes` stands for (None: no such layer here)."""
+def build_layer(entry: Entry, where: str):
+    """One Keras layer from a layer Entry; bad arguments become a SpecError at `where`."""
     keras = import_keras()
-    kwargs = {key: _argument(keras, key, value, f"{where}.{entry.name}", num_classes)
-              for key, value in entry.arguments.items()}
+    kwargs = {key: _argument(keras, key, value, f"{where}.{entry.name}") for key, value in entry.arguments.items()}
     if entry.trainable is not None:
         kwargs["trainable"] = entry.trainable
     try:
@@ -72,12 +82,13 @@ def build_sequential(model_spec, bundle):
     budget = SizeBudget()
     for index, entry in enumerate(model_spec.layers):
         where = f"model.layers[{index}]"
+        entry = with_num_classes(entry, bundle.num_classes)
         budget.add(entry, tuple(model.output_shape[1:]) if model.layers else shape, where)  # before Keras allocates
         if entry.name == PRETRAINED:
             incoming = tuple(model.output_shape[1:]) if model.layers else shape  # first layer: the input
             model.add(pretrained_layer(entry.arguments, incoming, where))
             continue
-        layer = build_layer(entry, where, bundle.num_classes)
+        layer = build_layer(entry, where)
         try:
             model.add(layer)
         except (TypeError, ValueError) as error:

@@ -5,8 +5,8 @@ squared activation without its 2-pixel border, divided by the activation's size;
 `step` times the gradient divided by its mean absolute value; the photo is processed at `octaves`
 sizes, each `octave_scale` times the one before, from the smallest up to the photo's own size, and
 after each octave the detail that shrinking lost is put back; every resizing is 8.13's resize_img
-(scipy.ndimage.zoom of order 1). An octave stops early when its loss
-passes `max_loss` (that step is not taken). The step is compiled at most once per octave size:
+(scipy.ndimage.zoom of order 1). An octave stops early when its loss passes `max_loss` (that step
+is not taken). The step is compiled at most once per octave size:
 JAX compiles each size; TensorFlow (reduce_retracing) traces it twice, for the first size and then
 for any size; torch runs it eagerly.
 

@@ -15,7 +15,9 @@ the book's load_img(target_size=...) takes the nearest pixel (blockier, aliased)
 The book runs VGG19 on the batch (content, style, combination) at every evaluation; the first two
 never change, so here their features are computed once and only the combination goes through the
 network: the same loss and gradient for a third of the work. The loss-and-gradient function is
-compiled once (the size does not change).
+compiled once on TensorFlow and JAX (the size does not change); torch runs it eagerly. Converting
+L-BFGS's float64 vector to the backend and back takes 1-2 ms an evaluation (measured at 200x266:
+an evaluation 1.6 s on TensorFlow, 1.9 s on JAX, 2 shared CPU cores).
 
 Images here are (h, w, 3) float32 arrays in VGG19's preprocessed space (BGR, ImageNet means removed).
 """

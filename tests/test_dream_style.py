@@ -139,6 +139,10 @@ def test_bad_inputs_exit_with_one_line_and_write_nothing(run_cli, workdir):
     strip = photo(workdir / "strip.png", (2, 1000))  # 8,000 pixels wide at 16 rows: VGG19 would take minutes
     (workdir / "notes.jpg").write_text("not an image")
     (workdir / "weights.h5").write_text("not weights")
+    from dlcli.backend import import_keras
+
+    keras = import_keras()  # the weights of another network: Keras lists every layer it cannot load
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save_weights(workdir / "other.weights.h5")
     (workdir / "mine.png").write_bytes(image.read_bytes())  # a file dlcli did not make
     before = sorted(path.name for path in workdir.iterdir())
     cases = [
@@ -153,6 +157,7 @@ def test_bad_inputs_exit_with_one_line_and_write_nothing(run_cli, workdir):
         (["dream", str(image), "--weights", "none", "--octaves", "0"], 2, "--octaves 0"),
         (["dream", str(image), "--weights", str(workdir / "absent.h5")], 3, "absent.h5: no such weights file"),
         (["dream", str(image), "--weights", str(workdir / "weights.h5")], 2, "weights.h5"),
+        (["dream", str(image), "--weights", str(workdir / "other.weights.h5")], 2, "other.weights.h5"),
         (["dream", str(image), "--weights", "none", "--out", str(workdir / "mine.png")], 2, "--force"),
         (["style-transfer", str(image), str(image), "--weights", "none", "--height", "8"], 2, "--height 8"),
         (["style-transfer", str(strip), str(image), "--weights", "none", "--height", "16"], 2, "8000 pixels wide"),

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from dlcli.errors import DataUnavailable, UsageError
+from dlcli.errors import DataUnavailable, SpecError, UsageError
 from dlcli.outputs import Placement, identity, picture_name, place, unusable_path, write_image
 
 Progress = Callable[[int, str], None]
@@ -46,6 +46,9 @@ def _network(name: str, weights: str):
         return build_application(name, include_top=False, weights=weights)
     except OSError as error:  # h5py's refusal of a file that is not HDF5
         raise UsageError(f"--weights {weights}: not a weights file of {name} ({error})") from None
+    except SpecError:  # Keras' list of every layer it could not load, hundreds of lines
+        raise UsageError(f"--weights {weights}: Keras cannot load it into {name} without its classifier "
+                         "(the weights of another network, or of the network with its classifier?)") from None
 
 
 def _weights_identity(placement: Placement, weights: str) -> str:

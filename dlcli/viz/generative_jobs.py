@@ -126,7 +126,8 @@ def style_transfer(content_path: str, style_path: str, height: int = 400, iterat
                    weights: str = "imagenet", out: str | None = None, force: bool = False,
                    progress: Progress | None = None) -> dict[str, Any]:
     """Neural style transfer on VGG19 (8.14-8.22): each iteration's picture and the losses file,
-    rewritten after every iteration so that it lists the pictures there are."""
+    rewritten after every iteration so that a command stopped early lists the pictures it wrote
+    (a later run of fewer iterations leaves the earlier run's later pictures unlisted)."""
     from dlcli.pretrained import preprocess_input
     from dlcli.viz.images import read_image, resize
     from dlcli.viz.style_transfer import MAXFUN, Weights, deprocess, feature_extractor, target_size, transfer_style

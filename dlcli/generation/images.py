@@ -96,7 +96,8 @@ def sample_grids_class():
 
     class SampleGrids(keras.callbacks.Callback):
         """Every `every` steps (counted over the whole run, so a resumed run goes on numbering): the
-        generator's images for fixed latent points, and training images, as grids in samples/."""
+        generator's images for fixed latent points, and training images (of data held in arrays; an
+        image folder's are read from files and get none), as grids in samples/."""
 
         def __init__(self, run: Run, bundle, every: int, count: int, seed: int):
             super().__init__()

@@ -120,9 +120,9 @@ def stateless_train_step(model, step: Callable[[Any], dict], state, data) -> tup
 def fast_conv_transpose(inputs, kernel, strides):
     """`keras.ops.conv_transpose(inputs, kernel, strides, padding="same")` on JAX, the same values,
     with its gradients taken from the strided convolution it is the adjoint of: <conv_transpose(x,
-    k), g> = <x, conv(g, k)>. XLA's CPU computes a transposed convolution's kernel gradient as a
-    dilated convolution, some 100x slower: measured here, the book's generator's 4x4/2 layer (256
-    maps, 16 -> 32 pixels, batch 20) took 56-64 s for it, this 0.5 s."""
+    k), g> = <x, conv(g, k)>. JAX differentiates a transposed convolution's kernel into a
+    convolution with lhs_dilation, which XLA's CPU runs some 100x slower: measured here, the book's
+    generator's 4x4/2 layer (256 maps, 16 -> 32 pixels, batch 20) took 56-64 s for it, this 0.5 s."""
     import jax
 
     ops = import_keras().ops

@@ -117,8 +117,10 @@ def test_frozen_base_then_fine_tuning_from_the_run(run_cli, workdir, stand_in_we
 
     wrong = run_cli("train", str(tune), "--set", "model.trainable_from=block9_conv1")
     assert wrong.exit_code == 2 and "no pretrained network" in wrong.stderr
-    missing = run_cli("train", str(tune), "--set", "model.run=never-trained")
-    assert missing.exit_code == 3 and "dlcli train never-trained" in missing.stderr
+    missing = run_cli("train", str(tune), "--set", "model.run=vgg16-features-augment")  # named, never trained here
+    assert missing.exit_code == 3 and "dlcli train vgg16-features-augment" in missing.stderr
+    unknown = run_cli("train", str(tune), "--set", "model.run=never-trained")  # no run, no experiment: a typo
+    assert unknown.exit_code == 2 and "neither a run directory nor an experiment" in unknown.stderr
 
 
 def test_import_weights_checks_name_hash_and_format(run_cli, workdir):

@@ -122,6 +122,20 @@ def test_latest_completed_run(workdir):
     assert Run.latest_completed("other") is None
 
 
+def test_a_run_reference_that_names_nothing_is_a_usage_error_and_a_known_one_without_runs_data(workdir):
+    from dlcli.errors import DataUnavailable
+
+    failed = made()
+    failed.write_json("run.json", {"status": "failed"})
+    with pytest.raises(UsageError, match="did you mean 'vae-mnist'"):
+        Run.find("vae-mnsit", "RUN")  # a typo: exit 2, not "train it first"
+    with pytest.raises(UsageError):
+        Run.find("runs/nothere/20260101-000000", "RUN")
+    for known in ("vae-mnist", "exp"):  # a named experiment, or runs of a spec file, none completed
+        with pytest.raises(DataUnavailable, match="train it first"):
+            Run.find(known, "RUN")
+
+
 def test_no_import_cycle_between_modules():
     """Module imports, at the top or inside functions, form no cycle (architecture review, point 1)."""
     import ast

@@ -108,6 +108,14 @@ class Run(RunFiles):
         if Path(reference).is_dir():
             return cls.open(reference)
         run = cls.latest_completed(reference)
+        if run is None and not (runs_root() / reference).is_dir():
+            from dlcli.catalog import experiment_files
+            from dlcli.registry import did_you_mean
+
+            names = set(experiment_files()) | {path.name for path in runs_root().glob("*") if path.is_dir()}
+            if reference not in names:  # a typo, or a path that is not there: nothing to train
+                raise UsageError(f"{where}: '{reference}' is neither a run directory nor an experiment"
+                                 f"{did_you_mean(reference, sorted(names))} (see `dlcli list`)")
         if run is None:
             raise DataUnavailable(f"{where}: no completed run of '{reference}' under {runs_root()}; train it "
                                   f"first: dlcli train {reference}")

@@ -113,6 +113,10 @@ def test_dream_and_style_transfer_on_other_backends(workdir, backend):
     dreamt = dlcli_process("dream", str(image), *DREAM, env={"KERAS_BACKEND": backend}, timeout=300)
     assert dreamt.returncode == 0, dreamt.stderr
     check_dream(json.loads(dreamt.stdout), workdir)
+    # random weights differ by backend: the same command on TensorFlow names its pictures apart
+    on_tensorflow = dlcli_process("dream", str(image), *DREAM, env={"KERAS_BACKEND": "tensorflow"}, timeout=300)
+    assert on_tensorflow.returncode == 0, on_tensorflow.stderr
+    assert json.loads(on_tensorflow.stdout)["final"] != json.loads(dreamt.stdout)["final"]
     content, style = photo(workdir / "content.png", (64, 96)), photo(workdir / "style.png", (48, 48), seed=1)
     smaller = ["--weights", "none", "--height", "32", "--iterations", "2", "--json", "-q"]  # torch runs VGG19 eagerly
     styled = dlcli_process("style-transfer", str(content), str(style), *smaller, env={"KERAS_BACKEND": backend},

@@ -55,6 +55,16 @@ def _weights_identity(placement: Placement, weights: str) -> str:
     return weights.lower() if weights.lower() in ("imagenet", "none") else placement.named(weights)
 
 
+def _random_backend(weights: str) -> dict[str, str]:
+    """Random weights (`none`) differ by backend: they name the pictures too, so a JAX picture never
+    replaces a TensorFlow one of the same name."""
+    if weights.lower() != "none":
+        return {}
+    from dlcli.backend import wanted
+
+    return {"backend": wanted()}
+
+
 def dream(image_path: str, layers: str = "mixed2=0.2,mixed3=3,mixed4=2,mixed5=1.5", octaves: int = 3,
           octave_scale: float = 1.4, iterations: int = 20, step: float = 0.01, max_loss: float = 10.0,
           weights: str = "imagenet", out: str | None = None, force: bool = False,
@@ -74,6 +84,7 @@ def dream(image_path: str, layers: str = "mixed2=0.2,mixed3=3,mixed4=2,mixed5=1.
                          f"--octaves {octaves} and --octave-scale {octave_scale:g}")
     weights_named = _weights_identity(placement, weights)
     main_identity = identity(kind="dream", image=placement.named(image_path), weights=weights_named,
+                             **_random_backend(weights),
                              layers=coefficients, octaves=octaves, octave_scale=octave_scale,
                              iterations=iterations, step=step, max_loss=max_loss)
     pictures = _dream_pictures(placement, Path(image_path).stem, shapes, iterations, main_identity)
@@ -143,6 +154,7 @@ def style_transfer(content_path: str, style_path: str, height: int = 400, iterat
                          "--height, or crop the photo)")
     set_identity = identity(kind="style-transfer", content=placement.named(content_path),
                             style=placement.named(style_path), weights=_weights_identity(placement, weights),
+                            **_random_backend(weights),
                             size=list(size), loss_weights=vars(loss_weights))
     stems = [Path(content_path).stem, "styled", Path(style_path).stem, f"{size[0]}x{size[1]}"]
     pictures = [placement.folder / picture_name([*stems, f"iteration{number:02d}"], set_identity)

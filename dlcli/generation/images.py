@@ -90,6 +90,12 @@ def real_pixels(bundle, count: int, step: int, seed: int) -> np.ndarray | None:
     return np.asarray(x[np.sort(rows)], dtype="uint8")
 
 
+def training_grids(run: Run, spec, bundle) -> list[tuple[str, object]]:
+    """The gan kind's run callback: its image grids every model.samples_every steps into samples/."""
+    grids = sample_grids_class()(run, bundle, spec.model.samples_every, spec.model.samples_count, spec.seed)
+    return [(f"{layout.SAMPLES}/", grids)]
+
+
 @functools.lru_cache(maxsize=None)
 def sample_grids_class():
     keras = import_keras()

@@ -282,4 +282,4 @@ def compile_gan(model, spec) -> None:
 
 
 register_kind("gan", ModelKind(GanModel, build_gan, compile=compile_gan, custom_objects=gan_classes,
-                               takes_targets=False))
+                               takes_targets=False, run_callbacks="dlcli.generation.images:training_grids"))

@@ -30,6 +30,9 @@ class ModelKind:
     `takes_targets`: False for a kind whose loss needs no labels (a VAE's, computed in its own
         `compute_loss`): its models train, validate and evaluate on the inputs alone (y=None),
         whatever targets the dataset has.
+    `run_callbacks`: "module:function" (imported only when a run trains), for callbacks the kind adds
+        after the spec's on the process that writes the run: `function(run, spec, bundle)` returns
+        [(part, callback)], each an optional part of the run named `part` (a GAN's image grids).
     """
 
     spec: type
@@ -39,6 +42,7 @@ class ModelKind:
     check: Callable[[Any], list[tuple[tuple, str]]] | None = None
     named_data: bool = False
     takes_targets: bool = True
+    run_callbacks: str | None = None
 
 
 MODEL_KINDS = Registry("model type")

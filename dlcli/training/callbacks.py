@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import functools
+import importlib
 import io
 
 from dlcli.backend import import_keras
+from dlcli.models.kind import kind_of
 from dlcli.spec.keras_names import CALLBACK_ARGUMENTS
 from dlcli.runs import Run, layout
 
@@ -130,8 +132,8 @@ def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "f
     """The callbacks the spec names, writing into the run directory (checkpoints atomically).
     When `run` is not this process's to write (a worker other than process 0), each of the WRITERS
     is a callback that does nothing, so the others keep their places (the resume state names callbacks by position) and,
-    like EarlyStopping, decide on every process alike. After them, on the writer only, comes a
-    GAN's callback that writes its image grids."""
+    like EarlyStopping, decide on every process alike. After them, on the writer only, come the
+    model kind's own (`ModelKind.run_callbacks`: a GAN's image grids), each an optional part."""
     keras = import_keras()
     context = {"bundle": bundle, "validation": validation, "phase": phase, "seed": spec.seed}
     made = []
@@ -144,18 +146,12 @@ def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "f
         wire = WIRING.get(entry.name)
         arguments = _with_mode(entry.arguments) if "monitor" in CALLBACK_ARGUMENTS.get(entry.name, ()) else entry.arguments
         made += wire(run, entry, context) if wire else [getattr(keras.callbacks, entry.name)(**arguments)]
-    if spec.model.type == "gan" and bundle is not None and run.writes:  # its image grids, last
-        made.append(_gan_samples(run, spec, bundle))
+    hook = kind_of(spec).run_callbacks
+    if hook and bundle is not None and run.writes:
+        module, _, function = hook.partition(":")
+        made += [optional_callback_class()(callback, run, part)
+                 for part, callback in getattr(importlib.import_module(module), function)(run, spec, bundle)]
     return made
-
-
-def _gan_samples(run: Run, spec, bundle):
-    """A GAN's image grids every model.samples_every steps into samples/ (dlcli.generation.images),
-    an optional part of the run: a failure is noted in run.json and training goes on."""
-    from dlcli.generation.images import sample_grids_class
-
-    grids = sample_grids_class()(run, bundle, spec.model.samples_every, spec.model.samples_count, spec.seed)
-    return optional_callback_class()(grids, run, f"{layout.SAMPLES}/")
 
 
 HOOKS = tuple(f"on_{stage}_{moment}" for stage in ("train", "epoch", "test", "predict", "train_batch", "test_batch",

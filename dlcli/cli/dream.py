@@ -7,13 +7,11 @@ import sys
 
 import click
 
-from dlcli.cli.options import backend_option, command, json_option, print_json, table
+from dlcli.cli.options import (backend_option, command, json_option, picture_force_option, print_json,
+                               quiet_option, table)
 
 WEIGHTS_HELP = ("imagenet (from dlcli's cache: dlcli data import weights), none (random weights: noise, "
                 "for trying it offline), or a weights FILE of the network without its classifier.")
-quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bar on stderr.")
-force_option = click.option("--force", is_flag=True,
-                            help="Replace existing files that are not these same pictures of the same inputs.")
 
 
 @contextlib.contextmanager
@@ -48,7 +46,7 @@ def _progress(total: int, label: str, quiet: bool):
               help="An octave stops when its loss passes this (inf: never).")
 @click.option("--weights", default="imagenet", show_default=True, help=WEIGHTS_HELP)
 @click.option("--out", type=click.Path(), help="The final picture (the octaves go beside it), or a folder.")
-@force_option
+@picture_force_option
 @json_option
 @quiet_option
 def dream(image, layers, octaves, octave_scale, iterations, step, max_loss, weights, out, force, as_json, quiet) -> None:
@@ -86,7 +84,7 @@ def dream(image, layers, octaves, octave_scale, iterations, step, max_loss, weig
 @click.option("--tv-weight", type=float, default=1e-4, show_default=True, help="Weight of the total variation loss.")
 @click.option("--weights", default="imagenet", show_default=True, help=WEIGHTS_HELP)
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the pictures and the losses file.")
-@force_option
+@picture_force_option
 @json_option
 @quiet_option
 def style_transfer(content, style, height, iterations, content_weight, style_weight, tv_weight, weights, out, force,

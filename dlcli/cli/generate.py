@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import click
 
-from dlcli.cli.options import backend_option, command, global_options, json_option, print_json
+from dlcli.cli.options import (backend_option, command, global_options, json_option, picture_force_option,
+                               print_json)
 
 
 @click.group()
@@ -67,7 +68,7 @@ def generate_text(run, seed_text, temperatures, length, seed, out, force, as_jso
 @click.option("--count", type=int, default=16, show_default=True, help="Images in the grid.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the latent points.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Picture file  [default: the run's samples/]")
-@click.option("--force", is_flag=True, help="Replace an existing file that is not this same picture.")
+@picture_force_option
 @json_option
 def generate_images(run, count, seed, out, force, as_json) -> None:
     """A grid of a GAN's images (8.32) from COUNT latent points drawn from SEED.
@@ -89,7 +90,7 @@ def generate_images(run, count, seed, out, force, as_json) -> None:
 @click.argument("run")
 @click.option("--n", "n", type=int, default=15, show_default=True, help="Latent points per side of the grid.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Picture file  [default: the run's samples/]")
-@click.option("--force", is_flag=True, help="Replace an existing file that is not this same picture.")
+@picture_force_option
 @json_option
 def generate_latent_grid(run, n, out, force, as_json) -> None:
     """A VAE's decoder over an N x N grid of latent points (8.28, figure 8.14).

@@ -54,7 +54,10 @@ backend_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout, nothing else.")
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                           help="Override a spec value, e.g. fit.epochs=3 (repeatable).")
-quiet_option = click.option("-q", "--quiet", is_flag=True, help="No per-epoch progress on stderr.")
+quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress (per epoch, or a bar) on stderr.")
+# Pictures keep the identity of their inputs and options inside (dlcli.outputs): only another one needs --force.
+picture_force_option = click.option("--force", is_flag=True,
+                                    help="Replace an existing file that is not this same picture of the same inputs.")
 
 
 def print_json(data) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from dlcli.cli.options import backend_option, command, global_options, json_option, print_json, table
+from dlcli.cli.options import (backend_option, command, global_options, json_option, picture_force_option,
+                               print_json, table)
 
 
 @click.group()
@@ -14,8 +15,6 @@ def visualize() -> None:
 
 
 MODEL_HELP = "A run directory, a .keras/.h5 file, or a pretrained network (vgg16, resnet50...)."
-force_option = click.option("--force", is_flag=True,
-                            help="Replace an existing file that is not this same picture of the same inputs.")
 
 
 @command(visualize, "gradcam")
@@ -26,7 +25,7 @@ force_option = click.option("--force", is_flag=True,
 @click.option("--class", "class_name", help="Class index or name to explain  [default: the top prediction]")
 @click.option("--alpha", type=float, default=0.4, show_default=True, help="Heatmap intensity in the overlay.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Overlay file (the heatmap goes beside it).")
-@force_option
+@picture_force_option
 @json_option
 def visualize_gradcam(image, model, layer, class_name, alpha, out, force, as_json) -> None:
     """Grad-CAM heatmap of IMAGE (5.40-5.44): the top-3 predictions, the heatmap and its overlay.
@@ -56,7 +55,7 @@ def visualize_gradcam(image, model, layer, class_name, alpha, out, force, as_jso
 @click.option("--model", "model", required=True, help="A run directory or a .keras/.h5 file (or vgg16...).")
 @click.option("--layers", multiple=True, metavar="NAME", help="Only these layers (repeatable)  [default: every convolution and pooling layer]")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the PNGs.")
-@force_option
+@picture_force_option
 @json_option
 def visualize_activations(image, model, layers, out, force, as_json) -> None:
     """The channels of every convolution and pooling layer's output for IMAGE (5.25-5.31), one PNG per layer."""
@@ -79,7 +78,7 @@ def visualize_activations(image, model, layers, out, force, as_json) -> None:
 @click.option("--steps", type=int, default=40, show_default=True, help="Gradient-ascent steps (step size 1, as 5.36).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the starting noise.")
 @click.option("--out", type=click.Path(), help="The grid PNG, or a folder for it.")
-@force_option
+@picture_force_option
 @json_option
 def visualize_filters(model, layer, count, size, steps, seed, out, force, as_json) -> None:
     """The input pattern each filter of a layer responds to most, as a grid (5.32-5.39).
@@ -102,7 +101,7 @@ def visualize_filters(model, layer, count, size, steps, seed, out, force, as_jso
 @click.option("--count", type=int, default=8, show_default=True, help="How many random variants.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="The grid PNG.")
-@force_option
+@picture_force_option
 def visualize_augmentation(image, experiment, count, seed, out, force) -> None:
     """IMAGE and random variants of it through an experiment's augmentation layers (5.12)."""
     from dlcli import api

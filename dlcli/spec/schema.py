@@ -266,16 +266,14 @@ class ExperimentSpec(StrictModel):
         if validation in ("none", "kfold") and self.callback("ActivationLogger") is not None:
             raise ValueError("callback ActivationLogger logs validation samples: set fit.validation.kind "
                              "to holdout, split, test or dataset")
-        data_name = self.data.get("name") if isinstance(self.data, dict) else getattr(self.data, "name", None)
-        if self.callback("TextSampler") is not None and name_key(str(data_name)) != name_key("text_file"):
+        if self.callback("TextSampler") is not None and name_key(str(self.data_value("name"))) != name_key("text_file"):
             raise ValueError("callback TextSampler samples a character model: it needs data.name text_file")
-        labels = self.data.get("labels") if isinstance(self.data, dict) else getattr(self.data, "labels", None)
+        labels = self.data_value("labels")
         if isinstance(self.compile.loss, str) and (labels, name_key(self.compile.loss)) in LABELS_LOSSES_APART:
             fitting = "sparse_categorical_crossentropy" if labels == "int" else "categorical_crossentropy"
             raise ValueError(f"compile.loss {self.compile.loss} does not take data.labels {labels}: use {fitting}")
-        held_out = self.data.get("validation_split") if isinstance(self.data, dict) else \
-            getattr(self.data, "validation_split", None)
-        if held_out is not None and validation != "dataset":  # else the held-out part is neither trained nor validated on
+        # else the held-out part is neither trained nor validated on
+        if self.data_value("validation_split") is not None and validation != "dataset":
             raise ValueError(f"data.validation_split holds data out for validation: set fit.validation.kind to "
                              f"dataset (it is '{validation}'), or drop data.validation_split")
         if self.compile.optimizer.decay and self.callback("LearningRateScheduler") is not None:
@@ -285,6 +283,11 @@ class ExperimentSpec(StrictModel):
         if validation == "kfold" and self.fit.steps_per_epoch:
             raise ValueError("fit.steps_per_epoch does not apply to k-fold validation")
         return self
+
+    def data_value(self, key: str) -> Any:
+        """A key of the data section, None when unset; the section is still a mapping while the
+        spec is checked (the dataset's own model validates it later) and its model afterwards."""
+        return self.data.get(key) if isinstance(self.data, dict) else getattr(self.data, key, None)
 
     def callback(self, name: str) -> Entry | None:
         """The spec's callback entry of that class, if any."""

@@ -1,12 +1,21 @@
-"""One small registry class for everything that is looked up by name from a spec."""
+"""One small registry class for everything that is looked up by name from a spec, and the
+"module:attribute" references that name code imported only when it is used."""
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 from typing import Any, Callable, Iterator
 
 from dlcli.errors import SpecError
+
+
+def resolve(reference: str) -> Any:
+    """The attribute a "module:attribute" reference names, its module imported now (a dataset's
+    loader, a lazily loaded command, a model kind's callbacks)."""
+    module, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def name_key(name: str) -> str:

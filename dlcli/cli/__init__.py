@@ -8,7 +8,6 @@ Exit codes: 0 ok, 1 run failed, 2 usage or spec error, 3 data or weights unavail
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import sys
@@ -54,8 +53,9 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx, name: str):
         if name in self.lazy:
-            module, _, attribute = self.lazy[name].partition(":")
-            return getattr(importlib.import_module(module), attribute)
+            from dlcli.registry import resolve
+
+            return resolve(self.lazy[name])
         return super().get_command(ctx, name)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-import importlib
 from typing import Any, Callable
 
+from dlcli.registry import resolve
 
 # File names as the public sources publish them (also Keras' cache names).
 IDX_FILES = {
@@ -215,15 +215,10 @@ class DatasetEntry:
 
     def load(self, params: Any, root: Path, **context: Any) -> DataBundle:
         """`context` carries what a run saved, e.g. the vocabulary a text dataset must reuse."""
-        return _resolve(self.loader)(self, params, root, **{k: v for k, v in context.items() if v is not None})
+        return resolve(self.loader)(self, params, root, **{k: v for k, v in context.items() if v is not None})
 
     def import_files(self, source: Path, root: Path) -> list[str]:
-        return _resolve(self.importer)(source, root)
-
-
-def _resolve(reference: str) -> Callable:
-    module, _, function = reference.partition(":")
-    return getattr(importlib.import_module(module), function)
+        return resolve(self.importer)(source, root)
 
 
 def limit(split: Split, count: int | None) -> Split:

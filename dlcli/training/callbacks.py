@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import csv
 import functools
-import importlib
 import io
 
 from dlcli.backend import import_keras
 from dlcli.models.kind import kind_of
+from dlcli.registry import resolve
 from dlcli.spec.keras_names import CALLBACK_ARGUMENTS
 from dlcli.runs import Run, layout
 
@@ -148,9 +148,7 @@ def spec_callbacks(spec, run: Run, bundle=None, validation=None, phase: str = "f
         made += wire(run, entry, context) if wire else [getattr(keras.callbacks, entry.name)(**arguments)]
     hook = kind_of(spec).run_callbacks
     if hook and bundle is not None and run.writes:
-        module, _, function = hook.partition(":")
-        made += [optional_callback_class()(callback, run, part)
-                 for part, callback in getattr(importlib.import_module(module), function)(run, spec, bundle)]
+        made += [optional_callback_class()(callback, run, part) for part, callback in resolve(hook)(run, spec, bundle)]
     return made
 
 

@@ -43,40 +43,26 @@ def image_grid(images: np.ndarray) -> np.ndarray:
     return grid(tiles, math.ceil(math.sqrt(len(images))), margin=GRID_MARGIN)
 
 
-def gan_model(run: Run):
-    """The run's model, refused in one line when the run is not a GAN's."""
-    from dlcli.models.saving import load_model
-
-    spec = run.spec()
-    if spec.model.type != "gan":
-        raise UsageError(f"{run}: a '{spec.model.type}' model, not a gan; generate images needs a run of a "
-                         f"model of type gan (e.g. gan-cifar10-frogs)")
-    return load_model(run.model_path())
-
-
 def generate_images(run_path: str, count: int = 16, seed: int = 0, out: str | None = None,
                     force: bool = False) -> dict[str, Any]:
     """`dlcli generate images`: a grid of `count` images from latent points drawn from `seed`,
     into the run's samples/ unless `out` names a file."""
-    from dlcli.backend import use_recorded
-    from dlcli.outputs import identity, place, write_image
+    from dlcli.generation import model_of_kind, trained_run, write_picture
+    from dlcli.outputs import identity, place
 
     if count < 1 or count > 1024:
         raise UsageError(f"--count {count}: give 1 to 1024 images")
     if seed < 0:
         raise UsageError(f"--seed {seed}: give a seed of 0 or more")
-    run = Run.open(Run.find(run_path, "RUN").path, draws=True)  # a run directory, or an experiment's latest run
-    use_recorded(run.info)  # the backend it was trained on, unless --backend says otherwise
+    run = trained_run(run_path)
     placement = place(out, run.file(layout.SAMPLES), own_run=run.path, force=force)
-    model = gan_model(run)
+    model = model_of_kind(run, "gan", "generate images", "gan-cifar10-frogs")
     target = placement.path(Path(layout.GENERATED_IMAGES.at(seed=seed, count=count)).name)
     picture = identity(model=placement.named(run.model_path()), count=count, seed=seed)
     placement.check({target: picture})
     images = generated_pixels(model, latent_points(model.latent_dim, count, seed))
-    if placement.file is None:
-        run.output(layout.SAMPLES)  # the folder, made through the run's own rules
     grid = image_grid(images)
-    write_image(target, grid, picture)
+    write_picture(run, placement, target, grid, picture)
     return {"run_dir": str(run), "file": str(target), "count": count, "seed": seed,
             "image_size": list(images.shape[1:3]), "grid_size": list(grid.shape[:2])}
 

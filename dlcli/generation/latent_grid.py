@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from dlcli.errors import UsageError
-from dlcli.runs import Run, layout
+from dlcli.runs import layout
 
 MAX_N = 100  # tiles per side: 100 x 100 decoded images, a 2,800-pixel square for MNIST
 
@@ -48,29 +48,17 @@ def grid_pixels(decoded: np.ndarray, n: int) -> np.ndarray:
     return grid(tiles, n)
 
 
-def vae_model(run: Run):
-    """The run's model, refused in one line when the run is not a VAE's."""
-    from dlcli.models.saving import load_model
-
-    model_type = run.spec().model.type
-    if model_type != "vae":
-        raise UsageError(f"{run}: a '{model_type}' model, not a vae; generate latent-grid needs a run of a model "
-                         f"of type vae (e.g. vae-mnist)")
-    return load_model(run.model_path())
-
-
 def generate_latent_grid(run_path: str, n: int = 15, out: str | None = None, force: bool = False) -> dict[str, Any]:
     """`dlcli generate latent-grid`: figure 8.14 of the run's VAE, into its samples/ unless `out`
     names a file."""
-    from dlcli.backend import use_recorded
-    from dlcli.outputs import identity, place, write_image
+    from dlcli.generation import model_of_kind, trained_run, write_picture
+    from dlcli.outputs import identity, place
 
     if not 1 <= n <= MAX_N:
         raise UsageError(f"--n {n}: give 1 to {MAX_N} points per side")
-    run = Run.open(Run.find(run_path, "RUN").path, draws=True)  # a run directory, or an experiment's latest run
-    use_recorded(run.info)  # the backend it was trained on, unless --backend says otherwise
+    run = trained_run(run_path)
     placement = place(out, run.file(layout.SAMPLES), own_run=run.path, force=force)
-    model = vae_model(run)
+    model = model_of_kind(run, "vae", "generate latent-grid", "vae-mnist")
     if model.latent_dim < 2:
         raise UsageError(f"{run}: its vae has a latent space of {model.latent_dim} dimension; a grid needs 2")
     target = placement.path(Path(layout.LATENT_GRID.at(n=n)).name)
@@ -78,9 +66,7 @@ def generate_latent_grid(run_path: str, n: int = 15, out: str | None = None, for
     placement.check({target: picture})
     points = latent_points(n, model.latent_dim)
     image = grid_pixels(model.decoder.predict(points, batch_size=256, verbose=0), n)
-    if placement.file is None:
-        run.output(layout.SAMPLES)  # the folder, made through the run's own rules
-    write_image(target, image, picture)
+    write_picture(run, placement, target, image, picture)
     gridded = "the first 2 of its dimensions, the others at 0" if model.latent_dim > 2 else "its 2 dimensions"
     return {"run_dir": str(run), "file": str(target), "n": n, "latent_dim": model.latent_dim,
             "gridded": gridded, "image_size": list(model.image_shape[:2]), "grid_size": list(image.shape[:2])}

@@ -20,11 +20,7 @@ import numpy as np
 
 from dlcli.backend import import_keras
 from dlcli.errors import UsageError
-
-DEFAULT_TEMPERATURES = (0.2, 0.5, 1.0, 1.2)  # 8.7's
-DEFAULT_LENGTH = 400  # 8.7's
-MAX_LENGTH = 100_000
-MAX_TEMPERATURES = 64
+from dlcli.spec import MAX_SAMPLE_LENGTH, MAX_SAMPLE_TEMPERATURES, SAMPLE_LENGTH, SAMPLE_TEMPERATURES
 
 
 def reweighted(probabilities, temperatures):
@@ -105,7 +101,7 @@ def samples_text(seed_text: str, temperatures, texts: list[str], heading: str) -
 
 
 def epoch_samples(model, codes: np.ndarray, vocabulary: list[str], maxlen: int, epoch: int, seed: int,
-                  temperatures=DEFAULT_TEMPERATURES, length: int = DEFAULT_LENGTH, loop=None) -> str:
+                  temperatures=SAMPLE_TEMPERATURES, length: int = SAMPLE_LENGTH, loop=None) -> str:
     """8.7's samples after an epoch, the seed window and the draws taken from (run seed, epoch) alone,
     so a resumed run writes what an uninterrupted one does."""
     rng = np.random.default_rng([seed, epoch])
@@ -122,13 +118,13 @@ def epoch_samples(model, codes: np.ndarray, vocabulary: list[str], maxlen: int, 
 def check_options(temperatures, length: int, seed: int | None) -> None:
     if seed is not None and seed < 0:
         raise UsageError(f"--seed {seed}: give a seed of 0 or more")
-    if not 1 <= len(temperatures) <= MAX_TEMPERATURES:
-        raise UsageError(f"--temperature: give 1 to {MAX_TEMPERATURES} temperatures (the book: 0.2 0.5 1.0 1.2)")
+    if not 1 <= len(temperatures) <= MAX_SAMPLE_TEMPERATURES:
+        raise UsageError(f"--temperature: give 1 to {MAX_SAMPLE_TEMPERATURES} temperatures (the book: 0.2 0.5 1.0 1.2)")
     bad = [t for t in temperatures if not (t > 0 and math.isfinite(t))]
     if bad:
         raise UsageError(f"--temperature {bad[0]:g}: a temperature must be a positive number")
-    if not 1 <= length <= MAX_LENGTH:
-        raise UsageError(f"--length {length}: must be from 1 to {MAX_LENGTH:,} characters (the book: 400)")
+    if not 1 <= length <= MAX_SAMPLE_LENGTH:
+        raise UsageError(f"--length {length}: must be from 1 to {MAX_SAMPLE_LENGTH:,} characters (the book: 400)")
 
 
 def seed_codes(seed_text: str, data, vocabulary: list[str]) -> np.ndarray:
@@ -164,18 +160,16 @@ def text_codes(data, vocabulary: list[str]) -> np.ndarray:
 
 
 def generate_text(run_path: str, seed_text: str | None = None, temperatures=None,
-                  length: int = DEFAULT_LENGTH, seed: int | None = None, out: str | None = None,
+                  length: int = SAMPLE_LENGTH, seed: int | None = None, out: str | None = None,
                   force: bool = False) -> dict[str, Any]:
     """Text from a text-generation run's model at each temperature, after `seed_text` (else a random
     window of the training text), into samples/generate-*.txt of the run, or `out`."""
-    from dlcli.backend import use_recorded
+    from dlcli.generation import trained_run
     from dlcli.models.saving import load_model
-    from dlcli.runs import Run
 
-    temperatures = list(temperatures or DEFAULT_TEMPERATURES)
+    temperatures = list(temperatures or SAMPLE_TEMPERATURES)
     check_options(temperatures, length, seed)
-    run = Run.find(run_path, "RUN")
-    use_recorded(run.info)
+    run = trained_run(run_path)
     spec, vocabulary = run.spec(), run.vocabulary()
     if spec.data.name != "text_file" or vocabulary is None:
         raise UsageError(f"{run}: not a text-generation run (its data is '{spec.data.name}', not text_file)")
@@ -219,11 +213,11 @@ def _write(run, target: Path, text: str) -> None:
     """The text into the run's samples/, or --out (its folders made, as for pictures); a path the
     system refuses (a parent that is a file, no permission, a full disk) is one line, exit 2."""
     from dlcli.atomic import write_text_atomic
-    from dlcli.runs import Run, layout
+    from dlcli.runs import layout
 
     try:
         if target.parent == run.file(layout.SAMPLES):
-            Run.open(run.path, draws=True).write_text(f"{layout.SAMPLES}/{target.name}", text)
+            run.write_text(f"{layout.SAMPLES}/{target.name}", text)
         else:
             write_text_atomic(target, text)
     except OSError as error:

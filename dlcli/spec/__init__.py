@@ -21,6 +21,13 @@ from __future__ import annotations
 # stem: short enough for any file system (255 bytes a name) with room for what is added to it.
 MAX_NAME_LENGTH = 100
 
+# 8.7's sampling and its bounds: the TextSampler callback's defaults and `dlcli generate text`'s (here,
+# not in spec.entries, so that generation.text reads them without importing pydantic).
+SAMPLE_LENGTH = 400
+SAMPLE_TEMPERATURES = (0.2, 0.5, 1.0, 1.2)
+MAX_SAMPLE_LENGTH = 100_000
+MAX_SAMPLE_TEMPERATURES = 64
+
 _EXPORTS = {
     "load_spec": "loading", "validate_spec": "loading", "dump_spec": "loading",
     "ExperimentSpec": "schema", "Reference": "schema", "Claim": "schema", "ValidationSpec": "schema",

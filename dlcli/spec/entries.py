@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainSerializer, PlainValidator, ValidationError, field_validator
 
 from dlcli.registry import did_you_mean, unknown_name_message
+from dlcli.spec import MAX_SAMPLE_LENGTH, MAX_SAMPLE_TEMPERATURES, SAMPLE_LENGTH, SAMPLE_TEMPERATURES
 from dlcli.spec.base import StrictModel
 from dlcli.spec.keras_names import LAYERS
 
@@ -141,9 +142,11 @@ class ActivationLoggerArguments(StrictModel):
 class TextSamplerArguments(StrictModel):
     """8.7's samples after every epoch: from a random seed of the training text, text at each temperature."""
 
-    length: int = Field(400, ge=1, le=100_000, description="characters generated at each temperature (8.7: 400)")
+    length: int = Field(SAMPLE_LENGTH, ge=1, le=MAX_SAMPLE_LENGTH,
+                        description=f"characters generated at each temperature (8.7: {SAMPLE_LENGTH})")
     temperatures: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
-        [0.2, 0.5, 1.0, 1.2], min_length=1, max_length=64, description="8.7's; sampled together, one batch")
+        list(SAMPLE_TEMPERATURES), min_length=1, max_length=MAX_SAMPLE_TEMPERATURES,
+        description="8.7's; sampled together, one batch")
     every: int = Field(1, ge=1, description="every N epochs")
 
 

@@ -169,9 +169,10 @@ def _labels(words: list[str], rows: int) -> str:
     return "\n".join(label.replace("\t", " ").replace("\n", " ") or f"#{i}" for i, label in enumerate(labels)) + "\n"
 
 
-
 @functools.lru_cache(maxsize=None)
 def text_sampler_class():
+    from dlcli.spec import SAMPLE_LENGTH, SAMPLE_TEMPERATURES
+
     keras = import_keras()
 
     class TextSampler(keras.callbacks.Callback):
@@ -179,8 +180,8 @@ def text_sampler_class():
         text, `length` characters at each temperature (one batch, dlcli.generation.text), into
         samples/epoch_NNN.txt. The seed and the draws come from (run seed, epoch) alone."""
 
-        def __init__(self, run, codes, vocabulary: list[str], maxlen: int, seed: int, length: int = 400,
-                     temperatures: tuple[float, ...] = (0.2, 0.5, 1.0, 1.2), every: int = 1):
+        def __init__(self, run, codes, vocabulary: list[str], maxlen: int, seed: int, length: int = SAMPLE_LENGTH,
+                     temperatures: tuple[float, ...] = SAMPLE_TEMPERATURES, every: int = 1):
             super().__init__()
             self.run, self.codes, self.vocabulary, self.maxlen, self.seed = run, codes, vocabulary, maxlen, seed
             self.length, self.temperatures, self.every = length, tuple(temperatures), every

@@ -11,15 +11,27 @@ from typing import Any
 
 from dlcli.catalog import resolve_spec_path
 from dlcli.errors import DataUnavailable, SpecError, UsageError
+from dlcli.registry import resolve
 from dlcli.runs import Run, layout
-from dlcli.predicting import predict  # noqa: F401  the CLI calls dlcli.api only
-from dlcli.viz.jobs import (  # noqa: F401
-    visualize_activations, visualize_augmentation, visualize_filters, visualize_gradcam,
-)
-from dlcli.viz.generative_jobs import dream, style_transfer  # noqa: F401  chapter 8's pictures from photos
-from dlcli.generation.latent_grid import generate_latent_grid  # noqa: F401  chapter 8's VAE latent grid
-from dlcli.generation.images import generate_images  # noqa: F401  chapter 8's GAN images
-from dlcli.generation.text import generate_text  # noqa: F401  chapter 8's character models
+
+# The commands whose whole work is a function of its own module, part of this API (the CLI calls
+# dlcli.api only) but imported when first used: `validate`, `list` and `show` load none of them.
+ELSEWHERE = {
+    "predict": "dlcli.predicting",
+    **dict.fromkeys(["visualize_activations", "visualize_augmentation", "visualize_filters", "visualize_gradcam"],
+                    "dlcli.viz.jobs"),
+    "dream": "dlcli.viz.generative_jobs",  # chapter 8's pictures from photos
+    "style_transfer": "dlcli.viz.generative_jobs",
+    "generate_latent_grid": "dlcli.generation.latent_grid",  # chapter 8's generations from runs
+    "generate_images": "dlcli.generation.images",
+    "generate_text": "dlcli.generation.text",
+}
+
+
+def __getattr__(name: str):
+    if name in ELSEWHERE:
+        return resolve(f"{ELSEWHERE[name]}:{name}")
+    raise AttributeError(f"module 'dlcli.api' has no attribute {name!r}")
 
 # --------------------------------------------------------------------------- catalogue
 
@@ -290,31 +302,22 @@ def sweep(target: str | None, params: list[str] = (), overrides: list[str] = (),
                      resuming=False, verbose=verbose)
 
 
-__all__ = [
-    "train_workers",
-    "resume_workers",
-    "sweep",
+__all__ = sorted([
     "check",
     "compare",
     "data_download",
     "data_import",
     "data_list",
     "data_split",
-    "dream",
     "ensemble",
     "evaluate",
-    "generate_latent_grid",
-    "generate_images",
-    "generate_text",
     "list_experiments",
-    "predict",
     "resume",
+    "resume_workers",
     "show",
-    "style_transfer",
+    "sweep",
     "train",
+    "train_workers",
     "validate",
-    "visualize_activations",
-    "visualize_augmentation",
-    "visualize_filters",
-    "visualize_gradcam",
-]
+    *ELSEWHERE,
+])

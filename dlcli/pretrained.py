@@ -90,14 +90,22 @@ def imagenet_class_names() -> list[str] | None:
     return [f"{index[str(i)][1]} ({index[str(i)][0]})" for i in range(len(index))]
 
 
-def cached_file(remote: RemoteFile) -> Path:
-    from dlcli.datasets.cache import data_dir, fetch, is_offline
+def cached_copy(remote: RemoteFile) -> Path | None:
+    """The file in the dlcli cache, else in Keras' own (~/.keras/models), else None."""
+    from dlcli.datasets.cache import data_dir
 
     cached = data_dir() / remote.path
     keras_cache = Path.home() / ".keras" / "models" / cached.name
-    for candidate in (cached, keras_cache):
-        if candidate.is_file():
-            return candidate
+    return next((candidate for candidate in (cached, keras_cache) if candidate.is_file()), None)
+
+
+def cached_file(remote: RemoteFile) -> Path:
+    from dlcli.datasets.cache import data_dir, fetch, is_offline
+
+    found = cached_copy(remote)
+    if found is not None:
+        return found
+    cached = data_dir() / remote.path
     if is_offline():
         raise DataUnavailable(missing_weights(remote, "DLCLI_OFFLINE is set"))
     from dlcli.backend import import_keras

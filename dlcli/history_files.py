@@ -1,0 +1,82 @@
+"""Learning curves saved outside dlcli, for `dlcli plot FILE`: Keras' `history.history` written
+with `json.dump` (an object of lists, no epoch key) and a `keras.callbacks.CSVLogger` file (an
+`epoch` column counting from 0). Both become the columns a run's history.json holds, epochs
+counted from 1 as dlcli counts them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+from dlcli.errors import UsageError
+
+HISTORY_FILE_FORMATS = (".json", ".csv")
+JSON_SHAPE = "a JSON object of lists of numbers, as json.dump(history.history, file) writes"
+
+
+def read_history_file(path: Path, zero_based_csv: bool = True) -> dict[str, list]:
+    """{'epoch': [1, 2, ...], 'loss': [...], ...} from a history file; `zero_based_csv`: a CSV's
+    epoch column counts from 0 (CSVLogger's); dlcli's own history.csv counts from 1."""
+    if path.suffix.lower() not in HISTORY_FILE_FORMATS:
+        raise UsageError(f"{path}: not a run directory nor a history file (.json from history.history, "
+                         ".csv from CSVLogger)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
+    columns = _json_columns(path, text) if path.suffix.lower() == ".json" else _csv_columns(path, text, zero_based_csv)
+    if not any(key != "epoch" for key in columns):
+        raise UsageError(f"{path}: holds no metric to plot")
+    return columns
+
+
+def _json_columns(path: Path, text: str) -> dict[str, list]:
+    """history.history as JSON (dlcli's history.json, whose epochs are there, reads the same)."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise UsageError(f"{path}: not JSON ({error}); expected {JSON_SHAPE}") from None
+    if not isinstance(data, dict) or not data or not all(
+            isinstance(values, list) and all(_is_number(value) for value in values) for values in data.values()):
+        raise UsageError(f"{path}: expected {JSON_SHAPE}")
+    lengths = {len(values) for values in data.values()}
+    if len(lengths) > 1:
+        raise UsageError(f"{path}: its lists have different lengths ({', '.join(map(str, sorted(lengths)))}); "
+                         "each metric needs one value per epoch")
+    epochs = data.pop("epoch", None) or list(range(1, lengths.pop() + 1))
+    return {"epoch": [int(epoch) for epoch in epochs], **data}
+
+
+def _csv_columns(path: Path, text: str, zero_based: bool) -> dict[str, list]:
+    """A CSVLogger file: a header with `epoch`, one row per epoch, any separator CSVLogger takes."""
+    lines = text.splitlines()
+    try:
+        dialect = csv.Sniffer().sniff(lines[0], delimiters=",;\t") if lines else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    rows = list(csv.reader(lines, dialect))
+    if not rows or "epoch" not in rows[0]:
+        raise UsageError(f"{path}: expected a CSV with an 'epoch' column, as keras.callbacks.CSVLogger writes")
+    header, body = rows[0], [row for row in rows[1:] if row]
+    if any(len(row) != len(header) for row in body):
+        raise UsageError(f"{path}: a row has another number of values than the header's {len(header)}")
+    columns = {name: [_number(row[index]) for row in body] for index, name in enumerate(header)}
+    if any(epoch is None or math.isnan(epoch) for epoch in columns["epoch"]):
+        raise UsageError(f"{path}: an 'epoch' value is not a number")
+    columns["epoch"] = [int(epoch) + (1 if zero_based else 0) for epoch in columns["epoch"]]
+    return columns
+
+
+def _is_number(value) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _number(text: str) -> float:
+    """A CSV cell as a float; CSVLogger's 'NA' (a metric missing that epoch) and blanks are NaN."""
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")

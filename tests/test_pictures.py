@@ -1,0 +1,110 @@
+"""Plots and pictures that read well: learning curves of runs and of Keras' own history files
+(no TensorFlow here; the pictures of a model are in test_visualize.py)."""
+
+from __future__ import annotations
+
+import json
+
+from test_reference_plotting import make_run
+
+HISTORY = {"loss": [1.0, 0.6, 0.4, 0.3, 0.25], "val_loss": [1.1, 0.8, 0.7, 0.75, 0.8],
+           "acc": [0.5, 0.7, 0.8, 0.85, 0.9], "val_acc": [0.5, 0.6, 0.65, 0.66, 0.64]}
+
+
+def lines_of(figure):
+    return [line for line in figure.axes[0].get_lines() if len(line.get_xdata())]
+
+
+def legend_of(figure) -> list[str]:
+    return [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+
+
+def test_one_run_curves_are_lines_over_integer_epochs_titled_by_the_run(workdir):
+    from dlcli.plotting import curve_figures
+
+    run = make_run("mnist-dense", HISTORY, info={"started_at": "2026-12-03T18:30:11+00:00"})
+    figures = curve_figures([run])
+    assert sorted(figures) == ["acc", "loss"]
+    figure = figures["loss"]
+    figure.canvas.draw()
+    axes = figure.axes[0]
+    ticks = [tick for tick in axes.get_xticks() if axes.get_xlim()[0] <= tick <= axes.get_xlim()[1]]
+    assert ticks and all(float(tick).is_integer() for tick in ticks)  # no epoch 2.5
+    assert [line.get_linestyle() for line in lines_of(figure)] != [] and all(
+        line.get_linestyle() not in ("None", "", " ") and line.get_marker() not in ("None", "", " ")
+        for line in lines_of(figure))
+    assert "mnist-dense" in axes.get_title() and "2026-12-03 18:30" in axes.get_title() and "loss" in axes.get_title()
+    assert list(lines_of(figure)[0].get_xdata()) == [1, 2, 3, 4, 5]
+
+
+def test_overlays_are_labelled_by_the_settings_that_differ(workdir):
+    from dlcli.plotting import curve_figures
+
+    spec = "seed: 1\ndata: {name: mnist}\nfit: {epochs: %d, batch_size: 128}\n"
+    short = make_run("mnist-dense", {key: values[:2] for key, values in HISTORY.items()}, spec=spec % 2)
+    long = make_run("mnist-dense", HISTORY, spec=spec % 5)
+    figure = curve_figures([short, long], metric="val_loss")["loss"]
+    assert legend_of(figure) == ["fit.epochs=2", "fit.epochs=5"]  # not folder names
+    assert all(line.get_linestyle() == "-" for line in lines_of(figure))
+    assert "mnist-dense" in figure.axes[0].get_title() and "validation loss" in figure.axes[0].get_title()
+
+
+def test_identical_settings_fall_back_to_the_run_time(workdir):
+    from dlcli.plotting import curve_figures
+
+    first, second = make_run("a", HISTORY, spec="seed: 1\n"), make_run("a", HISTORY, spec="seed: 1\n")
+    labels = legend_of(curve_figures([first, second], metric="val_loss")["loss"])
+    assert labels == [f"a ({first.path.name})", f"a ({second.path.name})"]
+
+
+def test_a_run_without_the_metric_is_named_not_dropped(run_cli, workdir):
+    with_accuracy = make_run("mnist-dense", HISTORY, spec="fit: {epochs: 5}\n")
+    without = make_run("mnist-dense", {"loss": [1.0, 0.5], "val_loss": [1.0, 0.9]}, spec="fit: {epochs: 2}\n")
+    result = run_cli("plot", str(with_accuracy.path), str(without.path), "--out", str(workdir / "out"))
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [f"{without.path}: no val_acc; not in the acc plot"]
+    from dlcli.plotting import curve_figures
+
+    legend = legend_of(curve_figures([with_accuracy, without])["acc"])
+    assert legend == ["fit.epochs=5", "not drawn: fit.epochs=2 (no val_acc)"]
+
+
+def test_plot_reads_a_keras_history_json_beside_it(run_cli, workdir):
+    from dlcli.plotting import draw, file_curves
+
+    path = workdir / "history.json"
+    path.write_text(json.dumps({"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.6]}))  # history.history
+    result = run_cli("plot", str(path))
+    assert result.exit_code == 0, result.stderr
+    written = result.stdout.split()
+    assert len(written) == 1 and written[0].startswith(str(workdir / "history-loss-")) and written[0].endswith(".png")
+    figures, _ = draw([file_curves(path)], None, None, 0)
+    assert [list(line.get_xdata()) for line in lines_of(figures["loss"])] == [[1, 2, 3], [1, 2, 3]]
+    assert "history.json" in figures["loss"].axes[0].get_title()
+
+
+def test_plot_reads_a_csvlogger_file_with_epochs_from_zero(run_cli, workdir):
+    from dlcli.plotting import draw, file_curves
+
+    path = workdir / "training.log"  # CSVLogger's default name: not a format plot can tell
+    csv_file = workdir / "log.csv"
+    csv_file.write_text("epoch;accuracy;loss;val_accuracy;val_loss\n0;0.5;1.0;0.4;1.1\n1;0.7;0.6;0.6;0.8\n")
+    figures, _ = draw([file_curves(csv_file)], None, None, 0)
+    assert sorted(figures) == ["accuracy", "loss"]
+    assert list(lines_of(figures["loss"])[0].get_xdata()) == [1, 2]  # CSVLogger's epoch 0 is the first epoch
+    assert list(lines_of(figures["loss"])[1].get_ydata()) == [1.1, 0.8]
+    out = workdir / "curves.png"
+    result = run_cli("plot", str(csv_file), "--metric", "loss", "--out", str(out))
+    assert result.exit_code == 0 and out.read_bytes()[:4] == b"\x89PNG"
+    path.write_text("not a history")
+    result = run_cli("plot", str(path))
+    assert result.exit_code == 2 and "history file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_broken_history_file_is_one_line(run_cli, workdir):
+    for name, text in (("a.json", '{"loss": [1, 2], "val_loss": [1]}'), ("b.json", "[1, 2]"),
+                       ("c.csv", "loss,val_loss\n1,2\n")):
+        (workdir / name).write_text(text)
+        result = run_cli("plot", str(workdir / name))
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1 and name in result.stderr
+        assert not list(workdir.glob("*.png"))

@@ -214,6 +214,14 @@ def compare(run_paths: list[str]) -> dict[str, Any]:
     return compare_runs(run_paths)
 
 
+def report(references: list[str], out: str | None = None) -> dict[str, Any]:
+    """An HTML page of one run, several runs side by side, or a sweep: {'path', 'kind', 'runs', 'bytes'}.
+    See dlcli.report."""
+    from dlcli.report import report as write_page
+
+    return write_page(references, out)
+
+
 def ensemble(run_paths: list[str], weights: str | None = None) -> dict[str, Any]:
     """Several runs' models averaged (7.3.3): each member's, the plain mean's and, with `weights`
     ('auto': fitted on the validation split; or 'w1,w2,...'), a weighted average's metric on the
@@ -312,6 +320,7 @@ __all__ = sorted([
     "ensemble",
     "evaluate",
     "list_experiments",
+    "report",
     "resume",
     "resume_workers",
     "show",

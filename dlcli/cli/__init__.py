@@ -29,6 +29,7 @@ COMMANDS = {
     "check": "dlcli.cli.training:check",
     "plot": "dlcli.cli.runs:plot",
     "compare": "dlcli.cli.runs:compare",
+    "report": "dlcli.cli.report:report",
     "tensorboard": "dlcli.cli.runs:tensorboard",
     "sweep": "dlcli.cli.sweep:sweep",
     "ensemble": "dlcli.cli.ensemble:ensemble",

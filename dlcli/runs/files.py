@@ -4,8 +4,8 @@ Paths into a run come from the layout (`dlcli.runs.layout`) through `file` (to r
 pictures `plot` and `visualize` write through dlcli.outputs into plots/ and viz/) or `output` (to
 write, for Keras, h5py or Graphviz); a name the layout does not list is refused (a bug). Only a
 writer writes: the process that holds the run's lock (`Run.create`, `Run.lock`,
-`Run.open(path, writer=True)`), or a command that adds pictures (`Run.open(path, draws=True)`:
-viz/, plots/ and samples/ only). Any other (`Run.open`, `Run(path)`, a worker other than process 0) refuses
+`Run.open(path, writer=True)`), or a command that adds pictures or the report (`Run.open(path,
+draws=True)`: viz/, plots/, samples/ and report.html only). Any other (`Run.open`, `Run(path)`, a worker other than process 0) refuses
 every write with `NotAWriter`. The files RunFiles writes itself are written atomically
 (dlcli.atomic).
 """
@@ -25,8 +25,9 @@ from dlcli.runs.encoding import dumps
 from dlcli.runs.layout import Entry
 
 
-# The folders a command that draws from a finished run may add to (Run.open(path, draws=True)).
-DRAWN = (layout.VIZ.name, layout.PLOTS.name, layout.SAMPLES.name)
+# The folders a command that draws from a finished run may add to, and the report it may rewrite
+# (Run.open(path, draws=True)).
+DRAWN = (layout.VIZ.name, layout.PLOTS.name, layout.SAMPLES.name, layout.REPORT.name)
 
 
 class NotAWriter(RuntimeError):
@@ -68,7 +69,7 @@ class RunFiles:
 
     def _must_write(self, name: str) -> None:
         """Refuse a write this Run may not make: only a writer writes, and a drawing command only
-        into viz/, plots/ and samples/."""
+        into viz/, plots/, samples/ and report.html."""
         if self.writes or (self._draws and name.split("/")[0] in DRAWN):
             return
         raise NotAWriter(f"{self}: {name} not written: this process does not hold the run (a bug in dlcli: "

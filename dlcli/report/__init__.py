@@ -1,0 +1,12 @@
+"""HTML reports: one self-contained page (no network, pictures embedded as data: URIs) of a run,
+of several runs side by side, or of a sweep.
+
+- `rendering`: the Jinja2 templates (`templates/base.html.j2` is every page's frame), autoescaped;
+- `page`: what one run's page shows, read through `dlcli.runs`;
+- `pictures`: matplotlib figures and a run's PNGs as data: URIs;
+- `writing`: which page RUN... asks for, where it goes, writing it.
+"""
+
+from dlcli.report.writing import report, write_run_report
+
+__all__ = ["report", "write_run_report"]

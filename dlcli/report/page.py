@@ -1,0 +1,218 @@
+"""What one run's page shows, gathered from the run directory through `dlcli.runs` (its layout
+names every file read here): plain data for `templates/run.html.j2`, pictures as data: URIs.
+
+A part the run lacks (no history, no confusion matrix, no model drawing) becomes a note saying
+so and why where the run recorded why; a damaged file is reported on the page, not raised, so a
+report of a broken run still shows everything else.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+from dlcli.errors import DlcliError
+from dlcli.runs import Run, layout
+
+MAX_PICTURES = 60  # per folder: a run that drew hundreds of pictures keeps its page in the megabytes
+MAX_TEXT = 20_000  # characters of one text sample or summary shown
+SKIPPED_COLUMNS = ("epoch", "learning_rate", "lr")
+VERDICT_COLOURS = {"passed": "passed", "differs": "differs", "failed": "failed", "unverifiable": "unverifiable",
+                   "not comparable": "unverifiable", "none": "none"}
+
+
+def read_spec(run: Run) -> dict[str, Any]:
+    """spec.yaml as written (not validated again: a report reads, it does not judge the spec)."""
+    from dlcli.spec.reading import read_yaml
+
+    if not run.has(layout.SPEC):
+        return {}
+    try:
+        raw = read_yaml(run.file(layout.SPEC))
+    except (DlcliError, OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def metric_bases(history: dict) -> list[str]:
+    """The metrics of a history, each once (`loss` for loss and val_loss), in its order."""
+    bases: list[str] = []
+    for key in history:
+        base = key.removeprefix("val_")
+        if base not in SKIPPED_COLUMNS and base not in bases and history.get(key):
+            bases.append(base)
+    return bases
+
+
+def epoch_rows(history: dict) -> list[dict[str, Any]]:
+    """For each history column: its last value and, where better is known (loss lower, accuracy
+    higher), its best value and the epoch it came at."""
+    from dlcli.training.callbacks import monitor_mode
+
+    epochs = history.get("epoch") or []
+    rows = []
+    for key, values in history.items():
+        if key in SKIPPED_COLUMNS or not values:
+            continue
+        numbers = [(value, epoch) for value, epoch in zip(values, epochs) if isinstance(value, (int, float))
+                   and value == value]
+        mode = monitor_mode(key)
+        best = (min if mode == "min" else max)(numbers, key=lambda pair: pair[0]) if numbers and mode else None
+        rows.append({"metric": key, "last": values[-1], "last_epoch": epochs[-1] if epochs else len(values),
+                     "best": best[0] if best else None, "best_epoch": best[1] if best else None})
+    return rows
+
+
+def verdict_of(run: Run, metrics: dict, spec: dict) -> dict[str, Any]:
+    """The verdict beside the source's own words: status, one line per check, the quote."""
+    from dlcli.reference import describe
+
+    check = metrics.get("check") if isinstance(metrics.get("check"), dict) else {"status": "none", "checks": []}
+    reference = spec.get("reference") if isinstance(spec.get("reference"), dict) else {}
+    status = str(check.get("status", "none"))
+    if not run.has(layout.METRICS):
+        status = "none"
+    return {"status": status, "colour": VERDICT_COLOURS.get(status, "none"),
+            "lines": [line.strip() for line in describe(check)], "source": reference.get("source"),
+            "listing": reference.get("listing"), "quote": reference.get("quote")}
+
+
+def pictures(run: Run, folder: layout.Entry) -> dict[str, Any]:
+    """The PNG pictures in one of the run's picture folders (viz/ named by its index.json's
+    descriptions), at most MAX_PICTURES of them, and how many more there are."""
+    from dlcli.report.pictures import png_file_uri
+
+    root = run.file(folder)
+    if not root.is_dir():
+        return {"items": [], "more": 0}
+    described = {}
+    if folder is layout.VIZ and run.has(layout.VIZ_INDEX):
+        try:
+            index = run.read_json(layout.VIZ_INDEX)
+        except DlcliError:
+            index = []
+        for entry in index if isinstance(index, list) else []:
+            if isinstance(entry, dict):
+                what = ", ".join(f"{key}: {value}" for key, value in entry.items()
+                                 if key not in ("files", "created_at") and isinstance(value, (str, int, float)))
+                for name in entry.get("files") or []:
+                    described[str(name)] = what
+    files = sorted(path for path in root.rglob("*.png") if path.is_file())
+    items = []
+    for path in files[:MAX_PICTURES]:
+        uri = png_file_uri(path)
+        name = path.relative_to(root).as_posix()
+        items.append({"name": name, "uri": uri, "what": described.get(name, "")})
+    return {"items": items, "more": max(0, len(files) - MAX_PICTURES)}
+
+
+def texts(run: Run, folder: layout.Entry) -> list[dict[str, str]]:
+    """The text files of a folder of the run (samples/), each cut at MAX_TEXT characters."""
+    root = run.file(folder)
+    if not root.is_dir():
+        return []
+    return [_text(path, path.relative_to(root).as_posix()) for path in sorted(root.rglob("*.txt")) if path.is_file()]
+
+
+def _text(path: Path, name: str) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        return {"name": name, "text": "", "note": f"unreadable: {error}"}
+    cut = len(text) > MAX_TEXT
+    return {"name": name, "text": text[:MAX_TEXT],
+            "note": f"the first {MAX_TEXT:,} of {len(text):,} characters" if cut else ""}
+
+
+def confusion(run: Run, info: dict) -> dict[str, Any]:
+    """The confusion matrix the training's test evaluation wrote, drawn; else why there is none."""
+    from dlcli.report.pictures import confusion_figure, figure_uri
+
+    entry = getattr(layout, "CONFUSION", None)
+    if entry is None or not run.has(entry):
+        why = info.get("confusion") if isinstance(info.get("confusion"), str) else \
+            "the run holds none (runs made before dlcli wrote confusion matrices, and models that are not " \
+            "single-output classifiers, have none)"
+        return {"uri": None, "note": why}
+    try:
+        data = run.read_json(entry)
+        matrix, names = data["matrix"], data.get("class_names") or []
+        return {"uri": figure_uri(confusion_figure(matrix, names)), "note": data.get("note", ""),
+                "split": data.get("split", "test"), "accuracy": data.get("accuracy")}
+    except (DlcliError, KeyError, TypeError, ValueError) as error:
+        return {"uri": None, "note": f"{run.file(entry)}: unreadable ({error})"}
+
+
+def curves(run: Run, history: dict) -> str | None:
+    from dlcli.report.pictures import curves_figure, figure_uri
+
+    bases = metric_bases(history)
+    if not bases or not history.get("epoch"):
+        return None
+    kfold = " (mean over folds)" if run.has(layout.FOLDS) else ""
+    return figure_uri(curves_figure([(run.experiment, history)], bases, title=f"learning curves{kfold}"))
+
+
+def run_page(run: Run) -> dict[str, Any]:
+    """Everything the page of one run shows, as plain data; `problems` lists what could not be read."""
+    problems: list[str] = []
+
+    def attempt(read, default):
+        try:
+            return read()
+        except DlcliError as error:
+            problems.append(str(error))
+            return default
+
+    info = attempt(lambda: run.info, {})
+    metrics = attempt(run.metrics, {})
+    history = attempt(run.history, {})
+    spec = read_spec(run)
+    model_files = info.get("model_files") if isinstance(info.get("model_files"), dict) else {}
+    return {
+        "run_dir": str(run.path.resolve()), "name": run.path.name,
+        "experiment": info.get("experiment") or run.path.parent.name,
+        "description": spec.get("description", ""), "notes": spec.get("notes", ""),
+        "status": attempt(lambda: run.status, "unknown"), "info": info, "facts": facts(info),
+        "verdict": verdict_of(run, metrics, spec),
+        "metrics": metrics.get("metrics") if isinstance(metrics.get("metrics"), dict) else {},
+        "epochs": epoch_rows(history), "curves": curves(run, history),
+        "recipe_changes": info.get("recipe_changes") or [], "recipe_source": info.get("recipe_source"),
+        "overrides": info.get("overrides") or [],
+        "spec_text": _file_text(run, layout.SPEC), "summary": _file_text(run, layout.MODEL_SUMMARY),
+        "model_plot": _model_plot(run, model_files),
+        "confusion": confusion(run, info),
+        "viz": pictures(run, layout.VIZ), "plots": pictures(run, layout.PLOTS),
+        "sample_pictures": pictures(run, layout.SAMPLES), "sample_texts": texts(run, layout.SAMPLES),
+        "error": info.get("error"), "problems": problems,
+    }
+
+
+def facts(info: dict) -> list[tuple[str, str]]:
+    """(label, value) lines of how the run was made, from run.json."""
+    versions = info.get("versions") if isinstance(info.get("versions"), dict) else {}
+    command = info.get("command")
+    rows = [
+        ("command", shlex.join(str(part) for part in command) if isinstance(command, list) else str(command or "")),
+        ("started", info.get("started_at")), ("finished", info.get("finished_at")),
+        ("backend", info.get("backend")), ("device", info.get("device")),
+        ("seed", info.get("seed")), ("parameters", f"{info['params']:,}" if isinstance(info.get("params"), int) else None),
+        ("versions", ", ".join(f"{key} {value}" for key, value in versions.items() if value)),
+        ("git commit", info.get("git_commit")),
+        ("resumed", f"{len(info['resumes'])} time(s)" if info.get("resumes") else None),
+    ]
+    return [(label, str(value)) for label, value in rows if value not in (None, "")]
+
+
+def _file_text(run: Run, entry: layout.Entry) -> str | None:
+    return _text(run.file(entry), entry.name)["text"] if run.has(entry) else None
+
+
+def _model_plot(run: Run, model_files: dict) -> dict[str, Any]:
+    from dlcli.report.pictures import png_file_uri
+
+    if run.has(layout.MODEL_PLOT):
+        return {"uri": png_file_uri(run.file(layout.MODEL_PLOT)), "note": ""}
+    note = model_files.get("plot")
+    return {"uri": None, "note": note if isinstance(note, str) and note != layout.MODEL_PLOT.name else "not drawn"}

@@ -1,0 +1,58 @@
+"""The report's HTML: Jinja2 templates of this package, read through importlib.resources.
+
+Autoescaping is on for every template, so every string taken from a run (its run.json, spec,
+samples) is HTML-escaped: a hostile run.json cannot inject markup or script. `base.html.j2`
+holds the page's style, header and footer in blocks that other pages extend (`run.html.j2`, the
+book's reproduction table).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any
+
+TEMPLATES = "templates"
+
+
+def _source(name: str) -> str:
+    return resources.files(__package__).joinpath(TEMPLATES, name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def environment():
+    """The Jinja2 environment of dlcli's pages: autoescaped, strict about missing values."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(_source), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["number"] = number
+    env.filters["duration"] = duration
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """The page `template` (a file of templates/) filled in with `context`."""
+    from dlcli import __version__
+
+    return environment().get_template(template).render(dlcli_version=__version__, **context)
+
+
+def number(value: Any) -> str:
+    """A metric as people read it: 4 significant digits, an integer as an integer, anything else as text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "" if value is None else str(value)
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
+def duration(seconds: Any) -> str:
+    """1234.5 as '20 min 35 s'; no number, an empty string."""
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+        return ""
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {rest} s" if minutes else f"{seconds:.1f} s"

@@ -1,0 +1,103 @@
+"""`dlcli report RUN...`: which page the references ask for, where it goes, and writing it.
+
+One run's page goes into the run as its report.html (the layout's REPORT; a command that draws
+from a finished run may write it, `Run.open(path, draws=True)`), several runs' page into the
+current folder under a name made of theirs, a sweep's page into the sweep directory; --out
+names another file, never inside another run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dlcli.atomic import write_text_atomic
+from dlcli.errors import UsageError
+from dlcli.runs import Run, enclosing_run, layout
+
+SWEEP_REPORT = "report.html"  # beside a sweep's sweep.csv
+
+
+def _generated_at() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def run_html(run: Run) -> str:
+    """The page of one run."""
+    from dlcli.report.page import run_page
+    from dlcli.report.rendering import render
+
+    return render("run.html.j2", page=run_page(run), generated_at=_generated_at())
+
+
+def write_run_report(run: Run) -> Path:
+    """report.html of a run, written through the run (its writer, or a Run opened with draws=True)."""
+    html = run_html(run)
+    write_text_atomic(run.output(layout.REPORT), html)
+    return run.file(layout.REPORT)
+
+
+def _check_out(out: str, own: Path | None) -> Path:
+    """--out: an .html file, not inside a run directory other than the one reported."""
+    path = Path(out)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {out}: give a file name ending in .html")
+    if path.is_dir():
+        raise UsageError(f"--out {out}: is a folder; give a file name ending in .html")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {out}: no such folder {path.parent}")
+    owner = enclosing_run(path.parent)
+    if owner is not None and (own is None or owner != own.resolve()):
+        raise UsageError(f"--out {out}: inside the run directory {owner}; dlcli never writes into another run "
+                         "(choose a path outside it)")
+    return path
+
+
+def report(references: list[str], out: str | None = None) -> dict[str, Any]:
+    """Write the page RUN... asks for: one run's, several runs' side by side, or a sweep's.
+    Returns {'path', 'kind' ('run', 'runs' or 'sweep'), 'runs', 'bytes'}."""
+    if not references:
+        raise UsageError("give one or more runs (a run directory, or an experiment for its latest completed run) "
+                         "or a sweep directory")
+    sweeps = [reference for reference in references if _is_sweep(reference)]
+    if sweeps:
+        if len(references) > 1:
+            raise UsageError(f"{sweeps[0]}: a sweep gets a page of its own; report it alone")
+        return _write_sweep(sweeps[0], out)
+    runs = [Run.find(reference, "report") for reference in references]
+    if len(runs) == 1:
+        run = Run.open(runs[0].path, draws=True)
+        target = _check_out(out, run.path) if out else None
+        if target is None or target.resolve() == run.file(layout.REPORT).resolve():
+            path = write_run_report(run)
+        else:
+            write_text_atomic(target, run_html(run))
+            path = target
+        return _result(path, "run", runs)
+    from dlcli.report.comparison import runs_html, runs_file_name
+
+    target = _check_out(out, None) if out else Path.cwd() / runs_file_name(runs)
+    write_text_atomic(target, runs_html(runs, _generated_at()))
+    return _result(target, "runs", runs)
+
+
+def _is_sweep(reference: str) -> bool:
+    path = Path(reference)
+    return path.is_dir() and not (path / layout.INFO.name).is_file() and (path / "sweep.json").is_file()
+
+
+def _write_sweep(reference: str, out: str | None) -> dict[str, Any]:
+    from dlcli.report.sweep import sweep_html
+    from dlcli.sweeps.directory import Sweep
+
+    sweep = Sweep.open(reference)
+    target = _check_out(out, None) if out else sweep.folder / SWEEP_REPORT
+    write_text_atomic(target, sweep_html(sweep, target.parent, _generated_at()))
+    return {"path": str(target.resolve()), "kind": "sweep", "runs": [], "sweep_dir": str(sweep.folder),
+            "bytes": target.stat().st_size}
+
+
+def _result(path: Path, kind: str, runs: list[Run]) -> dict[str, Any]:
+    return {"path": str(path.resolve()), "kind": kind, "runs": [str(run.path.resolve()) for run in runs],
+            "bytes": path.stat().st_size}

@@ -1,0 +1,206 @@
+"""`dlcli report`: one self-contained page of a run, of several runs, of a sweep (hand-made run
+directories: no model is trained here; tests/test_report_browser.py opens real ones in Chromium)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import write
+
+HISTORY = {"epoch": [1, 2, 3], "loss": [0.9, 0.6, 0.5], "accuracy": [0.5, 0.7, 0.75],
+           "val_loss": [0.8, 0.55, 0.6], "val_accuracy": [0.55, 0.72, 0.7]}
+SPEC = """
+description: {description}
+seed: 7
+data: {{name: synthetic, num_samples: 96, num_test: 32, shape: [6], num_classes: 3}}
+model:
+  type: sequential
+  layers:
+    - Dense: {{units: {units}, activation: relu}}
+    - Dense: {{units: 3, activation: softmax}}
+compile: {{optimizer: adam, loss: categorical_crossentropy, metrics: [accuracy]}}
+fit: {{epochs: 3, batch_size: 16}}
+reference:
+  source: the book
+  listing: "4.1"
+  quote: "{quote}"
+  metric: test_accuracy
+  value: 0.7
+  tolerance: 0.05
+"""
+
+
+def make_run(root: Path, experiment: str = "tiny", stamp: str = "20261203-101500", *, units: int = 8,
+             test_accuracy: float = 0.72, status: str = "completed", description: str = "a tiny classifier",
+             quote: str = "«test_acc: 0.70» (L10)", info: dict | None = None, history: dict | None = None) -> Path:
+    """A run directory as training leaves it: spec.yaml, run.json, history.json, metrics.json."""
+    run = root / experiment / stamp
+    run.mkdir(parents=True)
+    write(run / "spec.yaml", SPEC.format(description=description, units=units, quote=quote))
+    record = {"format": 2, "status": status, "experiment": experiment, "started_at": "2026-12-03T10:15:00+00:00",
+              "finished_at": "2026-12-03T10:15:04+00:00", "duration_s": 4.2, "command": ["dlcli", "train", experiment],
+              "overrides": [], "seed": 7, "backend": "tensorflow", "versions": {"keras": "3.15.1"},
+              "params": 83, "recipe_changes": [], "model_files": {"plot": "not drawn: no Graphviz"}, **(info or {})}
+    (run / "run.json").write_text(json.dumps(record))
+    (run / "history.json").write_text(json.dumps(history if history is not None else HISTORY))
+    passed = abs(test_accuracy - 0.7) <= 0.05
+    check = {"status": "passed" if passed else "differs", "source": "the book", "listing": "4.1", "checks": [
+        {"what": "test_accuracy 0.7 ± 0.05", "metric": "test_accuracy", "expected": "0.7 ± 0.05", "reported": 0.7,
+         "actual": test_accuracy, "status": "passed" if passed else "differs"}]}
+    (run / "metrics.json").write_text(json.dumps({"metrics": {"test_accuracy": test_accuracy, "test_loss": 0.61,
+                                                              "epochs_completed": 3}, "check": check}))
+    return run
+
+
+class Parsed(HTMLParser):
+    """What a validity check looks at: <html lang>, <meta charset>, <title>, every src and href."""
+
+    def __init__(self):
+        super().__init__()
+        self.lang = self.charset = None
+        self.title = ""
+        self.in_title = False
+        self.sources: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "html":
+            self.lang = attributes.get("lang")
+        if tag == "meta" and "charset" in attributes:
+            self.charset = attributes["charset"]
+        if tag == "title":
+            self.in_title = True
+        if tag == "script":
+            self.scripts += 1
+        self.sources += [value for key, value in attrs if key in ("src", "href") and value]
+
+    def handle_endtag(self, tag):
+        if tag == "title":
+            self.in_title = False
+
+    def handle_data(self, data):
+        if self.in_title:
+            self.title += data
+
+
+def parsed(path: Path) -> Parsed:
+    page = Parsed()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def test_one_run_report_is_self_contained_and_goes_into_the_run(run_cli, workdir):
+    run = make_run(workdir / "runs")
+    result = run_cli("report", str(run))
+    assert result.exit_code == 0, result.stderr
+    report = run / "report.html"
+    assert result.stdout.strip() == str(report.resolve())
+    page = parsed(report)
+    assert page.lang == "en" and page.charset == "utf-8" and "tiny" in page.title
+    assert page.scripts == 0
+    assert page.sources and all(source.startswith("data:image/png;base64,") for source in page.sources)
+    html = report.read_text()
+    assert "«test_acc: 0.70» (L10)" in html  # the source's own words beside the verdict
+    assert "[passed] test_accuracy 0.7 ± 0.05: got 0.72" in html
+    assert "a tiny classifier" in html and "dlcli train tiny" in html
+    assert 5_000 < report.stat().st_size < 120_000  # a page with a chart: tens of KB
+
+
+def test_a_hostile_run_cannot_inject_markup(run_cli, workdir):
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    run = make_run(workdir / "runs", description=hostile.replace(":", " "), quote=hostile.replace('"', "'"),
+                   info={"command": ["dlcli", hostile], "error": hostile, "overrides": [hostile]})
+    assert run_cli("report", str(run)).exit_code == 0
+    page = parsed(run / "report.html")
+    assert page.scripts == 0
+    assert "x" not in page.sources and "<script>alert" not in (run / "report.html").read_text()
+
+
+def test_best_and_last_epoch_are_what_the_history_holds(run_cli, workdir):
+    from dlcli.report.page import epoch_rows
+
+    rows = {row["metric"]: row for row in epoch_rows(HISTORY)}
+    assert (rows["val_loss"]["best"], rows["val_loss"]["best_epoch"]) == (0.55, 2)
+    assert (rows["val_accuracy"]["best"], rows["val_accuracy"]["best_epoch"]) == (0.72, 2)
+    assert (rows["val_loss"]["last"], rows["val_loss"]["last_epoch"]) == (0.6, 3)
+
+
+def test_what_a_run_lacks_is_said(run_cli, workdir):
+    run = make_run(workdir / "runs", status="failed", info={"error": "ValueError: diverged at epoch 2"})
+    (run / "metrics.json").unlink()
+    assert run_cli("report", str(run)).exit_code == 0
+    html = (run / "report.html").read_text()
+    assert "The run failed: ValueError: diverged at epoch 2" in html
+    assert "No confusion matrix" in html and "not drawn: no Graphviz" in html
+
+
+def test_pictures_and_samples_the_run_holds_are_embedded(run_cli, workdir):
+    from PIL import Image
+
+    run = make_run(workdir / "runs")
+    (run / "viz").mkdir()
+    Image.new("RGB", (20, 10), (200, 30, 30)).save(run / "viz" / "activations-conv2d.png")
+    (run / "viz" / "index.json").write_text(json.dumps([{"kind": "activations", "layer": "conv2d",
+                                                         "files": ["activations-conv2d.png"]}]))
+    (run / "samples").mkdir()
+    (run / "samples" / "epoch_001.txt").write_text("temperature 0.5: the cat <sat>")
+    (run / "viz" / "broken.png").write_bytes(b"not a png")
+    assert run_cli("report", str(run)).exit_code == 0
+    html = (run / "report.html").read_text()
+    assert "kind: activations, layer: conv2d" in html
+    assert "the cat &lt;sat&gt;" in html
+    assert "broken.png: not a PNG dlcli can embed" in html
+    assert len(parsed(run / "report.html").sources) == 2  # the curves and the one real picture
+
+
+def test_several_runs_show_only_what_differs(run_cli, workdir):
+    first = make_run(workdir / "runs", units=8, test_accuracy=0.72)
+    second = make_run(workdir / "runs", stamp="20261203-101600", units=32, test_accuracy=0.9)
+    result = run_cli("report", str(first), str(second), "--json")
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    path = Path(answer["path"])
+    assert answer["kind"] == "runs" and path.parent == workdir and path.name.startswith("report-tiny-")
+    assert not (first / "report.html").exists()  # nothing written into the runs
+    html = path.read_text()
+    table = html[html.index("Spec values that differ"):html.index("Metrics that differ")]
+    assert "model.layers[0].Dense.units" in table and "fit.epochs" not in table
+    metrics = html[html.index("Metrics that differ"):html.index("<h2>Curves")]
+    assert "test_accuracy" in metrics and "test_loss" not in metrics.split("The same in every run")[0]
+    assert "model.layers[0].Dense.units=32" in html  # the curves' label says what differs
+    assert len(parsed(path).sources) == 1
+
+
+def test_out_must_be_html_and_outside_other_runs(run_cli, workdir):
+    run = make_run(workdir / "runs")
+    other = make_run(workdir / "runs", stamp="20261203-101600")
+    assert run_cli("report", str(run), "--out", "page.txt").exit_code == 2
+    refused = run_cli("report", str(run), "--out", str(other / "x.html"))
+    assert refused.exit_code == 2 and "never writes into another run" in refused.stderr
+    assert not (other / "x.html").exists()
+    assert run_cli("report", str(run), "--out", "mine.html").exit_code == 0
+    assert (workdir / "mine.html").is_file() and not (run / "report.html").exists()
+
+
+def test_a_missing_run_is_one_line_and_nothing_is_written(run_cli, workdir):
+    result = run_cli("report", str(workdir / "runs" / "nosuch" / "x"))
+    assert result.exit_code == 2 and result.stderr.startswith("error:") and len(result.stderr.splitlines()) == 1
+    assert run_cli("report").exit_code == 2
+    assert not list(workdir.glob("*.html"))
+
+
+def test_report_imports_no_tensorflow(workdir):
+    run = make_run(workdir / "runs")
+    code = ("import sys\nfrom dlcli.cli import main\nsys.argv = ['dlcli', 'report', %r]\ncode = 0\n"
+            "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+            "print('HEAVY', [m for m in ('tensorflow', 'keras', 'jax', 'torch') if m in sys.modules], code)\n" % str(run))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "HEAVY [] 0" in out.stdout, out.stdout + out.stderr

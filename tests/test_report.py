@@ -158,7 +158,7 @@ def test_pictures_and_samples_the_run_holds_are_embedded(run_cli, workdir):
     assert "kind: activations, layer: conv2d" in html
     assert "the cat &lt;sat&gt;" in html
     assert "broken.png: not a PNG dlcli can embed" in html
-    assert len(parsed(run / "report.html").sources) == 2  # the curves and the one real picture
+    assert len(parsed(run / "report.html").sources) == 3  # loss and accuracy curves, the one real picture
 
 
 def test_several_runs_show_only_what_differs(run_cli, workdir):
@@ -175,8 +175,7 @@ def test_several_runs_show_only_what_differs(run_cli, workdir):
     assert "model.layers[0].Dense.units" in table and "fit.epochs" not in table
     metrics = html[html.index("Metrics that differ"):html.index("<h2>Curves")]
     assert "test_accuracy" in metrics and "test_loss" not in metrics.split("The same in every run")[0]
-    assert "model.layers[0].Dense.units=32" in html  # the curves' label says what differs
-    assert len(parsed(path).sources) == 1
+    assert len(parsed(path).sources) == 2  # loss and accuracy, the runs overlaid
 
 
 def test_out_must_be_html_and_outside_other_runs(run_cli, workdir):
@@ -204,3 +203,49 @@ def test_report_imports_no_tensorflow(workdir):
             "print('HEAVY', [m for m in ('tensorflow', 'keras', 'jax', 'torch') if m in sys.modules], code)\n" % str(run))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "HEAVY [] 0" in out.stdout, out.stdout + out.stderr
+
+
+def make_sweep(root: Path, direction: str = "maximize") -> Path:
+    """A sweep directory as `dlcli sweep` leaves it: sweep.json, spec.yaml, study.db, sweep.csv, trials/."""
+    import sqlite3
+
+    folder = root / "sweeps" / "tiny" / "20261203-120000"
+    folder.mkdir(parents=True)
+    (folder / "sweep.json").write_text(json.dumps({
+        "experiment": "tiny", "overrides": [], "params": {"model.layers[0].Dense.units": [8, 32, 64]},
+        "metric": "test_accuracy", "direction": direction, "trials": 3, "seed": 7, "pruning": False, "sampler": "grid",
+        "command": ["dlcli", "sweep", "tiny"]}))
+    write(folder / "spec.yaml", SPEC.format(description="a sweep", units=8, quote="q"))
+    with sqlite3.connect(folder / "study.db") as database:  # what check_study looks for
+        database.execute("CREATE TABLE studies (study_name TEXT)")
+        database.execute("INSERT INTO studies VALUES ('sweep')")
+        database.execute("CREATE TABLE trials (number INTEGER)")
+    for number, (units, accuracy) in enumerate([(8, 0.6), (32, 0.9), (64, 0.75)]):
+        make_run(folder / "trials", experiment="", stamp=f"{number:04d}", units=units, test_accuracy=accuracy)
+    make_run(folder / "trials", experiment="", stamp="0003", units=16)  # the pruned trial's run
+    (folder / "sweep.csv").write_text(
+        "trial,state,run_status,value,model.layers[0].Dense.units,run_dir,duration_s,note\n"
+        "0,complete,completed,0.6,8,trials/0000,1.2,\n1,complete,completed,0.9,32,trials/0001,1.1,\n"
+        "2,complete,completed,0.75,64,trials/0002,1.3,\n3,pruned,completed,,16,trials/0003,0.5,pruned after epoch 1\n")
+    return folder
+
+
+def test_a_sweep_page_lists_its_trials_best_first_with_links(run_cli, workdir):
+    sweep = make_sweep(workdir)
+    assert run_cli("report", str(sweep / "trials" / "0001")).exit_code == 0  # only trial 1 has its report
+    result = run_cli("report", str(sweep), "--json")
+    assert result.exit_code == 0, result.stderr
+    page = sweep / "report.html"
+    assert json.loads(result.stdout)["path"] == str(page.resolve())
+    html = page.read_text()
+    rows = re.findall(r"<tr(?: class=\"best\")?><td>(\d+)( \(best\))?</td>", html)
+    assert rows == [("1", " (best)"), ("2", ""), ("0", ""), ("3", "")]  # maximised, no value last
+    links = [source for source in parsed(page).sources if not source.startswith("data:")]
+    assert links == ["trials/0001/report.html"]
+    assert "pruned after epoch 1" in html
+
+
+def test_a_sweep_is_reported_alone(run_cli, workdir):
+    sweep = make_sweep(workdir)
+    result = run_cli("report", str(sweep), str(sweep / "trials" / "0000"))
+    assert result.exit_code == 2 and "report it alone" in result.stderr

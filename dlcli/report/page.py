@@ -144,18 +144,24 @@ def confusion(run: Run, info: dict) -> dict[str, Any]:
         return {"uri": None, "note": f"{run.file(entry)}: unreadable ({error})"}
 
 
-def curves(run: Run, history: dict) -> str | None:
-    from dlcli.report.pictures import curves_figure, figure_uri
+def curves(runs: list[Run]) -> dict[str, Any]:
+    """The learning curves `dlcli plot` draws (dlcli.plotting): one picture per metric, the runs
+    overlaid when there are several; else why there are none."""
+    from dlcli.plotting import curve_figures
+    from dlcli.report.pictures import figure_uri
 
-    bases = metric_bases(history)
-    if not bases or not history.get("epoch"):
-        return None
-    kfold = " (mean over folds)" if run.has(layout.FOLDS) else ""
-    return figure_uri(curves_figure([(run.experiment, history)], bases, title=f"learning curves{kfold}"))
+    try:
+        figures = curve_figures(runs) if any(run.has(layout.HISTORY) for run in runs) else {}
+    except DlcliError as error:
+        return {"items": [], "note": str(error)}
+    if not figures:
+        return {"items": [], "note": "no history: no epoch was completed"}
+    return {"items": [{"name": name, "uri": figure_uri(figure)} for name, figure in figures.items()], "note": ""}
 
 
-def run_page(run: Run) -> dict[str, Any]:
-    """Everything the page of one run shows, as plain data; `problems` lists what could not be read."""
+def run_page(run: Run, whole: bool = True) -> dict[str, Any]:
+    """Everything the page of one run shows, as plain data; `problems` lists what could not be read.
+    `whole=False`: without its pictures (a row of the page of several runs)."""
     problems: list[str] = []
 
     def attempt(read, default):
@@ -177,16 +183,19 @@ def run_page(run: Run) -> dict[str, Any]:
         "status": attempt(lambda: run.status, "unknown"), "info": info, "facts": facts(info),
         "verdict": verdict_of(run, metrics, spec),
         "metrics": metrics.get("metrics") if isinstance(metrics.get("metrics"), dict) else {},
-        "epochs": epoch_rows(history), "curves": curves(run, history),
+        "epochs": epoch_rows(history), "curves": curves([run]) if whole else None,
         "recipe_changes": info.get("recipe_changes") or [], "recipe_source": info.get("recipe_source"),
         "overrides": info.get("overrides") or [],
         "spec_text": _file_text(run, layout.SPEC), "summary": _file_text(run, layout.MODEL_SUMMARY),
-        "model_plot": _model_plot(run, model_files),
-        "confusion": confusion(run, info),
-        "viz": pictures(run, layout.VIZ), "plots": pictures(run, layout.PLOTS),
-        "sample_pictures": pictures(run, layout.SAMPLES), "sample_texts": texts(run, layout.SAMPLES),
+        **(_pictures(run, info, model_files) if whole else {}),
         "error": info.get("error"), "problems": problems,
     }
+
+
+def _pictures(run: Run, info: dict, model_files: dict) -> dict[str, Any]:
+    return {"model_plot": _model_plot(run, model_files), "confusion": confusion(run, info),
+            "viz": pictures(run, layout.VIZ), "plots": pictures(run, layout.PLOTS),
+            "sample_pictures": pictures(run, layout.SAMPLES), "sample_texts": texts(run, layout.SAMPLES)}
 
 
 def facts(info: dict) -> list[tuple[str, str]]:

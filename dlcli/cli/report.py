@@ -13,9 +13,11 @@ from dlcli.cli.options import command, json_option, print_json
               help="The .html file to write; default: the run's report.html (one run), report-<runs>.html in the "
                    "current folder (several), the sweep's report.html (a sweep).")
 @click.option("--open", "open_page", is_flag=True, help="Open the page in the web browser once written.")
+@click.option("--book", is_flag=True,
+              help="The book's reproduction table instead: every named experiment's quoted result beside this "
+                   "machine's latest comparable run (no RUN; default --out: book-report.html in the runs folder).")
 @json_option
-# The book's reproduction table (`--book`) goes here, as an option of this same command.
-def report(runs, out, open_page: bool, as_json: bool) -> None:
+def report(runs, out, open_page: bool, book: bool, as_json: bool) -> None:
     """An HTML page of RUNS (run directories, or experiments for their latest completed run) or of a
     sweep directory: verdict, metrics, curves, spec, pictures. It embeds everything and loads
     nothing from the network, so it can be mailed or opened offline.
@@ -24,10 +26,15 @@ def report(runs, out, open_page: bool, as_json: bool) -> None:
     dlcli report runs/mnist-dense/20261203-101500      writes that run's report.html
     dlcli report imdb-l1 imdb-l2 --out l1-vs-l2.html   two runs side by side
     dlcli report sweeps/imdb-dense/20261203-120000     a sweep's trials
+    dlcli report --book                                the book's reproduction table
     """
     from dlcli import api
 
-    result = api.report(list(runs), out)
+    if book and runs:
+        from dlcli.errors import UsageError
+
+        raise UsageError("--book reports every named experiment: give it no RUN (or drop --book)")
+    result = api.book_report(out) if book else api.report(list(runs), out)
     if open_page:
         import webbrowser
 
@@ -39,3 +46,5 @@ def report(runs, out, open_page: bool, as_json: bool) -> None:
         print_json(result)
     else:
         click.echo(result["path"])
+        if book:
+            click.echo(result["summary"]["line"])

@@ -1,0 +1,257 @@
+"""The book's reproduction table (`dlcli report --book`): for every named experiment whose spec has a
+`reference:` block, what its source says (the quote, the metric and the quoted value) beside what
+this machine's latest comparable run gave, grouped by chapter and source.
+
+A row's verdict is the one its run holds (metrics.json's `check`, written when the run closed or
+rewritten by `dlcli check`): passed, differs, failed, unverifiable or not comparable (see
+dlcli.reference). The run is the newest completed one that followed its experiment's recipe
+(`Run.latest_completed(..., follows_recipe=True)`: nothing changed but the seed). Where there is
+none the row says `not comparable` (only runs that changed the recipe exist), `never run`, or
+`data unavailable` (never run, and the data it needs is not in the cache). A reference that gives
+nothing to check, only a quote (chapter 8's generative models), has the verdict `none`: it is
+listed, and counted apart. Only YAML files and run.json/metrics.json are read: Keras is never imported.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from dlcli.errors import DlcliError, SpecError, UsageError
+from dlcli.runs import Run, enclosing_run, layout, runs_root
+
+# Verdicts of a row with something to check, in the order the page counts them.
+VERDICTS = ("passed", "differs", "failed", "unverifiable", "not comparable", "never run", "data unavailable")
+NO_NUMBER = "none"  # reference.py's status of a reference with nothing to check
+DEFAULT_NAME = "book-report.html"
+
+# A section number, "6.27" or "7.1.3", standing alone: its first part is the chapter.
+SECTION = re.compile(r"(?:^|[\s(])([1-9])\.(\d{1,2})(?:\.\d+)?(?=$|[\s),:;-])")
+
+
+def section_of(*texts: str | None) -> tuple[int, int] | None:
+    """(chapter, section) of the first section number in the first text that has one."""
+    for text in texts:
+        found = SECTION.search(text or "")
+        if found:
+            return int(found.group(1)), int(found.group(2))
+    return None
+
+
+def source_name(source: str) -> str:
+    """The work a reference's source names, without its details: 'Deep Learning with Python (1st
+    ed.)' for '..., Russian translation (quotes and line numbers from it)'."""
+    return re.split(r", |; |: ", source, maxsplit=1)[0].strip()
+
+
+def _number(value: Any) -> str:
+    """3466 as 3466, 0.91234 as 0.9123 (as reference.describe shows them)."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:.4g}"
+
+
+def claim_criterion(claim) -> str:
+    """What a curve claim asks of its statistic (the row's metric, 'argmin of val_loss'), in a few
+    words: 'between 2 and 5', '> 0.4', '< imdb-dense's' (the same statistic of that experiment's run)."""
+    from dlcli.reference import RELATIONS
+
+    if claim.relation == "between":
+        return f"between {_number(claim.value[0])} and {_number(claim.value[1])}"
+    target = (f"{claim.than}'s {claim.than_metric}" if claim.than_metric else f"{claim.than}'s") if claim.than \
+        else _number(claim.value)
+    return f"{RELATIONS[claim.relation]}{target}"
+
+
+def _expected(reference) -> tuple[str | None, Any, str | None]:
+    """(metric, the source's number, the criterion) of the reference's first check; all None for
+    a reference that only quotes."""
+    from dlcli.reference import value_check
+
+    if reference.metric is not None:
+        return reference.metric, reference.value, value_check(reference, {})["expected"]
+    if reference.claims:
+        claim = reference.claims[0]
+        return f"{claim.statistic} of {claim.metric}", claim.value, claim_criterion(claim)
+    return None, None, None
+
+
+def _run_part(name: str, reference_checks: bool, raw: dict) -> dict[str, Any]:
+    """The row's fields that come from this machine's runs: verdict, actual value, run directory."""
+    run = Run.latest_completed(name, follows_recipe=True)
+    other = run or Run.latest_completed(name)
+    if other is None:
+        return {"run_dir": None, "report": None, "actual": None, "checks": [], **_unrun(name, raw, reference_checks)}
+    part = {"run_dir": str(other.path.resolve()),
+            "report": str(other.file(layout.REPORT).resolve()) if other.has(layout.REPORT) else None}
+    try:
+        check = other.metrics().get("check") or {}
+    except DlcliError as error:  # a damaged metrics.json: the run says nothing
+        return {**part, "verdict": "unverifiable" if reference_checks else NO_NUMBER, "actual": None,
+                "checks": [], "reason": str(error)}
+    checks = [item for item in check.get("checks") or [] if isinstance(item, dict)]
+    first = checks[0] if checks else {}
+    part.update(checks=checks, actual=first.get("actual"), reason=check.get("reason") or _why(checks))
+    if first.get("direction"):
+        part.update(direction=first["direction"], margin=first.get("margin"))
+    if not reference_checks:
+        return {**part, "verdict": NO_NUMBER}
+    if run is None:
+        from dlcli.runs import recipe_changes
+
+        return {**part, "verdict": "not comparable",
+                "reason": f"only runs that changed the recipe: {', '.join(recipe_changes(other.info))}"}
+    status = check.get("status")
+    if status not in VERDICTS:  # no verdict in the run (an older dlcli, or metrics.json without one)
+        return {**part, "verdict": "unverifiable", "reason": f"the run holds no verdict: run `dlcli check {other}`"}
+    return {**part, "verdict": status}
+
+
+def _why(checks: list[dict]) -> str | None:
+    """Why a verdict is not `passed`, from its first check that did not pass: what it asked and got
+    (when it is not the row's own first check), which way and how far it is off, its reason."""
+    missed = next((check for check in checks if check.get("status") != "passed"), None)
+    if missed is None:
+        return None
+    parts = []
+    if missed is not checks[0]:
+        actual = missed.get("actual")
+        got = _number(actual) if isinstance(actual, (int, float)) and not isinstance(actual, bool) else "n/a"
+        parts.append(f"{missed.get('what') or missed.get('metric')}: got {got}")
+    if missed.get("direction") and isinstance(missed.get("margin"), (int, float)):
+        parts.append(f"{missed['direction']} than the source by {_number(missed['margin'])}")
+    if missed.get("reason"):
+        parts.append(str(missed["reason"]))
+    return "; ".join(parts) or None
+
+
+def _unrun(name: str, raw: dict, reference_checks: bool) -> dict[str, Any]:
+    """Verdict and reason of an experiment without a completed run: `data unavailable` (with what
+    is missing and how to get it) when the cache lacks what its data needs, else `never run`."""
+    from dlcli.datasets.presence import missing
+
+    folder = runs_root() / name
+    count = sum(1 for path in folder.iterdir() if path.is_dir() and not path.name.startswith(".")) \
+        if folder.is_dir() else 0
+    reasons = [f"{count} run{'s' if count != 1 else ''}, none completed"] if count else []
+    if not reference_checks:  # nothing to reproduce: what its data lacks is no verdict's reason
+        return {"verdict": NO_NUMBER, "reason": "; ".join(reasons) or None}
+    lacking = missing(raw)
+    return {"verdict": "data unavailable" if lacking else "never run", "reason": "; ".join(reasons + lacking) or None}
+
+
+def experiment_row(name: str, path: Path) -> dict[str, Any] | None:
+    """One experiment's row, or None when its spec has no `reference:` block (a SpecError when the
+    file or its reference cannot be read)."""
+    from dlcli.spec import Reference
+    from dlcli.spec.reading import read_yaml
+
+    raw = read_yaml(path)
+    raw = raw if isinstance(raw, dict) else {}
+    if raw.get("reference") is None:
+        return None
+    try:
+        reference = Reference.model_validate(raw["reference"])
+    except ValueError as error:
+        raise SpecError(f"{path}: reference: {str(error).splitlines()[-1].strip()} (run dlcli validate {name})") from None
+    section = section_of(reference.listing, reference.source, raw.get("description") if isinstance(
+        raw.get("description"), str) else None)
+    metric, expected, criterion = _expected(reference)
+    checked = metric is not None
+    return {
+        "name": name, "chapter": section[0] if section else None, "section": list(section) if section else None,
+        "source": reference.source, "source_name": source_name(reference.source), "listing": reference.listing,
+        "quote": reference.quote, "metric": metric, "expected": expected, "criterion": criterion,
+        "direction": None, "margin": None, **_run_part(name, checked, raw),
+    }
+
+
+def book_table() -> dict[str, Any]:
+    """{'summary': counts, 'experiments': rows in page order}: every named experiment with a reference."""
+    from dlcli.catalog import experiment_files
+
+    rows, unreadable, without = [], [], []
+    for name, path in experiment_files().items():
+        try:
+            row = experiment_row(name, path)
+        except (SpecError, UsageError) as error:
+            unreadable.append(str(error))
+            continue
+        (rows.append(row) if row is not None else without.append(name))
+    rows.sort(key=lambda row: (row["chapter"] is None, row["chapter"] or 0, row["source_name"],
+                               row["section"] or [99, 99], row["name"]))
+    return {"summary": summary(rows, without, unreadable), "experiments": rows}
+
+
+def summary(rows: list[dict], without_reference: list[str], unreadable: list[str]) -> dict[str, Any]:
+    """The counts at the top of the page: how many of the results with a number this machine reproduced."""
+    checked = [row for row in rows if row["verdict"] != NO_NUMBER]
+    counts = {verdict: sum(row["verdict"] == verdict for row in checked) for verdict in VERDICTS}
+    counted = {"reproduced": counts["passed"], "with_number": len(checked), "quotes_only": len(rows) - len(checked)}
+    return {**counted, "line": count_line(counted), "experiments": len(rows), "verdicts": counts,
+            "without_reference": without_reference, "unreadable": unreadable}
+
+
+def count_line(summary_data: dict) -> str:
+    """'27 of 49 results with a number reproduced on this machine; 6 more quote the source without one'."""
+    line = f"{summary_data['reproduced']} of {summary_data['with_number']} results with a number reproduced on this machine"
+    quotes = summary_data["quotes_only"]
+    return line + (f"; {quotes} more quote{'s' if quotes == 1 else ''} the source without a number" if quotes else "")
+
+
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def page_groups(rows: list[dict], folder: Path) -> list[dict[str, Any]]:
+    """The page's sections, one per chapter and source, in table order; each row gets its link (the
+    run's report.html, else its folder) relative to `folder`, where the page is, and the language
+    of its quote (Russian quotes are marked so, for the browser's hyphenation and fonts)."""
+    groups: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = (row["chapter"], row["source_name"])
+        title = f"Chapter {row['chapter']} · {row['source_name']}" if row["chapter"] else row["source_name"]
+        group = groups.setdefault(key, {"title": title, "anchor": re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"),
+                                        "sources": [], "rows": []})
+        if row["source"] not in (*group["sources"], row["source_name"]):  # its details, where it has any
+            group["sources"].append(row["source"])
+        target = row["report"] or row["run_dir"]
+        link = os.path.relpath(target, folder) + ("" if row["report"] else "/") if target else None
+        lang = "ru" if row["quote"] and CYRILLIC.search(row["quote"]) else None
+        group["rows"].append({**row, "link": link and Path(link).as_posix(), "lang": lang})
+    return list(groups.values())
+
+
+def book_target(out: str | None) -> Path:
+    """Where the page goes: --out (an .html file, outside every run directory), else book-report.html
+    in the runs root, beside the runs it links to."""
+    if out is None:
+        return runs_root() / DEFAULT_NAME
+    path = Path(out)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {out}: give a file name ending in .html")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {out}: no such folder {path.parent}")
+    owner = enclosing_run(path.parent)
+    if owner is not None:
+        raise UsageError(f"--out {out}: inside the run directory {owner}; the book's table goes outside every run")
+    return path
+
+
+def book_report(out: str | None = None) -> dict[str, Any]:
+    """Write the book's reproduction table as one self-contained HTML page; returns {'path', 'summary',
+    'experiments'} (see `book_table`)."""
+    from datetime import datetime
+
+    from dlcli.atomic import write_text_atomic
+    from dlcli.report.rendering import render
+
+    target = book_target(out)
+    table = book_table()
+    html = render("book.html.j2", summary=table["summary"],
+                  groups=page_groups(table["experiments"], target.parent.resolve()),
+                  generated_at=datetime.now().astimezone().isoformat(timespec="seconds"))
+    try:
+        write_text_atomic(target, html)
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write the page ({error.strerror or error}); choose another --out") from None
+    return {"path": str(target.resolve()), **table}

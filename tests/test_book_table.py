@@ -1,0 +1,192 @@
+"""`dlcli report --book`: the book's reproduction table, from hand-made run directories (run.json,
+metrics.json with the verdict the run holds, spec.yaml) of a few of the project's named experiments,
+one per verdict. No model is trained and no TensorFlow is needed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dlcli.catalog import PACKAGE_EXPERIMENTS
+from dlcli.report.book import book_table
+
+
+def make_run(workdir: Path, name: str, stamp: str, status: str = "completed", check: dict | None = None,
+             recipe_changes: list[str] | None = None, report: bool = False) -> Path:
+    """A run directory as dlcli writes one, with the verdict `check` in its metrics.json."""
+    path = workdir / "runs" / name / stamp
+    path.mkdir(parents=True)
+    shutil.copyfile(PACKAGE_EXPERIMENTS / f"{name}.yaml", path / "spec.yaml")
+    info = {"format": 2, "status": status, "experiment": name, "started_at": "2026-12-03T10:00:00+00:00",
+            "overrides": [], "recipe_source": str(PACKAGE_EXPERIMENTS / f"{name}.yaml"),
+            "recipe_changes": recipe_changes or []}
+    (path / "run.json").write_text(json.dumps(info), encoding="utf-8")
+    if check is not None:
+        metrics = {check["metric"]: check["actual"]} if check.get("metric") and "actual" in check else {}
+        verdict = {"status": check.pop("status"), "checks": [check] if check else []}
+        (path / "metrics.json").write_text(json.dumps({"metrics": metrics, "check": verdict}), encoding="utf-8")
+    if report:
+        (path / "report.html").write_text("<!DOCTYPE html><title>run</title>", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def runs(workdir) -> dict[str, Path]:
+    """One experiment per verdict; the data cache is empty (only shipped data is present)."""
+    made = {
+        "passed": make_run(workdir, "mnist-dense", "20261203-100000", report=True, check={
+            "status": "passed", "metric": "test_accuracy", "expected": "0.9785 ± 0.01", "actual": 0.981}),
+        "differs": make_run(workdir, "imdb-dense-final", "20261203-100000", check={
+            "status": "differs", "metric": "test_accuracy", "expected": "0.8833 ± 0.015", "actual": 0.85,
+            "direction": "worse", "margin": 0.0333, "reported": 0.8833}),
+        "failed": make_run(workdir, "imdb-dense", "20261203-100000", check={
+            "status": "failed", "metric": "val_loss", "statistic": "argmin", "relation": "between",
+            "expected": [2, 5], "actual": 9.0}),
+        "unverifiable": make_run(workdir, "boston-final", "20261203-100000", check={
+            "status": "unverifiable", "metric": "test_mae", "reason": "the run produced no 'test_mae'"}),
+        # reuters-dense-final: a newer run changed the recipe; the older one that followed it counts
+        "comparable": make_run(workdir, "reuters-dense-final", "20261203-100000", check={
+            "status": "passed", "metric": "test_accuracy", "actual": 0.79}),
+        "overridden": make_run(workdir, "reuters-dense-final", "20261203-110000", check={
+            "status": "not comparable", "metric": "test_accuracy", "actual": 0.5},
+            recipe_changes=["fit.epochs=1 (source: 9)"]),
+        # jena-baseline: only a run that changed the recipe
+        "not comparable": make_run(workdir, "jena-baseline", "20261203-100000", check={
+            "status": "not comparable", "metric": "val_mae", "actual": 0.31}, recipe_changes=["data.step=3 (source: 6)"]),
+        "failed run": make_run(workdir, "digits-convnet", "20261203-100000", status="failed"),
+    }
+    return made
+
+
+def rows_of(table: dict) -> dict[str, dict]:
+    return {row["name"]: row for row in table["experiments"]}
+
+
+def test_every_verdict_from_hand_made_runs(run_cli, runs, workdir):
+    result = run_cli("report", "--book", "--json")
+    assert result.exit_code == 0, result.stderr
+    table = json.loads(result.stdout)
+    rows = rows_of(table)
+    assert rows["mnist-dense"]["verdict"] == "passed" and rows["mnist-dense"]["actual"] == 0.981
+    assert rows["mnist-dense"]["report"] == str((runs["passed"] / "report.html").resolve())
+    assert rows["imdb-dense-final"]["verdict"] == "differs"
+    assert (rows["imdb-dense-final"]["direction"], rows["imdb-dense-final"]["margin"]) == ("worse", 0.0333)
+    assert rows["imdb-dense-final"]["report"] is None
+    assert rows["imdb-dense-final"]["run_dir"] == str(runs["differs"].resolve())
+    assert rows["imdb-dense"]["verdict"] == "failed" and rows["imdb-dense"]["actual"] == 9.0
+    assert rows["boston-final"]["verdict"] == "unverifiable"
+    assert rows["jena-baseline"]["verdict"] == "not comparable"
+    assert rows["jena-baseline"]["run_dir"] == str(runs["not comparable"].resolve())
+    # digits ship with dlcli: never run (its one run failed); mnist's cache is empty: data unavailable
+    assert rows["digits-convnet"]["verdict"] == "never run" and rows["digits-convnet"]["run_dir"] is None
+    assert "1 run, none completed" in rows["digits-convnet"]["reason"]
+    assert rows["mnist-convnet"]["verdict"] == "data unavailable"
+    assert "dlcli data download mnist" in rows["mnist-convnet"]["reason"]
+    # chapter 8 quotes no number: listed, with its quote, verdict none
+    assert rows["vae-mnist"]["verdict"] == "none" and rows["vae-mnist"]["quote"]
+    assert rows["vae-mnist"]["metric"] is None and rows["vae-mnist"]["chapter"] == 8
+
+
+def test_an_overridden_run_is_not_the_comparable_one(run_cli, runs):
+    rows = rows_of(json.loads(run_cli("report", "--book", "--json").stdout))
+    row = rows["reuters-dense-final"]  # the newer run set fit.epochs=1: the older one is judged
+    assert (row["verdict"], row["actual"], row["run_dir"]) == ("passed", 0.79, str(runs["comparable"].resolve()))
+    shutil.rmtree(runs["comparable"])
+    row = rows_of(book_table())["reuters-dense-final"]  # only the overridden run is left
+    assert row["verdict"] == "not comparable" and "fit.epochs=1 (source: 9)" in row["reason"]
+    assert row["run_dir"] == str(runs["overridden"].resolve())
+
+
+def test_counts_and_json_shape(run_cli, runs):
+    table = json.loads(run_cli("report", "--book", "--json").stdout)
+    assert {"path", "summary", "experiments"} <= set(table)
+    rows, summary = table["experiments"], table["summary"]
+    for row in rows:
+        assert {"name", "chapter", "source", "listing", "quote", "metric", "expected", "actual", "verdict",
+                "run_dir", "report"} <= set(row)
+    passed = sorted(row["name"] for row in rows if row["verdict"] == "passed")
+    assert passed == ["mnist-dense", "reuters-dense-final"] and summary["reproduced"] == 2
+    quotes_only = [row for row in rows if row["verdict"] == "none"]
+    assert {"vae-mnist", "gan-cifar10-frogs", "text-generation-lstm"} <= {row["name"] for row in quotes_only}
+    assert summary["quotes_only"] == len(quotes_only) and summary["with_number"] == len(rows) - len(quotes_only)
+    assert sum(summary["verdicts"].values()) == summary["with_number"]
+    assert summary["verdicts"]["differs"] == summary["verdicts"]["failed"] == 1
+    assert summary["line"] == (f"2 of {summary['with_number']} results with a number reproduced on this machine; "
+                               f"{len(quotes_only)} more quote the source without a number")
+    assert all(row["reason"] for row in rows if row["verdict"] == "data unavailable")
+
+
+def test_rows_are_grouped_by_chapter_then_source(runs):
+    rows = book_table()["experiments"]
+    chapters = [row["chapter"] for row in rows]
+    numbered = [chapter for chapter in chapters if chapter is not None]
+    assert numbered == sorted(numbered) and chapters[len(numbered):] == [None] * (len(chapters) - len(numbered))
+    found = rows_of({"experiments": rows})
+    assert (found["imdb-lstm"]["chapter"], found["jena-gru-reversed"]["chapter"]) == (6, 6)  # "6.27"; "text after 6.41"
+    assert found["qa-two-inputs"]["chapter"] == 7  # the section is in its source: "..., 7.1-7.2 (L12187-12335)"
+    assert found["lenet5-mnist"]["chapter"] is None  # a course lesson: grouped by its source alone
+    assert found["imdb-lstm"]["source_name"] == "Deep Learning with Python (1st ed.)"
+    assert found["cifar10-convnet-augmented"]["source_name"] == found["lenet5-mnist"]["source_name"] \
+        == "course lesson on convnets (seed 003)"
+
+
+def test_page_default_place_and_links_that_work(run_cli, runs, workdir):
+    result = run_cli("report", "--book")
+    assert result.exit_code == 0, result.stderr
+    path, line = result.stdout.splitlines()
+    assert Path(path) == (workdir / "runs" / "book-report.html").resolve()
+    assert line.startswith("2 of ") and "reproduced on this machine" in line
+    for page in (Path(path), workdir / "elsewhere" / "book.html"):
+        if not page.exists():
+            page.parent.mkdir()
+            assert run_cli("report", "--book", "--out", str(page)).exit_code == 0
+        html = page.read_text(encoding="utf-8")
+        links = {href for href in __import__("re").findall(r'<a href="([^"]+)"', html)}
+        assert links, "no run linked"
+        for href in links:  # relative, and each one reaches a run's report.html or its folder
+            assert not Path(href).is_absolute() and (page.parent / href).exists(), href
+        assert any((page.parent / href).resolve() == (runs["passed"] / "report.html").resolve() for href in links)
+        assert any((page.parent / href).resolve() == runs["differs"].resolve() for href in links)
+
+
+@pytest.mark.parametrize("args, part", [
+    (["mnist-dense", "--book"], "give it no RUN"),
+    (["--book", "--out", "table.txt"], "ending in .html"),
+    (["--book", "--out", "nowhere/table.html"], "no such folder"),
+    (["--book", "--out", "runs/mnist-dense/20261203-100000/book.html"], "inside the run directory"),
+])
+def test_bad_requests_are_one_line_exit_2_and_write_nothing(run_cli, runs, workdir, args, part):
+    result = run_cli("report", *args)
+    assert result.exit_code == 2 and part in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert not list(workdir.rglob("*.html")) or {p.name for p in workdir.rglob("*.html")} == {"report.html"}
+
+
+def test_a_damaged_metrics_file_is_unverifiable_not_a_crash(runs):
+    (runs["passed"] / "metrics.json").write_text("{not json", encoding="utf-8")
+    row = rows_of(book_table())["mnist-dense"]
+    assert row["verdict"] == "unverifiable" and "metrics.json" in row["reason"]
+
+
+def test_book_imports_no_tensorflow(workdir):
+    code = ("import sys\nfrom dlcli.cli import main\nsys.argv = ['dlcli', 'report', '--book']\ncode = 0\n"
+            "try:\n    main()\nexcept SystemExit as exit:\n    code = exit.code\n"
+            "print('HEAVY', [m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules], code)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=workdir).stdout
+    assert "HEAVY [] 0" in out, out
+    assert (workdir / "runs" / "book-report.html").is_file()
+
+
+def test_page_in_a_real_browser(run_cli, runs, workdir):
+    from browser import check_page
+
+    result = run_cli("report", "--book")
+    page = Path(result.stdout.splitlines()[0])
+    check = check_page(page, screenshot=workdir / "book.png")
+    assert not check.problems, check.problems
+    assert check.title.startswith("The book's reproduction table: 2 of ")

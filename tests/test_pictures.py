@@ -108,3 +108,49 @@ def test_a_broken_history_file_is_one_line(run_cli, workdir):
         result = run_cli("plot", str(workdir / name))
         assert result.exit_code == 2 and result.stderr.count("\n") == 1 and name in result.stderr
         assert not list(workdir.glob("*.png"))
+
+
+def test_small_tiles_are_scaled_up_sharp_and_numbered():
+    import numpy as np
+
+    from dlcli.viz.activations import activation_sheet
+    from dlcli.viz.labelled import MIN_TILE, scale_factor, upscale
+
+    assert scale_factor(3, 5, 64) == 22 and scale_factor(224, 224, 64) == 1
+    tile = np.arange(4, dtype="uint8").reshape(2, 2)
+    assert upscale(tile, 3)[:3, :3].tolist() == [[0] * 3] * 3  # nearest neighbour: each pixel a square
+    tiles = np.random.default_rng(0).integers(0, 255, (20, 3, 3), dtype="uint8")  # 20 channels of 3x3
+    sheet = activation_sheet(tiles, "conv2d_1", 2, "seven.png")
+    assert sheet.dtype == np.uint8 and sheet.shape[2] == 3
+    assert sheet.shape[1] >= 16 * MIN_TILE and sheet.shape[0] >= 2 * MIN_TILE  # 16 a row, 2 rows of >= 64 px
+
+
+def test_filter_tiles_that_stayed_noise_are_marked_in_red():
+    import numpy as np
+
+    from dlcli.viz.filters import Ascent, filter_sheet
+    from dlcli.viz.labelled import MARK_COLOUR
+
+    patterns = np.full((4, 16, 16, 1), 128, dtype="uint8")
+    ascent = Ascent(patterns, start=np.array([1.0, 2.0, 0.0, 0.5]), end=np.array([3.0, 2.0, 0.0, float("nan")]))
+    assert ascent.stalled() == [1, 2, 3]  # unchanged, dead, or NaN: no ascent
+    clean = filter_sheet(Ascent(patterns, np.zeros(4), np.ones(4)), [10, 11, 12, 13], "conv", "model", 40)
+    marked = filter_sheet(ascent, [10, 11, 12, 13], "conv", "model", 40)
+    red = tuple(int(MARK_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+
+    def reddish(picture):
+        return int(np.all(np.abs(picture.astype(int) - red) < 40, axis=-1).sum())
+
+    assert reddish(clean) == 0 and reddish(marked) > 3 * 4 * 64  # three frames of >= 64-pixel tiles
+
+
+def test_an_overlay_is_at_least_256_pixels_with_a_colour_bar():
+    import numpy as np
+
+    from dlcli.viz.gradcam import gradcam_picture
+
+    digit = np.zeros((8, 8, 3), dtype="uint8")
+    picture = gradcam_picture(digit, digit, "7", 0.93, "conv2d_1", "seven.png")
+    assert picture.shape[0] >= 256 and picture.shape[1] >= 2 * 256
+    right = picture[:, -100:]  # JET's bar: blue at the bottom, red at the top
+    assert ((right[..., 0] > 150) & (right[..., 2] < 80)).any() and ((right[..., 2] > 150) & (right[..., 0] < 80)).any()

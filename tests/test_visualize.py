@@ -54,7 +54,9 @@ def test_gradcam_heatmap_peaks_on_the_evidence(run_cli, workdir):
     assert 20 - 1 <= row <= 26 - 1 + 2 and 4 - 1 <= column <= 10 - 1 + 2
     overlay = cv2.imread(output["overlay"])
     heatmap = cv2.imread(output["heatmap"])
-    assert overlay.shape == heatmap.shape == (32, 32, 3)  # the photo's own size
+    assert heatmap.shape == (32, 32, 3)  # the photo's own size
+    assert overlay.shape[0] >= 256 and overlay.shape[1] >= 2 * 256  # photo and overlay, scaled up to be seen
+    assert output["probability"] == next(row["probability"] for row in output["top"] if row["index"] == 1)
     assert output["overlay"].startswith(str(workdir / "square-gradcam-class1-bright-alpha0.4-"))
     # JET runs from dark blue (0) to dark red (1): red on the square, blue in the far corner (BGR).
     assert heatmap[23, 7, 2] > heatmap[23, 7, 0] and heatmap[2, 28, 0] > heatmap[2, 28, 2]
@@ -76,7 +78,8 @@ def test_gradcam_on_a_run_writes_into_viz_with_an_index(run_cli, workdir):
     assert Path(output["overlay"]).parent == run / "viz"
     index = json.loads((run / "viz" / "index.json").read_text())
     assert index[-1]["kind"] == "gradcam" and Path(output["overlay"]).name in index[-1]["files"]
-    assert cv2.imread(output["overlay"]).shape[:2] == cv2.imread(str(image)).shape[:2]
+    assert cv2.imread(output["heatmap"]).shape[:2] == cv2.imread(str(image)).shape[:2]
+    assert min(cv2.imread(output["overlay"]).shape[:2]) >= 256
 
 
 def test_gradcam_bad_inputs(run_cli, workdir):
@@ -128,10 +131,10 @@ def test_activations_one_grid_per_feature_map_layer(run_cli, workdir):
     assert result.exit_code == 0, result.stderr
     output = json.loads(result.stdout)
     assert output["layers"] == ["first", "pool", "second"]  # not Rescaling, RandomFlip, Flatten, Dense
-    first = cv2.imread(output["files"][0])
-    assert first.shape[:2] == (22, 6 * 22 + 5)  # 6 channels of 22x22 in one row, 1-pixel margins
-    second = cv2.imread(output["files"][2])
-    assert second.shape[:2] == (9, 4 * 9 + 3)
+    first = cv2.imread(output["files"][0])  # 6 channels of 22x22 in one row, each scaled 3x to 66 pixels
+    assert first.shape[0] >= 66 and first.shape[1] >= 6 * 66
+    second = cv2.imread(output["files"][2])  # 4 channels of 9x9, scaled 8x to 72 pixels
+    assert second.shape[0] >= 72 and second.shape[1] >= 4 * 72
     only = json.loads(run_cli("visualize", "activations", str(image), "--model", str(model), "--layers", "pool",
                               "--out", str(workdir / "one"), "--json").stdout)
     assert only["layers"] == ["pool"]
@@ -165,11 +168,26 @@ def test_filters_grid_through_the_cli(run_cli, workdir):
     assert result.exit_code == 0, result.stderr
     output = json.loads(result.stdout)
     assert output["filters"] == 6 and output["size"] == [24, 24]  # clamped to the layer's 6 filters
-    assert cv2.imread(str(workdir / "grid.png")).shape[:2] == (2 * 24 + 5, 3 * 24 + 2 * 5)
+    grid = cv2.imread(str(workdir / "grid.png"))  # 2 rows of 3 patterns of 24x24, each scaled 3x to 72 pixels
+    assert grid.shape[0] >= 2 * 72 and grid.shape[1] >= 3 * 72
+    assert output["stalled"] == [] and "warning" not in output
     into = json.loads(run_cli("visualize", "filters", "--model", str(model), "--layer", "second", "--filters",
                               "4", "--steps", "1", "--out", str(workdir / "pictures"), "--json").stdout)
     assert into["file"].startswith(str(workdir / "pictures" / "filters-small-second-4filters-24x24-1steps-seed0-"))
     assert Path(into["file"]).is_file()
+
+
+def test_filters_that_stayed_noise_are_marked_and_named(run_cli, workdir):
+    model = small_convnet(workdir / "small.keras")
+    result = run_cli("visualize", "filters", "--model", str(model), "--layer", "first", "--steps", "0",
+                     "--out", str(workdir / "noise.png"), "--json")
+    assert result.exit_code == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["stalled"] == [0, 1, 2, 3, 4, 5]  # no step: every tile is its starting noise
+    assert "--steps" in output["warning"]
+    text = run_cli("visualize", "filters", "--model", str(model), "--layer", "first", "--steps", "0",
+                   "--out", str(workdir / "noise.png"))
+    assert "filters 0, 1, 2, 3, 4, 5 of first stayed noise" in text.stderr
 
 
 def test_pretrained_networks_build_without_weights():

@@ -91,6 +91,8 @@ def visualize_filters(model, layer, count, size, steps, seed, out, force, as_jso
         print_json(result)
         return
     click.echo(f"{result['filters']} filters of {result['layer']}: {result['file']}")
+    if result.get("warning"):
+        click.echo(f"warning: {result['warning']}", err=True)
 
 
 @command(visualize, "augmentation")

@@ -5,17 +5,18 @@ from __future__ import annotations
 import numpy as np
 
 from dlcli.errors import UsageError
-from dlcli.viz.images import grid
 from dlcli.viz.layers import is_feature_map, outputs_of, walk
+
+IMAGES_PER_ROW = 16  # the book's
+
 
 def feature_map_layers(model) -> list[str]:
     """Convolution and pooling layers with 2-D feature maps, in order, inside nested models too."""
     return [layer.name for layer in walk(model) if is_feature_map(layer)]
 
 
-def activation_grids(model, batch: np.ndarray, names: list[str] | None = None,
-                     images_per_row: int = 16) -> dict[str, np.ndarray]:
-    """{layer name: uint8 grid (rows*h, 16*w)}: each channel standardised, *64 + 128, clipped (5.31)."""
+def activation_tiles(model, batch: np.ndarray, names: list[str] | None = None) -> dict[str, np.ndarray]:
+    """{layer name: uint8 (channels, h, w)}: each channel standardised, *64 + 128, clipped (5.31)."""
     available = feature_map_layers(model)
     names = names or available
     unknown = [name for name in names if name not in available]
@@ -23,12 +24,26 @@ def activation_grids(model, batch: np.ndarray, names: list[str] | None = None,
         raise UsageError(f"--layers {', '.join(unknown)}: not a convolution or pooling layer of the model "
                          f"(choices: {', '.join(available) or 'none'})")
     outputs, _ = outputs_of(model, names)(batch)
-    grids = {}
+    tiles = {}
     for name in names:
         maps = np.asarray(outputs[name])[0]  # (h, w, channels)
         channels = np.moveaxis(maps, -1, 0).astype("float64")  # (channels, h, w)
         channels -= channels.mean(axis=(1, 2), keepdims=True)
         channels /= channels.std(axis=(1, 2), keepdims=True) + 1e-5  # the book divides by std alone
-        tiles = np.clip(channels * 64 + 128, 0, 255).astype("uint8")
-        grids[name] = grid(tiles, min(images_per_row, len(tiles)), margin=1, fill=0)
-    return grids
+        tiles[name] = np.clip(channels * 64 + 128, 0, 255).astype("uint8")
+    return tiles
+
+
+def activation_sheet(tiles: np.ndarray, layer: str, position: int, image_name: str) -> np.ndarray:
+    """RGB uint8: a layer's channels in viridis, 16 a row, scaled up to a readable size, each
+    numbered, titled with the layer, its place in the model and the image."""
+    from matplotlib import colormaps
+
+    from dlcli.viz.labelled import tile_sheet
+
+    count, height, width = tiles.shape
+    coloured = (colormaps["viridis"](tiles)[..., :3] * 255).astype("uint8")  # (channels, h, w, 3)
+    title = (f"{layer} (feature-map layer {position}) for {image_name}: {count} channel{'s' if count > 1 else ''}"
+             f" of {height}x{width}")
+    return tile_sheet(coloured, min(IMAGES_PER_ROW, count), title, list(range(count)),
+                      note="each channel standardised on its own: yellow is where it responds most")

@@ -3,7 +3,8 @@
 The class score's gradient with respect to a convolution layer's output, averaged over the
 spatial positions, weighs that output's channels; their mean, through a ReLU and divided by its
 maximum, is the heatmap. The overlay is the book's: the heatmap resized to the photo, OpenCV's
-JET colour map, `heatmap * alpha + photo`.
+JET colour map, `heatmap * alpha + photo`; its picture is shown at least 256 pixels on its shorter
+side, titled with the class and its probability, with the colour map's bar (`gradcam_picture`).
 """
 
 from __future__ import annotations
@@ -90,3 +91,15 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) -> tuple
     coloured = cv2.cvtColor(coloured, cv2.COLOR_BGR2RGB)
     blended = np.clip(coloured.astype("float32") * alpha + image.astype("float32"), 0, 255).astype("uint8")
     return coloured, blended
+
+
+def gradcam_picture(image: np.ndarray, blended: np.ndarray, explained: str, probability: float | None, layer: str,
+                    image_name: str) -> np.ndarray:
+    """The photo and its overlay side by side, as a picture that says what it shows: a small photo
+    scaled up (nearest neighbour) to 256 pixels, the class explained and the probability the model
+    gives it above, JET's colour bar beside."""
+    from dlcli.viz.labelled import overlay_picture
+
+    chance = f" (probability {probability:.3f})" if probability is not None else ""
+    title = f"{image_name} and its Grad-CAM for class {explained}{chance}\nat layer {layer}"
+    return overlay_picture([image, blended], title, "jet", "heatmap (1: its maximum)")

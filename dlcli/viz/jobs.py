@@ -80,10 +80,12 @@ def _class_index(wanted: str | None, class_names: list[str] | None) -> int | Non
 def visualize_gradcam(image_path: str, model: str | None = None, layer: str | None = None,
                       class_name: str | None = None, alpha: float = 0.4, out: str | None = None,
                       force: bool = False) -> dict[str, Any]:
-    """Grad-CAM over a photo (5.40-5.44): top-3 predictions, heatmap and overlay at the photo's size."""
+    """Grad-CAM over a photo (5.40-5.44): top-3 predictions; the photo beside its overlay, at least
+    256 pixels on their shorter side, titled with the class explained and its probability, with a
+    colour bar; the heatmap at the photo's size."""
     import numpy as np
 
-    from dlcli.viz.gradcam import gradcam_heatmap, overlay
+    from dlcli.viz.gradcam import gradcam_heatmap, gradcam_picture, overlay
     from dlcli.viz.images import read_image
     from dlcli.viz.sources import load_source
 
@@ -93,24 +95,27 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
     image = read_image(image_path)  # a missing or unreadable image fails before any model loads
     source = load_source(model)
     batch = source.preprocess(image)
-    top = source.top(batch, 3)
+    ranked = source.top(batch, count=2**31)  # every class: the one explained may not be in the top 3
+    top = ranked[:3]
     wanted = _class_index(class_name, source.class_names)
     heatmap, chosen, layer_used = gradcam_heatmap(source.model, batch, layer, wanted)
     coloured, blended = overlay(image, heatmap, alpha)
     names = source.class_names
     explained = names[chosen] if names and chosen < len(names) else str(chosen)
+    probability = next((p for index, _, p in ranked if index == chosen), None)
+    picture = gradcam_picture(image, blended, explained, probability, layer_used, Path(image_path).name)
     inputs = dict(image=placement.named(image_path), model=_model_identity(placement, model), layer=layer_used,
                   class_index=chosen)
     overlay_identity = identity(kind="gradcam", alpha=alpha, **inputs)
     main = placement.path(picture_name([Path(image_path).stem, "gradcam", explained if names else f"class{chosen}",
                                         layer_used, f"alpha{alpha:g}"], overlay_identity))
     companion = placement.beside(main, "heatmap")
-    _write_all(placement, [(main, blended, overlay_identity),
+    _write_all(placement, [(main, picture, overlay_identity),
                            (companion, coloured, identity(kind="gradcam-heatmap", **inputs))], source.run)
     result = {
-        "image": str(Path(image_path).resolve()), "model": source.label, "layer": layer_used,
-        "top": [{"index": i, "class": name, "probability": p} for i, name, p in top],
-        "class_index": chosen, "class": explained, "alpha": alpha,
+        "image": str(Path(image_path).resolve()), "model": source.label, "run_dir": _run_dir(source.run),
+        "layer": layer_used, "top": [{"index": i, "class": name, "probability": p} for i, name, p in top],
+        "class_index": chosen, "class": explained, "probability": probability, "alpha": alpha,
         "overlay": str(main), "heatmap": str(companion),
         "heatmap_peak": [int(v) for v in np.unravel_index(int(np.argmax(heatmap)), heatmap.shape)],
         "heatmap_shape": list(heatmap.shape), "heatmap_empty": not bool(np.any(heatmap > 0)),
@@ -131,13 +136,12 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
 
 def visualize_activations(image_path: str, model: str, layers: list[str] | None = None,
                           out: str | None = None, force: bool = False) -> dict[str, Any]:
-    """One PNG per convolution/pooling layer: its channels for IMAGE as a viridis grid (5.25-5.31).
+    """One PNG per convolution/pooling layer: its channels for IMAGE as a viridis grid (5.25-5.31),
+    numbered, scaled up to a readable size and titled with the layer (dlcli.viz.labelled).
 
     A layer's file is numbered by its place in the model, so it is the same whichever --layers
     were asked for."""
-    import cv2
-
-    from dlcli.viz.activations import activation_grids, feature_map_layers
+    from dlcli.viz.activations import activation_sheet, activation_tiles, feature_map_layers
     from dlcli.viz.images import read_image
     from dlcli.viz.sources import load_source
 
@@ -145,11 +149,11 @@ def visualize_activations(image_path: str, model: str, layers: list[str] | None 
     placement = _placement(out, model, force, Path.cwd() / f"{stem}-activations", folder_only=True)
     image = read_image(image_path)
     source = load_source(model, include_top=False)
-    grids = activation_grids(source.model, source.preprocess(image), list(layers or []) or None)
+    grids = activation_tiles(source.model, source.preprocess(image), list(layers or []) or None)
     positions = {name: number for number, name in enumerate(feature_map_layers(source.model), start=1)}
     pictures = []
     for name, tiles in grids.items():
-        coloured = cv2.cvtColor(cv2.applyColorMap(tiles, cv2.COLORMAP_VIRIDIS), cv2.COLOR_BGR2RGB)
+        coloured = activation_sheet(tiles, name, positions[name], Path(image_path).name)
         picture_identity = identity(kind="activations", image=placement.named(image_path),
                                     model=_model_identity(placement, model), layer=name)
         path = placement.folder / picture_name([stem, "activations", f"{positions[name]:02d}", name], picture_identity)
@@ -157,18 +161,17 @@ def visualize_activations(image_path: str, model: str, layers: list[str] | None 
     files = _write_all(placement, pictures, source.run)
     _record(source.run, placement, files, {"kind": "activations", "image": str(Path(image_path).resolve()),
                                            "layers": list(grids)})
-    return {"image": str(Path(image_path).resolve()), "model": source.label, "layers": list(grids),
-            "files": [str(path) for path in files]}
+    return {"image": str(Path(image_path).resolve()), "model": source.label, "run_dir": _run_dir(source.run),
+            "layers": list(grids), "files": [str(path) for path in files]}
 
 
 def visualize_filters(model: str | None = None, layer: str | None = None, filters: int = 64, size: int = 64,
                       steps: int = 40, out: str | None = None, seed: int = 0, force: bool = False) -> dict[str, Any]:
-    """A grid of the patterns that maximise a layer's filters, by batched gradient ascent (5.32-5.39)."""
-    import numpy as np
-
-    from dlcli.viz.filters import check_filters, filter_patterns
+    """A grid of the patterns that maximise a layer's filters, by batched gradient ascent (5.32-5.39):
+    labelled with the layer and the filters' numbers, the filters whose activation did not rise
+    marked on it and named in the result's warning, with what to try."""
+    from dlcli.viz.filters import ascend_filters, check_filters, filter_sheet
     from dlcli.viz.gradcam import conv_layers
-    from dlcli.viz.images import grid
     from dlcli.viz.sources import load_source
 
     if not 8 <= size <= MAX_PATTERN_SIZE:
@@ -184,10 +187,8 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     indices = check_filters(source.model, layer, filters)
     fixed = tuple(source.model.input_shape[1:3])
     shape = (size, size) if None in fixed else (int(fixed[0]), int(fixed[1]))  # a run's model has one size
-    patterns = filter_patterns(source.model, layer, indices, shape, steps=steps, seed=seed)
-    columns = int(np.ceil(np.sqrt(len(indices))))
-    picture = grid(patterns if patterns.shape[-1] == 3 else np.repeat(patterns, 3, axis=-1), columns,
-                   margin=5, fill=0)
+    ascent = ascend_filters(source.model, layer, indices, shape, steps=steps, seed=seed)
+    picture = filter_sheet(ascent, indices, layer, source.label, steps)
     picture_identity = identity(kind="filters", model=_model_identity(placement, model), layer=layer, filters=len(indices),
                                 size=list(shape), steps=steps, seed=seed)
     target = placement.path(picture_name(["filters", source.label, layer, f"{len(indices)}filters",
@@ -195,8 +196,26 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     _write_all(placement, [(target, picture, picture_identity)], source.run)
     _record(source.run, placement, [target], {"kind": "filters", "layer": layer, "filters": len(indices),
                                               "size": list(shape), "steps": steps, "seed": seed})
-    return {"model": source.label, "layer": layer, "filters": len(indices), "size": list(shape),
-            "steps": steps, "file": str(target)}
+    stalled = [indices[position] for position in ascent.stalled()]
+    result = {"model": source.label, "run_dir": _run_dir(source.run), "layer": layer, "filters": len(indices),
+              "size": list(shape), "steps": steps, "file": str(target), "stalled": stalled}
+    if stalled:
+        result["warning"] = (f"{_numbers(stalled)} of {layer} stayed noise (crossed on the grid): their activation did "
+                             f"not rise in {steps} steps; try more --steps, another --seed or another --layer")
+    return result
+
+
+def _numbers(filters: list[int]) -> str:
+    """`filter 3`, `filters 3, 7, 9`, `12 filters (3, 7, 9...)`: a short list for a message."""
+    if len(filters) == 1:
+        return f"filter {filters[0]}"
+    shown = ", ".join(map(str, filters[:8])) + ("..." if len(filters) > 8 else "")
+    return f"filters {shown}" if len(filters) <= 8 else f"{len(filters)} filters ({shown})"
+
+
+def _run_dir(run: Run | None) -> str | None:
+    """The run whose model drew the picture, as every command's JSON names a run; None for another model."""
+    return str(run.path.resolve()) if run is not None else None
 
 
 def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment", count: int = 8,

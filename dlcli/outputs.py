@@ -24,6 +24,7 @@ from typing import Any
 from dlcli.atomic import atomic_path
 from dlcli.errors import UsageError
 from dlcli.runs import enclosing_run, layout
+from dlcli.runs.location import run_times_kept
 
 IDENTITY_KEY = "dlcli-identity"  # the PNG text chunk that says which inputs and options made a picture
 PICTURE_FORMATS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # Pillow writes them all
@@ -176,7 +177,7 @@ def write_image(path: Path, image, picture_identity: str) -> Path:
         options["pnginfo"] = PngImagePlugin.PngInfo()
         options["pnginfo"].add_text(IDENTITY_KEY, picture_identity)
     try:
-        with atomic_path(path) as temporary:
+        with run_times_kept(path), atomic_path(path) as temporary:  # a reader leaves the run's times as they were
             Image.fromarray(image).save(temporary, format=image_format, **options)
     except (OSError, ValueError, KeyError) as error:  # a full disk, a format that cannot hold the image
         raise UsageError(f"{path}: cannot write the picture ({error})") from None
@@ -188,7 +189,7 @@ def save_figure(figure, path: Path, picture_identity: str) -> Path:
     image_format = path.suffix.lstrip(".").lower() or "png"
     metadata = {IDENTITY_KEY: picture_identity} if image_format == "png" else None
     try:
-        with atomic_path(path) as temporary:
+        with run_times_kept(path), atomic_path(path) as temporary:  # a reader leaves the run's times as they were
             figure.savefig(temporary, dpi=100, format=image_format, metadata=metadata)
     except (OSError, ValueError) as error:
         raise UsageError(f"{path}: cannot write the plot ({error})") from None

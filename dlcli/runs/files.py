@@ -12,6 +12,7 @@ every write with `NotAWriter`. The files RunFiles writes itself are written atom
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -23,6 +24,7 @@ from dlcli.locking import Lock, is_held, take
 from dlcli.runs import layout
 from dlcli.runs.encoding import dumps
 from dlcli.runs.layout import Entry
+from dlcli.runs.location import run_times_kept
 
 
 # The folders a command that draws from a finished run may add to, and the report it may rewrite
@@ -95,8 +97,14 @@ class RunFiles:
         self._must_write(text)
         entry = layout.entry_of(text)
         path = self.path / text
-        (path if entry.folder and entry.matches(text) else path.parent).mkdir(parents=True, exist_ok=True)
+        with self._times_kept():
+            (path if entry.folder and entry.matches(text) else path.parent).mkdir(parents=True, exist_ok=True)
         return path
+
+    def _times_kept(self):
+        """A command that draws from a run (no lock: `Run.open(path, draws=True)`) leaves the run
+        directory's times as they were (runs.location.run_times_kept); its writer does not."""
+        return contextlib.nullcontext() if self.writes else run_times_kept(self.path)
 
     @staticmethod
     def _name(name: str | Entry, parts: dict) -> str:
@@ -121,10 +129,11 @@ class RunFiles:
             raise UsageError(f"{path}: unreadable ({error}); the run directory is damaged") from None
 
     def write_json(self, name: str | Entry, data: Any, **parts: Any) -> None:
-        write_text_atomic(self.output(name, **parts), dumps(data))
+        self.write_text(name, dumps(data), **parts)
 
     def write_text(self, name: str | Entry, text: str, **parts: Any) -> None:
-        write_text_atomic(self.output(name, **parts), text)
+        with self._times_kept():
+            write_text_atomic(self.output(name, **parts), text)
 
     def remove_leftovers(self) -> list[Path]:
         """Delete the temporary files and folders (`.NAME.part...`) that a killed writer left behind;

@@ -1,4 +1,5 @@
-"""Where runs live and where a new one may go: the runs root, `--run-dir` checks, staging folders.
+"""Where runs live and where a new one may go: the runs root (and the sweeps root, whose trials are
+runs), `--run-dir` checks, staging folders.
 
 `runs/<experiment>/<YYYYmmdd-HHMMSS>[-N]/` (or `--run-dir`), never reused, never overwritten. A
 new run is made in a hidden staging folder beside its place (`.NAME.part<pid>-<ns>`) and renamed
@@ -7,6 +8,7 @@ into place once its run.json exists (`Run.publish`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -23,11 +25,36 @@ def runs_root() -> Path:
     return Path(os.environ.get("DLCLI_RUNS_DIR") or Path.cwd() / "runs")
 
 
+def sweeps_root() -> Path:
+    """$DLCLI_SWEEPS_DIR, else `sweeps/` beside the runs folder (runs/*/* holds runs only; a sweep
+    keeps its trials' runs in its own folder, dlcli.sweeps.directory)."""
+    return Path(os.environ.get("DLCLI_SWEEPS_DIR") or runs_root().resolve().parent / "sweeps")
+
+
 def enclosing_run(path: str | Path) -> Path | None:
     """The run directory (a folder holding run.json) that `path` is, or lies in at any depth, links
     resolved; None outside every run."""
     resolved = Path(path).resolve()
     return next((folder for folder in (resolved, *resolved.parents) if (folder / layout.INFO.name).is_file()), None)
+
+
+@contextlib.contextmanager
+def run_times_kept(path: str | Path):
+    """While a reader adds to a finished run (a plot, a picture, a sample, at `path` inside it),
+    keep the modification times of the run directory and of its experiment's folder: a new plots/
+    or file in it would otherwise make `ls -t runs/x` show the run as the newest. Outside every
+    run, nothing is kept."""
+    owner = enclosing_run(path)
+    kept = []
+    for folder in (owner, owner.parent) if owner is not None else ():
+        with contextlib.suppress(OSError):
+            kept.append((folder, folder.stat()))
+    try:
+        yield
+    finally:
+        for folder, stat in kept:
+            with contextlib.suppress(OSError):  # a folder that went meanwhile, or is not ours to touch
+                os.utime(folder, ns=(stat.st_atime_ns, stat.st_mtime_ns))
 
 
 def check_new(path: str | Path) -> Path:

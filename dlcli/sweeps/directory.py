@@ -28,7 +28,8 @@ from typing import Any
 from dlcli.atomic import write_text_atomic
 from dlcli.errors import UsageError
 from dlcli.locking import Lock, take
-from dlcli.runs import remove_abandoned_staging, runs_root
+from dlcli.runs import remove_abandoned_staging
+from dlcli.runs.location import sweeps_root
 from dlcli.sweeps.checks import (MAX_TRIALS, check_space, check_writable, data_and_model, grid_size, overrides_at,
                                  read_settings)
 from dlcli.sweeps.metrics import check_metric, direction_of
@@ -37,11 +38,6 @@ from dlcli.sweeps.study import STUDY_NAME, StorageFailure, check_study, new_stud
 
 DEFAULT_TRIALS = 20
 TRIAL_NAME = re.compile(r"\d{4,}")
-
-
-def sweeps_root() -> Path:
-    """$DLCLI_SWEEPS_DIR, else `sweeps/` beside the runs folder (runs/*/* holds runs only)."""
-    return Path(os.environ.get("DLCLI_SWEEPS_DIR") or runs_root().resolve().parent / "sweeps")
 
 
 class Sweep:

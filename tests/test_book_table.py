@@ -113,11 +113,11 @@ def test_counts_and_json_shape(run_cli, runs):
     assert passed == ["mnist-dense", "reuters-dense-final"] and summary["reproduced"] == 2
     quotes_only = [row for row in rows if row["verdict"] == "none"]
     assert {"vae-mnist", "gan-cifar10-frogs", "text-generation-lstm"} <= {row["name"] for row in quotes_only}
-    assert summary["quotes_only"] == len(quotes_only) and summary["with_number"] == len(rows) - len(quotes_only)
-    assert sum(summary["verdicts"].values()) == summary["with_number"]
+    assert summary["quotes_only"] == len(quotes_only) and summary["checkable"] == len(rows) - len(quotes_only)
+    assert sum(summary["verdicts"].values()) == summary["checkable"]
     assert summary["verdicts"]["differs"] == summary["verdicts"]["failed"] == 1
-    assert summary["line"] == (f"2 of {summary['with_number']} results with a number reproduced on this machine; "
-                               f"{len(quotes_only)} more quote the source without a number")
+    assert summary["line"] == (f"2 of {summary['checkable']} checkable results reproduced on this machine; "
+                               f"{len(quotes_only)} more quote the source with nothing to check")
     assert all(row["reason"] for row in rows if row["verdict"] == "data unavailable")
 
 
@@ -190,3 +190,21 @@ def test_page_in_a_real_browser(run_cli, runs, workdir):
     check = check_page(page, screenshot=workdir / "book.png")
     assert not check.problems, check.problems
     assert check.title.startswith("The book's reproduction table: 2 of ")
+
+
+def test_experiments_without_a_reference_or_with_a_broken_one_are_named_not_fatal(run_cli, workdir):
+    from conftest import TINY_SPEC, write
+
+    write(workdir / "experiments" / "mine.yaml", TINY_SPEC.split("reference:")[0])  # no reference block
+    write(workdir / "experiments" / "broken.yaml", TINY_SPEC.replace("  source: tests\n", ""))  # reference without source
+    write(workdir / "experiments" / "tiny.yaml", TINY_SPEC)
+    result = run_cli("report", "--book", "--json")
+    assert result.exit_code == 0, result.stderr
+    table = json.loads(result.stdout)
+    assert table["summary"]["without_reference"] == ["mine"]
+    assert len(table["summary"]["unreadable"]) == 1 and "broken.yaml: reference.source: " in table["summary"]["unreadable"][0]
+    rows = rows_of(table)
+    assert "broken" not in rows and "mine" not in rows
+    assert (rows["tiny"]["chapter"], rows["tiny"]["source_name"], rows["tiny"]["verdict"]) == (None, "tests", "never run")
+    html = Path(table["path"]).read_text(encoding="utf-8")
+    assert "mine" in html and "broken.yaml" in html

@@ -24,7 +24,7 @@ from dlcli.runs import Run, enclosing_run, layout, runs_root
 
 # Verdicts of a row with something to check, in the order the page counts them.
 VERDICTS = ("passed", "differs", "failed", "unverifiable", "not comparable", "never run", "data unavailable")
-NO_NUMBER = "none"  # reference.py's status of a reference with nothing to check
+QUOTE_ONLY = "none"  # reference.py's status of a reference with nothing to check
 DEFAULT_NAME = "book-report.html"
 
 # A section number, "6.27" or "7.1.3", standing alone: its first part is the chapter.
@@ -64,12 +64,13 @@ def claim_criterion(claim) -> str:
 
 
 def _expected(reference) -> tuple[str | None, Any, str | None]:
-    """(metric, the source's number, the criterion) of the reference's first check; all None for
-    a reference that only quotes."""
+    """(metric, the source's number, the criterion) of the reference's first check, in the order
+    reference.verdict checks them (its number, `also`, claims); all None for a reference that only quotes."""
     from dlcli.reference import value_check
 
-    if reference.metric is not None:
-        return reference.metric, reference.value, value_check(reference, {})["expected"]
+    numbers = [reference] if reference.metric is not None else list(reference.also)
+    if numbers:
+        return numbers[0].metric, numbers[0].value, value_check(numbers[0], {})["expected"]
     if reference.claims:
         claim = reference.claims[0]
         return f"{claim.statistic} of {claim.metric}", claim.value, claim_criterion(claim)
@@ -87,7 +88,7 @@ def _run_part(name: str, reference_checks: bool, raw: dict) -> dict[str, Any]:
     try:
         check = other.metrics().get("check") or {}
     except DlcliError as error:  # a damaged metrics.json: the run says nothing
-        return {**part, "verdict": "unverifiable" if reference_checks else NO_NUMBER, "actual": None,
+        return {**part, "verdict": "unverifiable" if reference_checks else QUOTE_ONLY, "actual": None,
                 "checks": [], "reason": str(error)}
     checks = [item for item in check.get("checks") or [] if isinstance(item, dict)]
     first = checks[0] if checks else {}
@@ -95,7 +96,7 @@ def _run_part(name: str, reference_checks: bool, raw: dict) -> dict[str, Any]:
     if first.get("direction"):
         part.update(direction=first["direction"], margin=first.get("margin"))
     if not reference_checks:
-        return {**part, "verdict": NO_NUMBER}
+        return {**part, "verdict": QUOTE_ONLY}
     if run is None:
         from dlcli.runs import recipe_changes
 
@@ -135,7 +136,7 @@ def _unrun(name: str, raw: dict, reference_checks: bool) -> dict[str, Any]:
         if folder.is_dir() else 0
     reasons = [f"{count} run{'s' if count != 1 else ''}, none completed"] if count else []
     if not reference_checks:  # nothing to reproduce: what its data lacks is no verdict's reason
-        return {"verdict": NO_NUMBER, "reason": "; ".join(reasons) or None}
+        return {"verdict": QUOTE_ONLY, "reason": "; ".join(reasons) or None}
     lacking = missing(raw)
     return {"verdict": "data unavailable" if lacking else "never run", "reason": "; ".join(reasons + lacking) or None}
 
@@ -152,8 +153,10 @@ def experiment_row(name: str, path: Path) -> dict[str, Any] | None:
         return None
     try:
         reference = Reference.model_validate(raw["reference"])
-    except ValueError as error:
-        raise SpecError(f"{path}: reference: {str(error).splitlines()[-1].strip()} (run dlcli validate {name})") from None
+    except ValueError as error:  # pydantic's ValidationError: its first problem, as validate words it
+        first = error.errors()[0] if hasattr(error, "errors") else {"loc": (), "msg": str(error)}
+        where = ".".join(["reference", *map(str, first["loc"])])
+        raise SpecError(f"{path}: {where}: {first['msg']} (see: dlcli validate {name})") from None
     section = section_of(reference.listing, reference.source, raw.get("description") if isinstance(
         raw.get("description"), str) else None)
     metric, expected, criterion = _expected(reference)
@@ -184,19 +187,20 @@ def book_table() -> dict[str, Any]:
 
 
 def summary(rows: list[dict], without_reference: list[str], unreadable: list[str]) -> dict[str, Any]:
-    """The counts at the top of the page: how many of the results with a number this machine reproduced."""
-    checked = [row for row in rows if row["verdict"] != NO_NUMBER]
+    """The counts at the top of the page: how many of the checkable results (a reference with a number
+    or a claim to check) this machine reproduced, and the references that only quote."""
+    checked = [row for row in rows if row["verdict"] != QUOTE_ONLY]
     counts = {verdict: sum(row["verdict"] == verdict for row in checked) for verdict in VERDICTS}
-    counted = {"reproduced": counts["passed"], "with_number": len(checked), "quotes_only": len(rows) - len(checked)}
+    counted = {"reproduced": counts["passed"], "checkable": len(checked), "quotes_only": len(rows) - len(checked)}
     return {**counted, "line": count_line(counted), "experiments": len(rows), "verdicts": counts,
             "without_reference": without_reference, "unreadable": unreadable}
 
 
 def count_line(summary_data: dict) -> str:
-    """'27 of 49 results with a number reproduced on this machine; 6 more quote the source without one'."""
-    line = f"{summary_data['reproduced']} of {summary_data['with_number']} results with a number reproduced on this machine"
+    """'27 of 49 checkable results reproduced on this machine; 6 more quote the source with nothing to check'."""
+    line = f"{summary_data['reproduced']} of {summary_data['checkable']} checkable results reproduced on this machine"
     quotes = summary_data["quotes_only"]
-    return line + (f"; {quotes} more quote{'s' if quotes == 1 else ''} the source without a number" if quotes else "")
+    return line + (f"; {quotes} more quote{'s' if quotes == 1 else ''} the source with nothing to check" if quotes else "")
 
 
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")

@@ -154,3 +154,35 @@ def test_an_overlay_is_at_least_256_pixels_with_a_colour_bar():
     assert picture.shape[0] >= 256 and picture.shape[1] >= 2 * 256
     right = picture[:, -100:]  # JET's bar: blue at the bottom, red at the top
     assert ((right[..., 0] > 150) & (right[..., 2] < 80)).any() and ((right[..., 2] > 150) & (right[..., 0] < 80)).any()
+
+
+def test_sweep_importances_leave_out_the_parameters_that_stayed_constant(tmp_path):
+    import types
+
+    import optuna
+
+    from dlcli.sweeps.report import write_report
+
+    study = optuna.create_study(direction="minimize")
+    distributions = {"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True),
+                     "units": optuna.distributions.CategoricalDistribution([16, 32]),
+                     "epochs": optuna.distributions.CategoricalDistribution([2, 3])}
+    for index, lr in enumerate([1e-4, 1e-3, 1e-2, 3e-2, 1e-1, 5e-3]):
+        study.add_trial(optuna.trial.create_trial(params={"lr": lr, "units": [16, 32][index % 2], "epochs": 2},
+                                                  distributions=distributions, value=abs(lr - 5e-3) + index % 2 * 1e-4))
+    sweep = types.SimpleNamespace(params={"lr": None, "units": None, "epochs": None}, folder=tmp_path,
+                                  trial_path=lambda name: None,
+                                  settings={"metric": "val_loss", "experiment": "x", "direction": "minimize", "trials": 6})
+    report = write_report(sweep, study)
+    assert report["constant_params"] == {"epochs": 2}  # one value in every trial: no importance to speak of
+    assert sorted(report["importances"]) == ["lr", "units"] and abs(sum(report["importances"].values()) - 1) < 1e-6
+    assert report["files"]["importances"] == "importances.png" and (tmp_path / "importances.png").is_file()
+    only_constant = optuna.create_study()
+    for value in (0.3, 0.2):
+        only_constant.add_trial(optuna.trial.create_trial(params={"lr": 1e-3, "units": 16, "epochs": 2},
+                                                          distributions=distributions, value=value))
+    (tmp_path / "importances.png").unlink()
+    report = write_report(sweep, only_constant)
+    assert report["importances"] == {} and report["constant_params"] == {"lr": 1e-3, "units": 16, "epochs": 2}
+    assert "no parameter took more than one value" in report["files"]["importances"]
+    assert not (tmp_path / "importances.png").exists()

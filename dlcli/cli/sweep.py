@@ -55,6 +55,10 @@ def sweep(experiment, params, overrides, trials, metric, direction, no_pruning, 
         if best:
             click.echo(f"best: trial {best['trial']}, {result['metric']} {number(best['value'])} "
                        f"({', '.join(f'{k}={v}' for k, v in best['params'].items())}): {best['run_dir']}")
+        if result.get("importances"):
+            click.echo("importances: " + ", ".join(f"{k} {v:.2f}" for k, v in result["importances"].items()))
+        if result.get("constant_params"):
+            click.echo("constant (no importance): " + ", ".join(f"{k}={v}" for k, v in result["constant_params"].items()))
         click.echo(f"sweep directory: {result['sweep_dir']}")
     if result["status"] == "completed" and result["best"] is None:
         click.echo("error: no trial completed (see the note of each)", err=True)

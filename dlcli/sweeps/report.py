@@ -1,5 +1,9 @@
 """A sweep's results: sweep.csv (one row a trial), the best trial, and Optuna's plots of the
-optimisation history and the parameters' importances as PNG."""
+optimisation history and the parameters' importances as PNG.
+
+Importances are those of the parameters that varied among the completed trials: a parameter that
+took one value has no importance to measure (Optuna would list it at 0, as if it had been tried
+and found useless), so it is left out and reported as constant with its value."""
 
 from __future__ import annotations
 
@@ -106,11 +110,16 @@ def write_report(sweep, study) -> dict[str, Any]:
     complete = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
     files = {"csv": "sweep.csv"}
     metric = sweep.settings["metric"]
+    varied, constant = varied_params(complete, params)
     for name, figure_of, needed in (
             ("history", lambda study: plots.plot_optimization_history(study, target_name=metric), 1),
-            ("importances", lambda study: plots.plot_param_importances(study, target_name=metric), 2)):
-        why_not = _plot(figure_of, study, sweep.folder / f"{name}.png") if len(complete) >= needed else \
-            f"not drawn: needs {needed} completed trials"
+            ("importances", lambda study: plots.plot_param_importances(study, params=varied, target_name=metric), 2)):
+        if len(complete) < needed:
+            why_not = f"not drawn: needs {needed} completed trials"
+        elif name == "importances" and not varied:
+            why_not = "not drawn: no parameter took more than one value in the completed trials"
+        else:
+            why_not = _plot(figure_of, study, sweep.folder / f"{name}.png")
         files[name] = why_not or f"{name}.png"
     best = None
     if complete:
@@ -119,4 +128,30 @@ def write_report(sweep, study) -> dict[str, Any]:
                 "run_dir": str(sweep.trial_path(trial.user_attrs.get("run_dir")))}
     return {"sweep_dir": str(sweep.folder), "experiment": sweep.settings["experiment"],
             "metric": sweep.settings["metric"], "direction": sweep.settings["direction"],
-            "trials_wanted": sweep.settings["trials"], "trials": rows, "best": best, "files": files}
+            "trials_wanted": sweep.settings["trials"], "trials": rows, "best": best, "files": files,
+            "importances": importances(study, varied) if files["importances"] == "importances.png" else {},
+            "constant_params": constant}
+
+
+def varied_params(complete: list, params: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """The parameters that took more than one value among the completed trials, and {parameter:
+    its one value} for the others (none when no trial completed)."""
+    values = {key: {repr(trial.params.get(key)): trial.params.get(key) for trial in complete} for key in params}
+    varied = [key for key in params if len(values[key]) > 1]
+    return varied, {key: next(iter(values[key].values())) for key in params if len(values[key]) == 1}
+
+
+def importances(study, varied: list[str]) -> dict[str, float]:
+    """{parameter: importance} of the varied parameters, by Optuna's default evaluator (the one its
+    importances plot uses), summing to 1; {} when they cannot be computed."""
+    import optuna
+
+    if not varied:
+        return {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = optuna.importance.get_param_importances(study, params=varied)
+    except (ValueError, RuntimeError, ZeroDivisionError):
+        return {}
+    return {key: float(value) for key, value in found.items()}

@@ -10,8 +10,9 @@ from typing import Any
 
 # What a spec may change and still follow its source's recipe: its words and name, another draw
 # of the same recipe (the seed), op determinism and XLA (the same arithmetic, in another order),
-# and the sweep defaults `train` ignores.
-NOT_RECIPE = ("name", "description", "notes", "runtime", "seed", "deterministic", "compile.jit_compile", "sweep")
+# the sweep defaults `train` ignores, and whether a report page is written.
+NOT_RECIPE = ("name", "description", "notes", "runtime", "seed", "deterministic", "compile.jit_compile", "sweep",
+              "report")
 
 
 def recipe_record(spec, spec_path: Path) -> dict:

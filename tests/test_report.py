@@ -249,3 +249,28 @@ def test_a_sweep_is_reported_alone(run_cli, workdir):
     sweep = make_sweep(workdir)
     result = run_cli("report", str(sweep), str(sweep / "trials" / "0000"))
     assert result.exit_code == 2 and "report it alone" in result.stderr
+
+
+@pytest.mark.training
+def test_training_writes_the_report_and_report_false_turns_it_off(run_cli, tiny_spec, workdir, monkeypatch):
+    trained = run_cli("train", str(tiny_spec), "-q", "--json")
+    assert trained.exit_code == 0, trained.stderr
+    run = Path(json.loads(trained.stdout)["run_dir"])
+    assert (run / "report.html").is_file() and "report" not in json.loads((run / "run.json").read_text())
+    assert "completed" in (run / "report.html").read_text()  # written after run.json was closed
+
+    off = run_cli("train", str(tiny_spec), "-q", "--json", "--set", "report=false")
+    answer = json.loads(off.stdout)
+    assert off.exit_code == 0 and not (Path(answer["run_dir"]) / "report.html").exists()
+    assert answer["check"]["status"] == "passed"  # not `not comparable`: the page is no part of the recipe
+
+    import dlcli.report.writing
+
+    def broken(run):
+        raise RuntimeError("no page today")
+
+    monkeypatch.setattr(dlcli.report.writing, "write_run_report", broken)
+    failed_page = run_cli("train", str(tiny_spec), "-q", "--json")
+    assert failed_page.exit_code == 0, failed_page.stderr
+    info = json.loads((Path(json.loads(failed_page.stdout)["run_dir"]) / "run.json").read_text())
+    assert info["status"] == "completed" and info["report"] == "not written: RuntimeError: no page today"

@@ -39,7 +39,7 @@ def figure_uri(figure) -> str:
     figure.savefig(buffer, format="png", dpi=DPI)
     image = Image.open(io.BytesIO(buffer.getvalue())).convert("RGB").quantize(colors=256)
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", compress_level=9)
     return data_uri(out.getvalue())
 
 

@@ -38,6 +38,20 @@ def write_run_report(run: Run) -> Path:
     return run.file(layout.REPORT)
 
 
+def training_report(run: Run) -> None:
+    """report.html at the end of a training (train, resume, a sweep's trial), as an optional part:
+    whatever goes wrong, the run is not failed; run.json's `report` says why there is no page."""
+    try:
+        write_run_report(run)
+    except Exception as error:  # noqa: BLE001  an optional part: any failure is a note, never a failed run
+        text = str(error).strip().splitlines()
+        why = f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
+        try:
+            run.update(report=f"not written: {why}")
+        except OSError:  # a full disk: the missing page says it
+            pass
+
+
 def _check_out(out: str, own: Path | None) -> Path:
     """--out: an .html file, not inside a run directory other than the one reported."""
     path = Path(out)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 # Overrides that leave a run comparable with its source: another seed is another draw of the
-# same recipe, and op determinism changes no arithmetic.
-COMPARABLE_OVERRIDES = ("seed", "deterministic")
+# same recipe, op determinism changes no arithmetic, and the report page is no part of training.
+COMPARABLE_OVERRIDES = ("seed", "deterministic", "report")
 
 
 def recipe_changes(info: dict, source_info: dict | None = None) -> list[str]:

@@ -236,6 +236,8 @@ class ExperimentSpec(StrictModel):
     fit: FitSpec
     callbacks: list[CallbackEntry] = []
     evaluate: bool = Field(True, description="evaluate on the test split after fitting")
+    report: bool = Field(True, description="write report.html into the run when training ends (`dlcli report` "
+                                           "writes it at any time)")
     reference: Reference | None = None
     sweep: SweepSpec | None = Field(None, description="defaults for `dlcli sweep`; ignored by train")
 

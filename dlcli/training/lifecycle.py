@@ -9,6 +9,7 @@ whose --workers launcher outlived a failed worker (dlcli.workers).
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -22,14 +23,17 @@ from dlcli.runs.records import close_fields, elapsed, failure_fields, now, resum
 
 def prepare(spec) -> Any:
     """The backend checked against the spec, Keras, determinism and seeds: what every start and
-    resume does first (an experiment the backend cannot run is refused before any data loads)."""
+    resume does first (an experiment the backend cannot run is refused before any data loads, and
+    data or weights that are missing and cannot be downloaded now before Keras is imported)."""
     import yaml
 
     from dlcli.backend import import_keras, make_deterministic
     from dlcli.backend.limits import refuse_unsupported
+    from dlcli.datasets.presence import require
     from dlcli.spec.loading import dump_spec
 
     refuse_unsupported(spec.name, yaml.safe_load(dump_spec(spec)))
+    require(spec)
     keras = import_keras()
     if spec.deterministic:  # before the first random draw starts JAX's devices (its flag is read then)
         make_deterministic()
@@ -54,6 +58,10 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
         Run.check_writable(spec.name, run_dir)  # before loading data, so a typo or a read-only disk costs nothing
     started = now()
     prepare(spec)
+    if bundle is None and verbose:
+        from dlcli.datasets.counts import loading_message
+
+        print(loading_message(spec.data), file=sys.stderr)  # before a load that may take a while
     bundle = bundle if bundle is not None else datasets.load(spec.data)
     source = Run.find(spec.model.run, "model.run") if spec.model.type == "from_run" else None
     working = pinned(spec, source)
@@ -72,6 +80,7 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
             if isinstance(error, OSError):
                 raise RunFailed(f"cannot write the run directory ({error}); nothing was kept", None, str(error)) from None
             raise
+        print(f"run directory: {run.path}", file=sys.stderr)  # where to look while it trains
         if worker is not None:
             worker.run_path(run.path)
         return execute(run, working, bundle, model, None, verbose, watchers=watchers, worker=worker)
@@ -185,6 +194,7 @@ def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watc
                    worker=None) -> dict[str, Any]:
     from dlcli import datasets
     from dlcli.backend import name as active_backend
+    from dlcli.datasets.presence import require
     from dlcli.training.resuming import check_epochs, differences, resumable_status
     from dlcli.training.state import TrainingState
 
@@ -193,6 +203,7 @@ def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watc
     if writes:
         run.remove_leftovers()  # a killed process's half-written model or checkpoint
     spec = run.spec()
+    require(spec)  # missing data is one line before the checks below import TensorFlow
     state = TrainingState(run)
     record = state.latest()
     if record is not None:
@@ -267,8 +278,9 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
 
 
 def close(run: Run, spec, bundle, model, outcome, signal_name: str | None, duration) -> dict[str, Any]:
-    """The model of the last completed epoch, the metrics and verdict, then run.json's status
-    (when the run is not this process's to write, a worker other than process 0: only what they are)."""
+    """The model of the last completed epoch, the metrics and verdict, then run.json's status, then
+    report.html (unless the spec says `report: false`); when the run is not this process's to write
+    (a worker other than process 0): only what they are."""
     from dlcli.reference import run_verdict
     from dlcli.training.summary import add_target_units
 
@@ -284,4 +296,8 @@ def close(run: Run, spec, bundle, model, outcome, signal_name: str | None, durat
     check = run_verdict(run, spec, metrics, outcome.history) if status == "completed" else {"status": "none", "checks": []}
     run.write_json(layout.METRICS, {"metrics": metrics, "check": check})
     run.update(**close_fields(status, duration(), signal_name))
+    if spec.report:  # report.html, an optional part: its failure is a note in run.json, never a failed run
+        from dlcli.report import training_report
+
+        training_report(run)
     return {"run_dir": str(run), "status": status, "metrics": metrics, "check": check}

@@ -133,11 +133,13 @@ def train_workers(name_or_path: str, workers: int, overrides: tuple[str, ...] | 
     """`train` as `workers` local processes of data-parallel training on JAX (dlcli.workers).
     Process 0 prints the run's outcome (`options`: its --json, --check, --quiet); returns
     {'run_dir', 'status', 'exit_code'}; a failed worker raises RunFailed naming it."""
+    from dlcli.datasets.presence import require
     from dlcli.spec.loading import load_spec
     from dlcli.workers import launch_train
 
     overrides = _with_options(overrides, epochs, seed)
     spec, _ = load_spec(name_or_path, overrides)  # a bad spec is refused here, before any process starts
+    require(spec)  # and so is data that is missing and cannot be downloaded now
     return launch_train(name_or_path, spec, workers, overrides, run_dir, list(options))
 
 
@@ -145,9 +147,11 @@ def resume_workers(run_path: str, workers: int, epochs: int | None = None, force
                    options: tuple[str, ...] = ()) -> dict[str, Any]:
     """`resume` as `workers` local processes, as many as the run had or not (the global batch and
     the data order do not depend on their number); returns what `train_workers` returns."""
+    from dlcli.datasets.presence import require
     from dlcli.workers import launch_resume
 
     run = Run.open(run_path)
+    require(run.spec())  # missing data is one line, before any process starts
     return launch_resume(run, run.spec(), workers, epochs, force, list(options))
 
 

@@ -129,9 +129,9 @@ def build_application(name: str, include_top: bool = True, weights: str | None =
     """keras.applications.<Name> with weights from the dlcli cache (weights=None: random)."""
     from dlcli.backend import import_keras
 
-    keras = import_keras()
     app = application(name)
-    path = weights_path(app, include_top) if weights == "imagenet" else weights
+    path = weights_path(app, include_top) if weights == "imagenet" else weights  # missing: one line, before Keras
+    keras = import_keras()
     constructor = getattr(keras.applications, app.keras_name)
     try:
         return constructor(weights=None if path is None else str(path), include_top=include_top,

@@ -73,15 +73,6 @@ def require(spec: Any) -> None:
             raise DataUnavailable(need.refusal)
 
 
-def require_weights(network: str, include_top: bool) -> None:
-    """`require` for a pretrained network used on its own (`visualize --model vgg16`, dream)."""
-    from dlcli.datasets.cache import is_offline
-
-    for need in _weights_needs(network, include_top):
-        if not need.present and is_offline():
-            raise DataUnavailable(need.refusal)
-
-
 def _raw(spec: Any) -> dict:
     """The spec as a plain mapping: a validated spec dumped, a name or path read as YAML."""
     if isinstance(spec, (str, Path)):
@@ -159,4 +150,4 @@ def _glove_need(name: str) -> Need:
     return Need(f"glove {name}.txt", here, True, advice, missing_message(entry, root, "DLCLI_OFFLINE is set"))
 
 
-__all__ = ["Need", "missing", "needs", "present", "require", "require_weights"]
+__all__ = ["Need", "missing", "needs", "present", "require"]

@@ -59,6 +59,10 @@ def runs(workdir) -> dict[str, Path]:
         "not comparable": make_run(workdir, "jena-baseline", "20261203-100000", check={
             "status": "not comparable", "metric": "val_mae", "actual": 0.31}, recipe_changes=["data.step=3 (source: 6)"]),
         "failed run": make_run(workdir, "digits-convnet", "20261203-100000", status="failed"),
+        # vgg16-finetune followed its recipe, but continued a run that had not: its own verdict says so
+        "continued": make_run(workdir, "vgg16-finetune", "20261203-100000", check={
+            "status": "not comparable", "metric": "test_accuracy", "actual": 0.96,
+            "reason": "continued the model of runs/vgg16-features-augment/x, which changed its own recipe"}),
     }
     return made
 
@@ -82,6 +86,7 @@ def test_every_verdict_from_hand_made_runs(run_cli, runs, workdir):
     assert rows["boston-final"]["verdict"] == "unverifiable"
     assert rows["jena-baseline"]["verdict"] == "not comparable"
     assert rows["jena-baseline"]["run_dir"] == str(runs["not comparable"].resolve())
+    assert rows["vgg16-finetune"]["verdict"] == "not comparable" and "continued" in rows["vgg16-finetune"]["reason"]
     # digits ship with dlcli: never run (its one run failed); mnist's cache is empty: data unavailable
     assert rows["digits-convnet"]["verdict"] == "never run" and rows["digits-convnet"]["run_dir"] is None
     assert "1 run, none completed" in rows["digits-convnet"]["reason"]

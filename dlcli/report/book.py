@@ -192,7 +192,7 @@ def summary(rows: list[dict], without_reference: list[str], unreadable: list[str
     checked = [row for row in rows if row["verdict"] != QUOTE_ONLY]
     counts = {verdict: sum(row["verdict"] == verdict for row in checked) for verdict in VERDICTS}
     counted = {"reproduced": counts["passed"], "checkable": len(checked), "quotes_only": len(rows) - len(checked)}
-    return {**counted, "line": count_line(counted), "experiments": len(rows), "verdicts": counts,
+    return {**counted, "line": count_line(counted), "with_reference": len(rows), "verdicts": counts,
             "without_reference": without_reference, "unreadable": unreadable}
 
 

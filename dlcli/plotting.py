@@ -5,8 +5,8 @@ One figure per metric: training and validation of one run, each a line with its 
 from their spec.yaml), as in figures 4.4-4.9; the book's exponential smoothing (`smooth_curve`,
 3.31 and 5.24) and dropping the first points (3.31). A k-fold run's history.json already holds
 the per-epoch mean over folds (3.29-3.30). Besides run directories, `plot` reads Keras' own
-history files (`dlcli.history_files`). `curve_figures` gives the figures without writing them
-(the HTML report embeds them).
+history files (`dlcli.curves`). `curve_figures` gives the figures without writing them (the HTML
+report embeds them).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlcli.curves import Curves, file_curves, run_curves
 from dlcli.errors import UsageError
 from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, save_figure, unusable_path
 from dlcli.reference import smooth_curve
@@ -25,48 +26,7 @@ ALIASES = {"acc": "accuracy", "accuracy": "acc", "mae": "mean_absolute_error", "
 LABELS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "mae": "MAE", "mse": "MSE"}
 SKIPPED = {"epoch", "learning_rate", "lr"}
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
-UNLABELLED_SPEC_KEYS = ("description", "notes", "reference")  # prose, not settings: never a label
 LABEL_KEYS = 3  # differing settings spelled out in a legend label; the rest are counted
-
-
-@dataclass(frozen=True)
-class Curves:
-    """The history one set of curves is drawn from: a run's, or a history file's outside dlcli."""
-
-    history: dict[str, list]
-    name: str  # the run's experiment, or the file's name
-    path: Path  # the run directory or the file
-    time: str | None = None  # when the run started; None for a file
-    settings: dict[str, Any] = field(default_factory=dict)  # the run's spec, flattened; {} for a file
-    kfold: bool = False
-    short: str = ""  # what the name of an overlay's file calls it
-
-    def describe(self) -> str:
-        """`experiment (time)` for a run, the file's name for a file: how titles and legends name it."""
-        return f"{self.name} ({self.time})" if self.time else self.name
-
-
-def run_curves(run: Run) -> Curves:
-    """A run's curves, with its start time and its spec's settings (for titles and labels)."""
-    from dlcli.comparing import flatten
-    from dlcli.spec.reading import read_yaml
-
-    try:
-        spec = read_yaml(run.file(layout.SPEC)) if run.has(layout.SPEC) else {}
-    except UsageError:  # an unreadable spec.yaml costs the labels their settings, not the plot
-        spec = {}
-    spec = {key: value for key, value in spec.items() if key not in UNLABELLED_SPEC_KEYS} if isinstance(spec, dict) else {}
-    started = str(run.info.get("started_at") or "")
-    time = started[:16].replace("T", " ") if len(started) >= 16 else run.path.name
-    return Curves(run.history(), run.experiment, run.path, time, flatten(spec), run.has(layout.FOLDS), run.experiment)
-
-
-def file_curves(path: Path) -> Curves:
-    """A history file's curves; one inside a run directory was written by dlcli (epochs from 1)."""
-    from dlcli.history_files import read_history_file
-
-    history = read_history_file(path, zero_based_csv=enclosing_run(path) is None)
-    return Curves(history, path.name, path, short=path.stem)
 
 
 def metric_bases(history: dict) -> list[str]:
@@ -96,29 +56,35 @@ def _series(history: dict, key: str, smooth: float | None, skip_first: int):
     return epochs, values
 
 
+@dataclass
+class Drawn:
+    """One metric's figure; for runs overlaid, which curves it shows and the runs without them."""
+
+    figure: Any  # a matplotlib Figure
+    curves: str | None = None  # "validation" or "training" for runs overlaid; None for one run (both)
+    lacking: list[Curves] = field(default_factory=list)
+
+
 def curve_figures(runs: list[Run], metric: str | None = None, smooth: float | None = None,
                   skip_first: int = 0) -> dict[str, Any]:
     """{metric: matplotlib Figure}, one per metric of the first run (or `metric` alone), drawn as
     `dlcli plot` draws them and not written anywhere; a metric no run has a point of gets none.
-    Several runs are overlaid, their validation curves unless `metric` names a training one."""
-    figures, _ = draw([run_curves(run) for run in runs], metric, smooth, skip_first)
-    return figures
+    Several runs are overlaid, their validation curves unless `metric` names a training one or no
+    run has validation curves; a run without the curve is named in the legend."""
+    return {base: drawn.figure for base, drawn in draw([run_curves(run) for run in runs], metric, smooth,
+                                                          skip_first).items()}
 
 
-def draw(sources: list[Curves], metric: str | None, smooth: float | None,
-         skip_first: int) -> tuple[dict[str, Any], dict[str, list[tuple[Curves, str]]]]:
-    """The figures of `curve_figures`, and for each figure the sources that lack its curve, with
-    the curve's name (`val_acc`)."""
+def draw(sources: list[Curves], metric: str | None, smooth: float | None, skip_first: int) -> dict[str, Drawn]:
+    """What `curve_figures` draws, with what each overlay shows and lacks."""
     bases = [metric[4:] if metric and metric.startswith("val_") else metric] if metric else metric_bases(sources[0].history)
-    figures, missing = {}, {}
+    drawn = {}
     for base in bases:
-        if len(sources) == 1:
-            figure, lacking = _one(sources[0], base, smooth, skip_first), []
-        else:
-            figure, lacking = _overlay(sources, base, metric, smooth, skip_first)
+        figure = _one(sources[0], base, smooth, skip_first) if len(sources) == 1 else \
+            _overlay(sources, base, metric, smooth, skip_first)
         if figure is not None:
-            figures[base], missing[base] = figure, lacking
-    return figures, missing
+            drawn[base] = figure
+    return drawn
 
 
 def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | None = None,
@@ -139,17 +105,19 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
     sources = [_checked(source) if isinstance(source, Run) else source for source in sources]
     if len(sources) == 1 and metric and _resolve(sources[0].history, metric[4:] if metric.startswith("val_") else metric) is None:
         raise UsageError(f"{sources[0].describe()}: no metric '{metric}'; it has {', '.join(metric_bases(sources[0].history))}")
-    figures, missing = draw(sources, metric, smooth, skip_first)
-    if not figures:
+    drawn = draw(sources, metric, smooth, skip_first)
+    if not drawn:
         what = f"metric '{metric}'" if metric else "any metric"
         skipped = f" after skipping the first {skip_first} epochs" if skip_first else ""
         raise UsageError(f"nothing to plot for {what}{skipped}")
-    for base, lacking in missing.items():
-        for source, curve in lacking:
-            print(f"{source.path}: no {curve}; not in the {base} plot", file=sys.stderr)
-    targets = {base: _target(placement, sources, base, metric, smooth, skip_first, len(figures)) for base in figures}
+    for base, each in drawn.items():
+        for source in each.lacking:
+            print(f"{source.path}: no {_curve_key(each.curves, base)}; not in the {base} plot", file=sys.stderr)
+    targets = {base: _target(placement, sources, base, each.curves, smooth, skip_first, len(drawn))
+               for base, each in drawn.items()}
     placement.check(dict(targets.values()))
-    return [str(save_figure(figures[base], path, picture_identity)) for base, (path, picture_identity) in targets.items()]
+    return [str(save_figure(drawn[base].figure, path, picture_identity))
+            for base, (path, picture_identity) in targets.items()]
 
 
 def _opened(paths: list[str]) -> tuple[list, Path | None, Path]:
@@ -173,9 +141,9 @@ def _checked(run: Run) -> Curves:
     return curves
 
 
-def _curve_key(validation: bool, base: str) -> str:
-    """The name of the curve an overlay draws of a metric."""
-    return f"val_{base}" if validation else base
+def _curve_key(curves: str | None, base: str) -> str:
+    """The name of the curve an overlay draws of a metric (`val_acc`)."""
+    return f"val_{base}" if curves == "validation" else base
 
 
 def _figure():
@@ -190,7 +158,7 @@ def _figure():
     return figure, axes
 
 
-def _one(source: Curves, base: str, smooth: float | None, skip_first: int):
+def _one(source: Curves, base: str, smooth: float | None, skip_first: int) -> Drawn | None:
     """One run's (or file's) training and validation curves of one metric, or None."""
     key = _resolve(source.history, base)
     if key is None:
@@ -208,12 +176,12 @@ def _one(source: Curves, base: str, smooth: float | None, skip_first: int):
         return None
     kfold = " (mean over folds)" if source.kfold else ""
     axes.set_title(f"{source.describe()}\n{smoothed}training and validation {label}{kfold}".strip())
-    return _finished(figure, axes, label)
+    return Drawn(_finished(figure, axes, label))
 
 
-def _overlay(sources: list[Curves], base: str, metric: str | None, smooth: float | None, skip_first: int):
-    """Several runs' curves of one metric, each labelled by what differs; (figure or None, the
-    sources without this metric)."""
+def _overlay(sources: list[Curves], base: str, metric: str | None, smooth: float | None,
+             skip_first: int) -> Drawn | None:
+    """Several runs' curves of one metric, each labelled by what differs, or None."""
     figure, axes = _figure()
     label = LABELS.get(base, base)
     keys = [_resolve(source.history, base) for source in sources]
@@ -229,15 +197,14 @@ def _overlay(sources: list[Curves], base: str, metric: str | None, smooth: float
         axes.plot(epochs, values, marker=MARKERS[index % len(MARKERS)], linestyle="-", label=name)
         drew = True
     if not drew:
-        return None, []
-    curve = _curve_key(want_validation, base)
-    for _, name in lacking:  # an invisible line: the legend names what is not drawn
-        axes.plot([], [], linestyle="none", label=f"not drawn: {name} (no {curve})")
-    smoothed = "smoothed " if smooth else ""
+        return None
     curves = "validation" if want_validation else "training"
+    for _, name in lacking:  # an invisible line: the legend names what is not drawn
+        axes.plot([], [], linestyle="none", label=f"not drawn: {name} (no {_curve_key(curves, base)})")
+    smoothed = "smoothed " if smooth else ""
     names = list(dict.fromkeys(source.name for source in sources))
     axes.set_title(f"{', '.join(names)}: {len(sources)} runs\n{smoothed}{curves} {label}")
-    return _finished(figure, axes, label), [(source, curve) for source, _ in lacking]
+    return Drawn(_finished(figure, axes, label), curves, [source for source, _ in lacking])
 
 
 def _finished(figure, axes, label: str):
@@ -282,13 +249,11 @@ def _overlays_validation(metric: str | None) -> bool:
     return metric is None or metric.startswith("val_")
 
 
-def _target(placement: Placement, sources: list[Curves], base: str, metric: str | None, smooth: float | None,
+def _target(placement: Placement, sources: list[Curves], base: str, which: str | None, smooth: float | None,
             skip_first: int, count: int) -> tuple[Path, str]:
-    """(file, identity) of one metric's figure: every source drawn and every option is in its
-    identity; the name spells them out, with the identity's hash where it cannot (runs overlaid,
-    or a figure outside its run's plots/)."""
-    overlay = "validation" if _overlays_validation(metric) else "training"
-    which = overlay if len(sources) > 1 else None  # one run's figure shows both curves, whatever --metric says
+    """(file, identity) of one metric's figure, `which` curves of runs overlaid (None: one run's
+    both): every source drawn and every option is in its identity; the name spells them out, with
+    the identity's hash where it cannot (runs overlaid, or a figure outside its run's plots/)."""
     picture_identity = identity(kind="plot", runs=[placement.named(source.path) for source in sources], metric=base,
                                 curves=which, smooth=smooth or None, skip_first=skip_first)
     options = [f"smooth{smooth:g}" if smooth else None, f"skip{skip_first}" if skip_first else None]

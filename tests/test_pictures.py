@@ -70,7 +70,8 @@ def test_a_run_without_the_metric_is_named_not_dropped(run_cli, workdir):
 
 
 def test_plot_reads_a_keras_history_json_beside_it(run_cli, workdir):
-    from dlcli.plotting import draw, file_curves
+    from dlcli.curves import file_curves
+    from dlcli.plotting import draw
 
     path = workdir / "history.json"
     path.write_text(json.dumps({"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.6]}))  # history.history
@@ -78,18 +79,19 @@ def test_plot_reads_a_keras_history_json_beside_it(run_cli, workdir):
     assert result.exit_code == 0, result.stderr
     written = result.stdout.split()
     assert len(written) == 1 and written[0].startswith(str(workdir / "history-loss-")) and written[0].endswith(".png")
-    figures, _ = draw([file_curves(path)], None, None, 0)
+    figures = {base: drawn.figure for base, drawn in draw([file_curves(path)], None, None, 0).items()}
     assert [list(line.get_xdata()) for line in lines_of(figures["loss"])] == [[1, 2, 3], [1, 2, 3]]
     assert "history.json" in figures["loss"].axes[0].get_title()
 
 
 def test_plot_reads_a_csvlogger_file_with_epochs_from_zero(run_cli, workdir):
-    from dlcli.plotting import draw, file_curves
+    from dlcli.curves import file_curves
+    from dlcli.plotting import draw
 
     path = workdir / "training.log"  # CSVLogger's default name: not a format plot can tell
     csv_file = workdir / "log.csv"
     csv_file.write_text("epoch;accuracy;loss;val_accuracy;val_loss\n0;0.5;1.0;0.4;1.1\n1;0.7;0.6;0.6;0.8\n")
-    figures, _ = draw([file_curves(csv_file)], None, None, 0)
+    figures = {base: drawn.figure for base, drawn in draw([file_curves(csv_file)], None, None, 0).items()}
     assert sorted(figures) == ["accuracy", "loss"]
     assert list(lines_of(figures["loss"])[0].get_xdata()) == [1, 2]  # CSVLogger's epoch 0 is the first epoch
     assert list(lines_of(figures["loss"])[1].get_ydata()) == [1.1, 0.8]
@@ -186,3 +188,12 @@ def test_sweep_importances_leave_out_the_parameters_that_stayed_constant(tmp_pat
     assert report["importances"] == {} and report["constant_params"] == {"lr": 1e-3, "units": 16, "epochs": 2}
     assert "no parameter took more than one value" in report["files"]["importances"]
     assert not (tmp_path / "importances.png").exists()
+
+
+def test_overlaid_runs_without_validation_show_training_curves_and_say_so(workdir):
+    from dlcli.plotting import plot_runs
+
+    first = make_run("a", {"loss": [1.0, 0.5]}, spec="fit: {epochs: 2}\n")
+    second = make_run("a", {"loss": [1.0, 0.7, 0.6]}, spec="fit: {epochs: 3}\n")
+    written = plot_runs([str(first.path), str(second.path)])
+    assert len(written) == 1 and "/loss-training-vs-" in written[0]  # not named 'validation'

@@ -1,7 +1,8 @@
-"""Learning curves saved outside dlcli, for `dlcli plot FILE`: Keras' `history.history` written
-with `json.dump` (an object of lists, no epoch key) and a `keras.callbacks.CSVLogger` file (an
-`epoch` column counting from 0). Both become the columns a run's history.json holds, epochs
-counted from 1 as dlcli counts them.
+"""Where learning curves come from (`Curves`): a run (its history, experiment, start time and
+spec settings) or a history file saved outside dlcli, for `dlcli plot FILE`: Keras'
+`history.history` written with `json.dump` (an object of lists, no epoch key) and a
+`keras.callbacks.CSVLogger` file (an `epoch` column counting from 0). Both become the columns a
+run's history.json holds, epochs counted from 1 as dlcli counts them.
 """
 
 from __future__ import annotations
@@ -9,12 +10,54 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dlcli.errors import UsageError
+from dlcli.runs import Run, enclosing_run, layout
 
 HISTORY_FILE_FORMATS = (".json", ".csv")
 JSON_SHAPE = "a JSON object of lists of numbers, as json.dump(history.history, file) writes"
+UNLABELLED_SPEC_KEYS = ("description", "notes", "reference")  # prose, not settings: never a label
+
+
+@dataclass(frozen=True)
+class Curves:
+    """The history one set of curves is drawn from: a run's, or a history file's outside dlcli."""
+
+    history: dict[str, list]
+    name: str  # the run's experiment, or the file's name
+    path: Path  # the run directory or the file
+    time: str | None = None  # when the run started; None for a file
+    settings: dict[str, Any] = field(default_factory=dict)  # the run's spec, flattened; {} for a file
+    kfold: bool = False
+    short: str = ""  # what the name of an overlay's file calls it
+
+    def describe(self) -> str:
+        """`experiment (time)` for a run, the file's name for a file: how titles and legends name it."""
+        return f"{self.name} ({self.time})" if self.time else self.name
+
+
+def run_curves(run: Run) -> Curves:
+    """A run's curves, with its start time and its spec's settings (for titles and labels)."""
+    from dlcli.comparing import flatten
+    from dlcli.spec.reading import read_yaml
+
+    try:
+        spec = read_yaml(run.file(layout.SPEC)) if run.has(layout.SPEC) else {}
+    except UsageError:  # an unreadable spec.yaml costs the labels their settings, not the plot
+        spec = {}
+    spec = {key: value for key, value in spec.items() if key not in UNLABELLED_SPEC_KEYS} if isinstance(spec, dict) else {}
+    started = str(run.info.get("started_at") or "")
+    time = started[:16].replace("T", " ") if len(started) >= 16 else run.path.name
+    return Curves(run.history(), run.experiment, run.path, time, flatten(spec), run.has(layout.FOLDS), run.experiment)
+
+
+def file_curves(path: Path) -> Curves:
+    """A history file's curves; one inside a run directory was written by dlcli (epochs from 1)."""
+    history = read_history_file(path, zero_based_csv=enclosing_run(path) is None)
+    return Curves(history, path.name, path, short=path.stem)
 
 
 def read_history_file(path: Path, zero_based_csv: bool = True) -> dict[str, list]:

@@ -38,17 +38,19 @@ def list_runs(experiment: str | None = None, status: str | None = None, limit: i
     entries = [(_when(row["started_at"], row["run_dir"]), "run", row) for row in _rows(_run_dirs(experiment))]
     entries += [(_when(sweep["created_at"], sweep["sweep_dir"]), "sweep", sweep) for sweep in _sweeps(experiment)]
     entries.sort(key=lambda entry: entry[0], reverse=True)
-    runs, sweeps = [], []
+    runs, sweeps, shown = [], [], 0
     for _, kind, entry in entries:
-        if limit is not None and len(runs) + len(sweeps) >= limit:
+        if limit is not None and shown >= limit:
             break
         if kind == "run" and (status is None or entry["status"] == status):
             runs.append(entry)
+            shown += 1
         elif kind == "sweep":
             trials = [row for row in entry.pop("rows") if status is None or row["status"] == status]
             if trials or status is None:
                 sweeps.append(entry)
                 runs += trials
+                shown += 1
     return {"runs": runs, "sweeps": sweeps}
 
 

@@ -14,13 +14,21 @@ from dlcli.cli.options import cell, command, json_option, number, print_json, re
 @click.option("--metric", help="One metric (loss, accuracy, mae...; val_loss overlays validation curves).")
 @click.option("--smooth", type=float, help="Exponential smoothing factor in [0, 1), e.g. 0.9 (listing 3.31).")
 @click.option("--skip-first", type=int, default=0, show_default=True, help="Drop the first N epochs (listing 3.31).")
-@click.option("--out", type=click.Path(), help="PNG file (or folder) to write; default: the first run's plots/.")
+@click.option("--out", type=click.Path(), help="PNG file (or folder) to write; default: the first run's plots/ "
+                                                "(for a history file: its folder).")
 @click.option("--force", is_flag=True, help="Replace an existing --out file that is not this same plot.")
 def plot(runs, metric, smooth, skip_first, out, force) -> None:
     """Learning curves of one run (training vs validation) or several runs overlaid.
 
+    \b
+    dlcli plot RUN                         training and validation, one PNG per metric
+    dlcli plot RUN1 RUN2 --metric val_acc  overlaid, labelled by the settings that differ
+    dlcli plot history.json                Keras' history.history saved with json.dump
+    dlcli plot training.csv                a keras.callbacks.CSVLogger file (epoch 0 is epoch 1)
+
     Each file is named after what it shows (metric, options, the runs overlaid), so another plot
-    never replaces it; nothing is written into a run other than the first one."""
+    never replaces it; nothing is written into a run other than the first one. A run without the
+    metric is named on stderr and in the legend."""
     from dlcli.plotting import plot_runs
 
     for path in plot_runs(list(runs), metric=metric, smooth=smooth, skip_first=skip_first, out=out, force=force):

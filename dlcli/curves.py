@@ -17,7 +17,7 @@ from typing import Any
 from dlcli.errors import UsageError
 from dlcli.runs import Run, enclosing_run, layout
 
-HISTORY_FILE_FORMATS = (".json", ".csv")
+FORMATS = "plot reads run directories, history.history saved as .json and CSVLogger files"
 JSON_SHAPE = "a JSON object of lists of numbers, as json.dump(history.history, file) writes"
 UNLABELLED_SPEC_KEYS = ("description", "notes", "reference")  # prose, not settings: never a label
 
@@ -61,15 +61,15 @@ def file_curves(path: Path) -> Curves:
 
 
 def read_history_file(path: Path, zero_based_csv: bool = True) -> dict[str, list]:
-    """{'epoch': [1, 2, ...], 'loss': [...], ...} from a history file; `zero_based_csv`: a CSV's
-    epoch column counts from 0 (CSVLogger's); dlcli's own history.csv counts from 1."""
-    if path.suffix.lower() not in HISTORY_FILE_FORMATS:
-        raise UsageError(f"{path}: not a run directory nor a history file (.json from history.history, "
-                         ".csv from CSVLogger)")
+    """{'epoch': [1, 2, ...], 'loss': [...], ...} from a history file: JSON for a .json, else CSV
+    (CSVLogger's files are often named training.log, as in Keras' documentation);
+    `zero_based_csv`: a CSV's epoch column counts from 0 (CSVLogger's); dlcli's own history.csv
+    counts from 1."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"{path}: cannot read it ({getattr(error, 'strerror', None) or error})") from None
+        raise UsageError(f"{path}: not a run directory nor a history file that can be read "
+                         f"({getattr(error, 'strerror', None) or error}); {FORMATS}") from None
     columns = _json_columns(path, text) if path.suffix.lower() == ".json" else _csv_columns(path, text, zero_based_csv)
     if not any(key != "epoch" for key in columns):
         raise UsageError(f"{path}: holds no metric to plot")
@@ -102,7 +102,8 @@ def _csv_columns(path: Path, text: str, zero_based: bool) -> dict[str, list]:
         dialect = csv.excel
     rows = list(csv.reader(lines, dialect))
     if not rows or "epoch" not in rows[0]:
-        raise UsageError(f"{path}: expected a CSV with an 'epoch' column, as keras.callbacks.CSVLogger writes")
+        raise UsageError(f"{path}: not a run directory nor a CSV with an 'epoch' column, as "
+                         f"keras.callbacks.CSVLogger writes; {FORMATS}")
     header, body = rows[0], [row for row in rows[1:] if row]
     if any(len(row) != len(header) for row in body):
         raise UsageError(f"{path}: a row has another number of values than the header's {len(header)}")

@@ -88,7 +88,7 @@ def test_plot_reads_a_csvlogger_file_with_epochs_from_zero(run_cli, workdir):
     from dlcli.curves import file_curves
     from dlcli.plotting import draw
 
-    path = workdir / "training.log"  # CSVLogger's default name: not a format plot can tell
+    path = workdir / "training.log"  # the name Keras' documentation gives a CSVLogger file
     csv_file = workdir / "log.csv"
     csv_file.write_text("epoch;accuracy;loss;val_accuracy;val_loss\n0;0.5;1.0;0.4;1.1\n1;0.7;0.6;0.6;0.8\n")
     figures = {base: drawn.figure for base, drawn in draw([file_curves(csv_file)], None, None, 0).items()}
@@ -98,9 +98,12 @@ def test_plot_reads_a_csvlogger_file_with_epochs_from_zero(run_cli, workdir):
     out = workdir / "curves.png"
     result = run_cli("plot", str(csv_file), "--metric", "loss", "--out", str(out))
     assert result.exit_code == 0 and out.read_bytes()[:4] == b"\x89PNG"
+    path.write_text(csv_file.read_text())
+    result = run_cli("plot", str(path), "--metric", "accuracy")
+    assert result.exit_code == 0 and "training-accuracy-" in result.stdout
     path.write_text("not a history")
     result = run_cli("plot", str(path))
-    assert result.exit_code == 2 and "history file" in result.stderr and "Traceback" not in result.stderr
+    assert result.exit_code == 2 and "CSVLogger" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_broken_history_file_is_one_line(run_cli, workdir):

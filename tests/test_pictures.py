@@ -118,7 +118,7 @@ def test_a_broken_history_file_is_one_line(run_cli, workdir):
 def test_small_tiles_are_scaled_up_sharp_and_numbered():
     import numpy as np
 
-    from dlcli.viz.activations import activation_sheet
+    from dlcli.viz.activations import activation_sheet, blank_channels
     from dlcli.viz.labelled import MIN_TILE, scale_factor, upscale
 
     assert scale_factor(3, 5, 64) == 22 and scale_factor(224, 224, 64) == 1
@@ -128,6 +128,8 @@ def test_small_tiles_are_scaled_up_sharp_and_numbered():
     sheet = activation_sheet(tiles, "conv2d_1", 2, "seven.png")
     assert sheet.dtype == np.uint8 and sheet.shape[2] == 3
     assert sheet.shape[1] >= 16 * MIN_TILE and sheet.shape[0] >= 2 * MIN_TILE  # 16 a row, 2 rows of >= 64 px
+    tiles[[3, 7]] = 128  # a channel that is one value everywhere: the book's blank filter
+    assert blank_channels(tiles) == [3, 7]
 
 
 def test_filter_tiles_that_stayed_noise_are_marked_in_red():

@@ -45,5 +45,13 @@ def activation_sheet(tiles: np.ndarray, layer: str, position: int, image_name: s
     coloured = (colormaps["viridis"](tiles)[..., :3] * 255).astype("uint8")  # (channels, h, w, 3)
     title = (f"{layer} (feature-map layer {position}) for {image_name}: {count} channel{'s' if count > 1 else ''}"
              f" of {height}x{width}")
-    return tile_sheet(coloured, min(IMAGES_PER_ROW, count), title, list(range(count)),
-                      note="each channel standardised on its own: yellow is where it responds most")
+    blank = blank_channels(tiles)
+    note = ("each channel standardised on its own: yellow is where it responds most" if not blank else
+            f"blank: {', '.join(map(str, blank[:6]))}{'...' if len(blank) > 6 else ''} (one value everywhere: what "
+            "they detect is not in this image); yellow: strongest response")
+    return tile_sheet(coloured, min(IMAGES_PER_ROW, count), title, list(range(count)), note=note)
+
+
+def blank_channels(tiles: np.ndarray) -> list[int]:
+    """The channels whose output is one value everywhere (the book's blank filters, 5.31)."""
+    return [int(i) for i in np.flatnonzero((tiles == tiles[:, :1, :1]).all(axis=(1, 2)))]

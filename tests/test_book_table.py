@@ -5,6 +5,7 @@ one per verdict. No model is trained and no TensorFlow is needed."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -151,7 +152,10 @@ def test_page_default_place_and_links_that_work(run_cli, runs, workdir):
             page.parent.mkdir()
             assert run_cli("report", "--book", "--out", str(page)).exit_code == 0
         html = page.read_text(encoding="utf-8")
-        links = {href for href in __import__("re").findall(r'<a href="([^"]+)"', html)}
+        hrefs = set(re.findall(r'<a href="([^"]+)"', html))
+        for anchor in (href for href in hrefs if href.startswith("#")):  # the chapters' table of contents
+            assert f'id="{anchor[1:]}"' in html, anchor
+        links = {href for href in hrefs if not href.startswith("#")}
         assert links, "no run linked"
         for href in links:  # relative, and each one reaches a run's report.html or its folder
             assert not Path(href).is_absolute() and (page.parent / href).exists(), href

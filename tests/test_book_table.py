@@ -217,3 +217,15 @@ def test_experiments_without_a_reference_or_with_a_broken_one_are_named_not_fata
     assert (rows["tiny"]["chapter"], rows["tiny"]["source_name"], rows["tiny"]["verdict"]) == (None, "tests", "never run")
     html = Path(table["path"]).read_text(encoding="utf-8")
     assert "mine" in html and "broken.yaml" in html
+
+
+def test_an_experiment_named_in_its_spec_is_found_under_that_name(workdir):
+    from conftest import TINY_SPEC, write
+
+    write(workdir / "experiments" / "tiny-file.yaml", "name: tiny-runs\n" + TINY_SPEC)
+    run = workdir / "runs" / "tiny-runs" / "20261203-100000"
+    write(run / "run.json", json.dumps({"status": "completed", "experiment": "tiny-runs", "recipe_changes": []}))
+    write(run / "metrics.json", json.dumps({"metrics": {"test_accuracy": 0.6}, "check": {"status": "passed", "checks": [
+        {"status": "passed", "metric": "test_accuracy", "actual": 0.6}]}}))
+    row = rows_of(book_table())["tiny-file"]
+    assert (row["verdict"], row["actual"], row["run_dir"]) == ("passed", 0.6, str(run.resolve()))

@@ -141,6 +141,11 @@ def _unrun(name: str, raw: dict, reference_checks: bool) -> dict[str, Any]:
     return {"verdict": "data unavailable" if lacking else "never run", "reason": "; ".join(reasons + lacking) or None}
 
 
+def _runs_name(name: str, raw: dict) -> str:
+    """The folder under the runs root that an experiment's runs go in: its spec's `name`, else its file's."""
+    return raw["name"] if isinstance(raw.get("name"), str) and raw["name"] else name
+
+
 def experiment_row(name: str, path: Path) -> dict[str, Any] | None:
     """One experiment's row, or None when its spec has no `reference:` block (a SpecError when the
     file or its reference cannot be read)."""
@@ -165,7 +170,7 @@ def experiment_row(name: str, path: Path) -> dict[str, Any] | None:
         "name": name, "chapter": section[0] if section else None, "section": list(section) if section else None,
         "source": reference.source, "source_name": source_name(reference.source), "listing": reference.listing,
         "quote": reference.quote, "metric": metric, "expected": expected, "criterion": criterion,
-        "direction": None, "margin": None, **_run_part(name, checked, raw),
+        "direction": None, "margin": None, **_run_part(_runs_name(name, raw), checked, raw),
     }
 
 

@@ -257,7 +257,12 @@ def test_training_writes_the_report_and_report_false_turns_it_off(run_cli, tiny_
     assert trained.exit_code == 0, trained.stderr
     run = Path(json.loads(trained.stdout)["run_dir"])
     assert (run / "report.html").is_file() and "report" not in json.loads((run / "run.json").read_text())
-    assert "completed" in (run / "report.html").read_text()  # written after run.json was closed
+    html = (run / "report.html").read_text()
+    assert "completed" in html and "Rows: the true class" in html  # after run.json closed, with the matrix
+    confusion = json.loads((run / "confusion.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())["metrics"]
+    assert confusion["samples"] == 32 and sum(map(sum, confusion["matrix"])) == 32
+    assert confusion["accuracy"] == pytest.approx(metrics["test_accuracy"])  # the same predictions Keras scored
 
     off = run_cli("train", str(tiny_spec), "-q", "--json", "--set", "report=false")
     answer = json.loads(off.stdout)
@@ -274,3 +279,22 @@ def test_training_writes_the_report_and_report_false_turns_it_off(run_cli, tiny_
     assert failed_page.exit_code == 0, failed_page.stderr
     info = json.loads((Path(json.loads(failed_page.stdout)["run_dir"]) / "run.json").read_text())
     assert info["status"] == "completed" and info["report"] == "not written: RuntimeError: no page today"
+
+
+def test_confusion_counts_true_rows_against_predicted_columns():
+    from dlcli.training.confusion import classifier_loss, confusion_matrix
+
+    scores = [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7], [0.6, 0.3, 0.1]]
+    assert confusion_matrix(scores, [0, 1, 2, 2]) == [[1, 0, 0], [0, 1, 0], [1, 0, 1]]
+    assert confusion_matrix(scores, [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1]]) == [[1, 0, 0], [0, 1, 0], [1, 0, 1]]
+    assert confusion_matrix([[0.9], [0.2], [0.6]], [1, 1, 0], binary_threshold=0.5) == [[0, 1], [1, 1]]
+    assert classifier_loss({"name": "binary_crossentropy", "from_logits": True}) == ("binarycrossentropy", True)
+    assert classifier_loss("mse") is None
+    with pytest.raises(ValueError):
+        confusion_matrix(scores, [0, 1, 2, 3])
+
+
+def test_a_run_without_a_confusion_matrix_says_why(run_cli, workdir):
+    run = make_run(workdir / "runs", info={"confusion": "none: the model is not a single-output classifier"})
+    assert run_cli("report", str(run)).exit_code == 0
+    assert "No confusion matrix: none: the model is not a single-output classifier" in (run / "report.html").read_text()

@@ -129,8 +129,8 @@ def confusion(run: Run, info: dict) -> dict[str, Any]:
     """The confusion matrix the training's test evaluation wrote, drawn; else why there is none."""
     from dlcli.report.pictures import confusion_figure, figure_uri
 
-    entry = getattr(layout, "CONFUSION", None)
-    if entry is None or not run.has(entry):
+    entry = layout.CONFUSION
+    if not run.has(entry):
         why = info.get("confusion") if isinstance(info.get("confusion"), str) else \
             "the run holds none (runs made before dlcli wrote confusion matrices, and models that are not " \
             "single-output classifiers, have none)"

@@ -87,6 +87,8 @@ STATE_SNAPSHOT = _folder("state/{phase}-epoch-{epoch}", "training.state",
 METRICS = _file("metrics.json", "training.lifecycle (close); api.check rewrites its verdict",
                 "final metrics and the reference verdict")
 MODEL = _file("model.keras", "training.lifecycle (close)", "the model of the last completed epoch")
+CONFUSION = _file("confusion.json", "training.confusion (after the test evaluation of a single-output classifier)",
+                  "the test split's confusion matrix: class names, counts by true and predicted class")
 CHECKPOINTS = _folder("checkpoints", "Keras' ModelCheckpoint (spec callback)", "the checkpoints the spec asks for")
 BEST_MODEL = _file("checkpoints/best.keras", "Keras' ModelCheckpoint (spec callback)", "the best model by its monitor")
 LOGS = _folder("logs", "Keras' TensorBoard and training.monitoring (spec callback)",
@@ -122,7 +124,7 @@ REPORT = _file("report.html", "dlcli report (report.writing); training.lifecycle
 LAYOUT: tuple[Entry, ...] = (
     SPEC, INFO, LOCK, VOCABULARY, VOCABULARY_JSON, MODEL_CONFIG, MODEL_SUMMARY, MODEL_PLOT, CALLBACKS, CALLBACK_COPY,
     HISTORY, HISTORY_CSV, RETRAIN_HISTORY, RETRAIN_HISTORY_CSV, FOLDS, FOLD, FOLD_HISTORY, FOLD_HISTORY_CSV, FOLD_RESULT,
-    STATE, STATE_LATEST, STATE_SNAPSHOT, METRICS, MODEL, CHECKPOINTS, BEST_MODEL, LOGS, ACTIVATIONS, ACTIVATION_FILE,
+    STATE, STATE_LATEST, STATE_SNAPSHOT, METRICS, MODEL, CONFUSION, CHECKPOINTS, BEST_MODEL, LOGS, ACTIVATIONS, ACTIVATION_FILE,
     PLOTS, VIZ, VIZ_INDEX, VIZ_INDEX_LOCK, WORKERS, WORKER_LOG, SAMPLES, TEXT_SAMPLE, GENERATED_TEXT,
     SAMPLES_GENERATED, SAMPLES_REAL, GENERATED_IMAGES, LATENT_GRID, REPORT,
 )

@@ -1,4 +1,5 @@
-"""A spec's training protocol into a run: fit (or k-fold), retrain, evaluate; resumable per phase.
+"""A spec's training protocol into a run: fit (or k-fold), retrain, evaluate (and a classifier's
+confusion matrix on the test split, training.confusion); resumable per phase.
 
 A protocol is a sequence of phases, each one `model.fit` with its own history file: `fit`
 (history.json), `fold-1` ... `fold-k` (folds/fold-i/history.json) and `retrain`
@@ -242,7 +243,18 @@ class Trainer:
             check_finite(retrained, "retraining")
         if self.spec.evaluate and outcome.model is not None and self.bundle.test is not None and not self.interrupted:
             outcome.metrics.update(self.evaluate(outcome.model, self.bundle.test, "test_") or {})
+            if self.run.writes and not self.interrupted:
+                self.confusion(outcome.model)
         return self._stopped(outcome) if self.interrupted else outcome
+
+    def confusion(self, model) -> None:
+        """confusion.json of a classifier on the test split (training.confusion), an optional part."""
+        from dlcli.training.confusion import write_confusion
+
+        evaluated = self.twin.evaluating(model) if self.worker is not None else contextlib.nullcontext(model)
+        with evaluated as target:
+            write_confusion(self.run, target, self.bundle.test, self.spec.fit.batch_size, self.spec.compile.loss,
+                            self.bundle.class_names)
 
     def _stopped(self, outcome: Outcome) -> Outcome:
         outcome.interrupted = True

@@ -148,7 +148,12 @@ def _runs_name(name: str, raw: dict) -> str:
 
 def experiment_row(name: str, path: Path) -> dict[str, Any] | None:
     """One experiment's row, or None when its spec has no `reference:` block (a SpecError when the
-    file or its reference cannot be read)."""
+    file or its reference cannot be read). The row: name, chapter and section (from the listing, the
+    source or the description), source (as written) and source_name (the work alone), listing, quote,
+    metric, expected (the source's number, or a claim's [low, high]), criterion (what the check
+    asks: '0.9785 ± 0.01', 'between 2 and 5'), actual (the run's value for that metric), direction
+    and margin (which way and how far it is off), verdict, reason, checks (the run's own), run_dir
+    and report (absolute paths, or None)."""
     from dlcli.spec import Reference
     from dlcli.spec.reading import read_yaml
 

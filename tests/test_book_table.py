@@ -229,3 +229,14 @@ def test_an_experiment_named_in_its_spec_is_found_under_that_name(workdir):
         {"status": "passed", "metric": "test_accuracy", "actual": 0.6}]}}))
     row = rows_of(book_table())["tiny-file"]
     assert (row["verdict"], row["actual"], row["run_dir"]) == ("passed", 0.6, str(run.resolve()))
+
+
+def test_a_quote_with_markup_is_shown_as_text(workdir):
+    from conftest import TINY_SPEC, write
+    from dlcli.report.book import book_report
+
+    write(workdir / "experiments" / "hostile.yaml",
+          TINY_SPEC.replace("  source: tests\n", "  source: tests\n  quote: \"<script>alert(1)</script><b>bold</b>\"\n"))
+    html = Path(book_report()["path"]).read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "<script" not in html and "<b>" not in html

@@ -23,8 +23,8 @@ raise ImportError(__name__ + " was imported")
 """
 
 
-def probe(*args: str, env: dict | None = None) -> tuple[int, str, list[str]]:
-    """The exit code of `dlcli ARGS` in a fresh process, its stderr, and the heavy libraries imported."""
+def probe(*args: str, env: dict | None = None) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """`dlcli ARGS` run in a fresh process, and the heavy libraries it (or a process it started) imported."""
     cwd = Path.cwd()
     for name in HEAVY:
         write(cwd / "stand-ins" / name / "__init__.py", STAND_IN)
@@ -32,7 +32,13 @@ def probe(*args: str, env: dict | None = None) -> tuple[int, str, list[str]]:
     done = subprocess.run([sys.executable, "-m", "dlcli", *args], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "HOME": str(cwd), "PYTHONPATH": str(cwd / "stand-ins"),
                                "IMPORTED_DIR": str(cwd / "imported"), **(env or {})})
-    return done.returncode, done.stderr.strip(), sorted(path.name for path in (cwd / "imported").iterdir())
+    return done, sorted(path.name for path in (cwd / "imported").iterdir())
+
+
+def refused(*args: str, env: dict | None = None) -> tuple[int, str, list[str]]:
+    """The exit code, stderr and heavy imports of a command expected to refuse."""
+    done, imported = probe(*args, env=env)
+    return done.returncode, done.stderr.strip(), imported
 
 
 def interrupted_mnist_run(workdir: Path) -> Path:
@@ -55,7 +61,7 @@ def interrupted_mnist_run(workdir: Path) -> Path:
     ["visualize", "filters", "--model", "vgg16"],
 ])
 def test_missing_data_or_weights_offline_is_one_line_before_tensorflow(args, workdir):
-    code, stderr, imported = probe(*args)
+    code, stderr, imported = refused(*args)
     assert (code, imported) == (3, [])
     assert stderr.startswith("error: ") and len(stderr.splitlines()) == 1
     assert "DLCLI_OFFLINE is set" in stderr and "dlcli data import" in stderr
@@ -65,7 +71,7 @@ def test_missing_data_or_weights_offline_is_one_line_before_tensorflow(args, wor
 @pytest.mark.parametrize("command", [["resume"], ["resume", "--workers", "2"]])
 def test_a_run_whose_data_is_gone_is_refused_before_tensorflow(command, workdir):
     run = interrupted_mnist_run(workdir)
-    code, stderr, imported = probe(command[0], str(run), *command[1:])
+    code, stderr, imported = refused(command[0], str(run), *command[1:])
     assert (code, imported) == (3, []), stderr
     assert "dataset 'mnist' is not in the cache" in stderr
     assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
@@ -78,11 +84,95 @@ def test_a_pretrained_layer_without_its_weights_is_refused_before_tensorflow(wor
         compile: {optimizer: adam, loss: sparse_categorical_crossentropy}
         fit: {epochs: 1, batch_size: 8}
         """)
-    code, stderr, imported = probe("train", str(spec))
+    code, stderr, imported = refused("train", str(spec))
     assert (code, imported) == (3, [])
     assert "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5" in stderr
 
 
 def test_online_a_dataset_without_a_url_is_still_refused_before_tensorflow(workdir):
-    code, stderr, imported = probe("train", "cats-dogs-scratch", env={"DLCLI_OFFLINE": "0"})
+    code, stderr, imported = refused("train", "cats-dogs-scratch", env={"DLCLI_OFFLINE": "0"})
     assert (code, imported) == (3, []) and "dlcli data split cats-vs-dogs" in stderr
+
+
+# --------------------------------------------------------------------------- completion
+
+MODEL_CONFIG = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+    {"class_name": "InputLayer", "config": {"name": "input_layer"}},
+    {"class_name": "Functional", "name": "vgg16", "config": {"name": "vgg16", "layers": [
+        {"class_name": "Conv2D", "config": {"name": "block1_conv1"}}]}},
+    {"class_name": "Dense", "config": {"name": "dense", "dtype": {"class_name": "DTypePolicy",
+                                                                  "config": {"name": "float32"}}}}]}}
+
+
+def completed_run(workdir: Path, experiment: str, stamp: str) -> Path:
+    from dlcli.runs.records import FORMAT
+
+    run = workdir / "runs" / experiment / stamp
+    write(run / "run.json", json.dumps({"status": "completed", "experiment": experiment, "format": FORMAT}))
+    write(run / "model.json", json.dumps(MODEL_CONFIG))
+    return run
+
+
+def completions(run_cli, monkeypatch, line: str) -> list[tuple[str, str]]:
+    """(type, value) of what `dlcli` answers bash for the command line `line` (its last word incomplete)."""
+    words = line.split(" ")
+    monkeypatch.setenv("_DLCLI_COMPLETE", "bash_complete")
+    monkeypatch.setenv("COMP_WORDS", line)
+    monkeypatch.setenv("COMP_CWORD", str(len(words) - 1))
+    result = run_cli()
+    assert result.exit_code == 0 and result.stderr == ""
+    return [tuple(item.split(",", 1)) for item in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("shell, marker", [("bash", "complete -o nosort -F"), ("zsh", "compdef"),
+                                           ("fish", "complete --no-files --command dlcli")])
+def test_completion_prints_each_shells_script(run_cli, shell, marker):
+    result = run_cli("completion", shell)
+    assert result.exit_code == 0 and marker in result.stdout and f"_DLCLI_COMPLETE={shell}_complete" in result.stdout
+
+
+def test_completing_imports_no_tensorflow_and_answers_names(workdir):
+    done, imported = probe(env={"_DLCLI_COMPLETE": "bash_complete", "COMP_WORDS": "dlcli train mnist-d",
+                                "COMP_CWORD": "2"})
+    assert imported == [] and done.returncode == 0
+    assert done.stdout.splitlines() == ["file,mnist-d", "plain,mnist-dense"]
+
+
+def test_spec_paths_complete_as_file_names(run_cli, monkeypatch):
+    assert completions(run_cli, monkeypatch, "dlcli train ./sp") == [("file", "./sp")]
+    assert completions(run_cli, monkeypatch, "dlcli validate lenet")[0] == ("file", "lenet")  # first: bash's rule
+    assert ("file", "") in completions(run_cli, monkeypatch, "dlcli visualize gradcam ")  # an image
+
+
+def test_dataset_names_complete_for_download_and_import(run_cli, monkeypatch):
+    assert completions(run_cli, monkeypatch, "dlcli data download fa") == [("plain", "fashion_mnist")]
+    importable = completions(run_cli, monkeypatch, "dlcli data import ")
+    assert ("plain", "weights") in importable and ("plain", "digits") not in importable  # shipped: nothing to import
+
+
+def test_runs_complete_as_experiment_names_then_run_directories(run_cli, monkeypatch, workdir):
+    completed_run(workdir, "tiny", "20261203-101500")
+    completed_run(workdir, "tiny", "20261203-111500")
+    assert completions(run_cli, monkeypatch, "dlcli plot ti") == [("dir", "ti"), ("plain", "tiny")]
+    assert completions(run_cli, monkeypatch, "dlcli report runs/tiny/") == [
+        ("dir", "runs/tiny/"), ("plain", "runs/tiny/20261203-101500"), ("plain", "runs/tiny/20261203-111500")]
+    absolute = completions(run_cli, monkeypatch, f"dlcli evaluate {workdir}/runs/tiny/2026120")
+    assert [value for kind, value in absolute if kind == "plain"] == [
+        f"{workdir}/runs/tiny/20261203-101500", f"{workdir}/runs/tiny/20261203-111500"]
+
+
+def test_layer_names_come_from_the_runs_model_json_nested_ones_included(run_cli, monkeypatch, workdir):
+    run = completed_run(workdir, "tiny", "20261203-101500")
+    assert completions(run_cli, monkeypatch, f"dlcli visualize filters --model {run} --layer ") == [
+        ("plain", "block1_conv1"), ("plain", "dense")]
+    by_name = completions(run_cli, monkeypatch, "dlcli visualize gradcam x.png --model tiny --layer bl")
+    assert by_name == [("plain", "block1_conv1")]  # the run it took is not said mid-line (stderr is empty)
+
+
+def test_layer_names_come_from_a_keras_files_config(run_cli, monkeypatch, workdir):
+    import zipfile
+
+    with zipfile.ZipFile(workdir / "model.keras", "w") as archive:
+        archive.writestr("config.json", json.dumps(MODEL_CONFIG))
+    assert completions(run_cli, monkeypatch, "dlcli visualize activations x.png --model model.keras --layers d") == [
+        ("plain", "dense")]

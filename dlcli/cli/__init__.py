@@ -39,6 +39,7 @@ COMMANDS = {
     "generate": "dlcli.cli.generate:generate",
     "dream": "dlcli.cli.dream:dream",
     "style-transfer": "dlcli.cli.dream:style_transfer",
+    "completion": "dlcli.cli.completion:completion",
 }
 
 
@@ -101,6 +102,10 @@ def main(fast_exit: bool = True) -> None:
 
 
 def _run() -> int:
+    if os.environ.get("_DLCLI_COMPLETE"):  # a shell asking what to complete (the script of `dlcli completion`)
+        from dlcli.cli.completion import complete
+
+        return complete(cli)
     STATE["debug"] = False  # set again by --debug, wherever it stands
     signal.signal(signal.SIGTERM, _terminate)  # SIGTERM at any moment ends like Ctrl-C: exit 130
     try:

@@ -93,6 +93,8 @@ def test_every_verdict_from_hand_made_runs(run_cli, runs, workdir):
     assert "1 run, none completed" in rows["digits-convnet"]["reason"]
     assert rows["mnist-convnet"]["verdict"] == "data unavailable"
     assert "dlcli data download mnist" in rows["mnist-convnet"]["reason"]
+    assert list(rows["mnist-convnet"]["missing"]) == ["dataset mnist"]
+    assert "dlcli data download mnist" in table["summary"]["missing_data"]["dataset mnist"]  # said once for all
     # chapter 8 quotes no number: listed, with its quote, verdict none
     assert rows["vae-mnist"]["verdict"] == "none" and rows["vae-mnist"]["quote"]
     assert rows["vae-mnist"]["metric"] is None and rows["vae-mnist"]["chapter"] == 8

@@ -129,7 +129,7 @@ def _why(checks: list[dict]) -> str | None:
 def _unrun(name: str, raw: dict, reference_checks: bool) -> dict[str, Any]:
     """Verdict and reason of an experiment without a completed run: `data unavailable` (with what
     is missing and how to get it) when the cache lacks what its data needs, else `never run`."""
-    from dlcli.datasets.presence import missing
+    from dlcli.datasets.presence import needs
 
     folder = runs_root() / name
     count = sum(1 for path in folder.iterdir() if path.is_dir() and not path.name.startswith(".")) \
@@ -137,8 +137,9 @@ def _unrun(name: str, raw: dict, reference_checks: bool) -> dict[str, Any]:
     reasons = [f"{count} run{'s' if count != 1 else ''}, none completed"] if count else []
     if not reference_checks:  # nothing to reproduce: what its data lacks is no verdict's reason
         return {"verdict": QUOTE_ONLY, "reason": "; ".join(reasons) or None}
-    lacking = missing(raw)
-    return {"verdict": "data unavailable" if lacking else "never run", "reason": "; ".join(reasons + lacking) or None}
+    lacking = [need for need in needs(raw) if not need.present]
+    return {"verdict": "data unavailable" if lacking else "never run", "missing": {need.what: need.advice for need in lacking},
+            "reason": "; ".join(reasons + [need.advice for need in lacking]) or None}
 
 
 def _runs_name(name: str, raw: dict) -> str:
@@ -175,7 +176,7 @@ def experiment_row(name: str, path: Path) -> dict[str, Any] | None:
         "name": name, "chapter": section[0] if section else None, "section": list(section) if section else None,
         "source": reference.source, "source_name": source_name(reference.source), "listing": reference.listing,
         "quote": reference.quote, "metric": metric, "expected": expected, "criterion": criterion,
-        "direction": None, "margin": None, **_run_part(_runs_name(name, raw), checked, raw),
+        "direction": None, "margin": None, "missing": {}, **_run_part(_runs_name(name, raw), checked, raw),
     }
 
 
@@ -202,8 +203,10 @@ def summary(rows: list[dict], without_reference: list[str], unreadable: list[str
     checked = [row for row in rows if row["verdict"] != QUOTE_ONLY]
     counts = {verdict: sum(row["verdict"] == verdict for row in checked) for verdict in VERDICTS}
     counted = {"reproduced": counts["passed"], "checkable": len(checked), "quotes_only": len(rows) - len(checked)}
+    lacking = {what: advice for row in rows for what, advice in (row.get("missing") or {}).items()}
     return {**counted, "line": count_line(counted), "with_reference": len(rows), "verdicts": counts,
-            "without_reference": without_reference, "unreadable": unreadable}
+            "missing_data": dict(sorted(lacking.items())), "without_reference": without_reference,
+            "unreadable": unreadable}
 
 
 def count_line(summary_data: dict) -> str:

@@ -73,8 +73,8 @@ def _csv(rows: list[dict], columns: list[str]) -> str:
     return buffer.getvalue()
 
 
-def _plot(figure_of, study, target) -> str | None:
-    """One of optuna.visualization.matplotlib's plots as a PNG; None, or why not."""
+def _plot(figure_of, study, target, note: str = "") -> str | None:
+    """One of optuna.visualization.matplotlib's plots as a PNG, `note` under it; None, or why not."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -86,7 +86,9 @@ def _plot(figure_of, study, target) -> str | None:
             axes = figure_of(study)
         figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
         figure.set_size_inches(8, 5)
-        figure.tight_layout()
+        figure.tight_layout(rect=(0, 0.05, 1, 1) if note else None)
+        if note:
+            figure.text(0.01, 0.015, note, fontsize=8)
         with atomic_path(target) as temporary:
             figure.savefig(temporary, dpi=100)
         plt.close(figure)
@@ -119,7 +121,8 @@ def write_report(sweep, study) -> dict[str, Any]:
         elif name == "importances" and not varied:
             why_not = "not drawn: no parameter took more than one value in the completed trials"
         else:
-            why_not = _plot(figure_of, study, sweep.folder / f"{name}.png")
+            why_not = _plot(figure_of, study, sweep.folder / f"{name}.png", _constant_note(constant)
+                            if name == "importances" else "")
         files[name] = why_not or f"{name}.png"
     best = None
     if complete:
@@ -131,6 +134,11 @@ def write_report(sweep, study) -> dict[str, Any]:
             "trials_wanted": sweep.settings["trials"], "trials": rows, "best": best, "files": files,
             "importances": importances(study, varied) if files["importances"] == "importances.png" else {},
             "constant_params": constant}
+
+
+def _constant_note(constant: dict[str, Any]) -> str:
+    text = ", ".join(f"{key}={value}" for key, value in constant.items())
+    return f"not shown, one value in every completed trial: {text}" if constant else ""
 
 
 def varied_params(complete: list, params: list[str]) -> tuple[list[str], dict[str, Any]]:

@@ -166,16 +166,16 @@ def _one(source: Curves, base: str, smooth: float | None, skip_first: int) -> Dr
     figure, axes = _figure()
     label = LABELS.get(base, base)
     smoothed = "smoothed " if smooth else ""
-    drew = False
+    drew = []
     for name, style, text in ((key, "o-", "training"), (f"val_{key}", "s--", "validation")):
         epochs, values = _series(source.history, name, smooth, skip_first)
         if values:
             axes.plot(epochs, values, style, label=f"{smoothed}{text} {label}".capitalize())
-            drew = True
+            drew.append(text)
     if not drew:
         return None
     kfold = " (mean over folds)" if source.kfold else ""
-    axes.set_title(f"{source.describe()}\n{smoothed}training and validation {label}{kfold}".strip())
+    axes.set_title(f"{source.describe()}\n{smoothed}{' and '.join(drew)} {label}{kfold}")
     return Drawn(_finished(figure, axes, label))
 
 

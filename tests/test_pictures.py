@@ -35,6 +35,8 @@ def test_one_run_curves_are_lines_over_integer_epochs_titled_by_the_run(workdir)
         for line in lines_of(figure))
     assert "mnist-dense" in axes.get_title() and "2026-12-03 18:30" in axes.get_title() and "loss" in axes.get_title()
     assert list(lines_of(figure)[0].get_xdata()) == [1, 2, 3, 4, 5]
+    no_validation = make_run("mnist-dense", {"loss": [1.0, 0.5]})
+    assert curve_figures([no_validation])["loss"].axes[0].get_title().endswith("\ntraining loss")  # only what is drawn
 
 
 def test_overlays_are_labelled_by_the_settings_that_differ(workdir):

@@ -4,11 +4,13 @@
 run into: console errors, page errors, images that did not decode, every request that left the
 file (data: URIs aside), and whether a screenshot of the page is blank. The report tests and the
 book table's test share it. `browser_or_skip()` skips a test, saying why, where Chromium or
-Playwright is missing (CI installs both: .ci/run, pyproject's [dev]); no browser is downloaded.
+Playwright is missing (CI installs both and fails without them: .ci/run, pyproject's [dev]); no
+browser is downloaded.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +23,16 @@ def chromium_path() -> str | None:
 
 
 def browser_or_skip() -> str:
-    """The chromium executable; the test is skipped when it or Playwright is absent."""
+    """The chromium executable; the test is skipped when it or Playwright is absent, except in CI
+    (DLCLI_BROWSER_TEST=required, set by .ci/run), where it fails."""
+    missing = pytest.fail if os.environ.get("DLCLI_BROWSER_TEST") == "required" else pytest.skip
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+        missing("playwright is not installed (pip install -e '.[dev]')")
     path = chromium_path()
     if path is None:
-        pytest.skip("no chromium on PATH (apt-get install chromium; .ci/run does)")
+        missing("no chromium on PATH (apt-get install chromium; .ci/run does)")
     return path
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dlcli.catalog import resolve_spec_path
-from dlcli.errors import DataUnavailable, SpecError, UsageError
+from dlcli.errors import SpecError, UsageError
 from dlcli.registry import resolve
 from dlcli.runs import Run, layout
 
@@ -39,12 +39,13 @@ def __getattr__(name: str):
 
 def list_experiments() -> list[dict[str, Any]]:
     """Every named experiment: name, description, source and listing, dataset, CPU runtime note,
-    the backends it runs on.
+    the backends it runs on, and what its data needs that this machine lacks (data_missing, data_present).
 
     Reads the YAML files only (no validation, no Keras), so it stays fast; `validate` checks them."""
     from dlcli.catalog import experiment_rows
+    from dlcli.datasets.presence import missing
 
-    return experiment_rows()
+    return experiment_rows(lacking=missing)
 
 
 def show(name_or_path: str, overrides: tuple[str, ...] = ()) -> str:
@@ -195,13 +196,14 @@ def check(run_path: str) -> dict[str, Any]:
     """The run's verdict against its spec's reference, recomputed (baselines may be newer); its
     recipe is judged by what run.json recorded when it started (see recipe_source.recipe_record)."""
     from dlcli.reference import run_verdict
+    from dlcli.runs.advice import continue_run
 
     run = Run.open(run_path)
     spec = run.spec()
     status = run.status
     if status != "completed" or not run.has(layout.METRICS):
         raise UsageError(f"{run}: the run is '{status}', not completed; nothing to check"
-                         + (f" (resume it: dlcli resume {run})" if status in ("interrupted", "failed", "crashed") else ""))
+                         + (f" ({continue_run(run, status)})" if status in ("interrupted", "failed", "crashed") else ""))
     stored = run.metrics()
     verdict = run_verdict(run, spec, stored.get("metrics", {}), run.history())
     run.lock("check")  # metrics.json's verdict is rewritten: one writer at a time
@@ -209,7 +211,7 @@ def check(run_path: str) -> dict[str, Any]:
         run.write_json(layout.METRICS, {**stored, "check": verdict})
     finally:
         run.release()
-    return {"run_dir": str(run), "experiment": spec.name, "check": verdict}
+    return {"run_dir": str(run), "status": status, "experiment": spec.name, "check": verdict}
 
 
 def compare(run_paths: list[str]) -> dict[str, Any]:
@@ -267,7 +269,7 @@ def data_import(name: str, source: str) -> list[str]:
         raise UsageError(f"dataset '{name}' is built in; there is nothing to import")
     path = Path(source)
     if not path.exists():
-        raise DataUnavailable(f"{source}: no such file or directory")
+        raise UsageError(f"{source}: no such file or directory")
     root = data_dir()
     with exclusive(entry.name, root, wait=False):
         return [str(root / stored) for stored in entry.import_files(path, root)]

@@ -4,6 +4,7 @@ neither pydantic nor Keras."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from dlcli.errors import SpecError
@@ -47,8 +48,10 @@ def resolve_spec_path(name_or_path: str) -> Path:
     raise SpecError(unknown_name_message("experiment", name_or_path, files) + " (see `dlcli list`)")
 
 
-def experiment_rows() -> list[dict]:
-    """Every named experiment's row for `dlcli list`, from its YAML only (no validation, no Keras)."""
+def experiment_rows(lacking: Callable[[dict], list[str]] | None = None) -> list[dict]:
+    """Every named experiment's row for `dlcli list`, from its YAML only (no validation, no Keras);
+    given `lacking` (what a spec's data needs that this machine lacks, from its YAML mapping: e.g.
+    dlcli.datasets.presence.missing), also `data_missing` (those lines) and `data_present`."""
     from dlcli.backend.limits import backends_for
     from dlcli.spec.reading import read_yaml
 
@@ -63,7 +66,7 @@ def experiment_rows() -> list[dict]:
         source = reference.get("source", "")
         if reference.get("listing"):
             source = f"{source}, listing {reference['listing']}" if source else f"listing {reference['listing']}"
-        rows.append({
+        row = {
             "name": name,
             "description": raw.get("description", "(unreadable spec: run dlcli validate)"),
             "source": source,
@@ -71,5 +74,9 @@ def experiment_rows() -> list[dict]:
             "runtime": raw.get("runtime", ""),
             "backends": backends_for(raw),
             "path": str(path),
-        })
+        }
+        if lacking is not None:
+            row["data_missing"] = lacking(raw)
+            row["data_present"] = not row["data_missing"]
+        rows.append(row)
     return rows

@@ -1,5 +1,5 @@
-"""`dlcli compare`: several runs' final metrics side by side, and the spec values that differ
-between them (each spec flattened to its paths)."""
+"""`dlcli compare`: several runs' final metrics and verdicts side by side, and which spec values
+(each spec flattened to its paths) and metrics differ between them."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def compare_runs(run_paths: list[str]) -> dict[str, Any]:
-    """Final metrics of several runs, and the spec values that differ between them."""
+    """Several runs side by side: each run's final metrics and verdict, and which spec values and
+    metrics differ between them (`differing_spec_keys`, `differing_metric_names`) and how many are
+    the same in every run (`equal_counts`), so a reader can show only what tells them apart."""
     from dlcli.spec.reading import read_yaml
 
     rows, specs, unreadable = [], [], []
@@ -35,8 +37,9 @@ def compare_runs(run_paths: list[str]) -> dict[str, Any]:
             run = Run.open(path)
             stored = run.metrics()
             spec_data = read_yaml(run.file(layout.SPEC)) if run.has(layout.SPEC) else {}
-            row = {"run": str(run), "experiment": run.experiment, "status": run.status,
-                   "check": (stored.get("check") or {}).get("status", "none"), "metrics": stored.get("metrics", {})}
+            row = {"run": str(run), "run_dir": str(run.path.resolve()), "experiment": run.experiment,
+                   "status": run.status, "check": stored.get("check") or {"status": "none", "checks": []},
+                   "metrics": stored.get("metrics", {})}
         except DlcliError as error:
             unreadable.append({"run": str(path), "error": str(error)})
             continue
@@ -46,9 +49,21 @@ def compare_runs(run_paths: list[str]) -> dict[str, Any]:
     if not rows:
         raise UsageError(unreadable[0]["error"] + (f" (and {len(unreadable) - 1} more unreadable runs)"
                                                    if len(unreadable) > 1 else ""))
-    keys = sorted(set().union(*specs)) if specs else []
-    differing = [k for k in keys if len({repr(s.get(k)) for s in specs}) > 1]
+    spec_keys = sorted(set().union(*specs))
+    differing = _differing(spec_keys, specs)
     for row, flat in zip(rows, specs):
         row["spec"] = {k: flat.get(k) for k in differing}
-    metric_names = sorted(set().union(*(row["metrics"] for row in rows))) if rows else []
-    return {"runs": rows, "differing_spec_keys": differing, "metric_names": metric_names, "unreadable": unreadable}
+    metric_names = sorted(set().union(*(row["metrics"] for row in rows)))
+    differing_metrics = _differing(metric_names, [row["metrics"] for row in rows])
+    return {"runs": rows, "differing_spec_keys": differing, "metric_names": metric_names,
+            "differing_metric_names": differing_metrics,
+            "equal_counts": {"spec": len(spec_keys) - len(differing), "metrics": len(metric_names) - len(differing_metrics)},
+            "unreadable": unreadable}
+
+
+def _differing(keys: list[str], values: list[dict[str, Any]]) -> list[str]:
+    """The keys whose value is not the same in every mapping (absent from one counts as different)."""
+    return [key for key in keys if len({repr(mapping.get(key, _ABSENT)) for mapping in values}) > 1]
+
+
+_ABSENT = object()  # a key a run lacks differs from every value, None included

@@ -69,17 +69,23 @@ def _single(values: Any, where: str) -> Any:
 def _open(path: str) -> tuple[Run, Any, tuple[str, bool]]:
     """A member run, its spec and its (task, from_logits); a run without a model says so here."""
     from dlcli.backend import use_recorded
+    from dlcli.runs.advice import continue_run
 
     run = Run.open(path)
     use_recorded(run.info)  # the first member's backend, unless --backend says otherwise
     status = run.status
     if status != "completed":  # a running model is being replaced; an interrupted one is not the recipe's
         raise UsageError(f"{run}: the run is '{status}'; an ensemble's members are completed runs"
-                         + (f" (resume it first: dlcli resume {run})" if status in ("interrupted", "failed", "crashed") else ""))
+                         + (f" ({continue_run(run, status)})" if status in ("interrupted", "failed", "crashed") else ""))
     spec = run.spec()
+    outputs = getattr(spec.model, "outputs", None)
+    if isinstance(outputs, dict) and len(outputs) > 1:  # each output has its own loss: there is no one loss to name
+        raise UsageError(f"{run}: the model has {len(outputs)} outputs ({', '.join(outputs)}); "
+                         "dlcli ensemble averages single-output models")
     task = task_of(_loss(spec))
     if task is None:
-        raise UsageError(f"{run}: loss {_loss(spec)!r}; dlcli ensemble averages probabilities (a crossentropy "
+        what = f"loss {_loss(spec)!r}" if _loss(spec) is not None else "its model computes its own loss"
+        raise UsageError(f"{run}: {what}; dlcli ensemble averages probabilities (a crossentropy "
                          "loss) or values (mse, mae, huber, logcosh)")
     run.model_path()
     return run, spec, task
@@ -194,7 +200,7 @@ def ensemble_runs(paths: list[str], weights: str | None = None) -> dict[str, Any
     result = {
         "metric": metric, "metric_description": DESCRIPTIONS[task], "task": task,
         "splits": {name: len(split) for name, split in splits.items()}, "skipped": skipped,
-        "members": [{"run": str(run), "experiment": run.experiment, "status": run.status,
+        "members": [{"run": str(run), "run_dir": str(run.path.resolve()), "experiment": run.experiment, "status": run.status,
                      "metrics": scores(np.eye(count)[index])} for index, run in enumerate(runs)],
         "mean": {"weights": [1.0 / count] * count, "metrics": scores(np.full(count, 1.0 / count))},
         "weighted": None,

@@ -158,7 +158,7 @@ def test_an_experiment_the_backend_cannot_run_is_refused_before_any_run(run_cli,
     assert "cannot run on tensorflow: a limit made for this test" in result.stderr
     assert "runs on jax, torch" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (workdir / "runs").exists()
-    listed = {row["name"]: row["backends"] for row in json.loads(run_cli("list", "--json").stdout)}
+    listed = {row["name"]: row["backends"] for row in json.loads(run_cli("list", "--json").stdout)["experiments"]}
     assert listed["digits-convnet"] == ["tensorflow", "jax", "torch"]
 
 

@@ -26,7 +26,7 @@ def test_every_command_has_help(run_cli, command):
 
 def test_list_json_names_every_experiment_with_its_source(run_cli):
     result = run_cli("list", "--json")
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout)["experiments"]
     names = {row["name"] for row in rows}
     assert {"mnist-dense", "boston-kfold", "fashion-mnist-convnet", "conv-vertical-line-detector",
             "mnist-tf-layers-cnn", "cifar10-convnet-augmented", "lenet5-mnist", "digits-convnet"} <= names
@@ -81,7 +81,7 @@ def test_data_list_table_and_the_weights_kind(run_cli):
     assert "digits" in result.stdout and "weights" in result.stdout
     refused = run_cli("data", "download", "weights")
     assert refused.exit_code == 3 and "dlcli data import weights PATH" in refused.stderr
-    assert run_cli("data", "import", "weights", "nowhere.h5").exit_code == 3
+    assert run_cli("data", "import", "weights", "nowhere.h5").exit_code == 2  # names no file: usage
 
 
 def test_names_ignore_hyphens_and_underscores(run_cli, workdir):
@@ -119,7 +119,7 @@ def test_typos_under_every_model_kind_get_their_own_line(run_cli, workdir):
 
 
 def test_data_list_json(run_cli):
-    rows = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)}
+    rows = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)["datasets"]}
     assert rows["digits"]["present"] and rows["digits"]["shipped"]
     assert not rows["mnist"]["present"] and rows["mnist"]["urls"]
 
@@ -219,6 +219,6 @@ def test_list_reads_every_spec_within_the_same_bounds(run_cli, workdir, monkeypa
     result = run_cli("list", "--json")
     assert time.perf_counter() - started < HANG_GUARD_S  # the bomb expands to 1.7e9 values if constructed
     assert result.exit_code == 0, result.stderr
-    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    rows = {row["name"]: row for row in json.loads(result.stdout)["experiments"]}
     assert "unreadable" in rows["bomb"]["description"] and "unreadable" in rows["a-list"]["description"]
     assert "unreadable" in rows["twice"]["description"] and rows["odd-reference"]["description"] == "fine"

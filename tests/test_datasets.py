@@ -109,7 +109,7 @@ def test_corrupt_cached_file_exits_3(workdir, run_cli, tiny_spec):
 
 def test_import_missing_path(run_cli):
     result = run_cli("data", "import", "mnist", "/nonexistent/mnist.npz")
-    assert result.exit_code == 3 and "no such file" in result.stderr
+    assert result.exit_code == 2 and "no such file" in result.stderr
 
 
 def _imdb_like(workdir: Path, name: str, keys: dict) -> Path:

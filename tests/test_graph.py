@@ -223,7 +223,7 @@ def test_a_multi_output_run_reports_each_output(run_cli, workdir):
     import numpy as np
 
     cv2.imwrite(str(workdir / "digit.png"), np.zeros((8, 8), np.uint8))
-    predicted = json.loads(run_cli("predict", str(run), str(workdir / "digit.png"), "--json").stdout)[0]
+    predicted = json.loads(run_cli("predict", str(run), str(workdir / "digit.png"), "--json").stdout)["predictions"][0]
     assert set(predicted["heads"]) == {"digit", "parity"} and predicted["heads"]["parity"]["class"] in ("even", "odd")
     assert predicted["class"] == predicted["heads"]["digit"]["class"]
 

@@ -135,7 +135,7 @@ def test_zip_member_outside_the_destination_is_refused(run_cli, workdir):
 
 def test_missing_source_and_unknown_split(run_cli, workdir):
     result, _ = split(run_cli, str(workdir / "nowhere"))
-    assert result.exit_code == 3 and "no such file" in result.stderr
+    assert result.exit_code == 2 and "no such file" in result.stderr
     result = run_cli("data", "split", "cats-vs-dgs", str(workdir))
     assert result.exit_code == 2 and "did you mean 'cats-vs-dogs'" in result.stderr
 

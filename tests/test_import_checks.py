@@ -285,5 +285,5 @@ def test_a_glove_zip_is_all_or_nothing(run_cli, workdir):
     result = run_cli("data", "import", "glove", str(archive))
     assert result.exit_code == 3 and "glove.6B.2d.txt" in result.stderr
     assert not (workdir / "data" / "glove").exists() or not list((workdir / "data" / "glove").iterdir())
-    rows = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)}
+    rows = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)["datasets"]}
     assert not rows["glove"]["present"]

@@ -134,7 +134,7 @@ def test_import_weights_checks_name_hash_and_format(run_cli, workdir):
     result = run_cli("data", "import", "weights", str(good.parent))
     assert result.exit_code == 0, result.stderr
     assert (workdir / "data" / "weights" / good.name).is_file()
-    listed = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)}
+    listed = {row["name"]: row for row in json.loads(run_cli("data", "list", "--json").stdout)["datasets"]}
     assert listed["weights"]["present"] and "1 of 13 files" in listed["weights"]["description"]
 
     wrong_hash = workdir / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"

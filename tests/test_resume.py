@@ -188,7 +188,7 @@ def test_predict_and_gradcam_feed_what_the_model_was_trained_on(run_cli, workdir
     expected = load_model(run / "model.keras").predict(bundle.test.x[first:first + 1], verbose=0)[0]
     assert expected.max() < 0.9999  # a model fed what it expects is not saturated
 
-    rows = json.loads(run_cli("predict", str(run), str(workdir / "test0.png"), "--json").stdout)
+    rows = json.loads(run_cli("predict", str(run), str(workdir / "test0.png"), "--json").stdout)["predictions"]
     assert rows[0]["probability"] == pytest.approx(float(expected.max()), abs=1e-5)
     assert rows[0]["index"] == int(expected.argmax())
 

@@ -171,7 +171,7 @@ def test_predict_from_the_last_window_of_a_csv(run_cli, workdir):
     recent.write_text("\n".join(path.read_text().splitlines()[:1] + path.read_text().splitlines()[-30:]) + "\n")
     result = run_cli("predict", run, "--csv", str(recent), "--json")
     assert result.exit_code == 0, result.stderr
-    row = json.loads(result.stdout)[0]
+    row = json.loads(result.stdout)["predictions"][0]
     last_temp = float(recent.read_text().splitlines()[-1].split(",")[-1])
     assert row["target"] == "temp" and row["rows_ahead"] == 2 + 3  # delay + step after the last row
     assert row["prediction_degc"] == pytest.approx(last_temp, abs=1e-3)  # the naive forecast, in degrees

@@ -92,7 +92,7 @@ def test_vocabulary_round_trip_between_train_evaluate_and_predict(run_cli, workd
     np.testing.assert_array_equal(by_predict[0], again.test.x[position])  # the very same tokens
 
     rows = json.loads(run_cli("predict", str(run), "a wonderful superb brilliant film",
-                              "awful boring dreadful plot", str(review), "--json").stdout)
+                              "awful boring dreadful plot", str(review), "--json").stdout)["predictions"]
     assert [row["class"] for row in rows[:2]] == ["positive", "negative"]
     assert rows[2]["input"] == str(review) and 0 <= rows[2]["probability"] <= 1
 

@@ -102,11 +102,23 @@ def main(fast_exit: bool = True) -> None:
 
 
 def _run() -> int:
+    """The command's exit code; with --json, its one JSON object printed (see cli.outcome)."""
+    from dlcli.cli.outcome import json_asked, print_outcome
+
     if os.environ.get("_DLCLI_COMPLETE"):  # a shell asking what to complete (the script of `dlcli completion`)
         from dlcli.cli.completion import complete
 
         return complete(cli)
-    STATE["debug"] = False  # set again by --debug, wherever it stands
+    STATE.update(debug=False, json=False, result=None, error=None)  # set again by this command's options
+    code = _invoke()
+    if json_asked(sys.argv[1:]):
+        print_outcome(code)
+    return code
+
+
+def _invoke() -> int:
+    from dlcli.cli.outcome import report_click_error, report_error
+
     signal.signal(signal.SIGTERM, _terminate)  # SIGTERM at any moment ends like Ctrl-C: exit 130
     try:
         cli.main(prog_name="dlcli", standalone_mode=False)
@@ -114,16 +126,18 @@ def _run() -> int:
     except click.exceptions.Abort:
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
-    except click.ClickException as error:
+    except click.exceptions.NoArgsIsHelpError as error:  # `dlcli` alone: its help
         error.show()
+        return error.exit_code
+    except click.ClickException as error:
+        report_click_error(error)
         return error.exit_code
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
     except DlcliError as error:
         if STATE["debug"]:
             raise
-        for line in str(error).splitlines() or [type(error).__name__]:
-            click.echo(f"error: {line}", err=True)
+        report_error(str(error).splitlines() or [type(error).__name__])
         return error.exit_code
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
@@ -133,5 +147,5 @@ def _run() -> int:
     except Exception as error:  # a bug: one line, the traceback only with --debug
         if STATE["debug"]:
             raise
-        click.echo(f"error: unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback)", err=True)
+        report_error([f"unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback)"])
         return EXIT_RUN_FAILED

@@ -21,7 +21,7 @@ def data_list(as_json: bool) -> None:
 
     rows = api.data_list()
     if as_json:
-        print_json(rows)
+        print_json({"datasets": rows})
         return
     shown = [[r["name"], "shipped" if r["shipped"] else "data.path" if r["external"] else
               ("present" if r["present"] else "missing"),

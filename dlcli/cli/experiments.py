@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import click
 
-from dlcli.cli.options import command, json_option, print_json, set_option, table
+from dlcli.cli.options import command, json_option, print_json, set_option, table, terminal_width
 
 
 @command(name="list")
 @json_option
 def list_command(as_json: bool) -> None:
-    """List every named experiment with its description, source and the backends it runs on."""
+    """List every named experiment: its dataset (marked missing when this machine lacks its data),
+    the backends it runs on, its description and source, cut to the terminal's width."""
     from dlcli import api
 
     rows = api.list_experiments()
     if as_json:
-        print_json(rows)
+        print_json({"experiments": rows})
         return
-    shown = [[r["name"], r["dataset"], ",".join(r["backends"]),
+    shown = [[r["name"], r["dataset"], "present" if r["data_present"] else "missing", ",".join(r["backends"]),
               r["description"] + (f" [{r['runtime']}]" if r["runtime"] else ""), r["source"]] for r in rows]
-    click.echo(table(shown, ["NAME", "DATASET", "BACKENDS", "DESCRIPTION", "SOURCE"]))
+    # Narrow terminals keep the name, whether the data is here and the description longest.
+    click.echo(table(shown, ["NAME", "DATASET", "DATA", "BACKENDS", "DESCRIPTION", "SOURCE"], terminal_width(),
+                     shrink={"DESCRIPTION": 40, "SOURCE": 24, "DATASET": 8}, drop=("SOURCE", "BACKENDS", "DATASET")))
+    lacking = sum(not r["data_present"] for r in rows)
+    if lacking:
+        click.echo("\n" + textwrap.fill(f"{lacking} of {len(rows)} experiments lack data on this machine: `dlcli list "
+                                        "--json` says what each needs; `dlcli data list` shows the cache",
+                                        terminal_width() or 1_000_000))
 
 
 @command()

@@ -4,10 +4,18 @@ or after the subcommand (`dlcli --debug train x` = `dlcli train x --debug`)."""
 from __future__ import annotations
 
 import json as _json
+import os
+import shutil
+import sys
 
 import click
 
-STATE = {"debug": False}
+from dlcli.terminal import silence
+
+# What one invocation's options and outcome say, set again by main() for each: --debug; --json and the
+# one object the command answers with, which main() prints once the exit code is known (see
+# cli.outcome); the message of a failure a command reported itself (`fail`).
+STATE = {"debug": False, "json": False, "result": None, "error": None}
 
 
 def _debug(ctx, param, value):
@@ -51,26 +59,110 @@ def _backend(ctx, param, value):
 backend_option = click.option(
     "--backend", type=click.Choice(["tensorflow", "jax", "torch"]), expose_value=False, callback=_backend,
     is_eager=True, help="Keras' backend (default: the run's own for a run, else $KERAS_BACKEND, else tensorflow).")
-json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout, nothing else.")
+def _json_flag(ctx, param, value):
+    if value:
+        STATE["json"] = True
+        silence()  # no progress bars: a script reads the object
+    return value
+
+
+def _quiet_flag(ctx, param, value):
+    if value:
+        silence()
+    return value
+
+
+json_option = click.option("--json", "as_json", is_flag=True, callback=_json_flag,
+                           help="One JSON object on stdout, nothing else (with error and exit_code on failure).")
 set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                           help="Override a spec value, e.g. fit.epochs=3 (repeatable).")
-quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress (per epoch, or a bar) on stderr.")
+quiet_option = click.option("-q", "--quiet", is_flag=True, callback=_quiet_flag,
+                            help="No progress (per epoch, or a bar) on stderr.")
 # Pictures keep the identity of their inputs and options inside (dlcli.outputs): only another one needs --force.
 picture_force_option = click.option("--force", is_flag=True,
                                     help="Replace an existing file that is not this same picture of the same inputs.")
 
 
-def print_json(data) -> None:
-    from dlcli.runs import dumps
+def print_json(data: dict) -> None:
+    """The command's one JSON object: main() prints it when the command ends, with `error` and
+    `exit_code` added if it ends in a failure, so a script gets one object whatever happens."""
+    STATE["result"] = data
 
-    click.echo(dumps(data), nl=False)
+
+def json_printed_elsewhere() -> None:
+    """Another process (process 0 of --workers) printed this command's JSON object itself."""
+    STATE["result"] = False
 
 
-def table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines)
+def record_error(message: str) -> None:
+    """What went wrong, for --json's object, when the command says it on stderr in its own words."""
+    STATE["error"] = [message]
+
+
+def fail(message: str, exit_code: int, echo: bool = True) -> None:
+    """End the command with this exit code and `error: MESSAGE` on stderr (`echo=False`: the
+    command's output already said it); the message also goes into --json's object."""
+    if echo:
+        click.echo(f"error: {message}", err=True)
+    record_error(message)
+    raise SystemExit(exit_code)
+
+
+def terminal_width() -> int | None:
+    """The width a table must fit: $COLUMNS, else the terminal's; None when stdout is not a terminal
+    and COLUMNS is unset (a pipe or a file gets whole lines; scripts read --json)."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def table(rows: list[list[str]], headers: list[str], width: int | None = None, shrink: dict[str, int] | None = None,
+          drop: tuple[str, ...] = ()) -> str:
+    """Rows under headers, two spaces apart. Given a `width`, the table is made to fit it: the
+    columns named in `shrink` are cut with "…" (the widest first, none below the width `shrink`
+    gives it, nor its header's), and if that is not enough the columns named in `drop` are left
+    out, in that order, until it fits; failing that, the `shrink` columns are cut down to their headers."""
+    rows = [[str(cell) for cell in row] for row in rows]
+    natural = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
+    shown, widths = list(range(len(headers))), natural
+    for dropped in (None, *drop):
+        if dropped in headers and len(shown) > 1:
+            shown.remove(headers.index(dropped))
+        widths = _shrunk(natural, headers, shown, width, shrink or {}) if width else natural
+        if _table_width(widths, shown) <= (width or 0):
+            break
+    else:  # still too wide with every column it may lose gone: cut what may be cut down to its header
+        widths = _shrunk(natural, headers, shown, width, dict.fromkeys(shrink or {}, 0)) if width else natural
+    lines = [[str(headers[i]) for i in shown], *([row[i] for i in shown] for row in rows)]
+    return "\n".join("  ".join(_cut(text, widths[i]).ljust(widths[i]) for text, i in zip(line, shown)).rstrip()
+                     for line in lines)
+
+
+MIN_COLUMN = 10  # what a shrunk column keeps when nothing more is to be said
+
+
+def _table_width(widths: list[int], shown: list[int]) -> int:
+    return sum(widths[i] for i in shown) + 2 * (len(shown) - 1)
+
+
+def _shrunk(natural: list[int], headers: list[str], shown: list[int], width: int, shrink: dict[str, int]) -> list[int]:
+    """Column widths with the shrinkable columns cut, the widest first, until the table fits."""
+    widths = list(natural)
+    floors = {i: min(natural[i], max(len(str(headers[i])), shrink[headers[i]])) for i in shown if headers[i] in shrink}
+    excess = _table_width(widths, shown) - width
+    while excess > 0:
+        candidates = [i for i in floors if widths[i] > floors[i]]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: widths[i])
+        widths[widest] -= 1
+        excess -= 1
+    return widths
+
+
+def _cut(text: str, width: int) -> str:
+    """TEXT within WIDTH characters, its end replaced by "…" when it is longer."""
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
 
 
 def number(value) -> str:
@@ -84,7 +176,7 @@ def cell(value) -> str:
 def report_unreadable(unreadable: list[dict]) -> None:
     """After a command read what it could of several runs: one line per run it could not read, and
     exit 2, so a script sees that its input was not whole."""
-    for item in unreadable:
+    for item in unreadable[:-1]:
         click.echo(f"error: {item['error']}", err=True)
     if unreadable:
-        raise SystemExit(2)
+        fail(unreadable[-1]["error"], 2)

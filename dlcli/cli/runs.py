@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 
 import click
 
-from dlcli.cli.options import cell, command, json_option, number, print_json, report_unreadable, table
+from dlcli.cli.options import (MIN_COLUMN, cell, command, json_option, number, print_json, report_unreadable, table,
+                               terminal_width)
 
 
 @command()
@@ -40,7 +42,8 @@ def plot(runs, metric, smooth, skip_first, out, force) -> None:
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
 def compare(runs, as_json: bool, as_csv: bool) -> None:
-    """Final metrics of several runs side by side, with the spec values that differ."""
+    """What differs between several runs: their final metrics, verdicts and spec values side by
+    side, the values every run shares left out (a line counts them); --json keeps every metric."""
     from dlcli import api
 
     result = api.compare(list(runs))
@@ -51,21 +54,75 @@ def compare(runs, as_json: bool, as_csv: bool) -> None:
     report_unreadable(result["unreadable"])
 
 
-def _print_comparison(result: dict, as_csv: bool) -> None:
-    metrics = [m for m in result["metric_names"] if m.startswith(("test_", "val_", "best_", "final_val", "output"))
-               and not m.startswith("fold_")] or result["metric_names"]
-    headers = ["run", "experiment", "status", "check", *metrics, *result["differing_spec_keys"]]
-    rows = [[r["run"], r["experiment"], r["status"], r["check"],
-             *(number(r["metrics"].get(m, "")) for m in metrics),
-             *(cell(r["spec"].get(k)) for k in result["differing_spec_keys"])] for r in result["runs"]]
-    if as_csv:
-        import csv
+INTERESTING = ("test_", "val_", "best_", "final_val", "output")  # the metrics a comparison's table shows
 
-        writer = csv.writer(sys.stdout)
-        writer.writerow(headers)
-        writer.writerows(rows)
+
+def _shown_metrics(names: list[str]) -> list[str]:
+    return [m for m in names if m.startswith(INTERESTING) and not m.startswith("fold_")] or names
+
+
+def _print_comparison(result: dict, as_csv: bool) -> None:
+    if as_csv:  # every run's columns, equal or not: a script reads them by name
+        _write_csv(result)
+        return
+    runs = result["runs"]
+    same = {key: {str(_plain(r[key])) for r in runs} for key in ("experiment", "status", "check")}
+    columns = [key for key, values in same.items() if len(values) > 1 or len(runs) == 1]
+    metrics = [m for m in result["differing_metric_names"] if not m.startswith("fold_")]  # per fold: in --json
+    spec_keys = result["differing_spec_keys"]
+    headers = ["run", *columns, *metrics, *spec_keys]
+    rows = [[r["run"], *(_plain(r[key]) for key in columns), *(number(r["metrics"].get(m, "")) for m in metrics),
+             *(cell(r["spec"].get(k)) for k in spec_keys)] for r in runs]
+    width = terminal_width()
+    if width and max(map(len, table(rows, headers).splitlines())) > width:
+        click.echo(_transposed(rows, headers, width))  # a value a line, a run a column
     else:
-        click.echo(table(rows, headers))
+        click.echo(table(rows, headers, width))
+    if len(runs) > 1:
+        click.echo(textwrap.fill(_equal_line(result, same, metrics), width or 1_000_000, subsequent_indent="  "))
+
+
+def _transposed(rows: list[list[str]], headers: list[str], width: int) -> str:
+    """The comparison turned: one line per value that differs, one column per run (#1, #2...), the
+    runs named below it, so many differing values fit a narrow terminal."""
+    labels = [f"#{index}" for index in range(1, len(rows) + 1)]
+    lines = [[header, *(row[position] for row in rows)] for position, header in enumerate(headers) if position]
+    names = "\n".join(f"{label} {row[0]}" for label, row in zip(labels, rows))
+    return table(lines, ["", *labels], width, shrink=dict.fromkeys(["", *labels], MIN_COLUMN)) + "\n" + names
+
+
+def _equal_line(result: dict, same: dict, metrics: list[str]) -> str:
+    """What the table left out: the values every run shares, and the differing metrics not shown."""
+    common = [f"{key} {_cut_text(next(iter(values)))}" for key, values in same.items() if len(values) == 1]
+    counts = result["equal_counts"]
+    line = (f"equal in all {len(result['runs'])} runs: " + "".join(f"{text}, " for text in common)
+            + f"{_count(counts['spec'], 'spec value')}, {_count(counts['metrics'], 'metric')}")
+    hidden = len(result["differing_metric_names"]) - len(metrics)
+    return line + (f"; {_count(hidden, 'per-fold metric')} that differ in --json" if hidden > 0 else "")
+
+
+def _count(number_of: int, noun: str) -> str:
+    return f"{number_of} {noun}" + ("" if number_of == 1 else "s")
+
+
+def _cut_text(text: str) -> str:
+    return text if len(text) <= 30 else text[:29] + "…"
+
+
+def _plain(value) -> str:
+    """A row's value as a cell: a verdict by its status."""
+    return value.get("status", "none") if isinstance(value, dict) else str(value)
+
+
+def _write_csv(result: dict) -> None:
+    import csv
+
+    metrics = _shown_metrics(result["metric_names"])
+    writer = csv.writer(sys.stdout)
+    writer.writerow(["run", "experiment", "status", "check", *metrics, *result["differing_spec_keys"]])
+    writer.writerows([[r["run"], r["experiment"], r["status"], _plain(r["check"]),
+                       *(number(r["metrics"].get(m, "")) for m in metrics),
+                       *(cell(r["spec"].get(k)) for k in result["differing_spec_keys"])] for r in result["runs"]])
 
 
 @command()

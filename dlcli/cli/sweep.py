@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from dlcli.cli.options import backend_option, command, json_option, number, print_json, quiet_option, set_option, table
+from dlcli.cli.options import (backend_option, command, fail, json_option, number, print_json, quiet_option,
+                               record_error, set_option, table)
 
 
 @command()
@@ -43,7 +44,7 @@ def sweep(experiment, params, overrides, trials, metric, direction, no_pruning, 
     result = api.sweep(experiment, list(params), list(overrides), trials, metric, direction,
                        False if no_pruning else None, resume_dir, verbose)
     if as_json:
-        print_json(result)
+        print_json({**result, "run_dir": result["sweep_dir"]})  # run_dir: the directory, as in every command
     else:
         keys = [key for key in (result["trials"][0] if result["trials"] else {})
                 if key not in ("trial", "state", "run_status", "value", "run_dir", "duration_s", "note")]
@@ -61,8 +62,8 @@ def sweep(experiment, params, overrides, trials, metric, direction, no_pruning, 
             click.echo("constant (no importance): " + ", ".join(f"{k}={v}" for k, v in result["constant_params"].items()))
         click.echo(f"sweep directory: {result['sweep_dir']}")
     if result["status"] == "completed" and result["best"] is None:
-        click.echo("error: no trial completed (see the note of each)", err=True)
-        raise SystemExit(1)
+        fail("no trial completed (see the note of each)", 1)
     if result["status"] == "interrupted":
         click.echo(f"interrupted: continue with: dlcli sweep --resume {result['sweep_dir']}", err=True)
+        record_error("interrupted")
         raise SystemExit(130)

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from dlcli.cli.options import backend_option, command, json_option, number, print_json, quiet_option, set_option
+from dlcli.cli.options import (backend_option, command, fail, json_option, json_printed_elsewhere, number, print_json,
+                               quiet_option, record_error, set_option)
 from dlcli.errors import EXIT_INTERRUPTED, EXIT_REFERENCE
 
 # Verdicts that do not fail --check: no reference, reproduced, or a recipe changed on purpose.
@@ -45,13 +46,15 @@ def _report(result: dict, as_json: bool, gate: bool) -> None:
     if result["status"] == "interrupted":
         click.echo(f"interrupted: {result['run_dir']} keeps its completed epochs; continue it with: "
                    f"dlcli resume {result['run_dir']}", err=True)
+        record_error("interrupted")
         raise SystemExit(EXIT_INTERRUPTED)
     if result.get("signal"):
         click.echo(f"interrupted ({result['signal']}) while the completed run was being saved; it was saved whole",
                    err=True)
+        record_error(f"interrupted ({result['signal']}) after the run was saved whole")
         raise SystemExit(EXIT_INTERRUPTED)
     if gate and result["check"]["status"] not in NOT_A_FAILURE:
-        raise SystemExit(EXIT_REFERENCE)
+        fail(f"the run did not reproduce its reference ({result['check']['status']})", EXIT_REFERENCE, echo=False)
 
 
 def _run(job, as_json: bool, gate: bool) -> None:
@@ -99,6 +102,8 @@ def _launched(job, workers: int | None, cluster: dict, as_json: bool, gate: bool
                          "this process one worker of a job: use one or the other")
     options = ("--json",) * as_json + ("--check",) * gate + ("--quiet",) * quiet
     result = job(options)
+    if as_json:
+        json_printed_elsewhere()  # process 0 printed the run's object
     if result["exit_code"]:
         raise SystemExit(result["exit_code"])
 
@@ -194,4 +199,4 @@ def check(run: str, as_json: bool) -> None:
         click.echo(f"{result['experiment']}: {result['check']['status']}")
         print_verdict(result["check"])
     if result["check"]["status"] not in NOT_A_FAILURE:
-        raise SystemExit(EXIT_REFERENCE)
+        fail(f"the run did not reproduce its reference ({result['check']['status']})", EXIT_REFERENCE, echo=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from dlcli.cli.options import (backend_option, command, global_options, json_option, picture_force_option,
@@ -129,7 +131,7 @@ def predict(run, inputs, csv_path, as_json) -> None:
 
     rows = api.predict(run, list(inputs), csv_path)
     if as_json:
-        print_json(rows)
+        print_json({"run_dir": run if os.path.isdir(run) else None, "model": run, "predictions": rows})
         return
     if csv_path:
         row = rows[0]

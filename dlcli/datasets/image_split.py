@@ -124,8 +124,8 @@ def split_cats_vs_dogs(source: Path, destination: Path, sizes: dict[str, int], s
                        seed: int | None = None, overwrite: bool = False,
                        progress: Callable[[str], None] | None = None) -> SplitReport:
     """Build destination/{train,validation,test}/{cats,dogs} from Kaggle's files (see module doc)."""
-    if not source.exists():
-        raise DataUnavailable(f"{source}: no such file or directory")
+    if not source.exists():  # an argument that names nothing: a usage error, as everywhere
+        raise UsageError(f"{source}: no such file or directory")
     check_destination(destination, source, overwrite)
     archives: list[zipfile.ZipFile] = []
     try:

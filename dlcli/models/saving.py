@@ -11,13 +11,13 @@ def load_model(path: str | Path, compile: bool = False):
     """keras.models.load_model with dlcli's classes known (compile=True to evaluate with its metrics).
 
     A file that is not a readable Keras model is DataUnavailable (exit 3) naming it, wherever it is
-    loaded (evaluate, predict, visualize, from_run)."""
-    from dlcli.errors import DataUnavailable
+    loaded (evaluate, predict, visualize, from_run); a path that names no file is a usage error (exit 2)."""
+    from dlcli.errors import DataUnavailable, UsageError
     from dlcli.models.kind import custom_objects  # importing dlcli.models registered every kind
 
     path = Path(path)
     if not path.is_file():
-        raise DataUnavailable(f"{path}: no such model file")
+        raise UsageError(f"{path}: no such model file")
     try:
         return import_keras().models.load_model(path, custom_objects=custom_objects(), compile=compile)
     except Exception as error:  # a truncated zip, another format, a foreign layer: all the same to the user

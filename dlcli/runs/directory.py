@@ -239,8 +239,10 @@ class Run(RunFiles):
     def model_path(self) -> Path:
         """model.keras, which must exist and come from a dlcli that keeps preprocessing in the model."""
         if not self.has(layout.MODEL):
+            from dlcli.runs.advice import continue_run
+
             status = self.status
-            why = {"crashed": f"; resume it: dlcli resume {self}", "failed": f"; resume it: dlcli resume {self}",
+            why = {"crashed": f"; {continue_run(self, status)}", "failed": f"; {continue_run(self, status)}",
                    "running": " yet"}.get(status, "; k-fold runs save one only with fit.retrain, and a run "
                                                    "interrupted before its first epoch ended has none")
             raise UsageError(f"{self}: no model.keras (status: {status}){why}")

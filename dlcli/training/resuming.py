@@ -15,14 +15,19 @@ def resumable_status(run: Run, force: bool = False) -> str:
     """The run's status, which must be one that resumes. With `force`, a `running` run whose writer
     cannot be told alive or dead (an older dlcli's, with a pid but no process start time) is taken
     as crashed: the user says its process is gone (this process holds the run's lock by now)."""
+    from dlcli.runs.advice import diverged, retrain_lower, train_longer
+
     status = run.status
     if status == "running" and force and run.liveness_unknown():
         return "crashed"
     if status not in RESUMABLE:
         hint = (" (it is still running; if its process is gone, resume it with --force)" if run.liveness_unknown()
                 else " (it is still running)") if status == "running" else \
-            f"; to train longer, start a new run: dlcli train {run.experiment} --epochs N" if status == "completed" else ""
+            f"; {train_longer(run, run.experiment)}" if status == "completed" else ""
         raise UsageError(f"{run}: the run is '{status}'; only interrupted, failed or crashed runs resume{hint}")
+    if diverged(run.info):  # its resume state holds the diverged weights: resuming repeats the failure
+        raise UsageError(f"{run}: the run diverged (its loss became NaN or infinite), and its saved state holds those "
+                         f"weights; train it anew with a lower learning rate: {retrain_lower(run)}")
     return status
 
 

@@ -48,7 +48,9 @@ def check_finite(history: dict[str, list], what: str = "training") -> None:
     losses = history.get("loss") or []
     bad = next((i for i, value in enumerate(losses) if value is None or not np.isfinite(value)), None)
     if bad is not None:
+        from dlcli.runs.advice import DIVERGED  # how run.json's error is known for a diverged run
+
         raise Diverged(
-            f"{what} diverged: the loss is not a finite number from epoch {history['epoch'][bad]} on; "
+            f"{what} {DIVERGED} from epoch {history['epoch'][bad]} on; "
             "lower compile.optimizer.learning_rate, or check the data for NaN"
         )

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from dlcli.errors import DataUnavailable, SpecError, UsageError
+from dlcli.errors import SpecError, UsageError
 from dlcli.outputs import Placement, identity, picture_name, place, unusable_path, write_image
 
 Progress = Callable[[int, str], None]
@@ -41,7 +41,7 @@ def _network(name: str, weights: str):
         return build_application(name, include_top=False, weights=None if weights.lower() == "none" else "imagenet")
     with unusable_path(f"--weights {weights}"):
         if not Path(weights).is_file():
-            raise DataUnavailable(f"--weights {weights}: no such weights file (or say imagenet, or none for random weights)")
+            raise UsageError(f"--weights {weights}: no such weights file (or say imagenet, or none for random weights)")
     try:
         return build_application(name, include_top=False, weights=weights)
     except OSError as error:  # h5py's refusal of a file that is not HDF5

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dlcli.errors import DataUnavailable, UsageError
+from dlcli.errors import UsageError
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -20,7 +20,7 @@ def read_image(path: str | Path) -> np.ndarray:
 
     path = Path(path)
     if not path.is_file():
-        raise DataUnavailable(f"{path}: no such image file")
+        raise UsageError(f"{path}: no such image file")  # an argument that names nothing: exit 2, as a missing run
     problem = pixel_problem(path)
     if problem:
         raise UsageError(f"{path}: {problem}")

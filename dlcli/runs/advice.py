@@ -1,0 +1,62 @@
+"""What to tell a user to do with a run that cannot serve as it is, as a command that works.
+
+An interrupted, crashed or failed run continues with `dlcli resume RUN`, except one that failed
+because its loss became NaN or infinite: its resume state holds the diverged weights, so resuming
+would diverge again; it is trained anew with a lower learning rate. A completed run does not
+resume; training it longer is a new run from its own resolved spec (RUN/spec.yaml), which keeps
+its overrides, where `dlcli train EXPERIMENT --epochs N` would drop them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dlcli.runs import layout
+
+# The words training.stopping's error starts its reason with; run.json keeps it as the run's error.
+DIVERGED = "diverged: the loss is not a finite number"
+
+
+def diverged(info: dict[str, Any]) -> bool:
+    """Whether run.json says the run failed because its loss became NaN or infinite."""
+    return info.get("status") == "failed" and DIVERGED in str(info.get("error") or "")
+
+
+def spec_file(run) -> str:
+    """RUN/spec.yaml: the run's resolved spec, overrides included, as `dlcli train` takes it."""
+    return str(Path(str(run)) / layout.SPEC.name)
+
+
+def learning_rate(run) -> Any:
+    """The learning rate the run's spec gave its optimizer, or None when it names none."""
+    from dlcli.errors import SpecError
+    from dlcli.spec.reading import read_yaml
+
+    try:
+        raw = read_yaml(Path(spec_file(run)))
+    except (SpecError, OSError):
+        return None
+    optimizer = ((raw or {}).get("compile") or {}).get("optimizer") if isinstance(raw, dict) else None
+    return optimizer.get("learning_rate") if isinstance(optimizer, dict) else None
+
+
+def retrain_lower(run) -> str:
+    """The command that trains a diverged run again with a lower learning rate (a tenth of its own)."""
+    rate = learning_rate(run)
+    lower = f"{rate / 10:g}" if isinstance(rate, (int, float)) and not isinstance(rate, bool) else "LR"
+    was = f" (it was {rate:g})" if lower != "LR" else ""
+    return f"dlcli train {spec_file(run)} --set compile.optimizer.learning_rate={lower}{was}"
+
+
+def continue_run(run, status: str) -> str:
+    """How to go on with a run of this status: resume it, or for a diverged run, train it anew lower."""
+    if status == "failed" and diverged(run.info):
+        return f"it diverged, and resuming would diverge again; train it anew with a lower learning rate: {retrain_lower(run)}"
+    return f"resume it: dlcli resume {run}"
+
+
+def train_longer(run, experiment: str) -> str:
+    """How to train a completed run for more epochs, keeping its overrides (a new run; weights start anew)."""
+    return (f"to train {experiment} longer, start a new run from this one's spec (its overrides kept; the "
+            f"weights start anew): dlcli train {spec_file(run)} --epochs N")

@@ -67,7 +67,7 @@ class Drawn:
 
 def curve_figures(runs: list[Run], metric: str | None = None, smooth: float | None = None,
                   skip_first: int = 0) -> dict[str, Any]:
-    """{metric: matplotlib Figure}, one per metric of the first run (or `metric` alone), drawn as
+    """{metric: matplotlib Figure}, one per metric any of the runs has (or `metric` alone), drawn as
     `dlcli plot` draws them and not written anywhere; a metric no run has a point of gets none.
     Several runs are overlaid, their validation curves unless `metric` names a training one or no
     run has validation curves; a run without the curve is named in the legend."""
@@ -77,7 +77,8 @@ def curve_figures(runs: list[Run], metric: str | None = None, smooth: float | No
 
 def draw(sources: list[Curves], metric: str | None, smooth: float | None, skip_first: int) -> dict[str, Drawn]:
     """What `curve_figures` draws, with what each overlay shows and lacks."""
-    bases = [metric[4:] if metric and metric.startswith("val_") else metric] if metric else metric_bases(sources[0].history)
+    every_key = {key: None for source in sources for key in source.history}  # in order, the first run's first
+    bases = [metric[4:] if metric and metric.startswith("val_") else metric] if metric else metric_bases(every_key)
     drawn = {}
     for base in bases:
         figure = _one(sources[0], base, smooth, skip_first) if len(sources) == 1 else \
@@ -102,7 +103,12 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
         raise UsageError("--skip-first must be >= 0")
     sources, own_run, folder = _opened(run_paths)
     placement = place(out, folder, own_run, force, PLOT_FORMATS)
-    sources = [_checked(source) if isinstance(source, Run) else source for source in sources]
+    sources = [run_curves(source) if isinstance(source, Run) else source for source in sources]
+    untrained = [source for source in sources if not source.history.get("epoch")]
+    if len(untrained) == len(sources):
+        raise UsageError(f"{untrained[0].path}: no {layout.HISTORY} with epochs to plot (was the run trained?)")
+    for source in untrained:  # runs overlaid: the others are drawn, this one named in every legend
+        print(f"{source.path}: no {layout.HISTORY} with epochs to plot (was the run trained?)", file=sys.stderr)
     if len(sources) == 1 and metric and _resolve(sources[0].history, metric[4:] if metric.startswith("val_") else metric) is None:
         raise UsageError(f"{sources[0].describe()}: no metric '{metric}'; it has {', '.join(metric_bases(sources[0].history))}")
     drawn = draw(sources, metric, smooth, skip_first)
@@ -111,7 +117,7 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
         skipped = f" after skipping the first {skip_first} epochs" if skip_first else ""
         raise UsageError(f"nothing to plot for {what}{skipped}")
     for base, each in drawn.items():
-        for source in each.lacking:
+        for source in (source for source in each.lacking if all(source is not other for other in untrained)):
             print(f"{source.path}: no {_curve_key(each.curves, base)}; not in the {base} plot", file=sys.stderr)
     targets = {base: _target(placement, sources, base, each.curves, smooth, skip_first, len(drawn))
                for base, each in drawn.items()}
@@ -132,13 +138,6 @@ def _opened(paths: list[str]) -> tuple[list, Path | None, Path]:
         return sources, first.path, first.file(layout.PLOTS)
     owner = enclosing_run(first.path)
     return sources, owner, (owner / layout.PLOTS.name) if owner is not None else first.path.parent
-
-
-def _checked(run: Run) -> Curves:
-    curves = run_curves(run)
-    if not curves.history.get("epoch"):
-        raise UsageError(f"{run}: no {layout.HISTORY} with epochs to plot (was the run trained?)")
-    return curves
 
 
 def _curve_key(curves: str | None, base: str) -> str:

@@ -69,6 +69,13 @@ def test_a_run_without_the_metric_is_named_not_dropped(run_cli, workdir):
 
     legend = legend_of(curve_figures([with_accuracy, without])["acc"])
     assert legend == ["fit.epochs=5", "not drawn: fit.epochs=2 (no val_acc)"]
+    untrained = make_run("mnist-dense", {"loss": []}, spec="fit: {epochs: 9}\n")
+    result = run_cli("plot", str(untrained.path), str(with_accuracy.path), "--out", str(workdir / "out"))
+    assert result.exit_code == 0 and result.stderr.splitlines() == [
+        f"{untrained.path}: no history.json with epochs to plot (was the run trained?)"]
+    assert len(result.stdout.split()) == 2  # loss and acc of the trained run, though the first run has none
+    alone = run_cli("plot", str(untrained.path))
+    assert alone.exit_code == 2 and "was the run trained?" in alone.stderr
 
 
 def test_plot_reads_a_keras_history_json_beside_it(run_cli, workdir):

@@ -78,7 +78,7 @@ def curve_figures(runs: list[Run], metric: str | None = None, smooth: float | No
 def draw(sources: list[Curves], metric: str | None, smooth: float | None, skip_first: int) -> dict[str, Drawn]:
     """What `curve_figures` draws, with what each overlay shows and lacks."""
     every_key = {key: None for source in sources for key in source.history}  # in order, the first run's first
-    bases = [metric[4:] if metric and metric.startswith("val_") else metric] if metric else metric_bases(every_key)
+    bases = [metric.removeprefix("val_")] if metric else metric_bases(every_key)
     drawn = {}
     for base in bases:
         figure = _one(sources[0], base, smooth, skip_first) if len(sources) == 1 else \
@@ -109,7 +109,7 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
         raise UsageError(f"{untrained[0].path}: no {layout.HISTORY} with epochs to plot (was the run trained?)")
     for source in untrained:  # runs overlaid: the others are drawn, this one named in every legend
         print(f"{source.path}: no {layout.HISTORY} with epochs to plot (was the run trained?)", file=sys.stderr)
-    if len(sources) == 1 and metric and _resolve(sources[0].history, metric[4:] if metric.startswith("val_") else metric) is None:
+    if len(sources) == 1 and metric and _resolve(sources[0].history, metric.removeprefix("val_")) is None:
         raise UsageError(f"{sources[0].describe()}: no metric '{metric}'; it has {', '.join(metric_bases(sources[0].history))}")
     drawn = draw(sources, metric, smooth, skip_first)
     if not drawn:

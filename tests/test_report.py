@@ -114,6 +114,16 @@ def test_one_run_report_is_self_contained_and_goes_into_the_run(run_cli, workdir
     assert 5_000 < report.stat().st_size < 120_000  # a page with a chart: tens of KB
 
 
+def test_reporting_a_finished_run_keeps_its_directory_times(run_cli, workdir):
+    import os
+
+    run = make_run(workdir / "runs")
+    for folder in (run, run.parent):
+        os.utime(folder, (1_000_000_000, 1_000_000_000))
+    assert run_cli("report", str(run)).exit_code == 0 and (run / "report.html").is_file()
+    assert run.stat().st_mtime == run.parent.stat().st_mtime == 1_000_000_000  # `ls -t runs/tiny` unchanged
+
+
 def test_a_hostile_run_cannot_inject_markup(run_cli, workdir):
     hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     run = make_run(workdir / "runs", description=hostile.replace(":", " "), quote=hostile.replace('"', "'"),
@@ -182,9 +192,11 @@ def test_out_must_be_html_and_outside_other_runs(run_cli, workdir):
     run = make_run(workdir / "runs")
     other = make_run(workdir / "runs", stamp="20261203-101600")
     assert run_cli("report", str(run), "--out", "page.txt").exit_code == 2
-    refused = run_cli("report", str(run), "--out", str(other / "x.html"))
-    assert refused.exit_code == 2 and "never writes into another run" in refused.stderr
-    assert not (other / "x.html").exists()
+    for inside in (other / "x.html", run / "x.html", run / "plots" / "x.html"):
+        (run / "plots").mkdir(exist_ok=True)
+        refused = run_cli("report", str(run), "--out", str(inside))
+        assert refused.exit_code == 2 and refused.stderr.startswith(f"error: --out {inside}: inside the run directory")
+        assert not inside.exists()
     assert run_cli("report", str(run), "--out", "mine.html").exit_code == 0
     assert (workdir / "mine.html").is_file() and not (run / "report.html").exists()
 
@@ -298,3 +310,21 @@ def test_a_run_without_a_confusion_matrix_says_why(run_cli, workdir):
     run = make_run(workdir / "runs", info={"confusion": "none: the model is not a single-output classifier"})
     assert run_cli("report", str(run)).exit_code == 0
     assert "No confusion matrix: none: the model is not a single-output classifier" in (run / "report.html").read_text()
+
+
+def test_open_shows_the_page_in_the_browser(run_cli, workdir, monkeypatch):
+    import webbrowser
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", lambda url: opened.append(url) or True)
+    run = make_run(workdir / "runs")
+    assert run_cli("report", str(run), "--open").exit_code == 0
+    assert opened == [(run / "report.html").resolve().as_uri()]
+    monkeypatch.setattr(webbrowser, "open", lambda url: False)
+    result = run_cli("report", str(run), "--open")
+    assert result.exit_code == 0 and "no web browser could be started" in result.stderr
+
+
+def test_report_has_help(run_cli):
+    result = run_cli("report", "--help")
+    assert result.exit_code == 0 and "--out" in result.stdout and "--open" in result.stdout

@@ -37,8 +37,9 @@ def report(runs, out, open_page: bool, book: bool, as_json: bool) -> None:
     result = api.book_report(out) if book else api.report(list(runs), out)
     if open_page:
         import webbrowser
+        from pathlib import Path
 
-        opened = webbrowser.open(f"file://{result['path']}")
+        opened = webbrowser.open(Path(result["path"]).as_uri())
         result["opened"] = bool(opened)
         if not opened:
             click.echo("no web browser could be started; open the file yourself", err=True)

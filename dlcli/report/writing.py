@@ -3,7 +3,8 @@
 One run's page goes into the run as its report.html (the layout's REPORT; a command that draws
 from a finished run may write it, `Run.open(path, draws=True)`), several runs' page into the
 current folder under a name made of theirs, a sweep's page into the sweep directory; --out
-names another file, never inside another run.
+names another file, outside every run. Writing into a finished run keeps its directory's times
+(a drawing Run's writes do), so `ls -t` still finds the newest run.
 """
 
 from __future__ import annotations
@@ -33,8 +34,7 @@ def run_html(run: Run) -> str:
 
 def write_run_report(run: Run) -> Path:
     """report.html of a run, written through the run (its writer, or a Run opened with draws=True)."""
-    html = run_html(run)
-    write_text_atomic(run.output(layout.REPORT), html)
+    run.write_text(layout.REPORT, run_html(run))  # a drawing Run keeps the run directory's times
     return run.file(layout.REPORT)
 
 
@@ -53,7 +53,7 @@ def training_report(run: Run) -> None:
 
 
 def _check_out(out: str, own: Path | None) -> Path:
-    """--out: an .html file, not inside a run directory other than the one reported."""
+    """--out: an .html file outside every run directory, or the reported run's own report.html."""
     path = Path(out)
     if path.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {out}: give a file name ending in .html")
@@ -62,9 +62,9 @@ def _check_out(out: str, own: Path | None) -> Path:
     if not path.parent.is_dir():
         raise UsageError(f"--out {out}: no such folder {path.parent}")
     owner = enclosing_run(path.parent)
-    if owner is not None and (own is None or owner != own.resolve()):
-        raise UsageError(f"--out {out}: inside the run directory {owner}; dlcli never writes into another run "
-                         "(choose a path outside it)")
+    if owner is not None and (own is None or path.resolve() != (own / layout.REPORT.name).resolve()):
+        raise UsageError(f"--out {out}: inside the run directory {owner}, where a report goes only to the run's own "
+                         f"{layout.REPORT.name}; choose a path outside every run")
     return path
 
 

@@ -149,9 +149,10 @@ def resume_workers(run_path: str, workers: int, epochs: int | None = None, force
     """`resume` as `workers` local processes, as many as the run had or not (the global batch and
     the data order do not depend on their number); returns what `train_workers` returns."""
     from dlcli.datasets.presence import require
+    from dlcli.runs.references import RESUMABLE
     from dlcli.workers import launch_resume
 
-    run = Run.open(run_path)
+    run = Run.find(run_path, "RUN", RESUMABLE)  # a name: its latest run that can be resumed
     require(run.spec())  # missing data is one line, before any process starts
     return launch_resume(run, run.spec(), workers, epochs, force, list(options))
 
@@ -161,15 +162,24 @@ def resume(run_path: str, epochs: int | None = None, force: bool = False, verbos
     """Continue an interrupted, failed or crashed run in its own directory, from its last
     completed epoch; returns what `train` returns (`cluster` as for `train`)."""
     from dlcli.backend import use_recorded
+    from dlcli.runs.references import RESUMABLE
     from dlcli.training import lifecycle
     from dlcli.training.distribution import cluster_from
 
-    run = Run.open(run_path)
+    run = Run.find(run_path, "RUN", RESUMABLE)  # a name: its latest run that can be resumed
     use_recorded(run.info)  # the backend it was trained on, unless --backend says otherwise
     return lifecycle.resume(run, epochs, force, verbose, cluster=cluster_from(**(cluster or {})))
 
 
 # --------------------------------------------------------------------------- reading runs
+
+
+def list_runs(experiment: str | None = None, status: str | None = None, limit: int | None = None) -> dict[str, Any]:
+    """The runs under the runs root and the sweeps' trials, newest first: {'runs', 'sweeps'}. See
+    dlcli.runs.listing."""
+    from dlcli.runs.listing import list_runs as listed
+
+    return listed(experiment, status, limit)
 
 
 def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
@@ -327,6 +337,7 @@ __all__ = sorted([
     "ensemble",
     "evaluate",
     "list_experiments",
+    "list_runs",
     "report",
     "resume",
     "resume_workers",

@@ -36,8 +36,16 @@ def experiment_files() -> dict[str, Path]:
 
 
 def resolve_spec_path(name_or_path: str) -> Path:
-    """A YAML path as given, or the file of a named experiment; unknown names suggest."""
+    """A YAML path as given, a run directory's spec.yaml (its run trains again from its folder), or
+    the file of a named experiment; unknown names suggest."""
     path = Path(name_or_path)
+    if path.is_dir():
+        from dlcli.runs import layout
+
+        if (path / layout.INFO.name).is_file():
+            if not (path / layout.SPEC.name).is_file():
+                raise SpecError(f"{name_or_path}: a run directory without its {layout.SPEC.name}; it is damaged")
+            return path / layout.SPEC.name
     if path.suffix in (".yaml", ".yml") or os.sep in name_or_path:
         if not path.is_file():
             raise SpecError(f"{name_or_path}: no such spec file")

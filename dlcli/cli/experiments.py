@@ -36,7 +36,7 @@ def list_command(as_json: bool) -> None:
 @click.argument("experiment")
 @set_option
 def show(experiment: str, overrides: tuple[str, ...]) -> None:
-    """Print the resolved spec of EXPERIMENT (a name or a YAML file), defaults filled in."""
+    """Print the resolved spec of EXPERIMENT (a name, a YAML file or a run directory), defaults filled in."""
     from dlcli import api
 
     click.echo(api.show(experiment, overrides), nl=False)

@@ -121,7 +121,8 @@ def _launched(job, workers: int | None, cluster: dict, as_json: bool, gate: bool
 @worker_options
 def train(experiment, overrides, epochs, seed, run_dir, gate, as_json, quiet, workers, coordinator, num_processes,
           process_id) -> None:
-    """Train EXPERIMENT (a name or a YAML file), evaluate it on its test split, save the run.
+    """Train EXPERIMENT (a name, a YAML file, or a run directory: its spec.yaml, overrides included),
+    evaluate it on its test split, save the run; the run directory is said on stderr once it exists.
 
     A run whose spec differs from its named experiment's beyond the seed (by --set, --epochs or an
     edited copy) gets the reference verdict 'not comparable' (no failure for --check); a number off
@@ -152,6 +153,9 @@ def train(experiment, overrides, epochs, seed, run_dir, gate, as_json, quiet, wo
 def resume(run, epochs, force, gate, as_json, quiet, workers, coordinator, num_processes, process_id) -> None:
     """Continue RUN (interrupted, failed or crashed) in its own directory from its last completed epoch.
 
+    RUN is a run directory, or an experiment's name: its latest interrupted, failed or crashed run
+    (NAME@2 the one before), said on stderr.
+
     \b
     The weights, optimizer, callbacks' states (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint)
     and the data order continue as if the run had never stopped; history is appended and
@@ -175,7 +179,9 @@ def resume(run, epochs, force, gate, as_json, quiet, workers, coordinator, num_p
 @click.argument("run", type=click.Path())
 @json_option
 def evaluate(run: str, as_json: bool) -> None:
-    """Reload RUN's model.keras and evaluate it on the test split of its spec."""
+    """Reload RUN's model.keras and evaluate it on the test split of its spec.
+
+    RUN is a run directory, or an experiment's name: its latest completed run (NAME@2 the one before)."""
     from dlcli import api
 
     result = api.evaluate(run)
@@ -189,7 +195,9 @@ def evaluate(run: str, as_json: bool) -> None:
 @click.argument("run", type=click.Path())
 @json_option
 def check(run: str, as_json: bool) -> None:
-    """Say whether RUN reproduced its spec's reference; exit 4 if it did not."""
+    """Say whether RUN reproduced its spec's reference; exit 4 if it did not.
+
+    RUN is a run directory, or an experiment's name: its latest completed run (NAME@2 the one before)."""
     from dlcli import api
 
     result = api.check(run)

@@ -8,6 +8,7 @@ import click
 
 from dlcli.cli.options import (backend_option, command, global_options, json_option, picture_force_option,
                                print_json, table)
+from dlcli.cli.run_argument import model_reference
 
 
 @click.group()
@@ -16,13 +17,14 @@ def visualize() -> None:
     """Chapter 5's pictures: augmentation, activations, filter patterns, Grad-CAM heatmaps."""
 
 
-MODEL_HELP = "A run directory, a .keras/.h5 file, or a pretrained network (vgg16, resnet50...)."
+MODEL_HELP = ("A run directory (or an experiment's name: its latest completed run; NAME@2 the one before), a "
+              ".keras/.h5 file, or a pretrained network (vgg16, resnet50...).")
 
 
 @command(visualize, "gradcam")
 @backend_option
 @click.argument("image", type=click.Path())
-@click.option("--model", "model", help=MODEL_HELP + "  [default: vgg16 with ImageNet weights]")
+@click.option("--model", "model", callback=model_reference, help=MODEL_HELP + "  [default: vgg16 with ImageNet weights]")
 @click.option("--layer", help="Convolution layer to explain  [default: the last one]")
 @click.option("--class", "class_name", help="Class index or name to explain  [default: the top prediction]")
 @click.option("--alpha", type=float, default=0.4, show_default=True, help="Heatmap intensity in the overlay.")
@@ -54,7 +56,8 @@ def visualize_gradcam(image, model, layer, class_name, alpha, out, force, as_jso
 @command(visualize, "activations")
 @backend_option
 @click.argument("image", type=click.Path())
-@click.option("--model", "model", required=True, help="A run directory or a .keras/.h5 file (or vgg16...).")
+@click.option("--model", "model", required=True, callback=model_reference,
+              help="A run directory or a .keras/.h5 file (or vgg16...).")
 @click.option("--layers", multiple=True, metavar="NAME", help="Only these layers (repeatable)  [default: every convolution and pooling layer]")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the PNGs.")
 @picture_force_option
@@ -73,7 +76,7 @@ def visualize_activations(image, model, layers, out, force, as_json) -> None:
 
 @command(visualize, "filters")
 @backend_option
-@click.option("--model", "model", help=MODEL_HELP + "  [default: vgg16 without its classifier]")
+@click.option("--model", "model", callback=model_reference, help=MODEL_HELP + "  [default: vgg16 without its classifier]")
 @click.option("--layer", help="Convolution layer  [default: block3_conv1 for VGG, else the last one]")
 @click.option("--filters", "count", type=int, default=64, show_default=True, help="How many filters, from the first.")
 @click.option("--size", type=int, default=64, show_default=True, help="Pattern size in pixels (a run's model uses its own input size).")
@@ -115,7 +118,7 @@ def visualize_augmentation(image, experiment, count, seed, out, force) -> None:
 
 @command()
 @backend_option
-@click.argument("run", type=click.Path())
+@click.argument("run", type=click.Path(), callback=model_reference)
 @click.argument("inputs", nargs=-1)
 @click.option("--csv", "csv_path", type=click.Path(), help="A series run: forecast from the last window of this CSV.")
 @json_option

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from dlcli.errors import DataUnavailable, UsageError
 from dlcli.locking import Held, Lock
-from dlcli.runs import layout
+from dlcli.runs import layout, references
 from dlcli.runs.checks import CRASHED, history_problem, info_problem, metrics_problem
 from dlcli.runs.encoding import dumps
 from dlcli.runs.files import RunFiles
@@ -73,6 +74,8 @@ class Run(RunFiles):
         """An existing run, to read; `writer`: and to write, holding its lock from now on (released
         by `release`); `draws`: and to add pictures to its viz/ (`record_viz`)."""
         path = Path(path)
+        if not path.is_dir() and references.is_reference(str(path)):  # NAME or NAME@N
+            path = cls.locate(str(path), "RUN")
         if not path.is_dir():
             raise UsageError(f"{path}: no such run directory")
         if not (path / layout.INFO.name).is_file():
@@ -89,37 +92,49 @@ class Run(RunFiles):
     def latest_completed(cls, experiment: str, follows_recipe: bool = False) -> "Run | None":
         """The newest completed run of an experiment under the runs root; with `follows_recipe`,
         the newest one that changed nothing of its spec but the seed (a baseline to judge by)."""
-        parent = runs_root() / experiment
-        if not parent.is_dir():
-            return None
-        runs = (path for path in parent.iterdir() if path.is_dir() and not path.name.startswith("."))
-        for path in sorted(runs, key=lambda p: p.name, reverse=True):
-            try:
+        for path in references.run_folders(experiment):
+            if cls._status_or_none(path) == "completed":  # an unreadable run is no run to build on
                 run = cls(path)
-                if run.has(layout.INFO) and run.status == "completed" and not (follows_recipe and recipe_changes(run.info)):
+                if not (follows_recipe and recipe_changes(run.info)):
                     return run
-            except UsageError:  # unreadable: not a run to build on
-                continue
         return None
 
     @classmethod
-    def find(cls, reference: str, where: str) -> "Run":
-        """A run directory as given, else the latest completed run of the experiment so named."""
-        if Path(reference).is_dir():
-            return cls.open(reference)
-        run = cls.latest_completed(reference)
-        if run is None and not (runs_root() / reference).is_dir():
+    def find(cls, reference: str, where: str, statuses: tuple[str, ...] = references.COMPLETED) -> "Run":
+        """The run a RUN argument names (dlcli.runs.references): a run directory as given, else
+        NAME's latest run of one of `statuses` (completed, unless for resume), NAME@N the N-th latest."""
+        return cls.open(cls.locate(reference, where, statuses))
+
+    @classmethod
+    def locate(cls, reference: str, where: str, statuses: tuple[str, ...] = references.COMPLETED) -> Path:
+        """The directory of `find`'s run; a name resolved to a run is said on stderr (which run it took)."""
+        if Path(reference).is_dir() or not references.is_reference(reference):
+            return Path(reference)
+        name, nth = references.parse(reference, where)
+        folders = references.run_folders(name)
+        matching = [path for path in folders if cls._status_or_none(path) in statuses]
+        if len(matching) >= nth:
+            path = matching[nth - 1]
+            print(f"{reference}: {references.shown(path)} ({references.ordinal(nth)}latest "
+                  f"{references.kind_of(statuses)} run)", file=sys.stderr)
+            return path
+        if not folders:
             from dlcli.catalog import experiment_files
             from dlcli.registry import did_you_mean
 
             names = set(experiment_files()) | {path.name for path in runs_root().glob("*") if path.is_dir()}
-            if reference not in names:  # a typo, or a path that is not there: nothing to train
+            if name not in names:  # a typo, or a path that is not there: nothing to train
                 raise UsageError(f"{where}: '{reference}' is neither a run directory nor an experiment"
-                                 f"{did_you_mean(reference, sorted(names))} (see `dlcli list`)")
-        if run is None:
-            raise DataUnavailable(f"{where}: no completed run of '{reference}' under {runs_root()}; train it "
-                                  f"first: dlcli train {reference}")
-        return run
+                                 f"{did_you_mean(name, sorted(names))} (see `dlcli list`)")
+        raise DataUnavailable(references.none_left(where, reference, statuses, len(matching)))
+
+    @classmethod
+    def _status_or_none(cls, path: Path) -> str | None:
+        """A run's status, or None for a folder that is no readable run (a RUN never names it)."""
+        try:
+            return cls(path).status if (path / layout.INFO.name).is_file() else None
+        except UsageError:
+            return None
 
     # ------------------------------------------------------------------ run.json
 

@@ -32,7 +32,7 @@ LABEL_KEYS = 3  # differing settings spelled out in a legend label; the rest are
 def metric_bases(history: dict) -> list[str]:
     bases = []
     for key in history:
-        base = key[4:] if key.startswith("val_") else key
+        base = key.removeprefix("val_")
         if base not in SKIPPED and base not in bases:
             bases.append(base)
     return bases

@@ -328,3 +328,14 @@ def test_open_shows_the_page_in_the_browser(run_cli, workdir, monkeypatch):
 def test_report_has_help(run_cli):
     result = run_cli("report", "--help")
     assert result.exit_code == 0 and "--out" in result.stdout and "--open" in result.stdout
+
+
+def test_a_run_without_epochs_or_whose_process_died_is_reported_as_such(run_cli, workdir):
+    run = make_run(workdir / "runs", status="running", history={},
+                   info={"process": {"pid": 2**22 + 12345, "host": "elsewhere", "process_start": 1.0}})
+    (run / "metrics.json").unlink()
+    result = run_cli("report", str(run), "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["run_dir"] == str(run.resolve())
+    html = (run / "report.html").read_text()
+    assert "status-crashed" in html and "No curves: no history" in html and "No metrics.json" in html

@@ -70,7 +70,8 @@ def _check_out(out: str, own: Path | None) -> Path:
 
 def report(references: list[str], out: str | None = None) -> dict[str, Any]:
     """Write the page RUN... asks for: one run's, several runs' side by side, or a sweep's.
-    Returns {'path', 'kind' ('run', 'runs' or 'sweep'), 'runs', 'bytes'}."""
+    Returns {'path', 'kind' ('run', 'runs' or 'sweep'), 'runs', 'bytes'}, with 'run_dir' for one
+    run and 'sweep_dir' for a sweep."""
     if not references:
         raise UsageError("give one or more runs (a run directory, or an experiment for its latest completed run) "
                          "or a sweep directory")
@@ -113,5 +114,6 @@ def _write_sweep(reference: str, out: str | None) -> dict[str, Any]:
 
 
 def _result(path: Path, kind: str, runs: list[Run]) -> dict[str, Any]:
-    return {"path": str(path.resolve()), "kind": kind, "runs": [str(run.path.resolve()) for run in runs],
+    one = {"run_dir": str(runs[0].path.resolve())} if kind == "run" else {}
+    return {"path": str(path.resolve()), "kind": kind, **one, "runs": [str(run.path.resolve()) for run in runs],
             "bytes": path.stat().st_size}

@@ -31,3 +31,16 @@ def augmented_variants(image: np.ndarray, layers: list, count: int, seed: int) -
     for layer in layers:
         batch = layer(batch, training=True)
     return np.asarray(keras.ops.convert_to_numpy(batch))
+
+
+def augmentation_sheet(tiles: np.ndarray, layers: list, experiment: str, image_name: str, seed: int) -> np.ndarray:
+    """RGB uint8: the original (first tile) and its variants, labelled, scaled up to a readable size,
+    titled with the image, the experiment and its augmentation layers."""
+    from dlcli.viz.labelled import tile_sheet
+
+    tiles = np.repeat(tiles, 3, axis=-1) if tiles.shape[-1] == 1 else tiles
+    count = len(tiles) - 1
+    title = f"{image_name} and {count} variant{'s' if count > 1 else ''} through {experiment}'s augmentation (seed {seed})"
+    names = ", ".join(type(layer).__name__ for layer in layers)
+    return tile_sheet(tiles, min(len(tiles), 3 if count <= 5 else 5), title, ["original", *range(1, count + 1)],
+                      note=names)

@@ -220,12 +220,13 @@ def _run_dir(run: Run | None) -> str | None:
 
 def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment", count: int = 8,
                            seed: int = 0, out: str | None = None, force: bool = False) -> dict[str, Any]:
-    """The original image beside `count` random variants through a spec's augmentation layers (5.12)."""
+    """The original image beside `count` random variants through a spec's augmentation layers (5.12),
+    labelled and titled with the experiment and its layers."""
     import numpy as np
 
     from dlcli.spec.loading import load_spec
-    from dlcli.viz.augmentation import augmentation_layers, augmented_variants
-    from dlcli.viz.images import grid, read_image, resize, to_uint8
+    from dlcli.viz.augmentation import augmentation_layers, augmentation_sheet, augmented_variants
+    from dlcli.viz.images import read_image, resize, to_uint8
 
     if not 1 <= count <= MAX_VARIANTS:
         raise UsageError(f"--count {count}: must be from 1 to {MAX_VARIANTS} variants")
@@ -235,15 +236,16 @@ def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment
     spec = run.spec() if run else load_spec(experiment)[0]
     size = getattr(spec.data, "image_size", None)
     original = resize(image, tuple(size), getattr(spec.data, "interpolation", "bilinear")) if size else image
-    variants = augmented_variants(original, augmentation_layers(spec), count, seed)
+    layers = augmentation_layers(spec)
+    variants = augmented_variants(original, layers, count, seed)
     tiles = to_uint8(np.concatenate([original[None], variants]))
     picture_identity = identity(kind="augmentation", image=placement.named(image_path),
                                 experiment=placement.named(experiment) if Path(experiment).exists() else experiment,
                                 count=count, seed=seed)
     target = placement.path(picture_name([Path(image_path).stem, "augmented", spec.name, f"{count}variants",
                                           f"seed{seed}"], picture_identity))
-    _write_all(placement, [(target, grid(tiles, min(len(tiles), 3 if count <= 5 else 5), margin=4, fill=255),
-                            picture_identity)], run)
+    picture = augmentation_sheet(tiles, layers, spec.name, Path(image_path).name, seed)
+    _write_all(placement, [(target, picture, picture_identity)], run)
     _record(run, placement, [target], {"kind": "augmentation", "image": str(Path(image_path).resolve()),
                                        "variants": count, "seed": seed})
     return {"image": str(Path(image_path).resolve()), "experiment": spec.name, "variants": count,

@@ -1,6 +1,6 @@
 """Pictures that say what they show: a grid of tiles scaled up to a readable size, each tile
-numbered, under a title (activations, filter patterns), and an overlay with its colour bar and
-title (Grad-CAM). Drawn with matplotlib's Agg canvas (no pyplot, no display) and returned as RGB
+labelled, under a title (activations, filter patterns, augmented variants), and an overlay with
+its colour bar and title (Grad-CAM). Drawn with matplotlib's Agg canvas (no pyplot, no display) and returned as RGB
 uint8 arrays, which dlcli.outputs writes with the picture's identity inside.
 
 Small images are scaled by a whole factor with nearest-neighbour sampling: every pixel of a
@@ -30,11 +30,11 @@ def upscale(image: np.ndarray, factor: int) -> np.ndarray:
     return image if factor == 1 else np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
 
 
-def tile_sheet(tiles: np.ndarray, columns: int, title: str, numbers: list[int], marked: set[int] = frozenset(),
+def tile_sheet(tiles: np.ndarray, columns: int, title: str, labels: list, marked: set = frozenset(),
                note: str = "") -> np.ndarray:
     """RGB (H, W, 3) uint8: `tiles` (n, h, w, 3) uint8 scaled up to MIN_TILE pixels, `columns` a
-    row, tile i labelled `numbers[i]` in its corner, the tiles whose number is in `marked` framed in
-    red and crossed; `title` (and `note`, a second line) above."""
+    row, tile i labelled `labels[i]` (a channel's or filter's number) in its corner, the tiles whose
+    label is in `marked` framed in red and crossed; `title` (and `note`, a second line) above."""
     from dlcli.viz.images import grid
 
     factor = scale_factor(tiles.shape[1], tiles.shape[2], MIN_TILE)
@@ -43,12 +43,12 @@ def tile_sheet(tiles: np.ndarray, columns: int, title: str, numbers: list[int], 
     figure, axes = _framed(sheet, f"{title}\n{note}" if note else title)
     height, width = scaled.shape[1:3]
     font = 7 if height < 96 else 9
-    for index, number in enumerate(numbers):
+    for index, label in enumerate(labels):
         row, column = divmod(index, columns)
         top, left = row * (height + MARGIN), column * (width + MARGIN)
-        axes.text(left + 2, top + 2, str(number), color="white", fontsize=font, va="top", ha="left",
+        axes.text(left + 2, top + 2, str(label), color="white", fontsize=font, va="top", ha="left",
                   bbox={"facecolor": "black", "alpha": 0.6, "pad": 1.5, "linewidth": 0})
-        if number in marked:
+        if label in marked:
             _mark(axes, left, top, width, height)
     return pixels(figure)
 

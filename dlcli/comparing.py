@@ -57,7 +57,8 @@ def compare_runs(run_paths: list[str]) -> dict[str, Any]:
     differing_metrics = _differing(metric_names, [row["metrics"] for row in rows])
     return {"runs": rows, "differing_spec_keys": differing, "metric_names": metric_names,
             "differing_metric_names": differing_metrics,
-            "equal_counts": {"spec": len(spec_keys) - len(differing), "metrics": len(metric_names) - len(differing_metrics)},
+            "equal_counts": {"spec": len(spec_keys) - len(differing),
+                             "metrics": len(metric_names) - len(differing_metrics)},
             "unreadable": unreadable}
 
 

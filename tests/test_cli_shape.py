@@ -270,3 +270,15 @@ def test_compare_fits_a_narrow_terminal(run_cli, monkeypatch):
     assert max(len(line) for line in lines if not line.startswith("#")) <= 60, result.stdout
     assert lines[0].split() == ["#1", "#2"]  # turned: a value a line, a run a column
     assert any(line.startswith("compile.optimizer.learning_rate") for line in lines)
+
+
+def test_list_imports_no_pydantic_nor_keras():
+    """`dlcli list` reads YAML and the dataset registry only: the data models (pydantic, 120 ms to
+    import) are loaded when a spec is validated, so listing stays near a bare `import click, yaml`."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom dlcli.cli import main\nsys.argv = ['dlcli', 'list']\ntry:\n    main()\n"
+            "except SystemExit:\n    pass\nprint('HEAVY', sorted(m for m in ('pydantic', 'keras', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert "HEAVY []" in out, out

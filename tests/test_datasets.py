@@ -232,7 +232,7 @@ def _entry_served_from(tmp_path: Path, payload: bytes, file_hash: str):
 
     served = tmp_path / "served.npz"
     served.write_bytes(payload)
-    return DatasetEntry(name="served", description="", source="", params=p.ImdbParams,
+    return DatasetEntry(name="served", description="", source="", params_class=p.ImdbParams,
                         loader="x:y", files=[RemoteFile("served/served.npz", served.as_uri(), file_hash)])
 
 

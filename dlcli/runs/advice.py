@@ -52,7 +52,8 @@ def retrain_lower(run) -> str:
 def continue_run(run, status: str) -> str:
     """How to go on with a run of this status: resume it, or for a diverged run, train it anew lower."""
     if status == "failed" and diverged(run.info):
-        return f"it diverged, and resuming would diverge again; train it anew with a lower learning rate: {retrain_lower(run)}"
+        return ("it diverged, and resuming would diverge again; train it anew with a lower learning rate: "
+                f"{retrain_lower(run)}")
     return f"resume it: dlcli resume {run}"
 
 

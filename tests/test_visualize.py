@@ -188,6 +188,12 @@ def test_filters_that_stayed_noise_are_marked_and_named(run_cli, workdir):
     text = run_cli("visualize", "filters", "--model", str(model), "--layer", "first", "--steps", "0",
                    "--out", str(workdir / "noise.png"))
     assert "filters 0, 1, 2, 3, 4, 5 of first stayed noise" in text.stderr
+    bigger = json.loads(run_cli("visualize", "filters", "--model", str(model), "--layer", "first", "--steps", "2",
+                                "--step", "5", "--out", str(workdir), "--json").stdout)
+    assert bigger["step"] == 5 and "-2steps-step5-seed0-" in bigger["file"] and bigger["stalled"] == []
+    for wrong in ("0", "-1", "nan"):
+        refused = run_cli("visualize", "filters", "--model", str(model), "--step", wrong)
+        assert refused.exit_code == 2 and "--step" in refused.stderr
 
 
 def test_pretrained_networks_build_without_weights():

@@ -80,18 +80,20 @@ def visualize_activations(image, model, layers, out, force, as_json) -> None:
 @click.option("--layer", help="Convolution layer  [default: block3_conv1 for VGG, else the last one]")
 @click.option("--filters", "count", type=int, default=64, show_default=True, help="How many filters, from the first.")
 @click.option("--size", type=int, default=64, show_default=True, help="Pattern size in pixels (a run's model uses its own input size).")
-@click.option("--steps", type=int, default=40, show_default=True, help="Gradient-ascent steps (step size 1, as 5.36).")
+@click.option("--steps", type=int, default=40, show_default=True, help="Gradient-ascent steps (5.36).")
+@click.option("--step", type=float, default=1.0, show_default=True,
+              help="Step size of each ascent step, on 0-255 pixels (the book's 1).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the starting noise.")
 @click.option("--out", type=click.Path(), help="The grid PNG, or a folder for it.")
 @picture_force_option
 @json_option
-def visualize_filters(model, layer, count, size, steps, seed, out, force, as_json) -> None:
+def visualize_filters(model, layer, count, size, steps, step, seed, out, force, as_json) -> None:
     """The input pattern each filter of a layer responds to most, as a grid (5.32-5.39).
 
     All the filters of the grid are optimised together as one batch."""
     from dlcli import api
 
-    result = api.visualize_filters(model, layer, count, size, steps, out, seed, force)
+    result = api.visualize_filters(model, layer, count, size, steps, out, seed, force, step=step)
     if as_json:
         print_json(result)
         return
@@ -109,11 +111,16 @@ def visualize_filters(model, layer, count, size, steps, seed, out, force, as_jso
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False), help="The grid PNG.")
 @picture_force_option
-def visualize_augmentation(image, experiment, count, seed, out, force) -> None:
+@json_option
+def visualize_augmentation(image, experiment, count, seed, out, force, as_json) -> None:
     """IMAGE and random variants of it through an experiment's augmentation layers (5.12)."""
     from dlcli import api
 
-    click.echo(api.visualize_augmentation(image, experiment, count, seed, out, force)["file"])
+    result = api.visualize_augmentation(image, experiment, count, seed, out, force)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(result["file"])
 
 
 @command()

@@ -95,7 +95,8 @@ def check_filters(model, layer_name: str, count: int) -> list[int]:
     return list(range(min(count, int(layer.output.shape[-1]))))
 
 
-def filter_sheet(ascent: Ascent, filters: list[int], layer: str, model_label: str, steps: int) -> np.ndarray:
+def filter_sheet(ascent: Ascent, filters: list[int], layer: str, model_label: str, steps: int,
+                 step: float = 1.0) -> np.ndarray:
     """RGB uint8: the patterns in a square grid scaled up to a readable size, each numbered by its
     filter, the stalled ones framed in red and crossed, titled with the model and the layer."""
     from dlcli.viz.labelled import tile_sheet
@@ -105,5 +106,5 @@ def filter_sheet(ascent: Ascent, filters: list[int], layer: str, model_label: st
     stalled = {filters[position] for position in ascent.stalled()}
     note = (f"crossed: {len(stalled)} still noise (activation did not rise)" if stalled
             else "the input each filter responds to most")
-    title = f"{model_label}, layer {layer}: filters {filters[0]}-{filters[-1]} after {steps} ascent steps"
+    title = f"{model_label}, layer {layer}: filters {filters[0]}-{filters[-1]} after {steps} ascent steps of {step:g}"
     return tile_sheet(patterns, columns, title, filters, stalled, note=note)

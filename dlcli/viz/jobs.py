@@ -20,6 +20,7 @@ from dlcli.runs import Run, layout
 # pass, and every augmented variant a copy of the image.
 MAX_PATTERN_SIZE = 1024
 MAX_STEPS = 10_000
+MAX_STEP = 1_000.0  # pixel values move this much per step at most: far past any image's 0-255
 MAX_VARIANTS = 100
 
 
@@ -166,7 +167,8 @@ def visualize_activations(image_path: str, model: str, layers: list[str] | None 
 
 
 def visualize_filters(model: str | None = None, layer: str | None = None, filters: int = 64, size: int = 64,
-                      steps: int = 40, out: str | None = None, seed: int = 0, force: bool = False) -> dict[str, Any]:
+                      steps: int = 40, out: str | None = None, seed: int = 0, force: bool = False,
+                      step: float = 1.0) -> dict[str, Any]:
     """A grid of the patterns that maximise a layer's filters, by batched gradient ascent (5.32-5.39):
     labelled with the layer and the filters' numbers, the filters whose activation did not rise
     marked on it and named in the result's warning, with what to try."""
@@ -178,6 +180,8 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
         raise UsageError(f"--size {size}: must be from 8 to {MAX_PATTERN_SIZE} pixels (the book uses 200)")
     if not 0 <= steps <= MAX_STEPS:
         raise UsageError(f"--steps {steps}: must be from 0 to {MAX_STEPS:,} (default 40)")
+    if not 0 < step <= MAX_STEP:  # NaN fails too
+        raise UsageError(f"--step {step}: must be above 0 and at most {MAX_STEP:g} (the book's is 1)")
     placement = _placement(out, model, force, Path.cwd())
     source = load_source(model, include_top=False)
     names = conv_layers(source.model)
@@ -187,21 +191,24 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     indices = check_filters(source.model, layer, filters)
     fixed = tuple(source.model.input_shape[1:3])
     shape = (size, size) if None in fixed else (int(fixed[0]), int(fixed[1]))  # a run's model has one size
-    ascent = ascend_filters(source.model, layer, indices, shape, steps=steps, seed=seed)
-    picture = filter_sheet(ascent, indices, layer, source.label, steps)
+    ascent = ascend_filters(source.model, layer, indices, shape, steps=steps, step=step, seed=seed)
+    picture = filter_sheet(ascent, indices, layer, source.label, steps, step)
     picture_identity = identity(kind="filters", model=_model_identity(placement, model), layer=layer, filters=len(indices),
-                                size=list(shape), steps=steps, seed=seed)
+                                size=list(shape), steps=steps, seed=seed, **({"step": step} if step != 1 else {}))
     target = placement.path(picture_name(["filters", source.label, layer, f"{len(indices)}filters",
-                                          f"{shape[0]}x{shape[1]}", f"{steps}steps", f"seed{seed}"], picture_identity))
+                                          f"{shape[0]}x{shape[1]}", f"{steps}steps", f"step{step:g}" if step != 1 else None,
+                                          f"seed{seed}"], picture_identity))
     _write_all(placement, [(target, picture, picture_identity)], source.run)
     _record(source.run, placement, [target], {"kind": "filters", "layer": layer, "filters": len(indices),
                                               "size": list(shape), "steps": steps, "seed": seed})
     stalled = [indices[position] for position in ascent.stalled()]
     result = {"model": source.label, "run_dir": _run_dir(source.run), "layer": layer, "filters": len(indices),
-              "size": list(shape), "steps": steps, "file": str(target), "stalled": stalled}
+              "size": list(shape), "steps": steps, "step": step, "file": str(target), "stalled": stalled}
     if stalled:
-        result["warning"] = (f"{_numbers(stalled)} of {layer} stayed noise (crossed on the grid): their activation did "
-                             f"not rise in {steps} steps; try more --steps, another --seed or another --layer")
+        why = ("no --steps were run: give some (the book runs 40)" if steps == 0 else
+               f"their activation did not rise in {steps} steps (a filter silent on the starting noise gets no "
+               "gradient): try another --seed or another --layer; if it fell, a smaller --step")
+        result["warning"] = f"{_numbers(stalled)} of {layer} stayed noise (crossed on the grid): {why}"
     return result
 
 

@@ -71,6 +71,10 @@ FAILURES = {
     "data split": (["data", "split", "cats-vs-dogs", "nowhere", "--json"], 2),
     "runs": (["runs", "--status", "nosuch", "--json"], 2),
     "report": (["report", "nowhere/run", "--json"], 2),
+    "validate": (["validate", "nosuch", "--json"], 2),
+    "plot": (["plot", "nowhere/run", "--json"], 2),
+    "data download": (["data", "download", "weights", "--json"], 3),
+    "visualize augmentation": (["visualize", "augmentation", "missing.png", "--json"], 2),
 }
 
 
@@ -99,7 +103,7 @@ def test_json_failure_is_one_object_with_error_and_exit_code(run_cli, workdir, t
     result = run_cli(*(arg.format(**runs) for arg in args))
     assert result.exit_code == code, result.stderr
     data = _one_object(result)
-    assert data["exit_code"] == code
+    assert data["exit_code"] == code and (data["status"] == "error" or "run_dir" in data)
     assert data["error"] and "\n" not in data["error"]
     assert result.stderr.startswith("error: ") or code == 4, result.stderr
 

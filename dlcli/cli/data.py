@@ -31,12 +31,17 @@ def data_list(as_json: bool) -> None:
 
 @command(data, "download")
 @click.argument("name")
-def data_download(name: str) -> None:
+@json_option
+def data_download(name: str, as_json: bool) -> None:
     """Download dataset NAME into the cache (data/ or $DLCLI_DATA_DIR)."""
     from dlcli import api
 
-    for path in api.data_download(name):
-        click.echo(path)
+    files = api.data_download(name)
+    if as_json:
+        print_json({"dataset": name, "files": files})
+    else:
+        for path in files:
+            click.echo(path)
 
 
 @command(data, "split")

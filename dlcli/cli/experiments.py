@@ -6,7 +6,7 @@ import textwrap
 
 import click
 
-from dlcli.cli.options import command, json_option, print_json, set_option, table, terminal_width
+from dlcli.cli.options import command, fail, json_option, print_json, set_option, table, terminal_width
 
 
 @command(name="list")
@@ -45,7 +45,8 @@ def show(experiment: str, overrides: tuple[str, ...]) -> None:
 @command()
 @click.argument("experiments", nargs=-1, required=True)
 @click.option("--no-cache", is_flag=True, help="Validate every spec again, even one that passed before unchanged.")
-def validate(experiments: tuple[str, ...], no_cache: bool) -> None:
+@json_option
+def validate(experiments: tuple[str, ...], no_cache: bool, as_json: bool) -> None:
     """Check specs (names or YAML files) without importing TensorFlow; exit 0 or 2.
 
     Layer and callback arguments are checked against Keras' own signatures. A spec file that
@@ -55,13 +56,17 @@ def validate(experiments: tuple[str, ...], no_cache: bool) -> None:
     from dlcli.errors import SpecError
 
     results = api.validate(list(experiments), use_cache=not no_cache)
+    if as_json:
+        print_json({"specs": results})
     for result in results:
-        if result["ok"]:
+        if result["ok"] and not as_json:
             click.echo(f"ok: {result['name']}")
         for line in result["errors"]:
             click.echo(f"error: {line}", err=True)
-    if not all(result["ok"] for result in results):
-        raise SystemExit(SpecError.exit_code)
+    invalid = [result["name"] for result in results if not result["ok"]]
+    if invalid:
+        fail(f"{len(invalid)} of {len(results)} specs are not valid: {', '.join(invalid)}", SpecError.exit_code,
+             echo=False)
 
 
 @command()

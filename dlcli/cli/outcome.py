@@ -3,10 +3,10 @@ stderr (Click's own usage errors too, followed by one usage line), and with `--j
 exactly one JSON object, on success and on failure alike.
 
 The object is the command's (`options.print_json` hands it over instead of printing it), with
-`status` ("ok" for a command that makes no run, else the run's), `run_dir` absolute, and on
-failure `error` (the message of the stderr line) and `exit_code`. A command that fails before it
-has an object to give (an unknown experiment, a bad --set, a run that does not resume) still
-prints one: {"status": "error", "error": ..., "exit_code": ...}.
+`status` (a run's status where the command is about one run, else "ok", or "error" on failure),
+`run_dir` absolute, and on failure `error` (the message of the stderr line) and `exit_code`. A
+command that fails before it has an object to give (an unknown experiment, a bad --set, a run
+that does not resume) still prints one: {"status": "error", "error": ..., "exit_code": ...}.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def print_outcome(exit_code: int) -> None:
     if result is False or (result is None and exit_code == 0):
         return  # printed by another process, or a command that has no object (--help)
     shaped = dict(result) if isinstance(result, dict) else {"status": "interrupted" if exit_code == 130 else "error"}
-    shaped.setdefault("status", "ok")
+    shaped.setdefault("status", "error" if exit_code else "ok")
     if isinstance(shaped.get("run_dir"), str):
         shaped["run_dir"] = os.path.abspath(shaped["run_dir"])
     if exit_code:

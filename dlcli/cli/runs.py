@@ -19,7 +19,8 @@ from dlcli.cli.options import (MIN_COLUMN, cell, command, json_option, number, p
 @click.option("--out", type=click.Path(), help="PNG file (or folder) to write; default: the first run's plots/ "
                                                 "(for a history file: its folder).")
 @click.option("--force", is_flag=True, help="Replace an existing --out file that is not this same plot.")
-def plot(runs, metric, smooth, skip_first, out, force) -> None:
+@json_option
+def plot(runs, metric, smooth, skip_first, out, force, as_json) -> None:
     """Learning curves of one run (training vs validation) or several runs overlaid.
 
     \b
@@ -33,8 +34,12 @@ def plot(runs, metric, smooth, skip_first, out, force) -> None:
     metric is named on stderr and in the legend."""
     from dlcli.plotting import plot_runs
 
-    for path in plot_runs(list(runs), metric=metric, smooth=smooth, skip_first=skip_first, out=out, force=force):
-        click.echo(path)
+    files = [str(path) for path in plot_runs(list(runs), metric=metric, smooth=smooth, skip_first=skip_first, out=out,
+                                              force=force)]
+    if as_json:
+        print_json({"files": files})
+    else:
+        click.echo("\n".join(files))
 
 
 @command()

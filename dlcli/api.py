@@ -269,10 +269,12 @@ def data_download(name: str) -> list[str]:
         return [str(path) for path in download(entry)]
 
 
-def data_import(name: str, source: str) -> list[str]:
-    """Check files the user already has and store them in the cache where the loaders look."""
+def data_import(name: str, source: str) -> dict[str, Any]:
+    """Check files the user already has and store them in the cache where the loaders look: what
+    was stored, checked and replaced (see dlcli.datasets.importing)."""
     from dlcli.datasets import DATASETS
     from dlcli.datasets.cache import data_dir, exclusive
+    from dlcli.datasets.importing import import_dataset
 
     entry = DATASETS.get(name)
     if entry.importer is None:
@@ -282,7 +284,7 @@ def data_import(name: str, source: str) -> list[str]:
         raise UsageError(f"{source}: no such file or directory")
     root = data_dir()
     with exclusive(entry.name, root, wait=False):
-        return [str(root / stored) for stored in entry.import_files(path, root)]
+        return import_dataset(entry, path, root)
 
 
 SPLITTERS = {"cats-vs-dogs": "cats_vs_dogs"}  # split name -> the dataset whose cache it fills

@@ -21,7 +21,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f".part{target.suffix}")
     os.close(handle)
-    os.chmod(name, 0o666 & ~_umask())  # mkstemp's 0600 would make every run file private
+    os.chmod(name, 0o666 & ~umask())  # mkstemp's 0600 would make every run file private
     temporary = Path(name)
     try:
         yield temporary
@@ -32,7 +32,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
 
 
 @functools.cache
-def _umask() -> int:
+def umask() -> int:
     """The process's umask (read once: reading it means setting it for an instant)."""
     mask = os.umask(0)
     os.umask(mask)

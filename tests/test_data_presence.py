@@ -108,3 +108,60 @@ def test_reading_presence_imports_no_tensorflow_nor_numpy():
             "print('tensorflow' in sys.modules, 'numpy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+# --------------------------------------------------------------------------- what `data import` says
+
+from test_import_checks import IDX, idx_sets  # noqa: E402,F401 - full-size IDX folders (a module fixture)
+
+
+def test_import_says_what_it_checked_then_lists_the_files(run_cli, workdir, idx_sets):
+    result = run_cli("data", "import", "fashion_mnist", str(idx_sets["fashion_mnist"]))
+    assert result.exit_code == 0, result.stderr
+    stored = sorted((workdir / "data" / "fashion-mnist").iterdir())
+    size = sum(path.stat().st_size for path in stored) / 1e6
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"fashion_mnist: checked 4 files, 60,000 + 10,000 images, {size:.1f} MB"
+    assert sorted(lines[1:]) == [str(path) for path in stored]  # nothing replaced: nothing said
+
+
+def test_importing_again_says_it_replaced_the_cached_copy(run_cli, workdir, idx_sets):
+    assert run_cli("data", "import", "mnist", str(idx_sets["mnist"])).exit_code == 0
+    again = run_cli("data", "import", "mnist", str(idx_sets["mnist"]))
+    assert again.exit_code == 0 and again.stdout.splitlines()[1] == "replaced the copy the cache held"
+
+
+def test_a_corrupt_file_of_a_folder_is_named_not_its_folder(run_cli, workdir, idx_sets):
+    import shutil
+
+    source = workdir / "mnist-copy"
+    shutil.copytree(idx_sets["mnist"], source)
+    (source / IDX["x_test"]).write_bytes(b"not gzip at all")
+    result = run_cli("data", "import", "mnist", str(source))
+    assert result.exit_code == 3
+    assert f"mnist: {source / IDX['x_test']} is not a valid file for this dataset" in result.stderr
+
+
+def test_a_corrupt_cached_file_is_named_when_a_run_reads_it(workdir, idx_sets):
+    import shutil
+
+    from dlcli.datasets import DATASETS
+    from dlcli.datasets.keras_arrays import _read
+    from dlcli.datasets.files_io import read_idx_set
+
+    cached = workdir / "data" / "mnist"
+    shutil.copytree(idx_sets["mnist"], cached)
+    (cached / IDX["y_train"]).write_bytes(b"\x1f\x8b truncated")
+    with pytest.raises(DataUnavailable, match=f"{cached / IDX['y_train']} is unreadable or corrupt"):
+        _read(DATASETS.get("mnist"), read_idx_set, cached)
+
+
+def test_an_imported_folder_is_as_readable_as_the_umask_allows(run_cli, workdir, idx_sets):
+    from dlcli.atomic import umask
+
+    if umask() & 0o077 == 0o077:
+        pytest.skip("this umask keeps everything private: nothing to tell apart")
+    assert run_cli("data", "import", "fashion_mnist", str(idx_sets["fashion_mnist"])).exit_code == 0
+    folder = workdir / "data" / "fashion-mnist"
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~umask()
+    assert all(path.stat().st_mode & 0o777 == 0o666 & ~umask() for path in folder.iterdir())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -176,3 +177,94 @@ def test_layer_names_come_from_a_keras_files_config(run_cli, monkeypatch, workdi
         archive.writestr("config.json", json.dumps(MODEL_CONFIG))
     assert completions(run_cli, monkeypatch, "dlcli visualize activations x.png --model model.keras --layers d") == [
         ("plain", "dense")]
+
+
+# --------------------------------------------------------------------------- colour and progress
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def on_a_terminal(command: list[str], env: dict) -> bytes:
+    """What `dlcli COMMAND` writes to a real terminal (a pseudo-terminal for stdout and stderr)."""
+    import pty
+
+    main, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "dlcli", *command], stdin=secondary, stdout=secondary,
+                               stderr=secondary, env={**os.environ, **env})
+    os.close(secondary)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=120) == 0, output
+    os.close(main)
+    return output
+
+
+@pytest.mark.training
+def test_no_color_takes_the_colour_out_of_keras_progress_bar_on_a_terminal(tiny_spec):
+    output = on_a_terminal(["train", str(tiny_spec), "--epochs", "1"], {"NO_COLOR": "1"})
+    assert "━".encode() in output  # Keras' bar was drawn (verbose 1: a terminal)...
+    assert b"\x1b[" not in output  # ...without its bold and green
+
+
+def test_colour_is_allowed_only_on_a_terminal_without_no_color(monkeypatch):
+    from dlcli.terminal import colour_allowed
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert colour_allowed(Terminal()) and not colour_allowed(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not colour_allowed(Terminal())
+    monkeypatch.setenv("NO_COLOR", "")  # present but empty: no-color.org says colour stays
+    assert colour_allowed(Terminal())
+    monkeypatch.setenv("TERM", "dumb")
+    assert not colour_allowed(Terminal())
+
+
+def test_a_pipe_gets_no_colour_codes(monkeypatch):
+    from dlcli.terminal import session
+
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", piped)
+    with session():
+        print("\x1b[1m5/5\x1b[0m \x1b[32m━━\x1b[0m")
+    assert piped.getvalue() == "5/5 ━━\n"
+
+
+def test_progress_bars_only_on_a_terminal_and_not_when_silenced(monkeypatch):
+    from dlcli import terminal
+
+    for stream, silenced, drawn in ((Terminal(), False, True), (io.StringIO(), False, False), (Terminal(), True, False)):
+        monkeypatch.setattr(sys, "stderr", stream)
+        monkeypatch.setattr(sys, "stdout", io.StringIO())
+        monkeypatch.setattr(terminal, "_silenced", silenced)
+        with terminal.progress("importing", 4) as advance:
+            for _ in range(4):
+                advance(1)
+        assert ("importing" in stream.getvalue()) == drawn and sys.stdout.getvalue() == ""
+
+
+def test_quiet_and_json_silence_the_bars(run_cli, tiny_spec, monkeypatch):
+    from dlcli import terminal
+
+    seen = []
+    monkeypatch.setattr(terminal, "silence", lambda: seen.append(True))
+    import dlcli.cli.options as options
+
+    monkeypatch.setattr(options, "silence", terminal.silence)
+    run_cli("show", str(tiny_spec))
+    assert seen == []
+    run_cli("validate", str(tiny_spec), "--json")
+    run_cli("train", "no-such-experiment", "-q")  # refused at once, after the options were read
+    assert seen == [True, True]

@@ -17,6 +17,7 @@ import click
 from dlcli import __version__
 from dlcli.cli.options import STATE, global_options
 from dlcli.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, DlcliError
+from dlcli.terminal import session
 
 COMMANDS = {
     "list": "dlcli.cli.experiments:list_command",
@@ -110,7 +111,8 @@ def _run() -> int:
 
         return complete(cli)
     STATE.update(debug=False, json=False, result=None, error=None)  # set again by this command's options
-    code = _invoke()
+    with session():  # no colour where it is not wanted (NO_COLOR, a pipe), Keras' progress bar's included
+        code = _invoke()
     if json_asked(sys.argv[1:]):
         print_outcome(code)
     return code

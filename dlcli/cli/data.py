@@ -91,6 +91,13 @@ def data_import(name: str, path: str) -> None:
     weights          keras.applications weight files as Keras caches them (a file, or ~/.keras/models)
     """
     from dlcli import api
+    from dlcli.datasets.importing import summary
 
-    for stored in api.data_import(name, path):
+    result = api.data_import(name, path)
+    click.echo(summary(result))
+    if result["replaced"]:
+        replaced = len(result["replaced"])
+        click.echo("replaced the copy the cache held" if replaced == len(result["files"]) else
+                   f"replaced the cached copy of {replaced} of these files")
+    for stored in result["files"]:
         click.echo(stored)

@@ -25,7 +25,7 @@ from dlcli.datasets.archives import Inflation
 from dlcli.datasets.base import CIFAR_BATCHES, CIFAR_MEMBERS, IDX_FILES
 from dlcli.datasets.cache import install_file, replace_folder, staging_dir, within
 from dlcli.datasets.files_io import (
-    BOSTON_COLUMNS, file_digest, read_boston_csv, read_cifar_folder, read_idx_set, read_npz,
+    BOSTON_COLUMNS, UnreadableFile, file_digest, read_boston_csv, read_cifar_folder, read_idx_set, read_npz,
 )
 from dlcli.errors import DataUnavailable, UsageError
 
@@ -135,6 +135,8 @@ def _read(name: str, path: Path, reader):
         raise
     except FileNotFoundError as error:
         raise DataUnavailable(f"{name}: {error.filename}: no such file") from None
+    except UnreadableFile as error:  # one file of a folder's set: named, not its folder
+        raise DataUnavailable(f"{name}: {error.path} is not a valid file for this dataset ({error.reason})") from None
     except Exception as error:  # any decoding problem means a corrupt or foreign file
         raise DataUnavailable(f"{name}: {path} is not a valid file for this dataset ({error})") from None
 

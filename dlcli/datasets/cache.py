@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from dlcli.atomic import atomic_path
+from dlcli.atomic import atomic_path, umask
 from dlcli.datasets.base import DatasetEntry, RemoteFile
 from dlcli.errors import DataUnavailable, UsageError
 
@@ -69,7 +69,10 @@ def replace_folder(new: Path, target: Path) -> None:
     is the old copy, then the new one; only then is the old one (now at `new`) removed. Elsewhere
     the old copy is renamed aside to `.NAME.old-PID` first; a process killed between that and the
     next rename leaves it there, and the next writer of the cache puts it back (clean_stale_staging).
+    `new` (a staging folder, made private by mkdtemp) is first opened as far as the umask allows,
+    as the folders the cache makes otherwise are.
     """
+    os.chmod(new, 0o777 & ~umask())
     if not target.exists() and not target.is_symlink():
         os.rename(new, target)
         return

@@ -24,6 +24,28 @@ BOSTON_COLUMNS = [
 ]
 
 
+class UnreadableFile(ValueError):
+    """One file of a set (an IDX file, a CIFAR batch) that does not read as its format: the message
+    names that file, not the folder holding the set."""
+
+    def __init__(self, path: Path, reason: Exception):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+def _each(path: Path, reader):
+    """`reader(path)`, its failure an UnreadableFile naming `path` (a missing file and a bound the
+    archive went past are left as they are: they already say what is wrong)."""
+    from dlcli.errors import DataUnavailable
+
+    try:
+        return reader(path)
+    except (FileNotFoundError, DataUnavailable):
+        raise
+    except Exception as error:  # any decoding problem: a corrupt or foreign file
+        raise UnreadableFile(path, error) from None
+
+
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Unpickles object arrays of lists of ints (IMDB, Reuters) and nothing else."""
 
@@ -79,7 +101,7 @@ def read_idx_gz(path: Path) -> np.ndarray:
 
 
 def read_idx_set(directory: Path) -> dict[str, np.ndarray]:
-    arrays = {key: read_idx_gz(directory / name) for key, name in IDX_FILES.items()}
+    arrays = {key: _each(directory / name, read_idx_gz) for key, name in IDX_FILES.items()}
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if len(x) != len(y) or x.ndim != 3:
@@ -99,8 +121,8 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def read_cifar_folder(folder: Path) -> dict[str, np.ndarray]:
     """The five training batches and the test batch of a cifar-10-batches-py folder."""
-    batches = [read_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
-    x_test, y_test = read_cifar_batch(folder / "test_batch")
+    batches = [_each(folder / f"data_batch_{i}", read_cifar_batch) for i in range(1, 6)]
+    x_test, y_test = _each(folder / "test_batch", read_cifar_batch)
     return {"x_train": np.concatenate([b[0] for b in batches]), "y_train": np.concatenate([b[1] for b in batches]),
             "x_test": x_test, "y_test": y_test}
 

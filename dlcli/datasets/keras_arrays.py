@@ -16,7 +16,9 @@ import numpy as np
 
 from dlcli.datasets.base import DataBundle, DatasetEntry, Split, image_arrays, limit, pixel_scaling, to_onehot
 from dlcli.datasets.cache import corrupt, exclusive, present_set
-from dlcli.datasets.files_io import read_boston_csv, read_cifar_folder, read_idx_set, read_npz, shuffle_split
+from dlcli.datasets.files_io import (
+    UnreadableFile, read_boston_csv, read_cifar_folder, read_idx_set, read_npz, shuffle_split,
+)
 from dlcli.datasets.params import (
     BostonParams, Cifar10Params, ImageParams, ImdbParams, ReutersParams, SequenceParams,
 )
@@ -68,6 +70,8 @@ def _read(entry: DatasetEntry, reader, path: Path):
         return reader(path)
     except DataUnavailable:  # a bound the archive went past, already one line
         raise
+    except UnreadableFile as error:  # one file of a folder's set: named, not its folder
+        raise corrupt(entry, error.path, error.reason) from None
     except Exception as error:  # any decoding problem means a corrupt or foreign file
         raise corrupt(entry, path, error) from None
 

@@ -45,6 +45,7 @@ class PageCheck:
     outside_requests: list[str] = field(default_factory=list)  # every URL other than the file and data:
     screenshot_colours: int = 0  # distinct colours in the screenshot: 1 is a blank page
     title: str = ""
+    standards_mode: bool = False  # the page's <!DOCTYPE html> was honoured (no quirks mode)
 
     @property
     def problems(self) -> list[str]:
@@ -54,6 +55,8 @@ class PageCheck:
                  *(f"request outside the file: {url}" for url in self.outside_requests)]
         if self.screenshot_colours <= 1:
             found.append("the screenshot is blank")
+        if not self.standards_mode:
+            found.append("the page renders in quirks mode (no <!DOCTYPE html>)")
         return found
 
 
@@ -86,6 +89,7 @@ def check_page(path: Path, screenshot: Path | None = None) -> PageCheck:
             page.on("pageerror", lambda error: result.page_errors.append(str(error)))
             page.goto(page_url, wait_until="load")
             result.title = page.title()
+            result.standards_mode = page.evaluate("document.compatMode") == "CSS1Compat"
             sizes = page.eval_on_selector_all(
                 "img", "images => images.map(image => [image.getAttribute('alt') || image.src.slice(0, 60), "
                        "image.complete ? image.naturalWidth : 0])")

@@ -30,6 +30,7 @@ COMMANDS = {
     "check": "dlcli.cli.training:check",
     "plot": "dlcli.cli.runs:plot",
     "compare": "dlcli.cli.runs:compare",
+    "runs": "dlcli.cli.listing:runs_command",
     "report": "dlcli.cli.report:report",
     "tensorboard": "dlcli.cli.runs:tensorboard",
     "sweep": "dlcli.cli.sweep:sweep",
@@ -80,6 +81,8 @@ def cli(**_) -> None:
     dlcli train digits-convnet       train one; writes runs/digits-convnet/<time>/
     dlcli resume runs/digits-convnet/<time>     continue an interrupted run
     dlcli plot runs/digits-convnet/<time>
+    dlcli runs                       every run, newest first
+    dlcli plot digits-convnet        a RUN may be a name: its latest completed run (NAME@2 the one before)
     """
 
 

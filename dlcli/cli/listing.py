@@ -14,7 +14,7 @@ HEADERS = ["RUN", "STARTED", "STATUS", "BACKEND", "WORKERS", "EPOCHS", "METRIC",
            "OVERRIDES"]
 # Cut with "…" to fit the terminal, the widest first; then left out, in this order. RUN never is.
 SHRINK = {"OVERRIDES": 12, "METRIC": 10, "VERDICT": 8}  # each column's narrowest
-DROP = ("WORKERS", "BACKEND", "STARTED", "BEST", "OVERRIDES")
+DROP = ("STARTED", "WORKERS", "BACKEND", "BEST", "OVERRIDES")  # STARTED first: RUN holds the time too
 CSV_FIELDS = ("run_dir", "experiment", "started_at", "status", "backend", "workers", "epochs", "metric", "value",
               "best_epoch", "verdict", "overrides", "sweep", "trial", "error")
 
@@ -35,7 +35,7 @@ def runs_command(experiment: str | None, status: str | None, limit: int | None, 
     its latest interrupted, failed or crashed run). METRIC is the reference's metric, else the
     first test metric, else the best monitored validation metric; BEST is the epoch of the best
     validation value. To fit the terminal ($COLUMNS), OVERRIDES, METRIC and VERDICT are cut with
-    "…", then WORKERS, BACKEND, STARTED, BEST and OVERRIDES left out; RUN is never cut. A folder
+    "…", then STARTED, WORKERS, BACKEND, BEST and OVERRIDES left out; RUN is never cut. A folder
     that is no readable run is listed as `damaged`, with why. --json and --csv hold every field.
     """
     from dlcli import api

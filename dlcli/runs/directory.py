@@ -71,8 +71,9 @@ class Run(RunFiles):
 
     @classmethod
     def open(cls, path: str | Path, writer: bool = False, draws: bool = False) -> "Run":
-        """An existing run, to read; `writer`: and to write, holding its lock from now on (released
-        by `release`); `draws`: and to add pictures to its viz/ (`record_viz`)."""
+        """An existing run (its directory, or NAME / NAME@N of an experiment: see `find`), to read;
+        `writer`: and to write, holding its lock from now on (released by `release`); `draws`: and to
+        add pictures to its viz/ (`record_viz`), plots/, samples/ and its report, keeping its times."""
         path = Path(path)
         if not path.is_dir() and references.is_reference(str(path)):  # NAME or NAME@N
             path = cls.locate(str(path), "RUN")

@@ -286,3 +286,11 @@ def test_list_imports_no_pydantic_nor_keras():
             "except SystemExit:\n    pass\nprint('HEAVY', sorted(m for m in ('pydantic', 'keras', 'numpy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
     assert "HEAVY []" in out, out
+
+
+def test_a_diverged_run_without_a_learning_rate_is_told_to_choose_one(run_cli):
+    spec = TINY_SPEC.replace("{name: adam, learning_rate: 0.01}", "rmsprop")
+    run = hand_made_run(status="failed", info={"error": DIVERGED_ERROR}, spec=spec)
+    result = run_cli("resume", str(run))
+    assert result.exit_code == 2
+    assert "--set compile.optimizer.learning_rate=LR (LR below rmsprop's default)" in result.stderr

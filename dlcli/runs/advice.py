@@ -14,7 +14,7 @@ from typing import Any
 
 from dlcli.runs import layout
 
-# The words training.stopping's error starts its reason with; run.json keeps it as the run's error.
+# The words of training.stopping's error for a loss that became NaN; run.json keeps that error.
 DIVERGED = "diverged: the loss is not a finite number"
 
 
@@ -28,25 +28,30 @@ def spec_file(run) -> str:
     return str(Path(str(run)) / layout.SPEC.name)
 
 
-def learning_rate(run) -> Any:
-    """The learning rate the run's spec gave its optimizer, or None when it names none."""
+def optimizer(run) -> dict[str, Any]:
+    """The optimizer section of the run's spec.yaml as a mapping ({} when unreadable)."""
     from dlcli.errors import SpecError
     from dlcli.spec.reading import read_yaml
 
     try:
         raw = read_yaml(Path(spec_file(run)))
     except (SpecError, OSError):
-        return None
-    optimizer = ((raw or {}).get("compile") or {}).get("optimizer") if isinstance(raw, dict) else None
-    return optimizer.get("learning_rate") if isinstance(optimizer, dict) else None
+        return {}
+    section = ((raw or {}).get("compile") or {}).get("optimizer") if isinstance(raw, dict) else None
+    if isinstance(section, str):  # `optimizer: rmsprop`
+        return {"name": section}
+    return section if isinstance(section, dict) else {}
 
 
 def retrain_lower(run) -> str:
-    """The command that trains a diverged run again with a lower learning rate (a tenth of its own)."""
-    rate = learning_rate(run)
-    lower = f"{rate / 10:g}" if isinstance(rate, (int, float)) and not isinstance(rate, bool) else "LR"
-    was = f" (it was {rate:g})" if lower != "LR" else ""
-    return f"dlcli train {spec_file(run)} --set compile.optimizer.learning_rate={lower}{was}"
+    """The command that trains a diverged run again with a lower learning rate: a tenth of the one
+    its spec gave, or LR to choose below the optimizer's default when the spec gave none."""
+    given = optimizer(run)
+    rate = given.get("learning_rate")
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0:
+        return f"dlcli train {spec_file(run)} --set compile.optimizer.learning_rate={rate / 10:g} (it was {rate:g})"
+    default = f"{given['name']}'s default" if given.get("name") else "the optimizer's default"
+    return f"dlcli train {spec_file(run)} --set compile.optimizer.learning_rate=LR (LR below {default})"
 
 
 def continue_run(run, status: str) -> str:

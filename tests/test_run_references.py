@@ -41,10 +41,13 @@ def test_a_name_is_its_latest_completed_run_and_name_at_n_the_one_before(runs, c
         Run.find("mnist-dense@0", "RUN")
 
 
-def test_resume_counts_the_runs_it_can_continue(runs):
+def test_resume_counts_the_runs_it_can_continue(runs, run_cli):
     assert Run.find("mnist-dense", "RUN", RESUMABLE).path == runs["interrupted"]
     with pytest.raises(DataUnavailable, match="no resumable run of 'imdb-dense'"):
         Run.find("imdb-dense", "RUN", RESUMABLE)
+    resumed = run_cli("resume", "mnist-dense")  # the hand-made run has no spec.yaml: refused after naming it
+    assert "mnist-dense: runs/mnist-dense/20261202-090000 (latest resumable run)" in resumed.stderr
+    assert resumed.exit_code == 2
 
 
 def test_commands_take_names_typos_get_did_you_mean_and_runless_experiments_exit_3(run_cli, runs):

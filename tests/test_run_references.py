@@ -102,3 +102,17 @@ def test_train_from_a_run_directory_says_where_it_writes_and_stays_comparable(ru
     assert result["run_dir"] != source and Path(result["run_dir"]).parent == Path(source).parent
     assert result["check"]["status"] == "passed"  # its spec.yaml is the recipe unchanged: still comparable
     assert f"run directory: {result['run_dir']}" in again.stderr and "loading" not in again.stderr  # -q
+
+
+def test_pictures_and_samples_added_to_a_run_keep_its_time(runs):
+    import numpy as np
+
+    from dlcli.outputs import write_image
+    from dlcli.runs import layout
+
+    run = runs["first"]
+    os.utime(run, (1_000_000_000, 1_000_000_000))
+    write_image(run / "viz" / "picture.png", np.zeros((4, 4), np.uint8), "identity")  # visualize's pictures
+    Run.open(run, draws=True).write_text(layout.GENERATED_TEXT, "text", tag="tag")  # generate text's samples
+    assert (run / "viz" / "picture.png").is_file() and (run / "samples" / "generate-tag.txt").is_file()
+    assert run.stat().st_mtime == 1_000_000_000

@@ -339,3 +339,13 @@ def test_a_run_without_epochs_or_whose_process_died_is_reported_as_such(run_cli,
     assert json.loads(result.stdout)["run_dir"] == str(run.resolve())
     html = (run / "report.html").read_text()
     assert "status-crashed" in html and "No curves: no history" in html and "No metrics.json" in html
+
+
+@pytest.mark.training
+def test_a_failed_training_leaves_a_report_saying_why(run_cli, tiny_spec, workdir):
+    result = run_cli("train", str(tiny_spec), "--json", "--set", "compile.optimizer.learning_rate=1e30",
+                     "--set", "callbacks=[TerminateOnNaN]")
+    assert result.exit_code == 1
+    run = Path(json.loads(result.stdout)["run_dir"])
+    html = (run / "report.html").read_text()
+    assert "status-failed" in html and "The run failed: " in html and "diverged" in html

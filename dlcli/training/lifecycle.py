@@ -267,6 +267,11 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
             run.record_failure(**failure_fields(why, duration(), traceback.format_exc()))
         except OSError as unwritable:  # even in place: the run reads as crashed
             why += f"; run.json could not record it ({unwritable})"
+        else:
+            if spec.report:  # the page of a failed run shows its error beside its curves (an optional part)
+                from dlcli.report import training_report
+
+                training_report(run)
         raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
     if stop.signal_name and not outcome.interrupted:
         result["signal"] = stop.signal_name  # the run completed while a signal was pending: exit 130

@@ -118,7 +118,7 @@ GENERATED_IMAGES = _file("samples/images-seed-{seed}-count-{count}.png", "dlcli 
                          "a grid of a gan's images from latent points drawn from the seed")
 LATENT_GRID = _file("samples/latent-grid-{n}.png", "dlcli generate latent-grid (generation.latent_grid)",
                     "figure 8.14: a vae's decoder over an n x n grid of latent points")
-REPORT = _file("report.html", "dlcli report (report.writing); training.lifecycle (close, unless the spec says report: false)",
+REPORT = _file("report.html", "dlcli report (report.writing); training.lifecycle (close or failure; not with report: false)",
                  "the run's self-contained HTML page")
 
 LAYOUT: tuple[Entry, ...] = (

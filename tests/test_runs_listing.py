@@ -166,3 +166,10 @@ def test_runs_imports_no_tensorflow_and_lists_300_runs_quickly(workdir):
     listing, heavy = out.rsplit("\nHEAVY", 1)
     assert heavy.split("]")[0] + "]" == " []"
     assert len(json.loads(listing)["runs"]) == 300
+
+
+def test_runs_started_in_the_same_second_are_ordered_by_their_folder(run_cli, workdir):
+    same = {"started_at": "2026-12-01T10:00:00+00:00"}
+    older = make_run(workdir / "runs", "b-experiment", "20261201-100001", metrics=FINISHED, **same)
+    newer = make_run(workdir / "runs", "a-experiment", "20261201-100002", metrics=FINISHED, **same)
+    assert [row["run_dir"] for row in listed(run_cli)] == [str(newer.resolve()), str(older.resolve())]

@@ -81,13 +81,13 @@ def _rows(folders: list[Path]) -> list[dict[str, Any]]:
     return [_row(folder) for folder in folders]
 
 
-def _when(recorded: str | None, folder: str) -> str:
+def _when(recorded: str | None, folder: str) -> tuple[str, str]:
     """What orders runs and sweeps: the time recorded (ISO 8601, to the second), else the folder's
-    name, `YYYYmmdd-HHMMSS`, in the same form."""
-    if recorded:
-        return recorded[:19]
-    match = STAMP.match(Path(folder).name)
-    return f"{match[1]}-{match[2]}-{match[3]}T{match[4]}:{match[5]}:{match[6]}" if match else ""
+    name, `YYYYmmdd-HHMMSS`, in the same form; then the folder's name (started in the same second)."""
+    name = Path(folder).name
+    match = STAMP.match(name)
+    stamp = f"{match[1]}-{match[2]}-{match[3]}T{match[4]}:{match[5]}:{match[6]}" if match else ""
+    return (recorded[:19] if recorded else stamp), name
 
 
 def _row(folder: Path) -> dict[str, Any]:

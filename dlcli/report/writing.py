@@ -52,8 +52,9 @@ def training_report(run: Run) -> None:
             pass
 
 
-def _check_out(out: str, own: Path | None) -> Path:
-    """--out: an .html file outside every run directory, or the reported run's own report.html."""
+def _check_out(out: str, own: Path | None, inside_checked: bool = True) -> Path:
+    """--out: an .html file in an existing folder, outside every run directory or the reported
+    run's own report.html (`inside_checked=False`: the run is not known yet)."""
     path = Path(out)
     if path.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out {out}: give a file name ending in .html")
@@ -61,7 +62,7 @@ def _check_out(out: str, own: Path | None) -> Path:
         raise UsageError(f"--out {out}: is a folder; give a file name ending in .html")
     if not path.parent.is_dir():
         raise UsageError(f"--out {out}: no such folder {path.parent}")
-    owner = enclosing_run(path.parent)
+    owner = enclosing_run(path.parent) if inside_checked else None
     if owner is not None and (own is None or path.resolve() != (own / layout.REPORT.name).resolve()):
         raise UsageError(f"--out {out}: inside the run directory {owner}, where a report goes only to the run's own "
                          f"{layout.REPORT.name}; choose a path outside every run")
@@ -75,12 +76,14 @@ def report(references: list[str], out: str | None = None) -> dict[str, Any]:
     if not references:
         raise UsageError("give one or more runs (a run directory, or an experiment for its latest completed run) "
                          "or a sweep directory")
+    if out:
+        _check_out(out, None, inside_checked=False)  # before any run is looked for
     sweeps = [reference for reference in references if _is_sweep(reference)]
     if sweeps:
         if len(references) > 1:
             raise UsageError(f"{sweeps[0]}: a sweep gets a page of its own; report it alone")
         return _write_sweep(sweeps[0], out)
-    runs = [Run.find(reference, "report") for reference in references]
+    runs = [Run.find(reference, "RUN") for reference in references]
     if len(runs) == 1:
         run = Run.open(runs[0].path, draws=True)
         target = _check_out(out, run.path) if out else None

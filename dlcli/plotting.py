@@ -152,7 +152,7 @@ def _figure():
 
     figure = Figure(figsize=(7, 4.5))
     axes = figure.add_subplot()
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # one epoch: one tick
     axes.grid(True, alpha=0.3)
     return figure, axes
 
@@ -207,6 +207,9 @@ def _overlay(sources: list[Curves], base: str, metric: str | None, smooth: float
 
 
 def _finished(figure, axes, label: str):
+    epochs = [x for line in axes.get_lines() for x in line.get_xdata()]
+    if epochs and max(epochs) - min(epochs) < 2:  # one or two epochs: half an epoch of room each side,
+        axes.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)  # not matplotlib's 5 % of a zero-wide range
     axes.set_xlabel("Epochs")
     axes.set_ylabel(label.capitalize())
     axes.legend(fontsize="small")

@@ -19,6 +19,13 @@ def legend_of(figure) -> list[str]:
     return [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
 
 
+def epoch_ticks(figure) -> list[float]:
+    """The epoch ticks a reader sees (those inside the axis' limits)."""
+    figure.canvas.draw()
+    axes = figure.axes[0]
+    return [tick for tick in axes.get_xticks() if axes.get_xlim()[0] <= tick <= axes.get_xlim()[1]]
+
+
 def test_one_run_curves_are_lines_over_integer_epochs_titled_by_the_run(workdir):
     from dlcli.plotting import curve_figures
 
@@ -26,10 +33,12 @@ def test_one_run_curves_are_lines_over_integer_epochs_titled_by_the_run(workdir)
     figures = curve_figures([run])
     assert sorted(figures) == ["acc", "loss"]
     figure = figures["loss"]
-    figure.canvas.draw()
     axes = figure.axes[0]
-    ticks = [tick for tick in axes.get_xticks() if axes.get_xlim()[0] <= tick <= axes.get_xlim()[1]]
+    ticks = epoch_ticks(figure)
     assert ticks and all(float(tick).is_integer() for tick in ticks)  # no epoch 2.5
+    for epochs in (1, 2):  # a quick run: no 0.95, 0.975... either
+        short = make_run("mnist-dense", {key: values[:epochs] for key, values in HISTORY.items()})
+        assert [float(tick) for tick in epoch_ticks(curve_figures([short])["loss"])] == list(range(1, epochs + 1))
     assert [line.get_linestyle() for line in lines_of(figure)] != [] and all(
         line.get_linestyle() not in ("None", "", " ") and line.get_marker() not in ("None", "", " ")
         for line in lines_of(figure))

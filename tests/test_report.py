@@ -349,3 +349,11 @@ def test_a_failed_training_leaves_a_report_saying_why(run_cli, tiny_spec, workdi
     run = Path(json.loads(result.stdout)["run_dir"])
     html = (run / "report.html").read_text()
     assert "status-failed" in html and "The run failed: " in html and "diverged" in html
+
+
+def test_a_damaged_history_is_named_on_the_page(run_cli, workdir):
+    run = make_run(workdir / "runs")
+    (run / "history.json").write_text('{"epoch": [1, 2], "loss": [0.5]}')
+    assert run_cli("report", str(run)).exit_code == 0
+    html = (run / "report.html").read_text()
+    assert "history.json: columns of different lengths (1, 2)" in html and "test_accuracy" in html

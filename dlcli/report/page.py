@@ -2,8 +2,9 @@
 names every file read here): plain data for `templates/run.html.j2`, pictures as data: URIs.
 
 A part the run lacks (no history, no confusion matrix, no model drawing) becomes a note saying
-so and why where the run recorded why; a damaged file is reported on the page, not raised, so a
-report of a broken run still shows everything else.
+so, and why where the run recorded why; a damaged history.json, metrics.json or viz/index.json is
+named on the page, not raised, so the report of a broken run still shows everything else (a run
+whose run.json is unreadable cannot be opened at all: that is one error line, exit 2).
 """
 
 from __future__ import annotations

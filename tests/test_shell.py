@@ -245,7 +245,8 @@ def test_a_pipe_gets_no_colour_codes(monkeypatch):
 def test_progress_bars_only_on_a_terminal_and_not_when_silenced(monkeypatch):
     from dlcli import terminal
 
-    for stream, silenced, drawn in ((Terminal(), False, True), (io.StringIO(), False, False), (Terminal(), True, False)):
+    cases = ((Terminal(), False, True), (io.StringIO(), False, False), (Terminal(), True, False))
+    for stream, silenced, drawn in cases:
         monkeypatch.setattr(sys, "stderr", stream)
         monkeypatch.setattr(sys, "stdout", io.StringIO())
         monkeypatch.setattr(terminal, "_silenced", silenced)
@@ -268,3 +269,13 @@ def test_quiet_and_json_silence_the_bars(run_cli, tiny_spec, monkeypatch):
     run_cli("validate", str(tiny_spec), "--json")
     run_cli("train", "no-such-experiment", "-q")  # refused at once, after the options were read
     assert seen == [True, True]
+
+
+def test_a_long_import_draws_its_bar_on_stderr_only(monkeypatch, workdir):
+    from dlcli.datasets.glove import _count_lines
+
+    vectors = write(workdir / "glove.6B.1d.txt", "the 0.5\nof 0.25\n")
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert _count_lines(vectors) == 2
+    assert "counting the words of glove.6B.1d.txt" in sys.stderr.getvalue() and sys.stdout.getvalue() == ""

@@ -62,14 +62,17 @@ class Inflation:
         if self.total > self.total_limit:
             raise self._too_large(member, "takes the archive to", whole_archive=True)
 
-    def copy(self, handle: BinaryIO, out: BinaryIO, member: str, declared: int = 0) -> int:
-        """Copy an open member into `out` in chunks, counting; the bytes copied."""
+    def copy(self, handle: BinaryIO, out: BinaryIO, member: str, declared: int = 0, advance=None) -> int:
+        """Copy an open member into `out` in chunks, counting; the bytes copied. `advance(n)` is told
+        each chunk's size (a progress bar)."""
         self.declared(member, declared)
         done = 0
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             done += len(chunk)
             self._count(member, done, len(chunk))
             out.write(chunk)
+            if advance:
+                advance(len(chunk))
         return done
 
     def read(self, handle: BinaryIO, member: str, declared: int = 0) -> bytes:

@@ -18,6 +18,7 @@ import numpy as np
 
 from dlcli.atomic import atomic_path
 from dlcli.datasets.base import Split, Stream
+from dlcli.terminal import progress
 
 
 def feature_key(streams: dict[str, Stream], params) -> str:
@@ -76,8 +77,10 @@ def extract(streams: dict[str, Stream], params) -> dict[str, Split]:
     for split, stream in streams.items():
         print(f"extracting {features.network} features of {len(stream)} {split} images", file=sys.stderr)
         outputs, labels = [], []
-        for x, y in stream.make(20).as_numpy_iterator():  # the book's batch of 20, as NumPy for any backend
-            outputs.append(np.asarray(base.predict_on_batch(prepare(x))))
-            labels.append(np.asarray(y))
+        with progress(f"{split} images", len(stream)) as advance:
+            for x, y in stream.make(20).as_numpy_iterator():  # the book's batch of 20, as NumPy for any backend
+                outputs.append(np.asarray(base.predict_on_batch(prepare(x))))
+                labels.append(np.asarray(y))
+                advance(len(y))
         splits[split] = Split(np.concatenate(outputs), np.concatenate(labels))
     return splits

@@ -15,6 +15,7 @@ import numpy as np
 from dlcli.datasets.archives import Inflation
 from dlcli.datasets.cache import files_within, staging_dir
 from dlcli.errors import DataUnavailable
+from dlcli.terminal import progress
 
 GLOVE = re.compile(r"glove\.6B\.(\d+)d\.txt$")
 GLOVE_WORDS = 400_000  # GloVe 6B: a vocabulary of 400,000 words, one line each in every glove.6B.<size>d.txt
@@ -57,9 +58,10 @@ def unpack_glove(zipped: Path, root: Path) -> list[str]:
 
 def _count_lines(path: Path) -> int:
     lines, last = 0, b"\n"
-    with open(path, "rb") as handle:
+    with open(path, "rb") as handle, progress(f"counting the words of {path.name}", path.stat().st_size) as advance:
         for chunk in iter(lambda: handle.read(1 << 22), b""):
             lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+            advance(len(chunk))
     return lines + (last != b"\n")
 
 
@@ -73,12 +75,12 @@ def _store_glove(source: Path, root: Path, words: int | None) -> list[str]:
         if zipped:
             inflation = Inflation(source)
             with zipfile.ZipFile(source) as archive:
-                for info in archive.infolist():
-                    name = Path(info.filename).name
-                    if GLOVE.fullmatch(name):
-                        target = Path(scratch) / name  # by name only: nothing lands elsewhere
+                members = [info for info in archive.infolist() if GLOVE.fullmatch(Path(info.filename).name)]
+                with progress(f"unpacking {source.name}", sum(info.file_size for info in members)) as advance:
+                    for info in members:
+                        target = Path(scratch) / Path(info.filename).name  # by name only: nothing lands elsewhere
                         with archive.open(info) as handle, open(target, "wb") as out:
-                            inflation.copy(handle, out, info.filename, info.file_size)
+                            inflation.copy(handle, out, info.filename, info.file_size, advance)
                         candidates.append(target)
         else:
             candidates = files_within(source, "glove.6B.*d.txt", "glove") if source.is_dir() else [source]

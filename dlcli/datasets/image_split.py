@@ -26,6 +26,7 @@ from dlcli.datasets.archives import Inflation, check_nesting
 from dlcli.datasets.cache import clean_stale_staging, replace_folder, staging_dir, within
 from dlcli.datasets.image_folder import decode_problem
 from dlcli.errors import DataUnavailable, UsageError
+from dlcli.terminal import progress as progress_bar
 
 SPLITS = ("train", "validation", "test")
 CLASS_FOLDERS = {"cat": "cats", "dog": "dogs"}
@@ -162,28 +163,30 @@ def split_cats_vs_dogs(source: Path, destination: Path, sizes: dict[str, int], s
 def _write(by_label: dict[str, list[Candidate]], sizes: dict[str, int], scratch: Path,
            check: Callable[[bytes], str | None], progress) -> SplitReport:
     report = SplitReport(str(scratch), {split: {} for split in SPLITS})
-    for label, found in by_label.items():
-        folder_name = CLASS_FOLDERS[label]
-        slots = [split for split in SPLITS for _ in range(sizes[split])]
-        queue = iter(found)
-        for split in SPLITS:
-            (scratch / split / folder_name).mkdir(parents=True, exist_ok=True)
-            report.counts[split][folder_name] = 0
-        for split in slots:
-            for candidate in queue:
-                data = candidate.read()
-                reason = check(data)
-                if reason is None:
-                    (scratch / split / folder_name / candidate.name).write_bytes(data)
-                    report.counts[split][folder_name] += 1
-                    break
-                report.skipped.append({"file": candidate.name, "reason": reason})
-                if progress:
-                    progress(f"skipped {candidate.name}: {reason}")
-            else:
-                have = sum(report.counts[s][folder_name] for s in SPLITS)
-                raise DataUnavailable(
-                    f"only {have} of the {len(slots)} {label} images the split needs decode; "
-                    f"{len([s for s in report.skipped if s['file'].startswith(label)])} were skipped"
-                )
+    with progress_bar("splitting", sum(sizes.values()) * len(by_label)) as advance:
+        for label, found in by_label.items():
+            folder_name = CLASS_FOLDERS[label]
+            slots = [split for split in SPLITS for _ in range(sizes[split])]
+            queue = iter(found)
+            for split in SPLITS:
+                (scratch / split / folder_name).mkdir(parents=True, exist_ok=True)
+                report.counts[split][folder_name] = 0
+            for split in slots:
+                for candidate in queue:
+                    data = candidate.read()
+                    reason = check(data)
+                    if reason is None:
+                        (scratch / split / folder_name / candidate.name).write_bytes(data)
+                        report.counts[split][folder_name] += 1
+                        advance(1)
+                        break
+                    report.skipped.append({"file": candidate.name, "reason": reason})
+                    if progress:
+                        progress(f"skipped {candidate.name}: {reason}")
+                else:
+                    have = sum(report.counts[s][folder_name] for s in SPLITS)
+                    raise DataUnavailable(
+                        f"only {have} of the {len(slots)} {label} images the split needs decode; "
+                        f"{len([s for s in report.skipped if s['file'].startswith(label)])} were skipped"
+                    )
     return report

@@ -21,6 +21,7 @@ from dlcli.datasets.archives import Inflation
 from dlcli.datasets.base import DataBundle, DatasetEntry, Split
 from dlcli.datasets.cache import exclusive, replace_folder, staging_dir, within
 from dlcli.errors import DataUnavailable
+from dlcli.terminal import progress
 
 TOKENIZER_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'  # Keras 2 Tokenizer's default `filters`
 MEMBER = re.compile(r"(?:^|.*/)aclImdb/(train|test)/(pos|neg)/([^/]+\.txt)$")
@@ -130,36 +131,44 @@ def unpack_reviews(tarball: Path, root: Path) -> list[str]:
     return _store_reviews(tarball, root, None)
 
 
+def _gather_reviews(source: Path, staging: Path, counts: dict[str, int], advance) -> None:
+    """The reviews of an aclImdb folder or tarball copied into `staging`, counted per folder."""
+    if source.is_dir():
+        base = source / "aclImdb" if (source / "aclImdb").is_dir() else source
+        for path in base.glob("*/*/*.txt"):
+            within(source, path, "imdb_reviews")  # aclImdb, train/, pos/ or the file may be a link
+            match = MEMBER.match(f"aclImdb/{path.relative_to(base).as_posix()}")
+            if match:
+                target = staging / match[1] / match[2] / match[3]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+                counts[f"{match[1]}/{match[2]}"] += 1
+                advance(1)
+    else:
+        inflation = Inflation(source)
+        try:
+            with tarfile.open(source) as archive:
+                for member in archive:  # one at a time: a tar.gz is inflated only as far as it is read
+                    inflation.declared(member.name, member.size, member.offset_data)
+                    match = MEMBER.match(member.name)
+                    if match and member.isfile():  # the path is rebuilt from the match: nothing escapes
+                        target = staging / match[1] / match[2] / match[3]
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        with archive.extractfile(member) as handle, open(target, "wb") as out:
+                            inflation.copy(handle, out, member.name, member.size)
+                        counts[f"{match[1]}/{match[2]}"] += 1
+                        advance(1)
+        except (tarfile.TarError, OSError, EOFError) as error:
+            raise DataUnavailable(f"imdb_reviews: {source} is not a readable tarball ({error})") from None
+
+
 def _store_reviews(source: Path, root: Path, per_folder: int | None) -> list[str]:
     scratch = staging_dir(root, "aclImdb")
     try:
         staging = scratch / "aclImdb"
         counts = {f"{part}/{label}": 0 for part in ("train", "test") for label in ("pos", "neg")}
-        if source.is_dir():
-            base = source / "aclImdb" if (source / "aclImdb").is_dir() else source
-            for path in base.glob("*/*/*.txt"):
-                within(source, path, "imdb_reviews")  # aclImdb, train/, pos/ or the file may be a link
-                match = MEMBER.match(f"aclImdb/{path.relative_to(base).as_posix()}")
-                if match:
-                    target = staging / match[1] / match[2] / match[3]
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(path, target)
-                    counts[f"{match[1]}/{match[2]}"] += 1
-        else:
-            inflation = Inflation(source)
-            try:
-                with tarfile.open(source) as archive:
-                    for member in archive:  # one at a time: a tar.gz is inflated only as far as it is read
-                        inflation.declared(member.name, member.size, member.offset_data)
-                        match = MEMBER.match(member.name)
-                        if match and member.isfile():  # the path is rebuilt from the match: nothing escapes
-                            target = staging / match[1] / match[2] / match[3]
-                            target.parent.mkdir(parents=True, exist_ok=True)
-                            with archive.extractfile(member) as handle, open(target, "wb") as out:
-                                inflation.copy(handle, out, member.name, member.size)
-                            counts[f"{match[1]}/{match[2]}"] += 1
-            except (tarfile.TarError, OSError, EOFError) as error:
-                raise DataUnavailable(f"imdb_reviews: {source} is not a readable tarball ({error})") from None
+        with progress(f"reading {source.name}", len(counts) * (per_folder or REVIEWS_PER_FOLDER)) as advance:
+            _gather_reviews(source, staging, counts, advance)
         for folder, count in counts.items():
             if not count:
                 raise DataUnavailable(f"imdb_reviews: {source} has no aclImdb/{folder}/*.txt reviews")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlcli.errors import UsageError
+from dlcli.terminal import progress
 from dlcli.viz.layers import find, outputs_of
 
 
@@ -60,15 +61,19 @@ def ascend_filters(model, layer_name: str, filters: list[int], size: tuple[int, 
         return images + gradients * step
 
     patterns, start, end = [], [], []
-    for first in range(0, len(filters), batch_size):
-        picked = np.asarray(filters[first:first + batch_size], dtype="int32")
-        chosen = ops.convert_to_tensor(picked.reshape(-1, 1, 1, 1))  # (count, 1, 1, 1), to index the last axis
-        images = ops.convert_to_tensor(generator.random((len(picked), *size, channels)).astype("float32") * 20 + 128)
-        start.append(ops.convert_to_numpy(activations(images, chosen)))
-        for _ in range(steps):
-            images = ascend(images, chosen)
-        end.append(ops.convert_to_numpy(activations(images, chosen)))
-        patterns.append(deprocess(np.asarray(ops.convert_to_numpy(images))))
+    batches = range(0, len(filters), batch_size)
+    with progress(f"filter ascent, {len(filters)} filters", len(batches) * steps) as advance:
+        for first in batches:
+            picked = np.asarray(filters[first:first + batch_size], dtype="int32")
+            chosen = ops.convert_to_tensor(picked.reshape(-1, 1, 1, 1))  # (count, 1, 1, 1), to index the last axis
+            noise = generator.random((len(picked), *size, channels)).astype("float32")
+            images = ops.convert_to_tensor(noise * 20 + 128)
+            start.append(ops.convert_to_numpy(activations(images, chosen)))
+            for _ in range(steps):
+                images = ascend(images, chosen)
+                advance(1)
+            end.append(ops.convert_to_numpy(activations(images, chosen)))
+            patterns.append(deprocess(np.asarray(ops.convert_to_numpy(images))))
     return Ascent(np.concatenate(patterns), np.concatenate(start).astype("float64"), np.concatenate(end).astype("float64"))
 
 

@@ -22,7 +22,8 @@ CSV_FIELDS = ("run_dir", "experiment", "started_at", "status", "backend", "worke
 @command(name="runs")
 @click.argument("experiment", required=False)
 @click.option("--status", type=click.Choice(STATUS_CHOICES), help="Only the runs of this status.")
-@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the N newest runs (a sweep counts as one).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N",
+              help="Only the N newest runs (a sweep counts as one).")
 @json_option
 @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout: a header, then one row per run.")
 def runs_command(experiment: str | None, status: str | None, limit: int | None, as_json: bool, as_csv: bool) -> None:

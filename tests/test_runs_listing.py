@@ -124,6 +124,12 @@ def test_sweep_trials_are_listed_under_their_sweep(run_cli, runs, workdir):
     assert lines[at + 1].startswith("  sweeps/mnist-dense/20261202-150000/trials/0000 ")
     assert lines[at + 2].startswith("  sweeps/mnist-dense/20261202-150000/trials/0001 ")
     assert lines[at - 1].startswith("runs/mnist-dense/20261203-") and lines[at + 3].startswith("runs/imdb-dense/")
+    empty = workdir / "sweeps" / "jena-dense" / "20261201-120000"  # made, its first trial not started yet
+    (empty / "trials").mkdir(parents=True)
+    (empty / "sweep.json").write_text(json.dumps({"experiment": "jena-dense"}), encoding="utf-8")
+    lines = run_cli("runs").stdout.splitlines()
+    assert lines[-2].startswith("sweeps/jena-dense/20261201-120000 ") and "0 trials" in lines[-2]
+    assert lines[-1].startswith("runs/mnist-dense/20261201-090000 ")
 
 
 def test_the_table_fits_the_terminal_and_never_cuts_the_run(run_cli, runs, workdir, monkeypatch):

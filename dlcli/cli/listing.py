@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from dlcli.cli.options import command, json_option, number, print_json, table, terminal_width
+from dlcli.runs.references import shown
 
 STATUS_CHOICES = ("completed", "running", "interrupted", "failed", "crashed", "damaged")
 HEADERS = ["RUN", "STARTED", "STATUS", "BACKEND", "WORKERS", "EPOCHS", "METRIC", "VALUE", "BEST", "VERDICT",
@@ -62,26 +63,31 @@ def runs_command(experiment: str | None, status: str | None, limit: int | None, 
 
 
 def _table_rows(listed: dict) -> list[list[str]]:
-    """One row per run; a sweep's row (its folder, `sweep`, its metric) before its trials, indented."""
-    from dlcli.runs.references import shown
+    """One row per run, newest first; a sweep's row (its folder, `sweep`, its metric) where it was
+    made, its trials under it, indented."""
+    from dlcli.runs.listing import order_key
 
-    sweeps = {sweep["sweep_dir"]: sweep for sweep in listed["sweeps"]}
-    rows, current = [], None
-    for row in listed["runs"]:
-        sweep = sweeps.get(row.get("sweep"))
-        if sweep is not None and sweep["sweep_dir"] != current:
+    entries = [(order_key(row["started_at"], row["run_dir"]), [row], None) for row in listed["runs"]
+               if not row.get("sweep")]
+    entries += [(order_key(sweep["created_at"], sweep["sweep_dir"]),
+                 [row for row in listed["runs"] if row.get("sweep") == sweep["sweep_dir"]], sweep)
+                for sweep in listed["sweeps"]]
+    rows = []
+    for _, runs, sweep in sorted(entries, key=lambda entry: entry[0], reverse=True):
+        if sweep is not None:
             rows.append([shown(Path(sweep["sweep_dir"])), _time(sweep["created_at"]), "sweep", "", "", "",
                          sweep["metric"] or "", "", "", "",
                          f"{sweep['trials']} trials" + (f", {sweep['direction']}" if sweep["direction"] else "")])
-        current = sweep["sweep_dir"] if sweep is not None else None
-        indent = "  " if sweep is not None else ""
-        rows.append([indent + shown(Path(row["run_dir"])), _time(row["started_at"]), row["status"],
-                     row["backend"] or "", "" if row["workers"] is None else str(row["workers"]),
-                     "" if row["epochs"] is None else str(row["epochs"]), row["metric"] or "",
-                     "" if row["value"] is None else number(float(row["value"])),
-                     "" if row["best_epoch"] is None else str(row["best_epoch"]), row["verdict"] or "",
-                     " ".join(row["overrides"])])
+        rows += [_table_row(row, "  " if sweep is not None else "") for row in runs]
     return rows
+
+
+def _table_row(row: dict, indent: str) -> list[str]:
+    return [indent + shown(Path(row["run_dir"])), _time(row["started_at"]), row["status"], row["backend"] or "",
+            "" if row["workers"] is None else str(row["workers"]), "" if row["epochs"] is None else str(row["epochs"]),
+            row["metric"] or "", "" if row["value"] is None else number(float(row["value"])),
+            "" if row["best_epoch"] is None else str(row["best_epoch"]), row["verdict"] or "",
+            " ".join(row["overrides"])]
 
 
 def _time(recorded: str | None) -> str:

@@ -35,8 +35,8 @@ def list_runs(experiment: str | None = None, status: str | None = None, limit: i
     damaged run."""
     if experiment is not None:
         _check_named(experiment)
-    entries = [(_when(row["started_at"], row["run_dir"]), "run", row) for row in _rows(_run_dirs(experiment))]
-    entries += [(_when(sweep["created_at"], sweep["sweep_dir"]), "sweep", sweep) for sweep in _sweeps(experiment)]
+    entries = [(order_key(row["started_at"], row["run_dir"]), "run", row) for row in _rows(_run_dirs(experiment))]
+    entries += [(order_key(sweep["created_at"], sweep["sweep_dir"]), "sweep", sweep) for sweep in _sweeps(experiment)]
     entries.sort(key=lambda entry: entry[0], reverse=True)
     runs, sweeps, shown = [], [], 0
     for _, kind, entry in entries:
@@ -81,13 +81,17 @@ def _rows(folders: list[Path]) -> list[dict[str, Any]]:
     return [_row(folder) for folder in folders]
 
 
-def _when(recorded: str | None, folder: str) -> tuple[str, str]:
-    """What orders runs and sweeps: the time recorded (ISO 8601, to the second), else the folder's
-    name, `YYYYmmdd-HHMMSS`, in the same form; then the folder's name (started in the same second)."""
+def order_key(recorded: str | None, folder: str) -> tuple[str, str]:
+    """What orders runs and sweeps, newest last: the time recorded (ISO 8601, to the second), else
+    the one the folder's name says; then the folder's name (started in the same second)."""
     name = Path(folder).name
+    return (recorded or _stamp_time(name) or "")[:19], name
+
+
+def _stamp_time(name: str) -> str | None:
+    """The ISO 8601 time of a folder named `YYYYmmdd-HHMMSS[-N]` (when its run or sweep was made)."""
     match = STAMP.match(name)
-    stamp = f"{match[1]}-{match[2]}-{match[3]}T{match[4]}:{match[5]}:{match[6]}" if match else ""
-    return (recorded[:19] if recorded else stamp), name
+    return f"{match[1]}-{match[2]}-{match[3]}T{match[4]}:{match[5]}:{match[6]}" if match else None
 
 
 def _row(folder: Path) -> dict[str, Any]:
@@ -150,8 +154,8 @@ def _sweep(folder: Path) -> dict[str, Any]:
     trials = folder / SWEEP_TRIALS
     folders = sorted(path for path in trials.iterdir() if path.is_dir()) if trials.is_dir() else []
     sweep = {"sweep_dir": str(folder.resolve()), "experiment": settings.get("experiment") or folder.parent.name,
-             "created_at": settings.get("created_at") or folder.name, "metric": settings.get("metric"),
+             "created_at": settings.get("created_at") or _stamp_time(folder.name), "metric": settings.get("metric"),
              "direction": settings.get("direction"), "trials": len(folders)}
-    rows = [{**row, "sweep": sweep["sweep_dir"], "trial": int(folder.name) if folder.name.isdigit() else None}
-            for row, folder in zip(_rows(folders), folders)]
+    rows = [{**row, "sweep": sweep["sweep_dir"], "trial": int(trial.name) if trial.name.isdigit() else None}
+            for row, trial in zip(_rows(folders), folders)]
     return {**sweep, "rows": rows}

@@ -1,5 +1,7 @@
-"""Options shared by many commands, defined once. `--debug` and `--verbose` are accepted before
-or after the subcommand (`dlcli --debug train x` = `dlcli train x --debug`)."""
+"""Options shared by many commands, defined once, and the ways commands print: one JSON object
+(`print_json`, printed by main() when the command ends: see cli.outcome), a failure with its exit
+code (`fail`), tables cut to the terminal's width (`table`, `terminal_width`). `--debug` and
+`--verbose` are accepted before or after the subcommand (`dlcli --debug train x` = `dlcli train x --debug`)."""
 
 from __future__ import annotations
 

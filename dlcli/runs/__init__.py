@@ -4,7 +4,10 @@
 - `files.RunFiles`: paths by layout name, and the writer role (only the lock holder writes);
 - `directory.Run`: making (staged, published), opening and finding a run, run.json, the readers;
 - `records`: what run.json records at start, resume, close and failure;
-- `location`: where runs live and new ones go; `liveness`: whose process a run is, alive or not;
+- `location`: where runs (and sweeps) live and new ones go, and a reader's additions that keep a
+  run's times; `liveness`: whose process a run is, alive or not;
+- `references`: what a RUN argument may name besides a path (NAME, NAME@N); `listing`: the rows of
+  `dlcli runs`, every run and sweep trial newest first;
 - `checks`: what makes a run's JSON unreadable; `recipe`: what makes a run not comparable;
 - `encoding`: JSON as dlcli writes it.
 """

@@ -91,7 +91,8 @@ def _terminate(signum, frame):
 
 
 def main(fast_exit: bool = True) -> None:
-    """Console entry point: every error becomes one line on stderr and its exit code.
+    """Console entry point: every error becomes one `error: ...` line on stderr (Click's usage errors
+    add the command's usage line) and its exit code; with --json, stdout gets one object (cli.outcome).
 
     Once TensorFlow is loaded, the process ends with os._exit after flushing its output: what
     TensorFlow's teardown does takes over a second and leaves a window where a late Ctrl-C would

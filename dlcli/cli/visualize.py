@@ -57,7 +57,8 @@ def visualize_gradcam(image, model, layer, class_name, alpha, out, force, as_jso
 @backend_option
 @click.argument("image", type=click.Path())
 @click.option("--model", "model", required=True, callback=model_reference,
-              help="A run directory or a .keras/.h5 file (or vgg16...).")
+              help="A run directory (or an experiment's name: its latest completed run), a .keras/.h5 file "
+                   "(or vgg16...).")
 @click.option("--layers", multiple=True, metavar="NAME", help="Only these layers (repeatable)  [default: every convolution and pooling layer]")
 @click.option("--out", type=click.Path(file_okay=False), help="Folder for the PNGs.")
 @picture_force_option

@@ -5,8 +5,8 @@ At each Tab the script `dlcli completion SHELL` prints runs `dlcli` with `_DLCLI
 runs, datasets, layers...) and lets Click answer. A file or folder item comes first in every answer
 where a path is valid too: Click's bash script clears what came before such an item and falls back to
 the shell's own file names when no name matched, and zsh and fish list the files beside the names.
-Completing reads file names and small JSON files only: no TensorFlow, no pydantic; a command's
-messages on stderr (a RUN named by its experiment says which run it took) are not shown mid-line.
+Completing reads file names and small JSON files only, never TensorFlow; a command's messages on
+stderr (a RUN named by its experiment says which run it took) are not shown mid-line.
 """
 
 from __future__ import annotations
@@ -24,11 +24,6 @@ from dlcli.cli.options import command
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_DLCLI_COMPLETE"
-INSTALL = {  # what a user adds, once; the script asks dlcli itself at each Tab, so it never goes stale
-    "bash": 'eval "$(dlcli completion bash)"    # in ~/.bashrc',
-    "zsh": 'eval "$(dlcli completion zsh)"     # in ~/.zshrc, after compinit',
-    "fish": "dlcli completion fish > ~/.config/fish/completions/dlcli.fish",
-}
 
 
 @command(name="completion")

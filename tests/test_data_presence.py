@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from conftest import write
+from dlcli.datasets.array_imports import PUBLISHED
 from dlcli.datasets.presence import missing, needs, present, require
 from dlcli.errors import DataUnavailable
+from test_import_checks import IDX
 
 PRETRAINED_SPEC = """
 data: {name: digits}
@@ -112,7 +117,18 @@ def test_reading_presence_imports_no_tensorflow_nor_numpy():
 
 # --------------------------------------------------------------------------- what `data import` says
 
-from test_import_checks import IDX, idx_sets  # noqa: E402,F401 - full-size IDX folders (a module fixture)
+@pytest.fixture(scope="module")
+def idx_sets(tmp_path_factory) -> dict[str, Path]:
+    """Full-size IDX folders of each dataset: 60,000 + 10,000 blank images, labels as the source counts them."""
+    from test_import_checks import labels_of, write_idx_file
+
+    folders = {}
+    for name in ("fashion_mnist", "mnist"):
+        folder = folders[name] = tmp_path_factory.mktemp(name)
+        for split, count in (("train", 60_000), ("test", 10_000)):
+            write_idx_file(folder / IDX[f"y_{split}"], labels_of(PUBLISHED[name].per_class[split]))
+            write_idx_file(folder / IDX[f"x_{split}"], np.zeros((count, 28, 28), np.uint8))
+    return folders
 
 
 def test_import_says_what_it_checked_then_lists_the_files(run_cli, workdir, idx_sets):
@@ -146,8 +162,8 @@ def test_a_corrupt_cached_file_is_named_when_a_run_reads_it(workdir, idx_sets):
     import shutil
 
     from dlcli.datasets import DATASETS
-    from dlcli.datasets.keras_arrays import _read
     from dlcli.datasets.files_io import read_idx_set
+    from dlcli.datasets.keras_arrays import _read
 
     cached = workdir / "data" / "mnist"
     shutil.copytree(idx_sets["mnist"], cached)

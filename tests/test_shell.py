@@ -30,7 +30,7 @@ def probe(*args: str, env: dict | None = None) -> tuple[subprocess.CompletedProc
     for name in HEAVY:
         write(cwd / "stand-ins" / name / "__init__.py", STAND_IN)
     (cwd / "imported").mkdir(exist_ok=True)
-    done = subprocess.run([sys.executable, "-m", "dlcli", *args], capture_output=True, text=True, timeout=120,
+    done = subprocess.run([sys.executable, "-m", "dlcli", *args], capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "HOME": str(cwd), "PYTHONPATH": str(cwd / "stand-ins"),
                                "IMPORTED_DIR": str(cwd / "imported"), **(env or {})})
     return done, sorted(path.name for path in (cwd / "imported").iterdir())
@@ -261,7 +261,7 @@ def test_quiet_and_json_silence_the_bars(run_cli, tiny_spec, monkeypatch):
 
     seen = []
     monkeypatch.setattr(terminal, "silence", lambda: seen.append(True))
-    import dlcli.cli.options as options
+    from dlcli.cli import options
 
     monkeypatch.setattr(options, "silence", terminal.silence)
     run_cli("show", str(tiny_spec))

@@ -42,7 +42,7 @@ def _each(path: Path, reader):
         return reader(path)
     except (FileNotFoundError, DataUnavailable):
         raise
-    except Exception as error:  # any decoding problem: a corrupt or foreign file
+    except Exception as error:  # noqa: BLE001 - any decoding problem: a corrupt or foreign file
         raise UnreadableFile(path, error) from None
 
 

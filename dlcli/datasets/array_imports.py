@@ -28,6 +28,7 @@ from dlcli.datasets.files_io import (
     BOSTON_COLUMNS, UnreadableFile, file_digest, read_boston_csv, read_cifar_folder, read_idx_set, read_npz,
 )
 from dlcli.errors import DataUnavailable, UsageError
+from dlcli.terminal import progress
 
 
 @dataclass(frozen=True)
@@ -230,13 +231,14 @@ def _cifar_folder(source: Path, scratch: Path) -> Path:
         return source / "cifar-10-batches-py" if (source / "cifar-10-batches-py").is_dir() else source
     inflation = Inflation(source)
     try:
-        with tarfile.open(source) as archive:
+        with tarfile.open(source) as archive, progress(f"unpacking {source.name}", len(CIFAR_MEMBERS)) as advance:
             for member in archive:  # one at a time: a tar.gz is inflated only as far as it is read
                 base = Path(member.name).name
                 inflation.declared(member.name, member.size, member.offset_data)
                 if member.isfile() and base in CIFAR_MEMBERS:
                     with archive.extractfile(member) as handle, open(scratch / base, "wb") as out:
                         inflation.copy(handle, out, member.name, member.size)  # by name only: no path from the archive
+                    advance(1)
     except (tarfile.TarError, OSError, EOFError) as error:
         raise DataUnavailable(f"cifar10: {source} is not a readable tarball ({error})") from None
     return scratch

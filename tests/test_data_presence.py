@@ -181,3 +181,18 @@ def test_an_imported_folder_is_as_readable_as_the_umask_allows(run_cli, workdir,
     folder = workdir / "data" / "fashion-mnist"
     assert folder.stat().st_mode & 0o777 == 0o777 & ~umask()
     assert all(path.stat().st_mode & 0o777 == 0o666 & ~umask() for path in folder.iterdir())
+
+
+def test_a_corrupt_batch_in_a_cifar_tarball_is_named_by_the_tarball_and_its_member(run_cli, workdir):
+    import io
+    import tarfile
+
+    tarball = workdir / "cifar-10-python.tar.gz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        data = b"not a pickled batch"
+        member = tarfile.TarInfo("cifar-10-batches-py/data_batch_1")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    result = run_cli("data", "import", "cifar10", str(tarball))
+    assert result.exit_code == 3
+    assert f"cifar10: {tarball} (data_batch_1) is not a valid file for this dataset" in result.stderr

@@ -129,7 +129,8 @@ def _published_file(name: str, source: Path) -> bool:
     return bool(digest) and source.is_file() and file_digest(source, "sha256") == digest
 
 
-def _read(name: str, path: Path, reader):
+def _read(name: str, path: Path, reader, archive: Path | None = None):
+    """`reader(path)`, its failure one line naming the file (`archive`: the tarball it came from)."""
     try:
         return reader(path)
     except DataUnavailable:  # a bound the archive went past, already one line
@@ -137,7 +138,8 @@ def _read(name: str, path: Path, reader):
     except FileNotFoundError as error:
         raise DataUnavailable(f"{name}: {error.filename}: no such file") from None
     except UnreadableFile as error:  # one file of a folder's set: named, not its folder
-        raise DataUnavailable(f"{name}: {error.path} is not a valid file for this dataset ({error.reason})") from None
+        where = f"{archive} ({error.path.name})" if archive else error.path
+        raise DataUnavailable(f"{name}: {where} is not a valid file for this dataset ({error.reason})") from None
     except Exception as error:  # any decoding problem means a corrupt or foreign file
         raise DataUnavailable(f"{name}: {path} is not a valid file for this dataset ({error})") from None
 
@@ -261,7 +263,7 @@ def import_cifar10(source: Path, root: Path) -> list[str]:
         for member in CIFAR_MEMBERS:  # before reading anything; cifar-10-batches-py itself may be a link
             within(source if source.is_dir() else folder, folder / member, "cifar10")
         if not published:
-            arrays = _read("cifar10", folder, read_cifar_folder)
+            arrays = _read("cifar10", folder, read_cifar_folder, None if source.is_dir() else source)
             batches = {"train": f"{source} (data_batch_1-5)", "test": f"{source} (test_batch)"}
             check_arrays("cifar10", arrays, {f"{xy}_{split}": batches[split] for xy in "xy" for split in batches})
         return _store_cifar(folder, source, root)

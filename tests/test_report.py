@@ -357,3 +357,16 @@ def test_a_damaged_history_is_named_on_the_page(run_cli, workdir):
     assert run_cli("report", str(run)).exit_code == 0
     html = (run / "report.html").read_text()
     assert "history.json: columns of different lengths (1, 2)" in html and "test_accuracy" in html
+
+
+@pytest.mark.training
+def test_a_sweep_ends_with_its_page_linking_each_trials_report(run_cli, tiny_spec, workdir):
+    result = run_cli("sweep", str(tiny_spec), "--param", "model.layers[0].Dense.units=4,8", "--set", "fit.epochs=1",
+                     "-q", "--json")
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    folder = Path(answer["sweep_dir"])
+    assert answer["files"]["page"] == "report.html"
+    links = [source for source in parsed(folder / "report.html").sources if not source.startswith("data:")]
+    assert sorted(links) == ["trials/0000/report.html", "trials/0001/report.html"]
+    assert all((folder / link).is_file() for link in links)  # each trial wrote its own when it ended

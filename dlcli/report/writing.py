@@ -2,7 +2,8 @@
 
 One run's page goes into the run as its report.html (the layout's REPORT; a command that draws
 from a finished run may write it, `Run.open(path, draws=True)`), several runs' page into the
-current folder under a name made of theirs, a sweep's page into the sweep directory; --out
+current folder under a name made of theirs, a sweep's page into the sweep directory (also
+written when the sweep ends: `sweep_report`); --out
 names another file, outside every run. Writing into a finished run keeps its directory's times
 (a drawing Run's writes do), so `ls -t` still finds the newest run.
 """
@@ -105,13 +106,30 @@ def _is_sweep(reference: str) -> bool:
     return path.is_dir() and not (path / layout.INFO.name).is_file() and (path / "sweep.json").is_file()
 
 
-def _write_sweep(reference: str, out: str | None) -> dict[str, Any]:
+def sweep_report(sweep) -> str:
+    """The sweep's report.html when the sweep ends (sweeps.runner), an optional part: its file
+    name, or `not written: why` (the sweep's result says it; the sweep goes on)."""
+    try:
+        target = sweep.folder / SWEEP_REPORT
+        write_text_atomic(target, sweep_html_of(sweep, target.parent))
+        return SWEEP_REPORT
+    except Exception as error:  # noqa: BLE001  an optional part: any failure is a note, never a failed sweep
+        text = str(error).strip().splitlines()
+        return f"not written: {type(error).__name__}: {text[0][:200]}" if text else f"not written: {type(error).__name__}"
+
+
+def sweep_html_of(sweep, page_folder: Path) -> str:
     from dlcli.report.sweep import sweep_html
+
+    return sweep_html(sweep, page_folder, _generated_at())
+
+
+def _write_sweep(reference: str, out: str | None) -> dict[str, Any]:
     from dlcli.sweeps.directory import Sweep
 
     sweep = Sweep.open(reference)
     target = _check_out(out, None) if out else sweep.folder / SWEEP_REPORT
-    write_text_atomic(target, sweep_html(sweep, target.parent, _generated_at()))
+    write_text_atomic(target, sweep_html_of(sweep, target.parent))
     return {"path": str(target.resolve()), "kind": "sweep", "runs": [], "sweep_dir": str(sweep.folder),
             "bytes": target.stat().st_size}
 

@@ -7,6 +7,7 @@ anything, one process at a time, and free to move (trials are named relative to 
         study.db        Optuna's storage (every trial, its parameters, value, state, `trials/NNNN`)
         trials/0000/    trial 0's run directory (train, resume, compare, plot work on it)
         sweep.csv, history.png, importances.png     the results (sweeps.report)
+        report.html     the sweep's page, its trials linked to theirs (dlcli.report)
         .lock           held by the process running the sweep
 
 What is checked before one is made or resumed lives in sweeps.checks; the study in study.db in

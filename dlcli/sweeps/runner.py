@@ -32,6 +32,7 @@ def run_sweep(sweep: Sweep, resuming: bool, verbose: int, trials: int | None = N
     import optuna
     import sqlalchemy
 
+    from dlcli.report import sweep_report
     from dlcli.sweeps.report import write_report
 
     sweep.hold()
@@ -52,7 +53,9 @@ def run_sweep(sweep: Sweep, resuming: bool, verbose: int, trials: int | None = N
             except KeyboardInterrupt:  # between two runs: the trial never started
                 _not_started(study, trial.number, trial.params)
                 interrupted = True
-        return {**write_report(sweep, study), "status": "interrupted" if interrupted else "completed"}
+        result = write_report(sweep, study)
+        result["files"]["page"] = sweep_report(sweep)  # report.html, after sweep.csv: an optional part
+        return {**result, "status": "interrupted" if interrupted else "completed"}
     except (sqlalchemy.exc.SQLAlchemyError, optuna.exceptions.StorageInternalError) as error:
         raise UsageError(f"{sweep.study_path}: cannot be read or written ({storage_reason(error)})") from None
     except OSError as error:  # the sweep's own files (sweep.csv, the plots) on a full or read-only disk

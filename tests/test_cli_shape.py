@@ -298,3 +298,9 @@ def test_a_diverged_run_without_a_learning_rate_is_told_to_choose_one(run_cli):
     result = run_cli("resume", str(run))
     assert result.exit_code == 2
     assert "--set compile.optimizer.learning_rate=LR (LR below rmsprop's default)" in result.stderr
+
+
+def test_compare_of_one_run_shows_its_metrics(run_cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    result = run_cli("compare", str(hand_made_run(metrics={"test_accuracy": 0.8})))
+    assert result.exit_code == 0 and "test_accuracy" in result.stdout and "0.8000" in result.stdout

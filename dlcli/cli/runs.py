@@ -73,7 +73,8 @@ def _print_comparison(result: dict, as_csv: bool) -> None:
     runs = result["runs"]
     same = {key: {str(_plain(r[key])) for r in runs} for key in ("experiment", "status", "check")}
     columns = [key for key, values in same.items() if len(values) > 1 or len(runs) == 1]
-    metrics = [m for m in result["differing_metric_names"] if not m.startswith("fold_")]  # per fold: in --json
+    metrics = ([m for m in result["differing_metric_names"] if not m.startswith("fold_")]  # per fold: in --json
+               if len(runs) > 1 else _shown_metrics(result["metric_names"]))  # one run: its metrics
     spec_keys = result["differing_spec_keys"]
     headers = ["run", *columns, *metrics, *spec_keys]
     rows = [[r["run"], *(_plain(r[key]) for key in columns), *(number(r["metrics"].get(m, "")) for m in metrics),

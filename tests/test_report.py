@@ -370,3 +370,17 @@ def test_a_sweep_ends_with_its_page_linking_each_trials_report(run_cli, tiny_spe
     links = [source for source in parsed(folder / "report.html").sources if not source.startswith("data:")]
     assert sorted(links) == ["trials/0000/report.html", "trials/0001/report.html"]
     assert all((folder / link).is_file() for link in links)  # each trial wrote its own when it ended
+
+
+@pytest.mark.training
+def test_an_image_folders_binary_classifier_gets_its_confusion_matrix(run_cli, workdir):
+    from test_image_training import SPEC as IMAGE_SPEC, image_folder
+
+    spec = write(workdir / "images.yaml", IMAGE_SPEC.format(path=image_folder(workdir / "images"), epochs=1))
+    result = run_cli("train", str(spec), "-q", "--json")
+    assert result.exit_code == 0, result.stderr
+    run = Path(json.loads(result.stdout)["run_dir"])
+    confusion = json.loads((run / "confusion.json").read_text())
+    assert confusion["class_names"] == ["day", "night"] and confusion["samples"] == 8  # a Stream's batches, 4 + 4
+    assert [sum(row) for row in confusion["matrix"]] == [4, 4]
+    assert confusion["accuracy"] == pytest.approx(json.loads(result.stdout)["metrics"]["test_accuracy"])

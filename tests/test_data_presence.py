@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -196,3 +197,12 @@ def test_a_corrupt_batch_in_a_cifar_tarball_is_named_by_the_tarball_and_its_memb
     result = run_cli("data", "import", "cifar10", str(tarball))
     assert result.exit_code == 3
     assert f"cifar10: {tarball} (data_batch_1) is not a valid file for this dataset" in result.stderr
+
+
+def test_import_json_is_one_object_of_what_was_checked_and_stored(run_cli, workdir, idx_sets):
+    result = run_cli("data", "import", "mnist", str(idx_sets["mnist"]), "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["dataset"] == "mnist" and data["checked"] == "60,000 + 10,000 images" and data["replaced"] == []
+    assert data["files"] == [str(workdir / "data" / "mnist" / name) for name in IDX.values()]
+    assert data["bytes"] == sum(Path(file).stat().st_size for file in data["files"])

@@ -78,7 +78,8 @@ def data_split(name, source, dest, train, validation, test, shuffle, seed, overw
 @command(data, "import")
 @click.argument("name")
 @click.argument("path", type=click.Path())
-def data_import(name: str, path: str) -> None:
+@json_option
+def data_import(name: str, path: str, as_json: bool) -> None:
     """Check files you already have for dataset NAME and store them in the cache.
 
     \b
@@ -94,6 +95,9 @@ def data_import(name: str, path: str) -> None:
     from dlcli.datasets.importing import summary
 
     result = api.data_import(name, path)
+    if as_json:
+        print_json(result)
+        return
     click.echo(summary(result))
     if result["replaced"]:
         replaced = len(result["replaced"])

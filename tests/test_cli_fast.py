@@ -14,7 +14,7 @@ COMMANDS = [[], ["list"], ["show"], ["validate"], ["new"], ["train"], ["resume"]
             ["ensemble"], ["data"], ["data", "list"], ["data", "download"], ["data", "import"], ["data", "split"],
             ["predict"], ["visualize"], ["visualize", "gradcam"], ["visualize", "activations"],
             ["visualize", "filters"], ["visualize", "augmentation"], ["generate"], ["generate", "images"], ["dream"],
-            ["style-transfer"]]
+            ["style-transfer"], ["completion"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "dlcli")

@@ -304,3 +304,10 @@ def test_compare_of_one_run_shows_its_metrics(run_cli, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     result = run_cli("compare", str(hand_made_run(metrics={"test_accuracy": 0.8})))
     assert result.exit_code == 0 and "test_accuracy" in result.stdout and "0.8000" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["data", "list"], ["new", "--list"]])
+def test_other_tables_fit_the_terminal(run_cli, monkeypatch, args):
+    monkeypatch.setenv("COLUMNS", "60")
+    result = run_cli(*args)
+    assert result.exit_code == 0 and max(map(len, result.stdout.splitlines())) <= 60 and "…" in result.stdout

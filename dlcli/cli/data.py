@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dlcli.cli.options import command, global_options, json_option, print_json, table
+from dlcli.cli.options import command, global_options, json_option, print_json, table, terminal_width
 
 
 @click.group()
@@ -26,7 +26,7 @@ def data_list(as_json: bool) -> None:
     shown = [[r["name"], "shipped" if r["shipped"] else "data.path" if r["external"] else
               ("present" if r["present"] else "missing"),
               f"{r['size_bytes'] / 1e6:.1f} MB" if r["size_bytes"] else "-", r["description"]] for r in rows]
-    click.echo(table(shown, ["NAME", "STATUS", "SIZE", "DESCRIPTION"]))
+    click.echo(table(shown, ["NAME", "STATUS", "SIZE", "DESCRIPTION"], terminal_width(), shrink={"DESCRIPTION": 20}))
 
 
 @command(data, "download")

@@ -90,7 +90,7 @@ def new(template: str | None, name: str | None, out: str, force: bool, list_only
 
     if list_only or template is None:
         click.echo(table([[row["name"], row["description"]] for row in api.list_templates()],
-                         ["TEMPLATE", "DESCRIPTION"]))
+                         ["TEMPLATE", "DESCRIPTION"], terminal_width(), shrink={"DESCRIPTION": 20}))
         if not list_only:
             click.echo("\nwrite one: dlcli new TEMPLATE NAME [--out DIR]")
         return

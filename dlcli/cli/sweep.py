@@ -7,7 +7,7 @@ import sys
 import click
 
 from dlcli.cli.options import (backend_option, command, fail, json_option, number, print_json, quiet_option,
-                               record_error, set_option, table)
+                               record_error, set_option, table, terminal_width)
 
 
 @command()
@@ -51,7 +51,8 @@ def sweep(experiment, params, overrides, trials, metric, direction, no_pruning, 
         rows = [[row["trial"], row["state"], row["run_status"] or "", number(row["value"]) if row["value"] is not None else "",
                  *(f"{row[key]:.4g}" if isinstance(row[key], float) else str(row[key]) for key in keys), row["note"]]
                 for row in result["trials"]]
-        click.echo(table(rows, ["trial", "state", "run", result["metric"], *keys, "note"]))
+        click.echo(table(rows, ["trial", "state", "run", result["metric"], *keys, "note"], terminal_width(),
+                         shrink={"note": 20}))
         best = result["best"]
         if best:
             click.echo(f"best: trial {best['trial']}, {result['metric']} {number(best['value'])} "

@@ -98,7 +98,8 @@ def check_page(path: Path, screenshot: Path | None = None) -> PageCheck:
             png = page.screenshot(full_page=True)
             if screenshot is not None:
                 screenshot.write_bytes(png)
-            result.screenshot_colours = len(Image.open(io.BytesIO(png)).convert("RGB").getcolors(maxcolors=1 << 24) or [])
+            colours = Image.open(io.BytesIO(png)).convert("RGB").getcolors(maxcolors=1 << 24)
+            result.screenshot_colours = len(colours or [])
         finally:
             browser.close()
     return result

@@ -141,6 +141,8 @@ def test_best_and_last_epoch_are_what_the_history_holds(run_cli, workdir):
     assert (rows["val_loss"]["best"], rows["val_loss"]["best_epoch"]) == (0.55, 2)
     assert (rows["val_accuracy"]["best"], rows["val_accuracy"]["best_epoch"]) == (0.72, 2)
     assert (rows["val_loss"]["last"], rows["val_loss"]["last_epoch"]) == (0.6, 3)
+    diverged = {row["metric"]: row for row in epoch_rows({"epoch": [1, 2], "loss": [0.4, None]})}["loss"]
+    assert (diverged["best"], diverged["best_epoch"], diverged["last"]) == (0.4, 1, None)
 
 
 def test_what_a_run_lacks_is_said(run_cli, workdir):

@@ -9,6 +9,7 @@ whose run.json is unreadable cannot be opened at all: that is one error line, ex
 
 from __future__ import annotations
 
+import math
 import shlex
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,8 @@ def epoch_rows(history: dict) -> list[dict[str, Any]]:
     for key, values in history.items():
         if key in SKIPPED_COLUMNS or not values:
             continue
-        numbers = [(value, epoch) for value, epoch in zip(values, epochs) if isinstance(value, (int, float))
-                   and value == value]
+        numbers = [(value, epoch) for value, epoch in zip(values, epochs)
+                   if isinstance(value, (int, float)) and math.isfinite(value)]  # a diverged epoch is no best
         mode = monitor_mode(key)
         best = (min if mode == "min" else max)(numbers, key=lambda pair: pair[0]) if numbers and mode else None
         rows.append({"metric": key, "last": values[-1], "last_epoch": epochs[-1] if epochs else len(values),
@@ -207,7 +208,8 @@ def facts(info: dict) -> list[tuple[str, str]]:
         ("command", shlex.join(str(part) for part in command) if isinstance(command, list) else str(command or "")),
         ("started", info.get("started_at")), ("finished", info.get("finished_at")),
         ("backend", info.get("backend")), ("device", info.get("device")),
-        ("seed", info.get("seed")), ("parameters", f"{info['params']:,}" if isinstance(info.get("params"), int) else None),
+        ("seed", info.get("seed")),
+        ("parameters", f"{info['params']:,}" if isinstance(info.get("params"), int) else None),
         ("versions", ", ".join(f"{key} {value}" for key, value in versions.items() if value)),
         ("git commit", info.get("git_commit")),
         ("resumed", f"{len(info['resumes'])} time(s)" if info.get("resumes") else None),

@@ -39,16 +39,20 @@ def write_run_report(run: Run) -> Path:
     return run.file(layout.REPORT)
 
 
+def not_written(error: Exception) -> str:
+    """Why an optional page is missing, in one line: 'not written: ValueError: ...'."""
+    text = str(error).strip().splitlines()
+    return f"not written: {type(error).__name__}" + (f": {text[0][:200]}" if text else "")
+
+
 def training_report(run: Run) -> None:
     """report.html at the end of a training (train, resume, a sweep's trial), as an optional part:
     whatever goes wrong, the run is not failed; run.json's `report` says why there is no page."""
     try:
         write_run_report(run)
     except Exception as error:  # noqa: BLE001  an optional part: any failure is a note, never a failed run
-        text = str(error).strip().splitlines()
-        why = f"{type(error).__name__}: {text[0][:200]}" if text else type(error).__name__
         try:
-            run.update(report=f"not written: {why}")
+            run.update(report=not_written(error))
         except OSError:  # a full disk: the missing page says it
             pass
 
@@ -114,8 +118,7 @@ def sweep_report(sweep) -> str:
         write_text_atomic(target, sweep_html_of(sweep, target.parent))
         return SWEEP_REPORT
     except Exception as error:  # noqa: BLE001  an optional part: any failure is a note, never a failed sweep
-        text = str(error).strip().splitlines()
-        return f"not written: {type(error).__name__}: {text[0][:200]}" if text else f"not written: {type(error).__name__}"
+        return not_written(error)
 
 
 def sweep_html_of(sweep, page_folder: Path) -> str:

@@ -386,3 +386,20 @@ def test_an_image_folders_binary_classifier_gets_its_confusion_matrix(run_cli, w
     assert confusion["class_names"] == ["day", "night"] and confusion["samples"] == 8  # a Stream's batches, 4 + 4
     assert [sum(row) for row in confusion["matrix"]] == [4, 4]
     assert confusion["accuracy"] == pytest.approx(json.loads(result.stdout)["metrics"]["test_accuracy"])
+
+
+def test_a_training_report_that_fails_leaves_no_stale_page_and_a_later_one_clears_the_note(workdir, monkeypatch):
+    import dlcli.report.writing as writing
+    from dlcli.runs import Run
+
+    path = make_run(workdir / "runs")
+    (path / "report.html").write_text("<p>the page from before a resume</p>")
+    run = Run.open(path, writer=True)
+    real = writing.write_run_report
+    monkeypatch.setattr(writing, "write_run_report", lambda run: (_ for _ in ()).throw(OSError("disk full")))
+    writing.training_report(run)
+    assert not (path / "report.html").exists() and run.info["report"] == "not written: OSError: disk full"
+    monkeypatch.setattr(writing, "write_run_report", real)
+    writing.training_report(run)
+    assert (path / "report.html").is_file() and run.info["report"] is None
+    run.release()

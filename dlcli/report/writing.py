@@ -3,9 +3,9 @@
 One run's page goes into the run as its report.html (the layout's REPORT; a command that draws
 from a finished run may write it, `Run.open(path, draws=True)`), several runs' page into the
 current folder under a name made of theirs, a sweep's page into the sweep directory (also
-written when the sweep ends: `sweep_report`); --out
-names another file, outside every run. Writing into a finished run keeps its directory's times
-(a drawing Run's writes do), so `ls -t` still finds the newest run.
+written when the sweep ends: `sweep_report`); --out names another file, outside every run.
+Writing into a finished run keeps its directory's times (a drawing Run's writes do), so `ls -t`
+still finds the newest run.
 """
 
 from __future__ import annotations
@@ -47,11 +47,15 @@ def not_written(error: Exception) -> str:
 
 def training_report(run: Run) -> None:
     """report.html at the end of a training (train, resume, a sweep's trial), as an optional part:
-    whatever goes wrong, the run is not failed; run.json's `report` says why there is no page."""
+    whatever goes wrong, the run is not failed; run.json's `report` says why there is no page (an
+    older page of the run, from before a resume, is removed: it would show what is no longer so)."""
     try:
         write_run_report(run)
+        if run.info.get("report"):  # an earlier training's note: not so any more
+            run.update(report=None)
     except Exception as error:  # noqa: BLE001  an optional part: any failure is a note, never a failed run
         try:
+            run.file(layout.REPORT).unlink(missing_ok=True)
             run.update(report=not_written(error))
         except OSError:  # a full disk: the missing page says it
             pass

@@ -95,3 +95,5 @@ def write_confusion(run, model, split, batch_size: int, loss: Any, class_names: 
         run.update(confusion="none: the model is not a single-output classifier with a cross-entropy loss")
     else:
         run.write_json(layout.CONFUSION, record)
+        if run.info.get("confusion"):  # an earlier training's note (before a resume): not so any more
+            run.update(confusion=None)

@@ -73,19 +73,16 @@ def _csv(rows: list[dict], columns: list[str]) -> str:
     return buffer.getvalue()
 
 
-def _plot(figure_of, study, target, note: str = "") -> str | None:
-    """One of optuna.visualization.matplotlib's plots as a PNG, `note` under it; None, or why not."""
+def _plot(figure_of, study, target, note: str = "", title: str = "") -> str | None:
+    """One of optuna.visualization.matplotlib's plots as a PNG, titled `title`, `note` under it;
+    None, or why not."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
-            axes = figure_of(study)
-        figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
-        figure.set_size_inches(8, 5)
+        figure = plot_figure(figure_of, study, title)
         figure.tight_layout(rect=(0, 0.05, 1, 1) if note else None)
         if note:
             figure.text(0.01, 0.015, note, fontsize=8)
@@ -96,6 +93,26 @@ def _plot(figure_of, study, target, note: str = "") -> str | None:
     except (ValueError, RuntimeError, ZeroDivisionError) as error:  # too few completed trials
         plt.close("all")
         return f"not drawn: {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+
+
+def plot_figure(figure_of, study, title: str = ""):
+    """The matplotlib Figure of one of Optuna's plots, titled `title` (Optuna's own titles name
+    neither the sweep nor its metric), a trial axis ticked at whole trials only (Optuna's axis
+    shows trial 0.5, 1.5... for a few trials)."""
+    from matplotlib.ticker import MaxNLocator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
+        axes = figure_of(study)
+    axes = axes if hasattr(axes, "figure") else axes.flat[0]
+    if axes.get_xlabel() == "Trial":
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    if title:  # in place of Optuna's, over the whole figure (long parameter names push the axes right)
+        for place in ("left", "center", "right"):
+            axes.set_title("", loc=place)
+        axes.figure.suptitle(title)
+    axes.figure.set_size_inches(8, 5)
+    return axes.figure
 
 
 def write_report(sweep, study) -> dict[str, Any]:
@@ -122,7 +139,7 @@ def write_report(sweep, study) -> dict[str, Any]:
             why_not = "not drawn: no parameter took more than one value in the completed trials"
         else:
             why_not = _plot(figure_of, study, sweep.folder / f"{name}.png", _constant_note(constant)
-                            if name == "importances" else "")
+                            if name == "importances" else "", _title(name, sweep.settings, len(complete)))
         files[name] = why_not or f"{name}.png"
     best = None
     if complete:
@@ -134,6 +151,13 @@ def write_report(sweep, study) -> dict[str, Any]:
             "trials_wanted": sweep.settings["trials"], "trials": rows, "best": best, "files": files,
             "importances": importances(study, varied) if files["importances"] == "importances.png" else {},
             "constant_params": constant}
+
+
+def _title(name: str, settings: dict[str, Any], completed: int) -> str:
+    """What a sweep's plot shows: the experiment, the metric, and how many completed trials it rests on."""
+    what = "each trial and the best so far" if name == "history" else "importance of the parameters that varied"
+    return (f"sweep of {settings['experiment']}: {settings['metric']} ({settings['direction']})\n"
+            f"{what}, {completed} completed trial{'s' if completed != 1 else ''}")
 
 
 def _constant_note(constant: dict[str, Any]) -> str:

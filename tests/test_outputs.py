@@ -438,6 +438,11 @@ TOO_LONG = {
     "filters --model file": ["visualize", "filters", "--model", f"{LONG}.keras"],
     "augmentation --experiment": ["visualize", "augmentation", "x.png", "--experiment", LONG],
     "train --run-dir": ["train", "{spec}", "--run-dir", f"{{workdir}}/{LONG}"],
+    # a RUN or spec argument too long to be a name (each command's path checks raised OSError)
+    **{f"{' '.join(command)} RUN": [*command, LONG] for command in (
+        ["train"], ["show"], ["resume"], ["evaluate"], ["check"], ["compare"], ["report"], ["tensorboard"],
+        ["generate", "text"])},
+    "predict RUN": ["predict", LONG, "x.png"],
 }
 
 

@@ -8,6 +8,7 @@ Exit codes: 0 ok, 1 run failed, 2 usage or spec error, 3 data or weights unavail
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -16,7 +17,7 @@ import click
 
 from dlcli import __version__
 from dlcli.cli.options import STATE, global_options
-from dlcli.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, DlcliError
+from dlcli.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_USAGE, DlcliError
 from dlcli.terminal import session
 
 COMMANDS = {
@@ -153,5 +154,13 @@ def _invoke() -> int:
     except Exception as error:  # a bug: one line, the traceback only with --debug
         if STATE["debug"]:
             raise
+        if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:  # pathlib's is_dir() raises it
+            report_error([f"{_shortened(error.filename)}: file name too long (a name may have 255 bytes at most)"])
+            return EXIT_USAGE
         report_error([f"unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback)"])
         return EXIT_RUN_FAILED
+
+
+def _shortened(name) -> str:
+    text = str(name)
+    return text if len(text) <= 60 else f"{text[:40]}…{text[-15:]}"

@@ -23,7 +23,7 @@ def model_reference(ctx, param, value: str | None) -> str | None:
     from dlcli.runs import Run, runs_root
 
     name, _ = parse(value, param.name)
-    if name not in experiment_files() and not (runs_root() / name).is_dir():
-        return value
+    if name not in experiment_files() and not os.path.isdir(runs_root() / name):  # False, not OSError, for a name
+        return value  # too long to be a folder
     where = f"--{param.name}" if param.param_type_name == "option" else param.human_readable_name
     return str(Run.locate(value, where))

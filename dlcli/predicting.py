@@ -23,6 +23,12 @@ def predict(run_path: str, inputs: list[str], csv: str | None = None) -> list[di
     if not inputs:
         raise UsageError("give at least one input to predict (images, texts, or --csv FILE for a series run)")
     run = Run.open(run_path) if Path(run_path).is_dir() else None
+    if run is None and not Path(run_path).exists():
+        from dlcli.pretrained import APPLICATIONS, network_key
+
+        if network_key(run_path) not in APPLICATIONS:  # say so before the inputs are read
+            raise UsageError(f"{run_path}: no such run directory or model file (RUN is a run's folder, an "
+                             f"experiment's name for its latest run, a .keras file or a network such as vgg16)")
     if run is not None:
         use_recorded(run.info)
     if run is not None and run.vocabulary() is not None:

@@ -221,6 +221,11 @@ def test_a_path_that_names_nothing_is_a_usage_error_everywhere(run_cli, args):
     assert "nowhere" in result.stderr or "missing" in result.stderr
 
 
+def test_predict_names_the_missing_run_not_its_input(run_cli):
+    result = run_cli("predict", "nowhere/run", "a film")
+    assert result.exit_code == 2 and "nowhere/run" in result.stderr and "a film" not in result.stderr
+
+
 @pytest.mark.parametrize("args", [["list", "--bogus"], ["compare"], ["train", "--epochs", "-1", "x"], ["trian"]])
 def test_clicks_refusals_in_dlclis_words(run_cli, args):
     result = run_cli(*args)

@@ -2,7 +2,8 @@
 
 One figure per metric: training and validation of one run, each a line with its markers (3.9,
 5.10); several runs overlaid, each a line labelled by what differs between them (`fit.epochs=2`,
-from their spec.yaml), as in figures 4.4-4.9; the book's exponential smoothing (`smooth_curve`,
+from their spec.yaml; a line that a later one covers point for point is labelled as hidden under
+it), as in figures 4.4-4.9; the book's exponential smoothing (`smooth_curve`,
 3.31 and 5.24) and dropping the first points (3.31). A k-fold run's history.json already holds
 the per-epoch mean over folds (3.29-3.30). Besides run directories, `plot` reads Keras' own
 history files (`dlcli.curves`). `curve_figures` gives the figures without writing them (the HTML
@@ -186,17 +187,18 @@ def _overlay(sources: list[Curves], base: str, metric: str | None, smooth: float
     keys = [_resolve(source.history, base) for source in sources]
     validation = any(key and f"val_{key}" in source.history for key, source in zip(keys, sources))
     want_validation = _overlays_validation(metric) and validation  # training curves where no run validated
-    lacking, drew = [], False
+    lacking, drawn = [], []
     for index, (source, key, name) in enumerate(zip(sources, keys, overlay_labels(sources))):
         shown = f"val_{key}" if key and want_validation else key
         epochs, values = _series(source.history, shown, smooth, skip_first) if shown else (None, None)
         if not values:
             lacking.append((source, name))
             continue
-        axes.plot(epochs, values, marker=MARKERS[index % len(MARKERS)], linestyle="-", label=name)
-        drew = True
-    if not drew:
+        line, = axes.plot(epochs, values, marker=MARKERS[index % len(MARKERS)], linestyle="-", label=name)
+        drawn.append((line, name, dict(zip(epochs, values))))
+    if not drawn:
         return None
+    _name_hidden(drawn)
     curves = "validation" if want_validation else "training"
     for _, name in lacking:  # an invisible line: the legend names what is not drawn
         axes.plot([], [], linestyle="none", label=f"not drawn: {name} (no {_curve_key(curves, base)})")
@@ -204,6 +206,19 @@ def _overlay(sources: list[Curves], base: str, metric: str | None, smooth: float
     names = list(dict.fromkeys(source.name for source in sources))
     axes.set_title(f"{', '.join(names)}: {len(sources)} runs\n{smoothed}{curves} {label}")
     return Drawn(_finished(figure, axes, label), curves, [source for source, _ in lacking])
+
+
+def _name_hidden(drawn: list[tuple[Any, str, dict]]) -> None:
+    """Label each line that a later one covers point for point (the same run plotted twice, a run
+    whose first epochs another repeats with the same seed) as hidden under it: the legend would
+    otherwise name a line nobody can see."""
+    import math
+
+    for index, (line, name, points) in enumerate(drawn):
+        cover = next((other for _, other, over in drawn[index + 1:] if points.keys() <= over.keys() and all(
+            math.isclose(value, over[epoch], rel_tol=1e-6, abs_tol=1e-12) for epoch, value in points.items())), None)
+        if cover is not None:
+            line.set_label(f"{name}\n(hidden under {cover}: same values)")  # two lines: a legend that fits
 
 
 def _finished(figure, axes, label: str):

@@ -55,7 +55,8 @@ def test_overlays_are_labelled_by_the_settings_that_differ(workdir):
     short = make_run("mnist-dense", {key: values[:2] for key, values in HISTORY.items()}, spec=spec % 2)
     long = make_run("mnist-dense", HISTORY, spec=spec % 5)
     figure = curve_figures([short, long], metric="val_loss")["loss"]
-    assert legend_of(figure) == ["fit.epochs=2", "fit.epochs=5"]  # not folder names
+    assert legend_of(figure) == ["fit.epochs=2\n(hidden under fit.epochs=5: same values)",
+                                 "fit.epochs=5"]  # not folder names; short's epochs are long's first two
     assert all(line.get_linestyle() == "-" for line in lines_of(figure))
     assert "mnist-dense" in figure.axes[0].get_title() and "validation loss" in figure.axes[0].get_title()
 
@@ -65,7 +66,8 @@ def test_identical_settings_fall_back_to_the_run_time(workdir):
 
     first, second = make_run("a", HISTORY, spec="seed: 1\n"), make_run("a", HISTORY, spec="seed: 1\n")
     labels = legend_of(curve_figures([first, second], metric="val_loss")["loss"])
-    assert labels == [f"a ({first.path.name})", f"a ({second.path.name})"]
+    assert labels == [f"a ({first.path.name})\n(hidden under a ({second.path.name}): same values)",
+                      f"a ({second.path.name})"]
 
 
 def test_a_run_without_the_metric_is_named_not_dropped(run_cli, workdir):

@@ -40,3 +40,21 @@ def test_sweep_plots_tick_whole_trials_and_name_the_sweep_and_metric(tmp_path, m
         title = axes.figure.get_suptitle()
         assert "digits-convnet" in title and "val_loss" in title and "4 completed trials" in title
         assert [axes.get_title(loc=place) for place in ("left", "center", "right")] == ["", "", ""]  # not two overlaid
+
+
+def legend_of(figure) -> list[str]:
+    return [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+
+
+def test_a_curve_covered_point_for_point_by_a_later_one_is_named_hidden(workdir):
+    from dlcli.plotting import curve_figures
+
+    history = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7]}
+    spec = "seed: 1\nfit: {epochs: %d}\n"
+    first = make_run("digits-convnet", {key: values[:2] for key, values in history.items()}, spec=spec % 2)
+    other = make_run("digits-convnet", {"loss": [2.0, 1.0, 0.5], "val_loss": [2.0, 1.5, 0.9]}, spec=spec % 4)
+    longer = make_run("digits-convnet", history, spec=spec % 3)  # the same seed: its first two epochs are first's
+    labels = legend_of(curve_figures([first, other, longer])["loss"])
+    assert labels == ["fit.epochs=2\n(hidden under fit.epochs=3: same values)", "fit.epochs=4", "fit.epochs=3"]
+    shown_last = legend_of(curve_figures([longer, first])["loss"])
+    assert shown_last == ["fit.epochs=3", "fit.epochs=2"]  # drawn over the longer one: both can be seen

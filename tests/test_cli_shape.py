@@ -123,6 +123,10 @@ def test_json_successes_are_objects(run_cli, workdir):
     compared = _one_object(run_cli("compare", str(first), str(second), "--json"))
     assert [row["run_dir"] for row in compared["runs"]] == [str(first.resolve()), str(second.resolve())]
     assert compared["runs"][0]["check"] == {"status": "none", "checks": []}  # an object, as train's
+    shown = _one_object(run_cli("show", "digits-convnet", "--set", "fit.epochs=2", "--json"))
+    assert shown["spec"]["fit"]["epochs"] == 2 and shown["status"] == "ok"
+    written = _one_object(run_cli("new", "binary", "mine", "--json"))
+    assert Path(written["path"]).is_absolute() and Path(written["path"]).is_file()
     checked = _one_object(run_cli("check", str(first), "--json"))
     assert checked["run_dir"] == str(first.resolve()) and checked["status"] == "completed"
     assert checked["check"]["status"] == "passed"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import click
 
@@ -35,11 +36,18 @@ def list_command(as_json: bool) -> None:
 @command()
 @click.argument("experiment")
 @set_option
-def show(experiment: str, overrides: tuple[str, ...]) -> None:
+@json_option
+def show(experiment: str, overrides: tuple[str, ...], as_json: bool) -> None:
     """Print the resolved spec of EXPERIMENT (a name, a YAML file or a run directory), defaults filled in."""
     from dlcli import api
 
-    click.echo(api.show(experiment, overrides), nl=False)
+    text = api.show(experiment, overrides)
+    if as_json:
+        import yaml
+
+        print_json({"experiment": experiment, "spec": yaml.safe_load(text)})
+    else:
+        click.echo(text, nl=False)
 
 
 @command()
@@ -76,7 +84,8 @@ def validate(experiments: tuple[str, ...], no_cache: bool, as_json: bool) -> Non
               help="The folder NAME.yaml is written into (made if missing).")
 @click.option("--force", is_flag=True, help="Overwrite an existing NAME.yaml.")
 @click.option("--list", "list_only", is_flag=True, help="List the templates and exit.")
-def new(template: str | None, name: str | None, out: str, force: bool, list_only: bool) -> None:
+@json_option
+def new(template: str | None, name: str | None, out: str, force: bool, list_only: bool, as_json: bool) -> None:
     """Write NAME.yaml, a commented spec to start from, from one of the chapter 9 templates of
     Deep Learning with Python; with no TEMPLATE (or --list), list them.
 
@@ -88,6 +97,9 @@ def new(template: str | None, name: str | None, out: str, force: bool, list_only
     from dlcli import api
     from dlcli.errors import UsageError
 
+    if as_json and (list_only or template is None):
+        print_json({"templates": api.list_templates()})
+        return
     if list_only or template is None:
         click.echo(table([[row["name"], row["description"]] for row in api.list_templates()],
                          ["TEMPLATE", "DESCRIPTION"], terminal_width(), shrink={"DESCRIPTION": 20}))
@@ -97,6 +109,9 @@ def new(template: str | None, name: str | None, out: str, force: bool, list_only
     if name is None:
         raise UsageError(f"missing NAME: dlcli new {template} NAME writes NAME.yaml")
     written = api.new_spec(template, name, out, force)
+    if as_json:
+        print_json({**written, "path": str(Path(written["path"]).resolve())})
+        return
     path = shlex.quote(written["path"])
     click.echo(f"wrote {written['path']} (template {written['template']})")
     click.echo(f"next: dlcli validate {path}")

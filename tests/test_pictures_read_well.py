@@ -58,3 +58,15 @@ def test_a_curve_covered_point_for_point_by_a_later_one_is_named_hidden(workdir)
     assert labels == ["fit.epochs=2\n(hidden under fit.epochs=3: same values)", "fit.epochs=4", "fit.epochs=3"]
     shown_last = legend_of(curve_figures([longer, first])["loss"])
     assert shown_last == ["fit.epochs=3", "fit.epochs=2"]  # drawn over the longer one: both can be seen
+
+
+def test_gradcam_says_how_the_model_saw_a_photo_it_resized_or_made_grey():
+    import numpy as np
+
+    from dlcli.viz.gradcam import model_view
+
+    photo = np.random.default_rng(0).integers(0, 255, (600, 512, 3), dtype="uint8")  # a colour photo, 512 wide
+    assert model_view(photo, np.zeros((1, 8, 8, 1))) == "the model saw it resized to 8x8 pixels, in grey"
+    assert model_view(photo, np.zeros((1, 224, 224, 3))) == "the model saw it resized to 224x224 pixels"
+    digit = np.repeat(np.arange(64, dtype="uint8").reshape(8, 8, 1), 3, axis=-1)  # a grey PNG of a digit
+    assert model_view(digit, np.zeros((1, 8, 8, 1))) == ""  # what it shows is what the model saw

@@ -46,7 +46,8 @@ def visualize_gradcam(image, model, layer, class_name, alpha, out, force, as_jso
         return
     for rank, row in enumerate(result["top"], start=1):
         click.echo(f"{rank}. {row['class']}: {row['probability']:.4f}")
-    click.echo(f"explained: class {result['class_index']} ({result['class']}) at layer {result['layer']}")
+    named = f" ({result['class']})" if result["class"] != str(result["class_index"]) else ""  # not "class 3 (3)"
+    click.echo(f"explained: class {result['class_index']}{named} at layer {result['layer']}")
     click.echo(f"overlay: {result['overlay']}")
     click.echo(f"heatmap: {result['heatmap']}")
     if result.get("warning"):

@@ -4,7 +4,8 @@ The class score's gradient with respect to a convolution layer's output, average
 spatial positions, weighs that output's channels; their mean, through a ReLU and divided by its
 maximum, is the heatmap. The overlay is the book's: the heatmap resized to the photo, OpenCV's
 JET colour map, `heatmap * alpha + photo`; its picture is shown at least 256 pixels on its shorter
-side, titled with the class and its probability, with the colour map's bar (`gradcam_picture`).
+side, titled with the class, its probability and how the model saw the photo where that differs
+(`model_view`: resized, grey), with the colour map's bar (`gradcam_picture`).
 """
 
 from __future__ import annotations
@@ -94,12 +95,24 @@ def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4) -> tuple
 
 
 def gradcam_picture(image: np.ndarray, blended: np.ndarray, explained: str, probability: float | None, layer: str,
-                    image_name: str) -> np.ndarray:
+                    image_name: str, seen: str = "") -> np.ndarray:
     """The photo and its overlay side by side, as a picture that says what it shows: a small photo
     scaled up (nearest neighbour) to 256 pixels, the class explained and the probability the model
-    gives it above, JET's colour bar beside."""
+    gives it above, with how the model saw the photo where that differs (`model_view`), JET's
+    colour bar beside."""
     from dlcli.viz.labelled import overlay_picture
 
     chance = f" (probability {probability:.3f})" if probability is not None else ""
-    title = f"{image_name} and its Grad-CAM for class {explained}{chance}\nat layer {layer}"
+    title = f"{image_name} and its Grad-CAM for class {explained}{chance}\nat layer {layer}{'; ' + seen if seen else ''}"
     return overlay_picture([image, blended], title, "jet", "heatmap (1: its maximum)")
+
+
+def model_view(image: np.ndarray, batch: np.ndarray) -> str:
+    """How the model saw the (h, w, 3) photo, where that differs from what the picture shows: the
+    size of its (1, H, W, C) input, and grey when it has one channel and the photo has colours
+    (a photo read by an 8x8 digit classifier is explained at 8x8, not at the photo's detail)."""
+    _, height, width, channels = batch.shape
+    changes = [f"resized to {width}x{height} pixels"] if (height, width) != image.shape[:2] else []
+    if channels == 1 and not (image == image[..., :1]).all():
+        changes.append("in grey")
+    return f"the model saw it {', '.join(changes)}" if changes else ""

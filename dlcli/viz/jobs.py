@@ -86,7 +86,7 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
     colour bar; the heatmap at the photo's size."""
     import numpy as np
 
-    from dlcli.viz.gradcam import gradcam_heatmap, gradcam_picture, overlay
+    from dlcli.viz.gradcam import gradcam_heatmap, gradcam_picture, model_view, overlay
     from dlcli.viz.images import read_image
     from dlcli.viz.sources import load_source
 
@@ -104,7 +104,8 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
     names = source.class_names
     explained = names[chosen] if names and chosen < len(names) else str(chosen)
     probability = next((p for index, _, p in ranked if index == chosen), None)
-    picture = gradcam_picture(image, blended, explained, probability, layer_used, Path(image_path).name)
+    picture = gradcam_picture(image, blended, explained, probability, layer_used, Path(image_path).name,
+                              model_view(image, batch))
     inputs = dict(image=placement.named(image_path), model=_model_identity(placement, model), layer=layer_used,
                   class_index=chosen)
     overlay_identity = identity(kind="gradcam", alpha=alpha, **inputs)

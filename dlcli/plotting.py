@@ -257,7 +257,9 @@ def _differences(settings: dict[str, Any], peers: list[dict[str, Any]]) -> str:
 
 
 def _short(value: Any) -> str:
-    text = "unset" if value is None else str(value)
+    """A setting as a legend shows it: a float to 4 significant digits (a sweep's learning rate
+    0.0015751320499779737 as 0.001575), anything longer than 24 characters cut."""
+    text = "unset" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
     return text if len(text) <= 24 else text[:21] + "..."
 
 

@@ -29,11 +29,18 @@ def test_sweep_plots_tick_whole_trials_and_name_the_sweep_and_metric(tmp_path, m
     sweep = types.SimpleNamespace(params={"lr": None, "units": None}, folder=tmp_path, trial_path=lambda name: None,
                                   settings={"metric": "val_loss", "experiment": "digits-convnet",
                                             "direction": "minimize", "trials": 4})
+    import matplotlib
+
+    def style():  # every setting but the backend (report.py selects Agg)
+        return {key: value for key, value in matplotlib.rcParams.items() if not key.startswith("backend")}
+
+    before = style()
     drawn = []
     plot_figure = report.plot_figure
     monkeypatch.setattr(report, "plot_figure", lambda *args: drawn.append(plot_figure(*args)) or drawn[-1])
     result = report.write_report(sweep, study)
     assert result["files"] == {"csv": "sweep.csv", "history": "history.png", "importances": "importances.png"}
+    assert style() == before  # Optuna's ggplot style stays in its plots, not in the next curves
     history, importances = (figure.axes[0] for figure in drawn)
     assert visible_ticks(history) == [0.0, 1.0, 2.0, 3.0]  # was 0.0, 0.5, ... 3.0: no trial 2.5
     for axes in (history, importances):
@@ -70,3 +77,13 @@ def test_gradcam_says_how_the_model_saw_a_photo_it_resized_or_made_grey():
     assert model_view(photo, np.zeros((1, 224, 224, 3))) == "the model saw it resized to 224x224 pixels"
     digit = np.repeat(np.arange(64, dtype="uint8").reshape(8, 8, 1), 3, axis=-1)  # a grey PNG of a digit
     assert model_view(digit, np.zeros((1, 8, 8, 1))) == ""  # what it shows is what the model saw
+
+
+def test_overlay_labels_give_floats_four_significant_digits(workdir):
+    from dlcli.plotting import curve_figures
+
+    spec = "compile: {optimizer: {name: adam, learning_rate: %r}}\n"
+    runs = [make_run("digits-convnet", {"val_loss": [2.0, 1.5]}, spec=spec % 0.0015751320499779737),
+            make_run("digits-convnet", {"val_loss": [2.1, 1.7]}, spec=spec % 0.00013066739238053285)]
+    assert legend_of(curve_figures(runs)["loss"]) == ["compile.optimizer.learning_rate=0.001575",
+                                                      "compile.optimizer.learning_rate=0.0001307"]

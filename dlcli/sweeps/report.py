@@ -82,12 +82,13 @@ def _plot(figure_of, study, target, note: str = "", title: str = "") -> str | No
     import matplotlib.pyplot as plt
 
     try:
-        figure = plot_figure(figure_of, study, title)
-        figure.tight_layout(rect=(0, 0.05, 1, 1) if note else None)
-        if note:
-            figure.text(0.01, 0.015, note, fontsize=8)
-        with atomic_path(target) as temporary:
-            figure.savefig(temporary, dpi=100)
+        with matplotlib.rc_context():  # Optuna sets the ggplot style for the whole process: only here
+            figure = plot_figure(figure_of, study, title)
+            figure.tight_layout(rect=(0, 0.05, 1, 1) if note else None)
+            if note:
+                figure.text(0.01, 0.015, note, fontsize=8)
+            with atomic_path(target) as temporary:
+                figure.savefig(temporary, dpi=100)
         plt.close(figure)
         return None
     except (ValueError, RuntimeError, ZeroDivisionError) as error:  # too few completed trials

@@ -46,6 +46,12 @@ def _resolve(history: dict, base: str) -> str | None:
     return None
 
 
+def _named(sources: list[Curves], base: str) -> str:
+    """A metric asked for by its alias (`acc`) as the first source that has it names it (`accuracy`):
+    the figure and its file are the same whichever name was asked for."""
+    return next((key for key in (_resolve(source.history, base) for source in sources) if key), base)
+
+
 def _series(history: dict, key: str, smooth: float | None, skip_first: int):
     values = history.get(key)
     if not values:
@@ -79,7 +85,7 @@ def curve_figures(runs: list[Run], metric: str | None = None, smooth: float | No
 def draw(sources: list[Curves], metric: str | None, smooth: float | None, skip_first: int) -> dict[str, Drawn]:
     """What `curve_figures` draws, with what each overlay shows and lacks."""
     every_key = {key: None for source in sources for key in source.history}  # in order, the first run's first
-    bases = [metric.removeprefix("val_")] if metric else metric_bases(every_key)
+    bases = [_named(sources, metric.removeprefix("val_"))] if metric else metric_bases(every_key)
     drawn = {}
     for base in bases:
         figure = _one(sources[0], base, smooth, skip_first) if len(sources) == 1 else \

@@ -87,3 +87,12 @@ def test_overlay_labels_give_floats_four_significant_digits(workdir):
             make_run("digits-convnet", {"val_loss": [2.1, 1.7]}, spec=spec % 0.00013066739238053285)]
     assert legend_of(curve_figures(runs)["loss"]) == ["compile.optimizer.learning_rate=0.001575",
                                                       "compile.optimizer.learning_rate=0.0001307"]
+
+
+def test_a_metric_asked_for_by_its_alias_is_the_same_picture(workdir):
+    from dlcli.plotting import plot_runs
+
+    run = make_run("digits-convnet", {"accuracy": [0.5, 0.8], "val_accuracy": [0.6, 0.7], "loss": [1.0, 0.5]})
+    written = plot_runs([str(run.path)], metric="val_acc")
+    assert [path.rsplit("/", 1)[1] for path in written] == ["accuracy.png"]  # was acc.png: a second copy
+    assert plot_runs([str(run.path)], metric="accuracy") == written

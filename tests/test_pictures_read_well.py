@@ -1,10 +1,13 @@
 """What a new user saw in the pictures and fixed: a sweep's plots ticked at whole trials and
-titled by the sweep, overlaid curves that hide one another said so, Grad-CAM of a small image
-(no TensorFlow here)."""
+titled by the sweep, overlaid curves that hide one another said so, how Grad-CAM's model saw a
+photo, titles wider than their grid, augmented variants that changed with the same seed (the
+only test here that imports TensorFlow, marked training)."""
 
 from __future__ import annotations
 
 import types
+
+import pytest
 
 from test_reference_plotting import make_run
 
@@ -96,3 +99,39 @@ def test_a_metric_asked_for_by_its_alias_is_the_same_picture(workdir):
     written = plot_runs([str(run.path)], metric="val_acc")
     assert [path.rsplit("/", 1)[1] for path in written] == ["accuracy.png"]  # was acc.png: a second copy
     assert plot_runs([str(run.path)], metric="accuracy") == written
+
+
+def test_a_narrow_grid_is_made_as_wide_as_its_title():
+    import numpy as np
+
+    from dlcli.viz.labelled import TITLE_BAND, tile_sheet
+
+    tiles = np.full((8, 8, 8, 3), 128, dtype="uint8")  # 8 filters of an 8x8 model: 3 tiles a row
+    title = "digits-convnet, layer conv2d: filters 0-7 after 40 ascent steps of 1"
+    sheet = tile_sheet(tiles, 3, title, list(range(8)), note="the input each filter responds to most")
+    band = sheet[:TITLE_BAND]
+    inked = np.flatnonzero((band < 128).any(axis=(0, 2)))  # columns the title's letters darken
+    assert inked.size and inked[0] > 0 and inked[-1] < sheet.shape[1] - 1  # was cut at both edges
+    long = "grace_hopper.jpg and 4 variants through cats-dogs-augment's augmentation (seed 0)"
+    sheet = tile_sheet(np.full((5, 150, 150, 3), 128, dtype="uint8"), 3, long, ["original", 1, 2, 3, 4],
+                       note="RandomRotation, RandomTranslation, RandomZoom, RandomFlip")
+    inked = np.flatnonzero((sheet[:TITLE_BAND] < 128).any(axis=(0, 2)))
+    assert inked[0] > 0 and inked[-1] < sheet.shape[1] - 1
+
+
+@pytest.mark.training
+def test_augmented_variants_are_the_same_for_the_same_seed(run_cli, workdir):
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (60, 40, 3), dtype="uint8")).save(workdir / "photo.png")
+
+    def variants(seed: str, name: str):
+        result = run_cli("visualize", "augmentation", str(workdir / "photo.png"), "--experiment", "cats-dogs-augment",
+                         "--count", "3", "--seed", seed, "--out", str(workdir / name))
+        assert result.exit_code == 0, result.stderr
+        return np.asarray(Image.open(workdir / name))
+
+    first = variants("0", "first.png")
+    assert np.array_equal(first, variants("0", "again.png"))  # the title says seed 0: it was different every time
+    assert not np.array_equal(first, variants("1", "other.png"))

@@ -10,10 +10,13 @@ from dlcli.backend import import_keras
 AUGMENTING = ("Random", "AugMix", "CutMix", "MixUp", "RandAugment")
 
 
-def augmentation_layers(spec) -> list:
-    """The spec's augmentation layers (RandomFlip, RandomRotation, ...), built afresh."""
+def augmentation_layers(spec, seed: int) -> list:
+    """The spec's augmentation layers (RandomFlip, RandomRotation, ...), built afresh after Keras'
+    random seed is set to `seed`: each layer draws its own generator's seed when it is made, so
+    layers made before the seed would give other variants on every call."""
     from dlcli.models.sequential import build_layer
 
+    import_keras().utils.set_random_seed(seed)
     layers = []
     for index, entry in enumerate(getattr(spec.model, "layers", [])):
         if entry.name.startswith(AUGMENTING):

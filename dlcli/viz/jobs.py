@@ -244,7 +244,7 @@ def visualize_augmentation(image_path: str, experiment: str = "cats-dogs-augment
     spec = run.spec() if run else load_spec(experiment)[0]
     size = getattr(spec.data, "image_size", None)
     original = resize(image, tuple(size), getattr(spec.data, "interpolation", "bilinear")) if size else image
-    layers = augmentation_layers(spec)
+    layers = augmentation_layers(spec, seed)
     variants = augmented_variants(original, layers, count, seed)
     tiles = to_uint8(np.concatenate([original[None], variants]))
     picture_identity = identity(kind="augmentation", image=placement.named(image_path),

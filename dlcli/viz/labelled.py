@@ -15,7 +15,8 @@ MIN_TILE = 64  # pixels of a tile's shorter side once scaled: room for its numbe
 MIN_OVERLAY = 256  # pixels of an overlay's shorter side once scaled
 DPI = 100  # figure inches * DPI = pixels: sizes below are in pixels
 TITLE_BAND = 48  # pixels above the picture for its title (two lines)
-MIN_WIDTH = 420  # pixels: a title of about 60 characters fits
+MIN_WIDTH = 420  # pixels: a title of about 60 characters fits (a longer one widens the picture)
+TITLE_SIZE = 10  # points
 MARGIN = 4  # pixels between tiles
 MARK_COLOUR = "#e8112d"
 
@@ -80,7 +81,7 @@ def _framed(picture: np.ndarray, title: str, right: int = 0):
     from matplotlib.figure import Figure
 
     height, width = picture.shape[:2]
-    total_width, total_height = max(width + right, MIN_WIDTH), height + TITLE_BAND
+    total_width, total_height = max(width + right, MIN_WIDTH, title_width(title) + 4 * MARGIN), height + TITLE_BAND
     figure = Figure(figsize=(total_width / DPI, total_height / DPI), dpi=DPI)
     left = (total_width - right - width) / 2 / total_width
     axes = figure.add_axes([left, 0, width / total_width, height / total_height])
@@ -88,8 +89,19 @@ def _framed(picture: np.ndarray, title: str, right: int = 0):
     axes.set_xlim(-0.5, width - 0.5)
     axes.set_ylim(height - 0.5, -0.5)
     axes.set_axis_off()
-    figure.text(0.5, 1 - TITLE_BAND / 2 / total_height, title, ha="center", va="center", fontsize=10)
+    figure.text(0.5, 1 - TITLE_BAND / 2 / total_height, title, ha="center", va="center", fontsize=TITLE_SIZE)
     return figure, axes
+
+
+def title_width(title: str) -> int:
+    """Pixels `title` takes at TITLE_SIZE as Agg draws it (the picture is made at least that wide:
+    a filter grid of 8 tiles or 4 augmented variants is narrower than its title)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(dpi=DPI)
+    text = figure.text(0, 0, title, fontsize=TITLE_SIZE)
+    return int(np.ceil(text.get_window_extent(FigureCanvasAgg(figure).get_renderer()).width))
 
 
 def _mark(axes, left: int, top: int, width: int, height: int) -> None:

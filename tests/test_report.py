@@ -283,12 +283,12 @@ def test_training_writes_the_report_and_report_false_turns_it_off(run_cli, tiny_
     assert off.exit_code == 0 and not (Path(answer["run_dir"]) / "report.html").exists()
     assert answer["check"]["status"] == "passed"  # not `not comparable`: the page is no part of the recipe
 
-    import dlcli.report.writing
+    import dlcli.report.run_report
 
     def broken(run):
         raise RuntimeError("no page today")
 
-    monkeypatch.setattr(dlcli.report.writing, "write_run_report", broken)
+    monkeypatch.setattr(dlcli.report.run_report, "write_run_report", broken)
     failed_page = run_cli("train", str(tiny_spec), "-q", "--json")
     assert failed_page.exit_code == 0, failed_page.stderr
     info = json.loads((Path(json.loads(failed_page.stdout)["run_dir"]) / "run.json").read_text())
@@ -389,7 +389,7 @@ def test_an_image_folders_binary_classifier_gets_its_confusion_matrix(run_cli, w
 
 
 def test_a_training_report_that_fails_leaves_no_stale_page_and_a_later_one_clears_the_note(workdir, monkeypatch):
-    import dlcli.report.writing as writing
+    import dlcli.report.run_report as writing
     from dlcli.runs import Run
 
     path = make_run(workdir / "runs")

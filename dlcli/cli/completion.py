@@ -37,9 +37,8 @@ def completion(shell: str) -> None:
     zsh    eval "$(dlcli completion zsh)"      in ~/.zshrc, after compinit
     fish   dlcli completion fish > ~/.config/fish/completions/dlcli.fish
     """
-    from dlcli.cli import cli
-
-    click.echo(get_completion_class(shell)(cli, {}, "dlcli", COMPLETE_VAR).source())
+    root = click.get_current_context().find_root().command  # dlcli's group, whichever module defines it
+    click.echo(get_completion_class(shell)(root, {}, "dlcli", COMPLETE_VAR).source())
 
 
 def complete(cli: click.Group) -> int:

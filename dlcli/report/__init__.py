@@ -4,9 +4,11 @@ of several runs side by side, or of a sweep.
 - `rendering`: the Jinja2 templates (`templates/base.html.j2` is every page's frame), autoescaped;
 - `page`: what one run's page shows, read through `dlcli.runs`;
 - `pictures`: matplotlib figures and a run's PNGs as data: URIs;
-- `writing`: which page RUN... asks for, where it goes, writing it; the pages written when a training or a sweep ends.
+- `run_report`: one run's report.html, and the page written when a training ends;
+- `writing`: which page RUN... asks for, where it goes, writing it; a sweep's page when it ends.
 """
 
-from dlcli.report.writing import report, sweep_report, training_report, write_run_report
+from dlcli.report.run_report import training_report, write_run_report
+from dlcli.report.writing import report, sweep_report
 
 __all__ = ["report", "sweep_report", "training_report", "write_run_report"]

@@ -10,55 +10,15 @@ still finds the newest run.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from dlcli.atomic import write_text_atomic
 from dlcli.errors import UsageError
+from dlcli.report.run_report import generated_at, not_written, run_html, write_run_report
 from dlcli.runs import Run, enclosing_run, layout
 
 SWEEP_REPORT = "report.html"  # beside a sweep's sweep.csv
-
-
-def _generated_at() -> str:
-    return datetime.now().astimezone().isoformat(timespec="seconds")
-
-
-def run_html(run: Run) -> str:
-    """The page of one run."""
-    from dlcli.report.page import run_page
-    from dlcli.report.rendering import render
-
-    return render("run.html.j2", page=run_page(run), generated_at=_generated_at())
-
-
-def write_run_report(run: Run) -> Path:
-    """report.html of a run, written through the run (its writer, or a Run opened with draws=True)."""
-    run.write_text(layout.REPORT, run_html(run))  # a drawing Run keeps the run directory's times
-    return run.file(layout.REPORT)
-
-
-def not_written(error: Exception) -> str:
-    """Why an optional page is missing, in one line: 'not written: ValueError: ...'."""
-    text = str(error).strip().splitlines()
-    return f"not written: {type(error).__name__}" + (f": {text[0][:200]}" if text else "")
-
-
-def training_report(run: Run) -> None:
-    """report.html at the end of a training (train, resume, a sweep's trial), as an optional part:
-    whatever goes wrong, the run is not failed; run.json's `report` says why there is no page (an
-    older page of the run, from before a resume, is removed: it would show what is no longer so)."""
-    try:
-        write_run_report(run)
-        if run.info.get("report"):  # an earlier training's note: not so any more
-            run.update(report=None)
-    except Exception as error:  # noqa: BLE001  an optional part: any failure is a note, never a failed run
-        try:
-            run.file(layout.REPORT).unlink(missing_ok=True)
-            run.update(report=not_written(error))
-        except OSError:  # a full disk: the missing page says it
-            pass
 
 
 def _check_out(out: str, own: Path | None, inside_checked: bool = True) -> Path:
@@ -105,7 +65,7 @@ def report(references: list[str], out: str | None = None) -> dict[str, Any]:
     from dlcli.report.comparison import runs_html, runs_file_name
 
     target = _check_out(out, None) if out else Path.cwd() / runs_file_name(runs)
-    write_text_atomic(target, runs_html(runs, _generated_at()))
+    write_text_atomic(target, runs_html(runs, generated_at()))
     return _result(target, "runs", runs)
 
 
@@ -128,7 +88,7 @@ def sweep_report(sweep) -> str:
 def sweep_html_of(sweep, page_folder: Path) -> str:
     from dlcli.report.sweep import sweep_html
 
-    return sweep_html(sweep, page_folder, _generated_at())
+    return sweep_html(sweep, page_folder, generated_at())
 
 
 def _write_sweep(reference: str, out: str | None) -> dict[str, Any]:

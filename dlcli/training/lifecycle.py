@@ -269,7 +269,7 @@ def execute(run: Run, spec, bundle, model, record: dict | None, verbose: int,
             why += f"; run.json could not record it ({unwritable})"
         else:
             if spec.report:  # the page of a failed run shows its error beside its curves (an optional part)
-                from dlcli.report import training_report
+                from dlcli.report.run_report import training_report
 
                 training_report(run)
         raise RunFailed(f"run failed: {why} (run directory: {run})", str(run), why) from error
@@ -302,7 +302,7 @@ def close(run: Run, spec, bundle, model, outcome, signal_name: str | None, durat
     run.write_json(layout.METRICS, {"metrics": metrics, "check": check})
     run.update(**close_fields(status, duration(), signal_name))
     if spec.report:  # report.html, an optional part: its failure is a note in run.json, never a failed run
-        from dlcli.report import training_report
+        from dlcli.report.run_report import training_report
 
         training_report(run)
     return {"run_dir": str(run), "status": status, "metrics": metrics, "check": check}

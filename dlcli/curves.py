@@ -38,6 +38,34 @@ class Curves:
         """`experiment (time)` for a run, the file's name for a file: how titles and legends name it."""
         return f"{self.name} ({self.time})" if self.time else self.name
 
+    def points(self, key: str, skip_first: int = 0) -> tuple[list, list[float], list]:
+        """(epochs, values) of `key`'s finite points after the first `skip_first` epochs, and the
+        epochs without a finite value (a diverged run's NaN or inf, a CSVLogger cell left empty by
+        validation_freq, None in history.json)."""
+        values = self.history.get(key) or []
+        epochs = list(self.history.get("epoch", range(1, len(values) + 1)))[skip_first:]
+        pairs = [(epoch, _finite(value)) for epoch, value in zip(epochs, values[skip_first:])]
+        kept = [(epoch, value) for epoch, value in pairs if value is not None]
+        return [epoch for epoch, _ in kept], [value for _, value in kept], [e for e, v in pairs if v is None]
+
+
+def epoch_spans(epochs: list) -> str:
+    """'2, 5-9' for epochs [2, 5, 6, 7, 8, 9]: runs of consecutive epochs as ranges."""
+    spans, start = [], epochs[0] if epochs else None
+    for before, epoch in zip(epochs, [*epochs[1:], None]):
+        if epoch != before + 1:
+            spans.append(f"{start}" if start == before else f"{start}-{before}")
+            start = epoch
+    return ", ".join(spans)
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
 
 def run_curves(run: Run) -> Curves:
     """A run's curves, with its start time and its spec's settings (for titles and labels)."""

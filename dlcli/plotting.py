@@ -5,7 +5,8 @@ One figure per metric: training and validation of one run, each a line with its 
 from their spec.yaml; a line that a later one covers point for point is labelled as hidden under
 it), as in figures 4.4-4.9; the book's exponential smoothing (`smooth_curve`,
 3.31 and 5.24) and dropping the first points (3.31). A k-fold run's history.json already holds
-the per-epoch mean over folds (3.29-3.30). Besides run directories, `plot` reads Keras' own
+the per-epoch mean over folds (3.29-3.30). Epochs without a finite value (NaN) are named in the
+legend, the points around them joined. Besides run directories, `plot` reads Keras' own
 history files (`dlcli.curves`). `curve_figures` gives the figures without writing them (the HTML
 report embeds them).
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlcli.curves import Curves, file_curves, run_curves
+from dlcli.curves import Curves, epoch_spans, file_curves, run_curves
 from dlcli.errors import UsageError
 from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, save_figure, unusable_path
 from dlcli.reference import smooth_curve
@@ -52,15 +53,17 @@ def _named(sources: list[Curves], base: str) -> str:
     return next((key for key in (_resolve(source.history, base) for source in sources) if key), base)
 
 
-def _series(history: dict, key: str, smooth: float | None, skip_first: int):
-    values = history.get(key)
-    if not values:
-        return None, None
-    epochs = list(history.get("epoch", range(1, len(values) + 1)))[skip_first:]
-    values = [float("nan") if v is None else v for v in values][skip_first:]
-    if smooth:
-        values = smooth_curve(values, smooth)
-    return epochs, values
+def _series(source: Curves, key: str, smooth: float | None, skip_first: int) -> tuple[list, list, list]:
+    """`Curves.points` of `key`, smoothed: (epochs, values, the epochs without a finite value). Those
+    are left out and the points around them joined (a NaN would make every later smoothed point NaN),
+    and the legend names them (`_no_value`)."""
+    epochs, values, missing = source.points(key, skip_first)
+    return epochs, smooth_curve(values, smooth) if smooth else values, missing
+
+
+def _no_value(missing: list) -> str:
+    """' (no finite value at epochs 2, 5-9)' for the epochs a curve lacks; '' when it lacks none."""
+    return f" (no finite value at epoch{'s' if len(missing) > 1 else ''} {epoch_spans(missing)})" if missing else ""
 
 
 @dataclass
@@ -174,10 +177,12 @@ def _one(source: Curves, base: str, smooth: float | None, skip_first: int) -> Dr
     smoothed = "smoothed " if smooth else ""
     drew = []
     for name, style, text in ((key, "o-", "training"), (f"val_{key}", "s--", "validation")):
-        epochs, values = _series(source.history, name, smooth, skip_first)
+        epochs, values, missing = _series(source, name, smooth, skip_first)
         if values:
-            axes.plot(epochs, values, style, label=f"{smoothed}{text} {label}".capitalize())
+            axes.plot(epochs, values, style, label=f"{smoothed}{text} {label}".capitalize() + _no_value(missing))
             drew.append(text)
+        elif missing:  # every epoch NaN: the legend says so rather than leave the curve out unsaid
+            axes.plot([], [], linestyle="none", label=f"not drawn: {text} {label}{_no_value(missing)}")
     if not drew:
         return None
     kfold = " (mean over folds)" if source.kfold else ""
@@ -194,20 +199,22 @@ def _overlay(sources: list[Curves], base: str, metric: str | None, smooth: float
     validation = any(key and f"val_{key}" in source.history for key, source in zip(keys, sources))
     want_validation = _overlays_validation(metric) and validation  # training curves where no run validated
     lacking, drawn = [], []
+    wanted = _curve_key("validation" if want_validation else "training", base)  # val_acc, as a run lacking it says
     for index, (source, key, name) in enumerate(zip(sources, keys, overlay_labels(sources))):
         shown = f"val_{key}" if key and want_validation else key
-        epochs, values = _series(source.history, shown, smooth, skip_first) if shown else (None, None)
+        epochs, values, missing = _series(source, shown, smooth, skip_first) if shown else ([], [], [])
         if not values:
-            lacking.append((source, name))
+            lacking.append((source, name + (_no_value(missing) or f" (no {wanted})")))
             continue
-        line, = axes.plot(epochs, values, marker=MARKERS[index % len(MARKERS)], linestyle="-", label=name)
+        line, = axes.plot(epochs, values, marker=MARKERS[index % len(MARKERS)], linestyle="-",
+                          label=name + _no_value(missing))
         drawn.append((line, name, dict(zip(epochs, values))))
     if not drawn:
         return None
     _name_hidden(drawn)
     curves = "validation" if want_validation else "training"
     for _, name in lacking:  # an invisible line: the legend names what is not drawn
-        axes.plot([], [], linestyle="none", label=f"not drawn: {name} (no {_curve_key(curves, base)})")
+        axes.plot([], [], linestyle="none", label=f"not drawn: {name}")
     smoothed = "smoothed " if smooth else ""
     names = list(dict.fromkeys(source.name for source in sources))
     axes.set_title(f"{', '.join(names)}: {len(sources)} runs\n{smoothed}{curves} {label}")
@@ -223,8 +230,8 @@ def _name_hidden(drawn: list[tuple[Any, str, dict]]) -> None:
     for index, (line, name, points) in enumerate(drawn):
         cover = next((other for _, other, over in drawn[index + 1:] if points.keys() <= over.keys() and all(
             math.isclose(value, over[epoch], rel_tol=1e-6, abs_tol=1e-12) for epoch, value in points.items())), None)
-        if cover is not None:
-            line.set_label(f"{name}\n(hidden under {cover}: same values)")  # two lines: a legend that fits
+        if cover is not None:  # two lines: a legend that fits
+            line.set_label(f"{line.get_label()}\n(hidden under {cover}: same values)")
 
 
 def _finished(figure, axes, label: str):

@@ -135,3 +135,27 @@ def test_augmented_variants_are_the_same_for_the_same_seed(run_cli, workdir):
     first = variants("0", "first.png")
     assert np.array_equal(first, variants("0", "again.png"))  # the title says seed 0: it was different every time
     assert not np.array_equal(first, variants("1", "other.png"))
+
+
+def test_epochs_without_a_finite_value_are_named_and_the_rest_joined(run_cli, workdir):
+    import math
+
+    from dlcli.plotting import curve_figures
+
+    diverged = make_run("digits-convnet", {"loss": [1.0, 0.6, float("nan"), None, None, 0.4],
+                                           "val_loss": [None, 0.9, None, 0.8, None, 0.7]})
+    figure = curve_figures([diverged])["loss"]
+    assert legend_of(figure) == ["Training loss (no finite value at epochs 3-5)",
+                                 "Validation loss (no finite value at epochs 1, 3, 5)"]
+    training, validation = (line for line in figure.axes[0].get_lines() if len(line.get_xdata()))
+    assert list(training.get_xdata()) == [1, 2, 6] and list(validation.get_xdata()) == [2, 4, 6]  # one joined line
+    smoothed = curve_figures([diverged], smooth=0.5)["loss"].axes[0].get_lines()[0].get_ydata()
+    assert not any(math.isnan(value) for value in smoothed)  # a NaN no longer makes every later point NaN
+    dead = make_run("digits-convnet", {"loss": [1.0, 0.5], "val_loss": [None, None]})
+    assert legend_of(curve_figures([dead])["loss"]) == ["Training loss",
+                                                        "not drawn: validation loss (no finite value at epochs 1-2)"]
+    (workdir / "log.csv").write_text("epoch,loss,val_loss\n0,1.0,\n1,0.8,0.9\n2,0.7,\n")  # validation_freq=2
+    figure = curve_figures([diverged, make_run("digits-convnet", {"val_loss": [1.0, float("inf")]})])["loss"]
+    assert legend_of(figure)[1].endswith("(no finite value at epoch 2)")
+    result = run_cli("plot", str(workdir / "log.csv"))
+    assert result.exit_code == 0, result.stderr

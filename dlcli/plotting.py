@@ -87,15 +87,19 @@ def curve_figures(runs: list[Run], metric: str | None = None, smooth: float | No
 
 def draw(sources: list[Curves], metric: str | None, smooth: float | None, skip_first: int) -> dict[str, Drawn]:
     """What `curve_figures` draws, with what each overlay shows and lacks."""
-    every_key = {key: None for source in sources for key in source.history}  # in order, the first run's first
-    bases = [_named(sources, metric.removeprefix("val_"))] if metric else metric_bases(every_key)
     drawn = {}
-    for base in bases:
+    for base in _bases(sources, metric):
         figure = _one(sources[0], base, smooth, skip_first) if len(sources) == 1 else \
             _overlay(sources, base, metric, smooth, skip_first)
         if figure is not None:
             drawn[base] = figure
     return drawn
+
+
+def _bases(sources: list[Curves], metric: str | None) -> list[str]:
+    """The metrics to draw: `metric` as the runs name it, else every metric any run has, in order."""
+    every_key = {key: None for source in sources for key in source.history}  # in order, the first run's first
+    return [_named(sources, metric.removeprefix("val_"))] if metric else metric_bases(every_key)
 
 
 def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | None = None,
@@ -122,10 +126,13 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
     if len(sources) == 1 and metric and _resolve(sources[0].history, metric.removeprefix("val_")) is None:
         raise UsageError(f"{sources[0].describe()}: no metric '{metric}'; it has {', '.join(metric_bases(sources[0].history))}")
     drawn = draw(sources, metric, smooth, skip_first)
+    skipped = f" after skipping the first {skip_first} epochs" if skip_first else ""
     if not drawn:
         what = f"metric '{metric}'" if metric else "any metric"
-        skipped = f" after skipping the first {skip_first} epochs" if skip_first else ""
-        raise UsageError(f"nothing to plot for {what}{skipped}")
+        left = any(len(source.history["epoch"]) > skip_first for source in sources if source.history.get("epoch"))
+        raise UsageError(f"nothing to plot for {what}{skipped}{': no epoch has a finite value' if left else ''}")
+    for base in (base for base in _bases(sources, metric) if base not in drawn):  # a diverged run's loss
+        print(f"{base}: no epoch has a finite value{skipped}; not plotted", file=sys.stderr)
     for base, each in drawn.items():
         for source in (source for source in each.lacking if all(source is not other for other in untrained)):
             print(f"{source.path}: no {_curve_key(each.curves, base)}; not in the {base} plot", file=sys.stderr)

@@ -159,3 +159,12 @@ def test_epochs_without_a_finite_value_are_named_and_the_rest_joined(run_cli, wo
     assert legend_of(figure)[1].endswith("(no finite value at epoch 2)")
     result = run_cli("plot", str(workdir / "log.csv"))
     assert result.exit_code == 0, result.stderr
+
+
+def test_a_metric_with_no_finite_value_is_said_not_silently_skipped(run_cli, workdir):
+    diverged = make_run("digits-convnet", {"accuracy": [0.1, 0.1], "loss": [None, None], "val_loss": [None, None]})
+    result = run_cli("plot", str(diverged.path))
+    assert result.exit_code == 0 and [path.rsplit("/", 1)[1] for path in result.stdout.split()] == ["accuracy.png"]
+    assert "loss: no epoch has a finite value; not plotted" in result.stderr.splitlines()
+    nothing = run_cli("plot", str(diverged.path), "--metric", "loss")
+    assert nothing.exit_code == 2 and "no epoch has a finite value" in nothing.stderr

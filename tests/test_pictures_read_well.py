@@ -168,3 +168,18 @@ def test_a_metric_with_no_finite_value_is_said_not_silently_skipped(run_cli, wor
     assert "loss: no epoch has a finite value; not plotted" in result.stderr.splitlines()
     nothing = run_cli("plot", str(diverged.path), "--metric", "loss")
     assert nothing.exit_code == 2 and "no epoch has a finite value" in nothing.stderr
+
+
+def test_a_filter_grid_with_stalled_filters_says_what_to_try(monkeypatch):
+    import numpy as np
+
+    from dlcli.viz import labelled
+    from dlcli.viz.filters import Ascent, filter_sheet
+
+    notes = []
+    monkeypatch.setattr(labelled, "tile_sheet", lambda *args, note="": notes.append(note))
+    patterns = np.full((2, 8, 8, 1), 128, dtype="uint8")
+    filter_sheet(Ascent(patterns, start=np.array([1.0, 1.0]), end=np.array([2.0, 1.0])), [0, 1], "conv2d", "m", 40)
+    filter_sheet(Ascent(patterns, start=np.zeros(2), end=np.zeros(2)), [0, 1], "conv2d", "m", 0)
+    assert notes == ["crossed: 1 still noise (activation did not rise: try another --seed or --layer)",
+                     "crossed: 2 still noise (no ascent steps: give --steps)"]  # the report shows no stderr

@@ -103,13 +103,15 @@ def check_filters(model, layer_name: str, count: int) -> list[int]:
 def filter_sheet(ascent: Ascent, filters: list[int], layer: str, model_label: str, steps: int,
                  step: float = 1.0) -> np.ndarray:
     """RGB uint8: the patterns in a square grid scaled up to a readable size, each numbered by its
-    filter, the stalled ones framed in red and crossed, titled with the model and the layer."""
+    filter, the stalled ones framed in red and crossed, titled with the model and the layer, and with
+    what to try for the stalled ones (the picture is also seen without the command's warning: in the
+    run's HTML report)."""
     from dlcli.viz.labelled import tile_sheet
 
     patterns = ascent.patterns if ascent.patterns.shape[-1] == 3 else np.repeat(ascent.patterns, 3, axis=-1)
     columns = int(np.ceil(np.sqrt(len(filters))))
     stalled = {filters[position] for position in ascent.stalled()}
-    note = (f"crossed: {len(stalled)} still noise (activation did not rise)" if stalled
-            else "the input each filter responds to most")
+    why = "no ascent steps: give --steps" if steps == 0 else "activation did not rise: try another --seed or --layer"
+    note = f"crossed: {len(stalled)} still noise ({why})" if stalled else "the input each filter responds to most"
     title = f"{model_label}, layer {layer}: filters {filters[0]}-{filters[-1]} after {steps} ascent steps of {step:g}"
     return tile_sheet(patterns, columns, title, filters, stalled, note=note)

@@ -208,8 +208,8 @@ def visualize_filters(model: str | None = None, layer: str | None = None, filter
     if stalled:
         why = ("no --steps were run: give some (the book runs 40)" if steps == 0 else
                f"{'its' if len(stalled) == 1 else 'their'} activation did not rise in {steps} steps (a filter silent "
-               "on the starting noise gets no "
-               "gradient): try another --seed or another --layer; if it fell, a smaller --step")
+               "on the starting noise gets no gradient): try another --seed or another --layer; if it fell, a "
+               "smaller --step")
         result["warning"] = f"{_numbers(stalled)} of {layer} stayed noise (crossed on the grid): {why}"
     return result
 

@@ -68,15 +68,15 @@ MODEL_PLOT = _file("model.png", "models.describing (at start, when Graphviz is i
 CALLBACKS = _folder("callbacks", "training.lifecycle (at start)", "copies of the spec's custom callback files",
                     open=False)
 CALLBACK_COPY = _file("callbacks/{index}-{file}", "training.lifecycle (at start)", "one custom callback's code")
-HISTORY = _file("history.json", "training.callbacks (after every completed epoch)",
+HISTORY = _file("history.json", "training.fit_callbacks (after every completed epoch)",
                 "per-epoch metrics of the fit (of k-fold runs: the mean over folds)")
-HISTORY_CSV = _file("history.csv", "training.callbacks (after every completed epoch)", "history.json as Keras' CSVLogger writes it")
-RETRAIN_HISTORY = _file("retrain_history.json", "training.callbacks (retrain phase)", "per-epoch metrics of fit.retrain")
-RETRAIN_HISTORY_CSV = _file("retrain_history.csv", "training.callbacks (retrain phase)", "retrain_history.json as CSV")
+HISTORY_CSV = _file("history.csv", "training.fit_callbacks (after every completed epoch)", "history.json as Keras' CSVLogger writes it")
+RETRAIN_HISTORY = _file("retrain_history.json", "training.fit_callbacks (retrain phase)", "per-epoch metrics of fit.retrain")
+RETRAIN_HISTORY_CSV = _file("retrain_history.csv", "training.fit_callbacks (retrain phase)", "retrain_history.json as CSV")
 FOLDS = _folder("folds", "training.trainer (k-fold runs)", "one folder per fold", open=False)
 FOLD = _folder("folds/fold-{fold}", "training.trainer (k-fold runs)", "one fold's history and result", open=False)
-FOLD_HISTORY = _file("folds/fold-{fold}/history.json", "training.callbacks (k-fold runs)", "one fold's per-epoch metrics")
-FOLD_HISTORY_CSV = _file("folds/fold-{fold}/history.csv", "training.callbacks (k-fold runs)", "one fold's history as CSV")
+FOLD_HISTORY = _file("folds/fold-{fold}/history.json", "training.fit_callbacks (k-fold runs)", "one fold's per-epoch metrics")
+FOLD_HISTORY_CSV = _file("folds/fold-{fold}/history.csv", "training.fit_callbacks (k-fold runs)", "one fold's history as CSV")
 FOLD_RESULT = _file("folds/fold-{fold}/result.json", "training.trainer (k-fold runs)",
                     "a finished fold's history and scores; resume skips the fold")
 STATE = _folder("state", "training.state (after every completed epoch)", "what `dlcli resume` continues from",

@@ -25,9 +25,10 @@ from dlcli.backend import import_keras
 from dlcli.models import build_model, compile_for
 from dlcli.models.kind import kind_of
 from dlcli.runs import Run, layout
-from dlcli.training.callbacks import callback_classes, spec_callbacks, write_history
+from dlcli.training.callbacks import spec_callbacks
 from dlcli.training.data import as_stream, evaluate_split, inputs_only, naming_bad_files, validation_split
 from dlcli.training.evaluation import batches_of, per_sample_training_class, per_sample_validation_class
+from dlcli.training.fit_callbacks import callback_classes, write_history
 from dlcli.training.state import TrainingState
 from dlcli.training.stopping import EpochInterrupted, StopRequest, check_finite
 from dlcli.training.summary import chosen_epochs, mean_history, summarise_history

@@ -123,24 +123,33 @@ def table(rows: list[list[str]], headers: list[str], width: int | None = None, s
     """Rows under headers, two spaces apart. Given a `width`, the table is made to fit it: the
     columns named in `shrink` are cut with "…" (the widest first, none below the width `shrink`
     gives it, nor its header's), and if that is not enough the columns named in `drop` are left
-    out, in that order, until it fits; failing that, the `shrink` columns are cut down to their headers."""
+    out, in that order, until it fits; failing that, the `shrink` columns are cut down to their headers.
+    Without a `width` (a pipe, a file) every column is shown whole."""
     rows = [[str(cell) for cell in row] for row in rows]
     natural = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
     shown, widths = list(range(len(headers))), natural
-    for dropped in (None, *drop):
-        if dropped in headers and len(shown) > 1:
-            shown.remove(headers.index(dropped))
-        widths = _shrunk(natural, headers, shown, width, shrink or {}) if width else natural
-        if _table_width(widths, shown) <= (width or 0):
-            break
-    else:  # still too wide with every column it may lose gone: cut what may be cut down to its header
-        widths = _shrunk(natural, headers, shown, width, dict.fromkeys(shrink or {}, 0)) if width else natural
+    if width:
+        shown, widths = _fitted(natural, headers, width, shrink or {}, drop)
     lines = [[str(headers[i]) for i in shown], *([row[i] for i in shown] for row in rows)]
     return "\n".join("  ".join(_cut(text, widths[i]).ljust(widths[i]) for text, i in zip(line, shown)).rstrip()
                      for line in lines)
 
 
 MIN_COLUMN = 10  # what a shrunk column keeps when nothing more is to be said
+
+
+def _fitted(natural: list[int], headers: list[str], width: int, shrink: dict[str, int],
+            drop: tuple[str, ...]) -> tuple[list[int], list[int]]:
+    """The columns shown and their widths, for a table that must fit `width` (see `table`)."""
+    shown = list(range(len(headers)))
+    for dropped in (None, *drop):
+        if dropped in headers and len(shown) > 1:
+            shown.remove(headers.index(dropped))
+        widths = _shrunk(natural, headers, shown, width, shrink)
+        if _table_width(widths, shown) <= width:
+            return shown, widths
+    # Still too wide with every column it may lose gone: cut what may be cut down to its header.
+    return shown, _shrunk(natural, headers, shown, width, dict.fromkeys(shrink, 0))
 
 
 def _table_width(widths: list[int], shown: list[int]) -> int:

@@ -1,0 +1,20 @@
+"""Tables on stdout: cut to a terminal's width, whole where no width is known (a pipe, a file)."""
+
+from __future__ import annotations
+
+from dlcli.cli.options import table
+
+
+def test_a_table_without_a_width_keeps_every_column():
+    rows = [["a", "long text " * 10, "x"]]
+    lines = table(rows, ["NAME", "DESCRIPTION", "SOURCE"], None, shrink={"DESCRIPTION": 10}, drop=("SOURCE",))
+    assert lines.splitlines()[0].split() == ["NAME", "DESCRIPTION", "SOURCE"]
+    assert "…" not in lines
+
+
+def test_list_through_a_pipe_keeps_every_column(run_cli, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)  # stdout is captured: no terminal, no width
+    result = run_cli("list")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].split() == ["NAME", "DATASET", "DATA", "BACKENDS", "DESCRIPTION", "SOURCE"]
+    assert "…" not in result.stdout

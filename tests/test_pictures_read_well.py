@@ -183,3 +183,15 @@ def test_a_filter_grid_with_stalled_filters_says_what_to_try(monkeypatch):
     filter_sheet(Ascent(patterns, start=np.zeros(2), end=np.zeros(2)), [0, 1], "conv2d", "m", 0)
     assert notes == ["crossed: 1 still noise (activation did not rise: try another --seed or --layer)",
                      "crossed: 2 still noise (no ascent steps: give --steps)"]  # the report shows no stderr
+
+
+def test_the_book_table_says_which_number_a_margin_is_from(workdir):
+    from test_book_table import make_run as make_book_run, rows_of
+
+    from dlcli.report.book import book_table
+
+    make_book_run(workdir, "digits-convnet", "20261203-100000", check={
+        "status": "differs", "metric": "test_accuracy", "expected": ">= 0.95", "actual": 0.9331, "reported": 0.97,
+        "direction": "worse", "margin": 0.03685})
+    row = rows_of(book_table())["digits-convnet"]
+    assert row["reason"] == "worse than the source (0.97) by 0.03685"  # its target is 0.95: 'by 0.03685' misled

@@ -120,7 +120,9 @@ def _why(checks: list[dict]) -> str | None:
         got = _number(actual) if isinstance(actual, (int, float)) and not isinstance(actual, bool) else "n/a"
         parts.append(f"{missed.get('what') or missed.get('metric')}: got {got}")
     if missed.get("direction") and isinstance(missed.get("margin"), (int, float)):
-        parts.append(f"{missed['direction']} than the source by {_number(missed['margin'])}")
+        reported = missed.get("reported")  # the source's own number, which the margin is from (not the target)
+        source = f" ({_number(reported)})" if isinstance(reported, (int, float)) and not isinstance(reported, bool) else ""
+        parts.append(f"{missed['direction']} than the source{source} by {_number(missed['margin'])}")
     if missed.get("reason"):
         parts.append(str(missed["reason"]))
     return "; ".join(parts) or None

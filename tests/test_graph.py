@@ -133,7 +133,7 @@ def test_graph_experiments_validate(run_cli):
 def built(workdir: Path, text: str):
     from dlcli.datasets import load
     from dlcli.spec import load_spec
-    from dlcli.training.trainer import build_checked
+    from dlcli.training.building import build_checked
 
     spec, _ = load_spec(str(write(workdir / "g.yaml", text)))
     return build_checked(spec, load(spec.data))

@@ -125,7 +125,7 @@ def spec_of(workdir, kind: str, data: str = "{name: synthetic, num_samples: 48, 
 
 def test_a_subclassed_model_is_built_on_the_data_shape(workdir):
     from dlcli import datasets
-    from dlcli.training.trainer import build_checked
+    from dlcli.training.building import build_checked
 
     spec = spec_of(workdir, "seam_autoencoder")
     model = build_checked(spec, datasets.load(spec.data))
@@ -137,7 +137,7 @@ def test_a_subclassed_model_is_built_on_the_data_shape(workdir):
 def test_a_subclassed_model_that_cannot_take_the_data_is_a_one_line_spec_error(workdir):
     from dlcli import datasets
     from dlcli.errors import SpecError
-    from dlcli.training.trainer import build_checked
+    from dlcli.training.building import build_checked
 
     spec = spec_of(workdir, "seam_images")
     with pytest.raises(SpecError) as refused:
@@ -150,7 +150,7 @@ def test_a_subclass_without_get_config_leaves_a_note_instead_of_model_json(workd
     from dlcli import datasets
     from dlcli.models.describing import describe
     from dlcli.runs import Run
-    from dlcli.training.trainer import build_checked
+    from dlcli.training.building import build_checked
 
     spec = spec_of(workdir, "seam_no_config")
     model = build_checked(spec, datasets.load(spec.data))
@@ -165,7 +165,7 @@ def test_a_subclass_without_get_config_leaves_a_note_instead_of_model_json(workd
 def test_a_subclassed_model_saves_and_loads_with_its_kinds_classes(workdir):
     from dlcli import datasets
     from dlcli.models.saving import load_model
-    from dlcli.training.trainer import build_checked
+    from dlcli.training.building import build_checked
 
     spec = spec_of(workdir, "seam_autoencoder")
     bundle = datasets.load(spec.data)
@@ -185,7 +185,8 @@ def test_a_kind_without_targets_trains_validates_and_evaluates_on_inputs_alone(w
     from dlcli import datasets
     from dlcli.runs import Run
     from dlcli.training.stopping import StopRequest
-    from dlcli.training.trainer import Trainer, build_checked
+    from dlcli.training.building import build_checked
+    from dlcli.training.trainer import Trainer
 
     spec = spec_of(workdir, "seam_autoencoder")
     bundle = datasets.load(spec.data)
@@ -205,7 +206,7 @@ def test_a_split_without_targets_is_evaluated_for_a_model_with_its_own_loss(work
     from dlcli.datasets import DataBundle, Split
     from dlcli.datasets.base import array_stream
     from dlcli.training.data import computes_own_loss, evaluate_split, inputs_only
-    from dlcli.training.trainer import build_checked
+    from dlcli.training.building import build_checked
 
     spec = spec_of(workdir, "seam_autoencoder")
     bundle = datasets.load(spec.data)
@@ -224,7 +225,7 @@ def test_a_split_without_targets_is_evaluated_for_a_model_with_its_own_loss(work
 def test_dicts_of_inputs_reach_a_kind_that_says_it_takes_them(workdir):
     from dlcli import datasets
     from dlcli.errors import SpecError
-    from dlcli.training.trainer import build_checked
+    from dlcli.training.building import build_checked
 
     named = ("{name: random, num_samples: 32, num_test: 8, inputs: {a: {shape: [3]}, b: {shape: [2]}}, "
              "targets: {out: {shape: [1]}}}")

@@ -19,7 +19,7 @@ class ModelKind:
         A kind with its own training step returns a keras.Model subclass overriding
         `train_step` / `compute_loss`: `fit`, callbacks, resume and saving then work unchanged.
         A model without `input_shape` (a subclass) is built by calling it once symbolically on
-        the data's sample shape (training.trainer.build_checked); to be saved and loaded back it
+        the data's sample shape (training.building.build_checked); to be saved and loaded back it
         needs a `get_config` and its class in `custom_objects`.
     `compile(model, spec)`: compile it; default: the spec's `compile:` section.
     `custom_objects()`: the classes `keras.models.load_model` needs to reload a saved model.

@@ -162,7 +162,7 @@ def built(spec, bundle, spec_path: Path):
     """The compiled model; a problem only Keras finds is still reported at its line of the spec."""
     from dlcli.errors import SpecError
     from dlcli.spec.messages import locate
-    from dlcli.training.trainer import build_checked
+    from dlcli.training.building import build_checked
 
     from dlcli.training.callbacks import check_callbacks
 

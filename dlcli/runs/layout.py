@@ -65,9 +65,9 @@ VOCABULARY_JSON = _file("vocabulary.json", "training.lifecycle (text runs whose 
 MODEL_CONFIG = _file("model.json", "models.describing (at start)", "the model's Keras config")
 MODEL_SUMMARY = _file("summary.txt", "models.describing (at start)", "the model's Keras summary")
 MODEL_PLOT = _file("model.png", "models.describing (at start, when Graphviz is installed)", "the model's graph")
-CALLBACKS = _folder("callbacks", "training.lifecycle (at start)", "copies of the spec's custom callback files",
+CALLBACKS = _folder("callbacks", "training.callback_copies (at start)", "copies of the spec's custom callback files",
                     open=False)
-CALLBACK_COPY = _file("callbacks/{index}-{file}", "training.lifecycle (at start)", "one custom callback's code")
+CALLBACK_COPY = _file("callbacks/{index}-{file}", "training.callback_copies (at start)", "one custom callback's code")
 HISTORY = _file("history.json", "training.fit_callbacks (after every completed epoch)",
                 "per-epoch metrics of the fit (of k-fold runs: the mean over folds)")
 HISTORY_CSV = _file("history.csv", "training.fit_callbacks (after every completed epoch)", "history.json as Keras' CSVLogger writes it")

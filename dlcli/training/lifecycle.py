@@ -106,46 +106,15 @@ def _initialise(run: Run, spec, spec_path: Path, overrides: list[str], bundle, m
     from dlcli.models.describing import describe
     from dlcli.recipe_source import recipe_record
     from dlcli.spec.loading import dump_spec
+    from dlcli.training.callback_copies import with_callback_copies
 
-    run.write_text(layout.SPEC, dump_spec(_with_callback_copies(run, spec)))
+    run.write_text(layout.SPEC, dump_spec(with_callback_copies(run, spec)))
     described = describe(model, run)
     if bundle.info.get("vocabulary"):  # evaluate and predict tokenise with exactly this vocabulary
         run.write_vocabulary(bundle.info["vocabulary"])
     run.begin(start_record(spec, spec_path, overrides, bundle, model, started=started, model_files=described,
                            data_identity=data_identity(spec.data), recipe=recipe_record(spec, spec_path),
                            initialized_from=source.path if source is not None else None))
-
-
-def _with_callback_copies(run: Run, spec):
-    """The spec as the run keeps it: each custom callback's file copied into callbacks/ and named
-    there (relative to the run directory), so the run resumes with the code it started with."""
-    from dataclasses import replace
-
-    from dlcli.atomic import write_bytes_atomic
-
-    kept = spec.model_copy(deep=True)
-    for index, entry in enumerate(spec.callbacks):
-        if entry.name == "Custom":
-            file, _, class_name = entry.arguments["path"].rpartition(":")
-            copy = layout.CALLBACK_COPY.at(index=index, file=Path(file).name)
-            write_bytes_atomic(run.output(copy), Path(file).read_bytes())
-            kept.callbacks[index] = replace(entry, arguments={**entry.arguments, "path": f"{copy}:{class_name}"})
-    return kept
-
-
-def _relative_to(run: Run, spec):
-    """The spec with its custom callbacks' paths relative to the run directory (their copies), as
-    spec.yaml keeps them, so the run directory may move."""
-    from dataclasses import replace
-
-    kept = spec.model_copy(deep=True)
-    for index, entry in enumerate(spec.callbacks):
-        if entry.name == "Custom":
-            file, _, class_name = entry.arguments["path"].rpartition(":")
-            if Path(file).is_relative_to(run.path.resolve()):
-                relative = Path(file).relative_to(run.path.resolve())
-                kept.callbacks[index] = replace(entry, arguments={**entry.arguments, "path": f"{relative}:{class_name}"})
-    return kept
 
 
 def pinned(spec, source: Run | None):
@@ -230,8 +199,9 @@ def _resume_locked(run: Run, epochs: int | None, force: bool, verbose: int, watc
                                backend=active_backend()))
     if changed_epochs:
         from dlcli.spec.loading import dump_spec
+        from dlcli.training.callback_copies import relative_to_run
 
-        run.write_text(layout.SPEC, dump_spec(_relative_to(run, spec)))
+        run.write_text(layout.SPEC, dump_spec(relative_to_run(run, spec)))
     return execute(run, working, bundle, model, record, verbose, previous_duration=info.get("duration_s") or 0.0,
                    watchers=watchers, worker=worker)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 
@@ -47,8 +48,14 @@ def colour_allowed(stream) -> bool:
     return bool(isatty and isatty()) and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
+# Keras' progress bar draws its done and remaining parts with one character, green then grey
+# (\33[37m): once the colour is gone the remaining part is drawn light, or every bar looks full.
+_KERAS_BAR_REMAINING = re.compile("\x1b\\[37m(━+)")
+
+
 class PlainStream:
-    """A text stream that writes through to another with colour and style codes (ANSI SGR) removed."""
+    """A text stream that writes through to another with colour and style codes (ANSI SGR) removed
+    (the remaining part of Keras' progress bar drawn light instead of grey)."""
 
     def __init__(self, stream):
         self._stream = stream
@@ -56,7 +63,8 @@ class PlainStream:
     def write(self, text: str) -> int:
         import click
 
-        self._stream.write(click.unstyle(text))
+        light = _KERAS_BAR_REMAINING.sub(lambda match: "─" * len(match.group(1)), text)
+        self._stream.write(click.unstyle(light))
         return len(text)
 
     def __getattr__(self, name: str):  # flush, isatty, fileno, encoding...: the stream's own

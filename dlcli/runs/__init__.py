@@ -2,7 +2,9 @@
 
 - `layout`: every file and folder a run may hold, what writes it, what it holds;
 - `files.RunFiles`: paths by layout name, and the writer role (only the lock holder writes);
-- `directory.Run`: making (staged, published), opening and finding a run, run.json, the readers;
+- `directory.Run`: making (staged, published) and opening a run, run.json, the readers;
+- `finding`: the run a RUN argument names, or an experiment's latest completed one (Run's
+  classmethods `find`, `locate`, `latest_completed`);
 - `records`: what run.json records at start, resume, close and failure;
 - `location`: where runs (and sweeps) live and new ones go, and a reader's additions that keep a
   run's times; `liveness`: whose process a run is, alive or not;

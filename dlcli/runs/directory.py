@@ -1,5 +1,6 @@
-"""Run: one run directory: making it (staged, then published), finding and opening it, its
-run.json (written from runs.records), and the readers of what it holds.
+"""Run: one run directory: making it (staged, then published), opening it, its run.json (written
+from runs.records), and the readers of what it holds; finding it by what a RUN names is
+RunFinding's (dlcli.runs.finding), whose classmethods Run has.
 
 A run whose run.json says `running` but whose writer is gone reads as `crashed`. How files are
 named, and who may write them, is RunFiles' (dlcli.runs.files).
@@ -9,21 +10,20 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from dlcli.errors import DataUnavailable, UsageError
+from dlcli.errors import UsageError
 from dlcli.locking import Held, Lock
 from dlcli.runs import layout, references
 from dlcli.runs.checks import CRASHED, history_problem, info_problem, metrics_problem
 from dlcli.runs.encoding import dumps
 from dlcli.runs.files import RunFiles
+from dlcli.runs.finding import RunFinding
 from dlcli.runs.layout import Entry
 from dlcli.runs.liveness import process_gone
-from dlcli.runs.location import check_new, check_writable, new_staging, publish_candidates, runs_root
-from dlcli.runs.recipe import recipe_changes
+from dlcli.runs.location import check_new, check_writable, new_staging, publish_candidates
 from dlcli.runs.records import FORMAT, now
 
 # Datasets whose scaling moved from the loader into the model with format 2: a format-1 model of
@@ -31,7 +31,7 @@ from dlcli.runs.records import FORMAT, now
 SCALED_BY_LOADER_BEFORE_2 = ("mnist", "fashion_mnist", "cifar10", "digits")
 
 
-class Run(RunFiles):
+class Run(RunFiles, RunFinding):
     """One run's directory: `create` a new one, `open` an existing one, read and write its files."""
 
     def __init__(self, path: str | Path):
@@ -75,7 +75,7 @@ class Run(RunFiles):
         `writer`: and to write, holding its lock from now on (released by `release`); `draws`: and to
         add pictures to its viz/ (`record_viz`), plots/, samples/ and its report, keeping its times."""
         path = Path(path)
-        if not path.is_dir() and references.is_reference(str(path)):  # NAME or NAME@N
+        if not (path / layout.INFO.name).is_file() and references.is_reference(str(path)):  # NAME or NAME@N
             path = cls.locate(str(path), "RUN")
         if not path.is_dir():
             raise UsageError(f"{path}: no such run directory")
@@ -88,54 +88,6 @@ class Run(RunFiles):
         if writer:
             run.lock("write")
         return run
-
-    @classmethod
-    def latest_completed(cls, experiment: str, follows_recipe: bool = False) -> "Run | None":
-        """The newest completed run of an experiment under the runs root; with `follows_recipe`,
-        the newest one that changed nothing of its spec but the seed (a baseline to judge by)."""
-        for path in references.run_folders(experiment):
-            if cls._status_or_none(path) == "completed":  # an unreadable run is no run to build on
-                run = cls(path)
-                if not (follows_recipe and recipe_changes(run.info)):
-                    return run
-        return None
-
-    @classmethod
-    def find(cls, reference: str, where: str, statuses: tuple[str, ...] = references.COMPLETED) -> "Run":
-        """The run a RUN argument names (dlcli.runs.references): a run directory as given, else
-        NAME's latest run of one of `statuses` (completed, unless for resume), NAME@N the N-th latest."""
-        return cls.open(cls.locate(reference, where, statuses))
-
-    @classmethod
-    def locate(cls, reference: str, where: str, statuses: tuple[str, ...] = references.COMPLETED) -> Path:
-        """The directory of `find`'s run; a name resolved to a run is said on stderr (which run it took)."""
-        if Path(reference).is_dir() or not references.is_reference(reference):
-            return Path(reference)
-        name, nth = references.parse(reference, where)
-        folders = references.run_folders(name)
-        matching = [path for path in folders if cls._status_or_none(path) in statuses]
-        if len(matching) >= nth:
-            path = matching[nth - 1]
-            print(f"{reference}: {references.shown(path)} ({references.ordinal(nth)}latest "
-                  f"{references.kind_of(statuses)} run)", file=sys.stderr)
-            return path
-        if not folders:
-            from dlcli.catalog import experiment_files
-            from dlcli.registry import did_you_mean
-
-            names = set(experiment_files()) | {path.name for path in runs_root().glob("*") if path.is_dir()}
-            if name not in names:  # a typo, or a path that is not there: nothing to train
-                raise UsageError(f"{where}: '{reference}' is neither a run directory nor an experiment"
-                                 f"{did_you_mean(name, sorted(names))} (see `dlcli list`)")
-        raise DataUnavailable(references.none_left(where, reference, statuses, len(matching)))
-
-    @classmethod
-    def _status_or_none(cls, path: Path) -> str | None:
-        """A run's status, or None for a folder that is no readable run (a RUN never names it)."""
-        try:
-            return cls(path).status if (path / layout.INFO.name).is_file() else None
-        except UsageError:
-            return None
 
     # ------------------------------------------------------------------ run.json
 

@@ -148,6 +148,9 @@ def _opened(paths: list[str]) -> tuple[list, Path | None, Path]:
     (the first path's) and their default folder."""
     sources = []
     for path in paths:
+        if (Path(path) / "sweep.json").is_file() and not (Path(path) / layout.INFO.name).exists():
+            raise UsageError(f"{path}: a sweep, not a run: overlay its trials with dlcli plot {Path(path) / 'trials'}/*"
+                             f" (its report: dlcli report {path})")
         with unusable_path(path):
             sources.append(file_curves(Path(path)) if Path(path).is_file() else Run.open(path))
     first = sources[0]

@@ -195,3 +195,12 @@ def test_the_book_table_says_which_number_a_margin_is_from(workdir):
         "direction": "worse", "margin": 0.03685})
     row = rows_of(book_table())["digits-convnet"]
     assert row["reason"] == "worse than the source (0.97) by 0.03685"  # its target is 0.95: 'by 0.03685' misled
+
+
+def test_plot_of_a_sweep_folder_says_how_to_overlay_its_trials(run_cli, workdir):
+    sweep = workdir / "sweeps" / "digits-convnet" / "20261203-185255"
+    (sweep / "trials").mkdir(parents=True)
+    (sweep / "sweep.json").write_text("{}")
+    result = run_cli("plot", str(sweep))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert f"dlcli plot {sweep / 'trials'}/*" in result.stderr  # was: not a run directory (no run.json)

@@ -63,6 +63,20 @@ def test_commands_take_names_typos_get_did_you_mean_and_runless_experiments_exit
     assert never.exit_code == 3 and "no completed run of 'imdb-dense'" in never.stderr
 
 
+def test_a_name_is_a_name_inside_the_runs_folder_too(run_cli, runs, workdir, monkeypatch):
+    """In the runs folder, where `dlcli runs` lists EXPERIMENT/TIME, the experiment's folder is no run:
+    NAME still means its latest completed run (it said 'not a run directory', exit 2)."""
+    monkeypatch.chdir(workdir / "runs")
+    assert Run.find("mnist-dense", "RUN").path.resolve() == runs["latest"].resolve()
+    assert Run.open("mnist-dense@2").path.resolve() == runs["first"].resolve()
+    checked = run_cli("report", "mnist-dense")
+    assert checked.exit_code == 0, checked.stderr
+    assert (runs["latest"] / "report.html").is_file()
+    option = click.Option(["--model"])
+    assert Path(model_reference(None, option, "mnist-dense")).resolve() == runs["latest"].resolve()
+    assert run_cli("report", "mnist-dense/20261201-090000").exit_code == 0  # a run directory's path as before
+
+
 def test_model_options_take_names_but_leave_networks_and_files_alone(runs, workdir):
     option = click.Option(["--model"])
     assert model_reference(None, option, "mnist-dense@2") == str(runs["first"])

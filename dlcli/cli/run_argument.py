@@ -13,8 +13,12 @@ def model_reference(ctx, param, value: str | None) -> str | None:
     is left as given, for the command to read or refuse."""
     from dlcli.runs.references import is_reference, parse
 
-    if value is None or os.path.exists(value) or not is_reference(value):
+    if value is None or not is_reference(value):
         return value
+    from dlcli.runs import layout
+
+    if os.path.isfile(value) or os.path.isfile(os.path.join(value, layout.INFO.name)):
+        return value  # a model file or a run directory; a folder without run.json (the runs folder's NAME) may be a name
     from dlcli.pretrained import APPLICATIONS, network_key
 
     if network_key(value) in APPLICATIONS:

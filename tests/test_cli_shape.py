@@ -4,6 +4,8 @@ the terminal, compare showing what differs, and advice that works."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from pathlib import Path
@@ -320,3 +322,15 @@ def test_other_tables_fit_the_terminal(run_cli, monkeypatch, args):
     monkeypatch.setenv("COLUMNS", "60")
     result = run_cli(*args)
     assert result.exit_code == 0 and max(map(len, result.stdout.splitlines())) <= 60 and "…" in result.stdout
+
+
+def test_compare_shows_a_small_metric_as_small_and_its_csv_whole(run_cli, monkeypatch):
+    """A training loss of 4e-05 (an overfitting model's) is not shown as 0.0000, and --csv, which
+    scripts read, keeps every digit."""
+    first = hand_made_run(metrics={"final_val_loss": 0.5, "test_loss": 0.00004123})
+    second = hand_made_run(metrics={"final_val_loss": 0.25, "test_loss": 0.123456789})
+    monkeypatch.setenv("COLUMNS", "200")
+    shown = run_cli("compare", str(first), str(second)).stdout
+    assert "4.12e-05" in shown and "0.1235" in shown and "0.0000" not in shown
+    rows = list(csv.DictReader(io.StringIO(run_cli("compare", str(first), str(second), "--csv").stdout)))
+    assert [float(row["test_loss"]) for row in rows] == [0.00004123, 0.123456789]

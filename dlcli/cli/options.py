@@ -177,7 +177,11 @@ def _cut(text: str, width: int) -> str:
 
 
 def number(value) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    """A number for a table: four decimals, or three significant digits where four decimals would
+    show a small value as 0.0000 (an overfitting model's training loss of 4e-05)."""
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:.3g}" if 0 < abs(value) < 0.00005 else f"{value:.4f}"
 
 
 def cell(value) -> str:

@@ -238,3 +238,21 @@ def test_a_quote_with_markup_is_shown_as_text(workdir):
     html = Path(book_report()["path"]).read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;" in html
     assert "<script" not in html and "<b>" not in html
+
+
+def test_links_survive_folder_names_with_url_characters(run_cli, workdir, monkeypatch):
+    """A relative link is a URL: a folder named 'odd #1: x?' on the way to a run is percent-encoded,
+    so '#' starts no fragment, '?' no query and 'odd #1:' no URL scheme (a folder named
+    'javascript:...' would have made the link a script)."""
+    from urllib.parse import unquote
+
+    odd = workdir / "odd #1: x?"
+    run = make_run(odd, "mnist-dense", "20261203-100000", report=True, check={
+        "status": "passed", "metric": "test_accuracy", "actual": 0.981})
+    monkeypatch.setenv("DLCLI_RUNS_DIR", str(odd / "runs"))
+    page = workdir / "book.html"
+    assert run_cli("report", "--book", "--out", str(page)).exit_code == 0
+    links = [href for href in re.findall(r'<a href="([^"]+)"', page.read_text(encoding="utf-8"))
+             if not href.startswith("#")]
+    assert links == ["odd%20%231%3A%20x%3F/runs/mnist-dense/20261203-100000/report.html"]
+    assert (workdir / unquote(links[0])).resolve() == (run / "report.html").resolve()

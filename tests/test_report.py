@@ -259,6 +259,20 @@ def test_a_sweep_page_lists_its_trials_best_first_with_links(run_cli, workdir):
     assert "pruned after epoch 1" in html
 
 
+def test_a_sweep_page_elsewhere_links_through_odd_folder_names(run_cli, workdir):
+    """--out outside the sweep: each link goes through the sweep's folders, percent-encoded
+    ('#' would start a fragment, 'odd #1:' a URL scheme)."""
+    from urllib.parse import unquote
+
+    sweep = make_sweep(workdir / "odd #1: x?")
+    assert run_cli("report", str(sweep / "trials" / "0001")).exit_code == 0
+    page = workdir / "sweep.html"
+    assert run_cli("report", str(sweep), "--out", str(page)).exit_code == 0
+    links = [source for source in parsed(page).sources if not source.startswith("data:")]
+    assert links == ["odd%20%231%3A%20x%3F/sweeps/tiny/20261203-120000/trials/0001/report.html"]
+    assert (workdir / unquote(links[0])).resolve() == (sweep / "trials" / "0001" / "report.html").resolve()
+
+
 def test_a_sweep_is_reported_alone(run_cli, workdir):
     sweep = make_sweep(workdir)
     result = run_cli("report", str(sweep), str(sweep / "trials" / "0000"))

@@ -14,7 +14,6 @@ listed, and counted apart. Only YAML files and run.json/metrics.json are read: K
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -225,6 +224,8 @@ def page_groups(rows: list[dict], folder: Path) -> list[dict[str, Any]]:
     """The page's sections, one per chapter and source, in table order; each row gets its link (the
     run's report.html, else its folder) relative to `folder`, where the page is, and the language
     of its quote (Russian quotes are marked so, for the browser's hyphenation and fonts)."""
+    from dlcli.report.rendering import relative_link
+
     groups: dict[tuple, dict[str, Any]] = {}
     for row in rows:
         key = (row["chapter"], row["source_name"])
@@ -234,9 +235,9 @@ def page_groups(rows: list[dict], folder: Path) -> list[dict[str, Any]]:
         if row["source"] not in (*group["sources"], row["source_name"]):  # its details, where it has any
             group["sources"].append(row["source"])
         target = row["report"] or row["run_dir"]
-        link = os.path.relpath(target, folder) + ("" if row["report"] else "/") if target else None
+        link = relative_link(target, folder, folder=not row["report"]) if target else None
         lang = "ru" if row["quote"] and CYRILLIC.search(row["quote"]) else None
-        group["rows"].append({**row, "link": link and Path(link).as_posix(), "lang": lang})
+        group["rows"].append({**row, "link": link, "lang": lang})
     return list(groups.values())
 
 

@@ -3,14 +3,18 @@
 Autoescaping is on for every template, so every string taken from a run (its run.json, spec,
 samples) is HTML-escaped: a hostile run.json cannot inject markup or script. `base.html.j2`
 holds the page's style, header and footer in blocks that other pages extend (`run.html.j2`, the
-book's reproduction table).
+book's reproduction table). Links from one page to another file are relative and percent-encoded
+(`relative_link`), so a folder's name cannot turn one into a fragment or a `javascript:` URL.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from importlib import resources
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 TEMPLATES = "templates"
 
@@ -36,6 +40,13 @@ def render(template: str, **context: Any) -> str:
     from dlcli import __version__
 
     return environment().get_template(template).render(dlcli_version=__version__, **context)
+
+
+def relative_link(target: str | Path, page_folder: str | Path, folder: bool = False) -> str:
+    """The href from a page in `page_folder` to `target` (a file, or with `folder` a folder): relative,
+    so the page and the runs can be moved together, and percent-encoded, so a folder named 'a #1' or
+    'javascript:x' stays a path (no fragment, query or URL scheme)."""
+    return quote(Path(os.path.relpath(target, page_folder)).as_posix() + ("/" if folder else ""))
 
 
 def number(value: Any) -> str:

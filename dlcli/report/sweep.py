@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,8 @@ def trial_rows(sweep, page_folder: Path) -> list[dict[str, Any]]:
 
 
 def _trial_run(sweep, stored: str | None, page_folder: Path) -> dict[str, Any]:
+    from dlcli.report.rendering import relative_link
+
     run_path = sweep.trial_path(stored)
     if run_path is None or not run_path.is_dir():
         return {"verdict": None, "link": None, "run": None}
@@ -60,7 +61,7 @@ def _trial_run(sweep, stored: str | None, page_folder: Path) -> dict[str, Any]:
         verdict = (run.metrics().get("check") or {}).get("status")
     except DlcliError:
         return {"verdict": "damaged", "link": None, "run": None}
-    link = Path(os.path.relpath(run.file(layout.REPORT), page_folder)).as_posix() if run.has(layout.REPORT) else None
+    link = relative_link(run.file(layout.REPORT), page_folder) if run.has(layout.REPORT) else None
     return {"verdict": verdict, "link": link, "run": run}
 
 

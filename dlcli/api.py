@@ -12,7 +12,7 @@ from typing import Any
 from dlcli.catalog import resolve_spec_path
 from dlcli.errors import SpecError, UsageError
 from dlcli.registry import resolve
-from dlcli.runs import Run, layout
+from dlcli.runs import Run
 
 # The commands whose whole work is a function of its own module, part of this API (the CLI calls
 # dlcli.api only) but imported when first used: `validate`, `list` and `show` load none of them.
@@ -26,6 +26,10 @@ ELSEWHERE = {
     "generate_images": "dlcli.generation.images",
     "generate_text": "dlcli.generation.text",
     "book_report": "dlcli.report.book",  # `report --book`: the book's reproduction table
+    "evaluate": "dlcli.evaluating",  # reading runs
+    "check": "dlcli.checking",
+    "data_import": "dlcli.datasets.importing",  # the data cache
+    "data_split": "dlcli.datasets.image_split",
 }
 
 
@@ -172,6 +176,7 @@ def resume(run_path: str, epochs: int | None = None, force: bool = False, verbos
 
 
 # --------------------------------------------------------------------------- reading runs
+# evaluate and check: ELSEWHERE (dlcli.evaluating, dlcli.checking)
 
 
 def list_runs(experiment: str | None = None, status: str | None = None, limit: int | None = None) -> dict[str, Any]:
@@ -180,48 +185,6 @@ def list_runs(experiment: str | None = None, status: str | None = None, limit: i
     from dlcli.runs.listing import list_runs as listed
 
     return listed(experiment, status, limit)
-
-
-def evaluate(run_path: str, verbose: int = 0) -> dict[str, Any]:
-    """Reload model.keras and evaluate it on the test split of the run's spec."""
-    from dlcli import datasets
-    from dlcli.backend import use_recorded
-    from dlcli.models.saving import load_model
-    from dlcli.training.data import evaluate_split
-    from dlcli.training.summary import add_target_units
-
-    run = Run.open(run_path)
-    use_recorded(run.info)  # the backend it was trained on, unless --backend says otherwise
-    spec = run.spec()
-    path = run.model_path()
-    bundle = datasets.load(spec.data, vocabulary=run.vocabulary())
-    if bundle.test is None:
-        raise UsageError(f"{run}: dataset '{spec.data.name}' has no test split")
-    model = load_model(path, compile=True)
-    metrics = evaluate_split(model, bundle.test, spec.fit.batch_size, verbose=verbose)
-    return {"run_dir": str(run), "status": run.status, "metrics": add_target_units(metrics, bundle.info, spec.compile.loss)}
-
-
-def check(run_path: str) -> dict[str, Any]:
-    """The run's verdict against its spec's reference, recomputed (baselines may be newer); its
-    recipe is judged by what run.json recorded when it started (see recipe_source.recipe_record)."""
-    from dlcli.reference import run_verdict
-    from dlcli.runs.advice import continue_run
-
-    run = Run.open(run_path)
-    spec = run.spec()
-    status = run.status
-    if status != "completed" or not run.has(layout.METRICS):
-        raise UsageError(f"{run}: the run is '{status}', not completed; nothing to check"
-                         + (f" ({continue_run(run, status)})" if status in ("interrupted", "failed", "crashed") else ""))
-    stored = run.metrics()
-    verdict = run_verdict(run, spec, stored.get("metrics", {}), run.history())
-    run.lock("check")  # metrics.json's verdict is rewritten: one writer at a time
-    try:
-        run.write_json(layout.METRICS, {**stored, "check": verdict})
-    finally:
-        run.release()
-    return {"run_dir": str(run), "status": status, "experiment": spec.name, "check": verdict}
 
 
 def compare(run_paths: list[str]) -> dict[str, Any]:
@@ -249,6 +212,7 @@ def ensemble(run_paths: list[str], weights: str | None = None) -> dict[str, Any]
 
 
 # --------------------------------------------------------------------------- data
+# data_import and data_split: ELSEWHERE (dlcli.datasets.importing, dlcli.datasets.image_split)
 
 
 def data_list() -> list[dict[str, Any]]:
@@ -267,45 +231,6 @@ def data_download(name: str) -> list[str]:
         return []
     with exclusive(entry.name, wait=False):
         return [str(path) for path in download(entry)]
-
-
-def data_import(name: str, source: str) -> dict[str, Any]:
-    """Check files the user already has and store them in the cache where the loaders look: what
-    was stored, checked and replaced (see dlcli.datasets.importing)."""
-    from dlcli.datasets import DATASETS
-    from dlcli.datasets.cache import data_dir, exclusive
-    from dlcli.datasets.importing import import_dataset
-
-    entry = DATASETS.get(name)
-    if entry.importer is None:
-        raise UsageError(f"dataset '{name}' is built in; there is nothing to import")
-    path = Path(source)
-    if not path.exists():
-        raise UsageError(f"{source}: no such file or directory")
-    root = data_dir()
-    with exclusive(entry.name, root, wait=False):
-        return import_dataset(entry, path, root)
-
-
-SPLITTERS = {"cats-vs-dogs": "cats_vs_dogs"}  # split name -> the dataset whose cache it fills
-
-
-def data_split(name: str, source: str, destination: str | None = None, train: int = 1000,
-               validation: int = 500, test: int = 500, shuffle: bool = False, seed: int | None = None,
-               overwrite: bool = False, progress=None) -> dict[str, Any]:
-    """The book's small Dogs-vs-Cats folders (5.4) from Kaggle's train set; see dlcli.datasets.image_split."""
-    from dlcli.datasets.cache import data_dir, exclusive
-    from dlcli.datasets.image_split import split_cats_vs_dogs
-    from dlcli.registry import name_key, unknown_name_message
-
-    name = next((known for known in SPLITTERS if name_key(known) == name_key(name)), name)
-    if name not in SPLITTERS:
-        raise UsageError(unknown_name_message("split", name, SPLITTERS))
-    target = Path(destination) if destination else data_dir() / name
-    sizes = {"train": train, "validation": validation, "test": test}
-    with exclusive(SPLITTERS[name], writes=target.parent, wait=False):
-        report = split_cats_vs_dogs(Path(source), target, sizes, shuffle, seed, overwrite, progress)
-    return {"destination": report.destination, "counts": report.counts, "skipped": report.skipped}
 
 
 # --------------------------------------------------------------------------- sweeps
@@ -330,14 +255,10 @@ def sweep(target: str | None, params: list[str] = (), overrides: list[str] = (),
 
 
 __all__ = sorted([
-    "check",
     "compare",
     "data_download",
-    "data_import",
     "data_list",
-    "data_split",
     "ensemble",
-    "evaluate",
     "list_experiments",
     "list_runs",
     "report",

@@ -20,7 +20,7 @@ import shutil
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from dlcli.datasets.archives import Inflation, check_nesting
 from dlcli.datasets.cache import clean_stale_staging, replace_folder, staging_dir, within
@@ -190,3 +190,24 @@ def _write(by_label: dict[str, list[Candidate]], sizes: dict[str, int], scratch:
                         f"{len([s for s in report.skipped if s['file'].startswith(label)])} were skipped"
                     )
     return report
+
+
+SPLITTERS = {"cats-vs-dogs": "cats_vs_dogs"}  # split name -> the dataset whose cache it fills
+
+
+def data_split(name: str, source: str, destination: str | None = None, train: int = 1000,
+               validation: int = 500, test: int = 500, shuffle: bool = False, seed: int | None = None,
+               overwrite: bool = False, progress=None) -> dict[str, Any]:
+    """The book's small Dogs-vs-Cats folders (5.4) from Kaggle's train set (split_cats_vs_dogs), under the
+    lock of the dataset whose cache they fill: {'destination', 'counts', 'skipped'}."""
+    from dlcli.datasets.cache import data_dir, exclusive
+    from dlcli.registry import name_key, unknown_name_message
+
+    name = next((known for known in SPLITTERS if name_key(known) == name_key(name)), name)
+    if name not in SPLITTERS:
+        raise UsageError(unknown_name_message("split", name, SPLITTERS))
+    target = Path(destination) if destination else data_dir() / name
+    sizes = {"train": train, "validation": validation, "test": test}
+    with exclusive(SPLITTERS[name], writes=target.parent, wait=False):
+        report = split_cats_vs_dogs(Path(source), target, sizes, shuffle, seed, overwrite, progress)
+    return {"destination": report.destination, "counts": report.counts, "skipped": report.skipped}

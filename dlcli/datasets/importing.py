@@ -3,7 +3,7 @@
 The importers (array_imports, series, text, glove, characters, pretrained) refuse anything that is
 not what the source publishes; this module says what passed: how many files, the counts the
 importer verified ("60,000 + 10,000 images"), their size in the cache, and which cached files the
-import replaced. The caller holds the dataset's lock (cache.exclusive).
+import replaced. `data_import` runs it under the dataset's lock (cache.exclusive).
 """
 
 from __future__ import annotations
@@ -12,6 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from dlcli.datasets.base import DatasetEntry
+from dlcli.errors import UsageError
+
+
+def data_import(name: str, source: str) -> dict[str, Any]:
+    """Check files the user already has and store them in the cache where the loaders look: what
+    was stored, checked and replaced (import_dataset)."""
+    from dlcli.datasets import DATASETS
+    from dlcli.datasets.cache import data_dir, exclusive
+
+    entry = DATASETS.get(name)
+    if entry.importer is None:
+        raise UsageError(f"dataset '{name}' is built in; there is nothing to import")
+    path = Path(source)
+    if not path.exists():
+        raise UsageError(f"{source}: no such file or directory")
+    root = data_dir()
+    with exclusive(entry.name, root, wait=False):
+        return import_dataset(entry, path, root)
 
 
 def import_dataset(entry: DatasetEntry, source: Path, root: Path) -> dict[str, Any]:

@@ -84,7 +84,7 @@ STATE = _folder("state", "training.state (after every completed epoch)", "what `
 STATE_LATEST = _file("state/latest.json", "training.state", "the phase, epoch and snapshot to resume from")
 STATE_SNAPSHOT = _folder("state/{phase}-epoch-{epoch}", "training.state",
                          "weights.weights.h5 (weights, optimizer) and arrays.npz (callbacks', seeds' states)")
-METRICS = _file("metrics.json", "training.lifecycle (close); api.check rewrites its verdict",
+METRICS = _file("metrics.json", "training.lifecycle (close); dlcli check (checking) rewrites its verdict",
                 "final metrics and the reference verdict")
 MODEL = _file("model.keras", "training.lifecycle (close)", "the model of the last completed epoch")
 CONFUSION = _file("confusion.json", "training.confusion (after the test evaluation of a single-output classifier)",

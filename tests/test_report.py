@@ -273,6 +273,14 @@ def test_a_sweep_page_elsewhere_links_through_odd_folder_names(run_cli, workdir)
     assert (workdir / unquote(links[0])).resolve() == (sweep / "trials" / "0001" / "report.html").resolve()
 
 
+def test_one_run_given_twice_is_refused_not_compared_with_itself(run_cli, workdir):
+    """'2 runs compared' of one run (its path and its name) would show two columns of the same numbers."""
+    run = make_run(workdir / "runs")
+    result = run_cli("report", str(run), "tiny")
+    assert result.exit_code == 2 and "twice" in result.stderr and result.stderr.count("error:") == 1
+    assert not list(workdir.glob("report-*.html"))
+
+
 def test_a_sweep_is_reported_alone(run_cli, workdir):
     sweep = make_sweep(workdir)
     result = run_cli("report", str(sweep), str(sweep / "trials" / "0000"))

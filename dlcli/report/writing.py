@@ -53,6 +53,7 @@ def report(references: list[str], out: str | None = None) -> dict[str, Any]:
             raise UsageError(f"{sweeps[0]}: a sweep gets a page of its own; report it alone")
         return _write_sweep(sweeps[0], out)
     runs = [Run.find(reference, "RUN") for reference in references]
+    _check_distinct(references, runs)
     if len(runs) == 1:
         run = Run.open(runs[0].path, draws=True)
         target = _check_out(out, run.path) if out else None
@@ -67,6 +68,15 @@ def report(references: list[str], out: str | None = None) -> dict[str, Any]:
     target = _check_out(out, None) if out else Path.cwd() / runs_file_name(runs)
     write_text_atomic(target, runs_html(runs, generated_at()))
     return _result(target, "runs", runs)
+
+
+def _check_distinct(references: list[str], runs: list[Run]) -> None:
+    """Each run once: a run compared with itself (given by its path and by its name) is a mistake."""
+    folders = [run.path.resolve() for run in runs]
+    for index, folder in enumerate(folders):
+        if folder in folders[:index]:
+            first = references[folders.index(folder)]
+            raise UsageError(f"{references[index]}: the same run as {first} ({folder}), given twice; give each run once")
 
 
 def _is_sweep(reference: str) -> bool:

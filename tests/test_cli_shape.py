@@ -334,3 +334,9 @@ def test_compare_shows_a_small_metric_as_small_and_its_csv_whole(run_cli, monkey
     assert "4.12e-05" in shown and "0.1235" in shown and "0.0000" not in shown
     rows = list(csv.DictReader(io.StringIO(run_cli("compare", str(first), str(second), "--csv").stdout)))
     assert [float(row["test_loss"]) for row in rows] == [0.00004123, 0.123456789]
+
+
+def test_a_misspelt_command_is_told_the_nearest(run_cli):
+    result = run_cli("trian", "x")  # dlcli's commands are loaded lazily: Click alone suggests none
+    assert result.exit_code == 2 and result.stderr.startswith("error: ")
+    assert "'train'" in result.stderr.splitlines()[0]

@@ -63,6 +63,15 @@ class LazyGroup(click.Group):
             return resolve(self.lazy[name])
         return super().get_command(ctx, name)
 
+    def resolve_command(self, ctx, args):
+        """Click's, with its did-you-mean drawn from the lazy commands too (Click looks only at the
+        commands it holds, none here)."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as error:
+            raise click.exceptions.NoSuchCommand(error.command_name, possibilities=self.list_commands(ctx),
+                                                 ctx=ctx) from None
+
 
 def _normalise(token: str) -> str:
     """`run_dir` and `run-dir` are the same option, `fashion_mnist`-style commands the same command."""

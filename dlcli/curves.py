@@ -2,7 +2,8 @@
 spec settings) or a history file saved outside dlcli, for `dlcli plot FILE`: Keras'
 `history.history` written with `json.dump` (an object of lists, no epoch key) and a
 `keras.callbacks.CSVLogger` file (an `epoch` column counting from 0). Both become the columns a
-run's history.json holds, epochs counted from 1 as dlcli counts them.
+run's history.json holds, epochs counted from 1 as dlcli counts them. Also what a curve is
+called where several are overlaid (`overlay_labels`: what differs between them).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dlcli.runs import Run, enclosing_run, layout
 FORMATS = "plot reads run directories, history.history saved as .json and CSVLogger files"
 JSON_SHAPE = "a JSON object of lists of numbers, as json.dump(history.history, file) writes"
 UNLABELLED_SPEC_KEYS = ("description", "notes", "reference")  # prose, not settings: never a label
+LABEL_KEYS = 3  # differing settings spelled out in a legend label; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -152,3 +154,34 @@ def _number(text: str) -> float:
         return float(text)
     except ValueError:
         return float("nan")
+
+
+def overlay_labels(sources: list[Curves]) -> list[str]:
+    """A legend label per source, by what differs: the experiment when several are overlaid, then
+    the settings that differ among the runs of the same experiment (`fit.epochs=2`), then the
+    run's time where labels would still be the same."""
+    experiments = {source.name for source in sources}
+    labels = []
+    for source in sources:
+        peers = [other.settings for other in sources if other.name == source.name]
+        parts = [source.name] if len(experiments) > 1 else []
+        parts.append(_differences(source.settings, peers))
+        labels.append(", ".join(part for part in parts if part) or source.name)
+    return [f"{text} ({source.time})" if labels.count(text) > 1 and source.time else
+            f"{text} ({source.path})" if labels.count(text) > 1 else text for text, source in zip(labels, sources)]
+
+
+def _differences(settings: dict[str, Any], peers: list[dict[str, Any]]) -> str:
+    """`key=value` of the settings whose values differ among `peers`, the first few spelled out."""
+    keys = sorted(set().union(*peers)) if peers else []
+    differing = [key for key in keys if len({repr(peer.get(key)) for peer in peers}) > 1]
+    shown = [f"{key}={_short(settings.get(key))}" for key in differing[:LABEL_KEYS]]
+    more = len(differing) - LABEL_KEYS
+    return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _short(value: Any) -> str:
+    """A setting as a legend shows it: a float to 4 significant digits (a sweep's learning rate
+    0.0015751320499779737 as 0.001575), anything longer than 24 characters cut."""
+    text = "unset" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 24 else text[:21] + "..."

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlcli.curves import Curves, epoch_spans, file_curves, run_curves
+from dlcli.curves import Curves, epoch_spans, file_curves, overlay_labels, run_curves
 from dlcli.errors import UsageError
 from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, save_figure, unusable_path
 from dlcli.reference import smooth_curve
@@ -28,7 +28,6 @@ ALIASES = {"acc": "accuracy", "accuracy": "acc", "mae": "mean_absolute_error", "
 LABELS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "mae": "MAE", "mse": "MSE"}
 SKIPPED = {"epoch", "learning_rate", "lr"}
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
-LABEL_KEYS = 3  # differing settings spelled out in a legend label; the rest are counted
 
 
 def metric_bases(history: dict) -> list[str]:
@@ -253,37 +252,6 @@ def _finished(figure, axes, label: str):
     axes.legend(fontsize="small")
     figure.tight_layout()
     return figure
-
-
-def overlay_labels(sources: list[Curves]) -> list[str]:
-    """A legend label per source, by what differs: the experiment when several are overlaid, then
-    the settings that differ among the runs of the same experiment (`fit.epochs=2`), then the
-    run's time where labels would still be the same."""
-    experiments = {source.name for source in sources}
-    labels = []
-    for source in sources:
-        peers = [other.settings for other in sources if other.name == source.name]
-        parts = [source.name] if len(experiments) > 1 else []
-        parts.append(_differences(source.settings, peers))
-        labels.append(", ".join(part for part in parts if part) or source.name)
-    return [f"{text} ({source.time})" if labels.count(text) > 1 and source.time else
-            f"{text} ({source.path})" if labels.count(text) > 1 else text for text, source in zip(labels, sources)]
-
-
-def _differences(settings: dict[str, Any], peers: list[dict[str, Any]]) -> str:
-    """`key=value` of the settings whose values differ among `peers`, the first few spelled out."""
-    keys = sorted(set().union(*peers)) if peers else []
-    differing = [key for key in keys if len({repr(peer.get(key)) for peer in peers}) > 1]
-    shown = [f"{key}={_short(settings.get(key))}" for key in differing[:LABEL_KEYS]]
-    more = len(differing) - LABEL_KEYS
-    return ", ".join(shown) + (f" (+{more} more)" if more > 0 else "")
-
-
-def _short(value: Any) -> str:
-    """A setting as a legend shows it: a float to 4 significant digits (a sweep's learning rate
-    0.0015751320499779737 as 0.001575), anything longer than 24 characters cut."""
-    text = "unset" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
-    return text if len(text) <= 24 else text[:21] + "..."
 
 
 def _overlays_validation(metric: str | None) -> bool:

@@ -256,3 +256,18 @@ def test_links_survive_folder_names_with_url_characters(run_cli, workdir, monkey
              if not href.startswith("#")]
     assert links == ["odd%20%231%3A%20x%3F/runs/mnist-dense/20261203-100000/report.html"]
     assert (workdir / unquote(links[0])).resolve() == (run / "report.html").resolve()
+
+
+def test_a_run_judged_against_another_reference_is_not_counted_as_reproducing_this_one(runs):
+    """The row shows the experiment's reference as it is now: a run whose spec.yaml held another one
+    (the value or tolerance changed since) was judged against that, so its 'passed' answers another
+    question; rewording the quote changes nothing."""
+    spec = runs["passed"] / "spec.yaml"
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace("quote: \"", "quote: \"reworded; "), encoding="utf-8")
+    assert rows_of(book_table())["mnist-dense"]["verdict"] == "passed"
+    spec.write_text(text.replace("tolerance: 0.01", "tolerance: 0.05"), encoding="utf-8")
+    table = book_table()
+    row = rows_of(table)["mnist-dense"]
+    assert row["verdict"] == "not comparable" and "reference" in row["reason"]
+    assert row["actual"] == 0.981 and table["summary"]["reproduced"] == 1  # reuters-dense-final's alone

@@ -35,8 +35,8 @@ def runs_command(experiment: str | None, status: str | None, limit: int | None, 
     RUN is the path to give other commands (runs/EXPERIMENT/TIME); anywhere a command takes a
     RUN, EXPERIMENT alone means its latest completed run and EXPERIMENT@2 the one before (resume:
     its latest interrupted, failed or crashed run). METRIC is the reference's metric, else the
-    first test metric, else the best monitored validation metric; BEST is the epoch of the best
-    validation value. To fit the terminal ($COLUMNS), OVERRIDES, METRIC and VERDICT are cut with
+    first test metric, else the lowest validation loss; BEST is the epoch of the lowest validation
+    loss. To fit the terminal ($COLUMNS), OVERRIDES, METRIC and VERDICT are cut with
     "…", then STARTED, WORKERS, BACKEND, BEST and OVERRIDES left out; RUN is never cut. A folder
     that is no readable run is listed as `damaged`, with why. --json and --csv hold every field.
     """

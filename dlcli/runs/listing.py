@@ -30,8 +30,8 @@ def list_runs(experiment: str | None = None, status: str | None = None, limit: i
     """{'runs': [row, ...], 'sweeps': [sweep, ...]}: the runs (of `experiment` only, of `status`
     only) newest first, each sweep's trials after it in trial order; `limit` counts runs and sweeps,
     not trials. A row: run_dir (absolute), experiment, started_at, status, backend, workers, epochs,
-    metric and value (the reference's metric, else the first test metric, else the best monitored
-    validation metric), best_epoch, verdict, overrides; sweep and trial for a trial; error for a
+    metric and value (the reference's metric, else the first test metric, else the lowest validation
+    loss), best_epoch (the epoch of the lowest validation loss), verdict, overrides; sweep and trial for a trial; error for a
     damaged run."""
     if experiment is not None:
         _check_named(experiment)
@@ -117,8 +117,8 @@ def _row(folder: Path) -> dict[str, Any]:
 
 
 def _key_metric(stored: dict[str, Any]) -> dict[str, Any]:
-    """The metric a run is judged by: the reference's, else the first test metric, else the best
-    value of the monitored validation metric; with the verdict and the best epoch."""
+    """The metric a run is judged by: the reference's, else the first test metric, else the lowest
+    validation loss (metrics.json's best_val_loss); with the verdict and the epoch of that lowest loss."""
     metrics, check = stored.get("metrics") or {}, stored.get("check") or {}
     checked = [item.get("metric") for item in check.get("checks") or [] if isinstance(item, dict)]
     names = [name for name in checked if name in metrics] or [name for name in metrics if name.startswith("test_")]

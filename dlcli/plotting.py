@@ -101,6 +101,14 @@ def _bases(sources: list[Curves], metric: str | None) -> list[str]:
     return [_named(sources, metric.removeprefix("val_"))] if metric else metric_bases(every_key)
 
 
+def _no_epochs(source: Curves) -> str:
+    """Why a source has no curve: a history file (a CSVLogger's header alone) holds no epoch; a run
+    has no history.json with epochs."""
+    if source.path.is_file():
+        return f"{source.path}: no epochs in this file to plot"
+    return f"{source.path}: no {layout.HISTORY} with epochs to plot (was the run trained?)"
+
+
 def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | None = None,
               skip_first: int = 0, out: str | None = None, force: bool = False) -> list[str]:
     """Write one picture per metric; returns their paths. Each path is a run directory or a
@@ -119,9 +127,9 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
     sources = [run_curves(source) if isinstance(source, Run) else source for source in sources]
     untrained = [source for source in sources if not source.history.get("epoch")]
     if len(untrained) == len(sources):
-        raise UsageError(f"{untrained[0].path}: no {layout.HISTORY} with epochs to plot (was the run trained?)")
+        raise UsageError(_no_epochs(untrained[0]))
     for source in untrained:  # runs overlaid: the others are drawn, this one named in every legend
-        print(f"{source.path}: no {layout.HISTORY} with epochs to plot (was the run trained?)", file=sys.stderr)
+        print(_no_epochs(source), file=sys.stderr)
     if len(sources) == 1 and metric and _resolve(sources[0].history, metric.removeprefix("val_")) is None:
         raise UsageError(f"{sources[0].describe()}: no metric '{metric}'; it has {', '.join(metric_bases(sources[0].history))}")
     drawn = draw(sources, metric, smooth, skip_first)

@@ -135,6 +135,14 @@ def test_a_broken_history_file_is_one_line(run_cli, workdir):
         assert not list(workdir.glob("*.png"))
 
 
+def test_a_csvlogger_file_without_epochs_is_named_as_a_file(run_cli, workdir):
+    """A CSVLogger file holding its header alone is no run: it is not asked for a history.json."""
+    (workdir / "training.log").write_text("epoch,loss,val_loss\n")
+    result = run_cli("plot", str(workdir / "training.log"))
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "training.log" in result.stderr
+    assert "history.json" not in result.stderr and "trained" not in result.stderr
+
+
 def test_small_tiles_are_scaled_up_sharp_and_numbered():
     import numpy as np
 

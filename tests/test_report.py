@@ -134,6 +134,16 @@ def test_a_hostile_run_cannot_inject_markup(run_cli, workdir):
     assert "x" not in page.sources and "<script>alert" not in (run / "report.html").read_text()
 
 
+def test_run_json_duration_is_called_training_time(run_cli, workdir):
+    """run.json's duration_s counts fit, evaluation and saving only (loading and building aside):
+    beside 'started' and 'finished' 40 s apart, a 'duration' of 4.2 s read as a mistake."""
+    run = make_run(workdir / "runs", info={"finished_at": "2026-12-03T10:15:40+00:00"})
+    assert run_cli("report", str(run)).exit_code == 0
+    html = (run / "report.html").read_text()
+    assert re.search(r">training time</dt><dd>4\.2 s</dd>", html) and "4.2 s of training" in html
+    assert ">duration<" not in html
+
+
 def test_best_and_last_epoch_are_what_the_history_holds(run_cli, workdir):
     from dlcli.report.page import epoch_rows
 

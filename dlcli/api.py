@@ -25,7 +25,7 @@ ELSEWHERE = {
     "generate_latent_grid": "dlcli.generation.latent_grid",  # chapter 8's generations from runs
     "generate_images": "dlcli.generation.images",
     "generate_text": "dlcli.generation.text",
-    "book_report": "dlcli.report.book",  # `report --book`: the book's reproduction table
+    "book_report": "dlcli.report.book_page",  # `report --book`: the book's reproduction table
     "evaluate": "dlcli.evaluating",  # reading runs
     "check": "dlcli.checking",
     "data_import": "dlcli.datasets.importing",  # the data cache

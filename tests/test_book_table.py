@@ -16,7 +16,8 @@ import pytest
 from conftest import TINY_SPEC, write
 
 from dlcli.catalog import PACKAGE_EXPERIMENTS
-from dlcli.report.book import book_report, book_table
+from dlcli.report.book import book_table
+from dlcli.report.book_page import book_report
 
 
 def make_run(workdir: Path, name: str, stamp: str, status: str = "completed", check: dict | None = None,

@@ -1,0 +1,75 @@
+"""The page of the book's reproduction table (`dlcli report --book`): the table (report.book) in
+sections, one per chapter and source, each row linked to its run's report, written as one
+self-contained HTML file outside every run directory (book-report.html in the runs root unless
+--out says otherwise)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from dlcli.errors import UsageError
+from dlcli.report.book import book_table
+from dlcli.runs import enclosing_run, runs_root
+
+DEFAULT_NAME = "book-report.html"
+
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+def page_groups(rows: list[dict], folder: Path) -> list[dict[str, Any]]:
+    """The page's sections, one per chapter and source, in table order; each row gets its link (the
+    run's report.html, else its folder) relative to `folder`, where the page is, and the language
+    of its quote (Russian quotes are marked so, for the browser's hyphenation and fonts)."""
+    from dlcli.report.rendering import relative_link
+
+    groups: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = (row["chapter"], row["source_name"])
+        title = f"Chapter {row['chapter']} · {row['source_name']}" if row["chapter"] else row["source_name"]
+        group = groups.setdefault(key, {"title": title, "anchor": re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"),
+                                        "sources": [], "rows": []})
+        if row["source"] not in (*group["sources"], row["source_name"]):  # its details, where it has any
+            group["sources"].append(row["source"])
+        target = row["report"] or row["run_dir"]
+        link = relative_link(target, folder, folder=not row["report"]) if target else None
+        lang = "ru" if row["quote"] and CYRILLIC.search(row["quote"]) else None
+        group["rows"].append({**row, "link": link, "lang": lang})
+    return list(groups.values())
+
+
+def book_target(out: str | None) -> Path:
+    """Where the page goes: --out (an .html file, outside every run directory), else book-report.html
+    in the runs root, beside the runs it links to."""
+    if out is None:
+        return runs_root() / DEFAULT_NAME
+    path = Path(out)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {out}: give a file name ending in .html")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {out}: no such folder {path.parent}")
+    owner = enclosing_run(path.parent)
+    if owner is not None:
+        raise UsageError(f"--out {out}: inside the run directory {owner}; the book's table goes outside every run")
+    return path
+
+
+def book_report(out: str | None = None) -> dict[str, Any]:
+    """Write the book's reproduction table as one self-contained HTML page; returns {'path', 'summary',
+    'experiments'} (see `book_table`)."""
+    from datetime import datetime
+
+    from dlcli.atomic import write_text_atomic
+    from dlcli.report.rendering import render
+
+    target = book_target(out)
+    table = book_table()
+    html = render("book.html.j2", summary=table["summary"],
+                  groups=page_groups(table["experiments"], target.parent.resolve()),
+                  generated_at=datetime.now().astimezone().isoformat(timespec="seconds"))
+    try:
+        write_text_atomic(target, html)
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write the page ({error.strerror or error}); choose another --out") from None
+    return {"path": str(target.resolve()), **table}

@@ -79,9 +79,19 @@ def run_curves(run: Run) -> Curves:
     except UsageError:  # an unreadable spec.yaml costs the labels their settings, not the plot
         spec = {}
     spec = {key: value for key, value in spec.items() if key not in UNLABELLED_SPEC_KEYS} if isinstance(spec, dict) else {}
-    started = str(run.info.get("started_at") or "")
-    time = started[:16].replace("T", " ") if len(started) >= 16 else run.path.name
-    return Curves(run.history(), run.experiment, run.path, time, flatten(spec), run.has(layout.FOLDS), run.experiment)
+    return Curves(run.history(), run.experiment, run.path, _local_time(run), flatten(spec), run.has(layout.FOLDS),
+                  run.experiment)
+
+
+def _local_time(run: Run) -> str:
+    """When the run started, in this machine's time zone as its folder's name is ('2026-12-03 18:49';
+    run.json keeps UTC); the folder's name where run.json has no readable time."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(run.info.get("started_at"))).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return run.path.name
 
 
 def file_curves(path: Path) -> Curves:

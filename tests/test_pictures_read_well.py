@@ -204,3 +204,17 @@ def test_plot_of_a_sweep_folder_says_how_to_overlay_its_trials(run_cli, workdir)
     result = run_cli("plot", str(sweep))
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
     assert f"dlcli plot {sweep / 'trials'}/*" in result.stderr  # was: not a run directory (no run.json)
+
+
+def test_a_run_is_titled_by_its_start_in_local_time_as_its_folder_is(workdir, monkeypatch):
+    import time
+
+    from dlcli.plotting import curve_figures
+
+    run = make_run("digits-convnet", {"loss": [1.0, 0.5]}, info={"started_at": "2026-12-03T18:30:11+00:00"})
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", "Asia/Tokyo")  # UTC+9, no summer time
+        time.tzset()
+        title = curve_figures([run])["loss"].axes[0].get_title()
+    time.tzset()
+    assert title.startswith("digits-convnet (2026-12-04 03:30)")  # was 18:30, UTC, beside a folder named in local time

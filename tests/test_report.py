@@ -183,6 +183,33 @@ def test_pictures_and_samples_the_run_holds_are_embedded(run_cli, workdir):
     assert len(parsed(run / "report.html").sources) == 3  # loss and accuracy curves, the one real picture
 
 
+def test_links_out_of_the_run_are_not_embedded(run_cli, workdir):
+    """A run received from someone (a tarball) may hold links to files outside it: its page, made
+    here and sent back, must not carry this machine's files (a key, a photo) in it."""
+    from PIL import Image
+
+    run = make_run(workdir / "runs")
+    (workdir / "private.txt").write_text("PRIVATE-KEY-TEXT")
+    Image.new("RGB", (20, 10), (1, 2, 3)).save(workdir / "private.png")
+    for folder in ("samples", "viz"):
+        (run / folder).mkdir()
+    (run / "samples" / "sample.txt").symlink_to(workdir / "private.txt")
+    (run / "viz" / "photo.png").symlink_to(workdir / "private.png")
+    (run / "spec.yaml").unlink()
+    (run / "spec.yaml").symlink_to(workdir / "private.txt")
+    (run / "summary.txt").symlink_to(workdir / "private.txt")
+    (run / "model.png").symlink_to(workdir / "private.png")
+    assert run_cli("report", str(run)).exit_code == 0
+    html = (run / "report.html").read_text()
+    assert "PRIVATE-KEY-TEXT" not in html
+    assert not [source for source in parsed(run / "report.html").sources if source.startswith("data:")][2:]
+    assert "photo.png" in html and "sample.txt" in html  # named, with why they are not shown
+    sweep = make_sweep(workdir)
+    (sweep / "history.png").symlink_to(workdir / "private.png")
+    assert run_cli("report", str(sweep)).exit_code == 0
+    assert 'alt="history.png"' not in (sweep / "report.html").read_text()
+
+
 def test_several_runs_show_only_what_differs(run_cli, workdir):
     first = make_run(workdir / "runs", units=8, test_accuracy=0.72)
     second = make_run(workdir / "runs", stamp="20261203-101600", units=32, test_accuracy=0.9)

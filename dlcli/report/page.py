@@ -4,7 +4,8 @@ names every file read here): plain data for `templates/run.html.j2`, pictures as
 A part the run lacks (no history, no confusion matrix, no model drawing) becomes a note saying
 so, and why where the run recorded why; a damaged history.json, metrics.json or viz/index.json is
 named on the page, not raised, so the report of a broken run still shows everything else (a run
-whose run.json is unreadable cannot be opened at all: that is one error line, exit 2).
+whose run.json is unreadable cannot be opened at all: that is one error line, exit 2). A file that
+links out of the run directory is named, never embedded (`own_file`).
 """
 
 from __future__ import annotations
@@ -24,11 +25,21 @@ VERDICT_COLOURS = {"passed": "passed", "differs": "differs", "failed": "failed",
                    "not comparable": "unverifiable", "none": "none"}
 
 
+OUTSIDE = "a link to a file outside the run directory: not shown"
+
+
+def own_file(run: Run, path: Path) -> bool:
+    """Whether `path` is the run's own file: one that links out of the run directory (a run received
+    from someone may hold such links) is never embedded, so a page made here and passed on carries
+    nothing of this machine's other files."""
+    return path.resolve().is_relative_to(run.path.resolve())
+
+
 def read_spec(run: Run) -> dict[str, Any]:
     """spec.yaml as written (not validated again: a report reads, it does not judge the spec)."""
     from dlcli.spec.reading import read_yaml
 
-    if not run.has(layout.SPEC):
+    if not run.has(layout.SPEC) or not own_file(run, run.file(layout.SPEC)):
         return {}
     try:
         raw = read_yaml(run.file(layout.SPEC))
@@ -103,9 +114,10 @@ def pictures(run: Run, folder: layout.Entry) -> dict[str, Any]:
     files = sorted(path for path in root.rglob("*.png") if path.is_file())
     items = []
     for path in files[:MAX_PICTURES]:
-        uri = png_file_uri(path)
         name = path.relative_to(root).as_posix()
-        items.append({"name": name, "uri": uri, "what": described.get(name, "")})
+        own = own_file(run, path)
+        items.append({"name": name, "uri": png_file_uri(path) if own else None, "what": described.get(name, ""),
+                      "note": "" if own else OUTSIDE})
     return {"items": items, "more": max(0, len(files) - MAX_PICTURES)}
 
 
@@ -114,7 +126,9 @@ def texts(run: Run, folder: layout.Entry) -> list[dict[str, str]]:
     root = run.file(folder)
     if not root.is_dir():
         return []
-    return [_text(path, path.relative_to(root).as_posix()) for path in sorted(root.rglob("*.txt")) if path.is_file()]
+    return [_text(path, path.relative_to(root).as_posix()) if own_file(run, path) else
+            {"name": path.relative_to(root).as_posix(), "text": "", "note": OUTSIDE}
+            for path in sorted(root.rglob("*.txt")) if path.is_file()]
 
 
 def _text(path: Path, name: str) -> dict[str, str]:
@@ -218,13 +232,16 @@ def facts(info: dict) -> list[tuple[str, str]]:
 
 
 def _file_text(run: Run, entry: layout.Entry) -> str | None:
-    return _text(run.file(entry), entry.name)["text"] if run.has(entry) else None
+    if not run.has(entry):
+        return None
+    return _text(run.file(entry), entry.name)["text"] if own_file(run, run.file(entry)) else f"({OUTSIDE})"
 
 
 def _model_plot(run: Run, model_files: dict) -> dict[str, Any]:
     from dlcli.report.pictures import png_file_uri
 
     if run.has(layout.MODEL_PLOT):
-        return {"uri": png_file_uri(run.file(layout.MODEL_PLOT)), "note": ""}
+        own = own_file(run, run.file(layout.MODEL_PLOT))
+        return {"uri": png_file_uri(run.file(layout.MODEL_PLOT)) if own else None, "note": "" if own else OUTSIDE}
     note = model_files.get("plot")
     return {"uri": None, "note": note if isinstance(note, str) and note != layout.MODEL_PLOT.name else "not drawn"}

@@ -78,8 +78,9 @@ def sweep_page(sweep, page_folder: Path) -> dict[str, Any]:
         "params": list(settings.get("params") or {}), "space": settings.get("params") or {},
         "overrides": settings.get("overrides") or [], "command": " ".join(map(str, settings.get("command") or [])),
         "rows": [{key: value for key, value in row.items() if key != "run"} for row in rows],
-        "plots": [{"name": name, "uri": png_file_uri(sweep.folder / name)} for name in PLOTS
-                  if (sweep.folder / name).is_file()],
+        "plots": [{"name": name, "uri": png_file_uri(sweep.folder / name)} for name in PLOTS  # the sweep's own
+                  if (sweep.folder / name).is_file() and (sweep.folder / name).resolve().is_relative_to(
+                      sweep.folder.resolve())],
         "curves": curves(best_runs) if best_runs else {"items": [], "note": "no trial has completed"},
         "shown_curves": len(best_runs),
     }

@@ -82,6 +82,25 @@ def test_gradcam_on_a_run_writes_into_viz_with_an_index(run_cli, workdir):
     assert min(cv2.imread(output["overlay"]).shape[:2]) >= 256
 
 
+def test_a_run_that_outputs_logits_is_shown_as_probabilities(run_cli, workdir):
+    """A loss with from_logits: the model's outputs are logits; predict and Grad-CAM's title give
+    softmax probabilities (summing to 1), as they say, not the raw scores."""
+    from test_image_training import SPEC, image_folder
+    from conftest import write
+
+    folder = image_folder(workdir / "images")
+    spec = SPEC.format(path=folder, epochs=1).replace("label_mode: binary", "label_mode: categorical")
+    spec = spec.replace("{units: 1, activation: sigmoid}", "{units: 2}").replace(
+        "loss: binary_crossentropy", "loss: {name: categorical_crossentropy, from_logits: true}")
+    run = Path(json.loads(run_cli("train", str(write(workdir / "logits.yaml", spec)), "--json").stdout)["run_dir"])
+    image = next((folder / "test" / "night").iterdir())
+    predicted = json.loads(run_cli("predict", str(run), str(image), "--json").stdout)["predictions"][0]
+    chances = [row["probability"] for row in predicted["top"]]
+    assert all(0 <= p <= 1 for p in chances) and sum(chances) == pytest.approx(1, abs=1e-5), chances
+    explained = json.loads(run_cli("visualize", "gradcam", str(image), "--model", str(run), "--json").stdout)
+    assert explained["probability"] == pytest.approx(max(chances), abs=1e-5)
+
+
 def test_gradcam_bad_inputs(run_cli, workdir):
     from dlcli.backend import import_keras
 

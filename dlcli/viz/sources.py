@@ -29,6 +29,7 @@ class ModelSource:
     run: Run | None = None
     input_size: tuple[int, int] | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    from_logits: bool = False  # the run's loss reads its outputs as logits: shown through softmax (sigmoid)
 
     def top(self, batch: np.ndarray, count: int = 3) -> list[tuple[int, str, float]]:
         """[(class index, name, probability)], best first, for one image (a model with several
@@ -39,10 +40,17 @@ class ModelSource:
         """The top classes of each output, by output name ('' for a model with one output)."""
         predictions = self.model.predict(batch, verbose=0)
         if not isinstance(predictions, dict):
-            return {"": decode_scores(np.asarray(predictions)[0], self.class_names, count)}
+            return {"": decode_scores(self._chances(predictions), self.class_names, count)}
         names = (self.run.info.get("data_info") or {}).get("heads", {}) if self.run is not None else {}
-        return {head: decode_scores(np.asarray(scores)[0], names.get(head), count)
+        return {head: decode_scores(self._chances(scores), names.get(head), count)
                 for head, scores in predictions.items()}
+
+    def _chances(self, scores) -> np.ndarray:
+        """One image's outputs as probabilities (logits through softmax, or sigmoid for one unit)."""
+        from dlcli.ensemble_arithmetic import probabilities
+
+        scores = np.asarray(scores)[0]
+        return probabilities(scores, "binary" if scores.size == 1 else "categorical", self.from_logits)
 
 
 def decode_scores(scores: np.ndarray, class_names: list[str] | None, count: int) -> list[tuple[int, str, float]]:
@@ -106,7 +114,17 @@ def _from_run(run: Run) -> ModelSource:
     size, channels = _sized(model)
     interpolation = getattr(run.spec().data, "interpolation", "bilinear")
     return ModelSource(model, run.experiment, _resizer(size, interpolation, channels),
-                       class_names=run.info.get("class_names"), run=run, input_size=size)
+                       class_names=run.info.get("class_names"), run=run, input_size=size,
+                       from_logits=_reads_logits(run.spec().compile.loss))
+
+
+def _reads_logits(loss) -> bool:
+    """Whether a run's loss takes its model's outputs as logits (`from_logits: true`), which are no
+    probabilities until softmax. (A loss per output, or a .keras file's, is not read: taken as not.)"""
+    from dlcli.ensemble_arithmetic import task_of
+
+    found = task_of(loss)
+    return bool(found and found[1])
 
 
 def _from_file(path: Path) -> ModelSource:

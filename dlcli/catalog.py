@@ -59,7 +59,8 @@ def resolve_spec_path(name_or_path: str) -> Path:
 def experiment_rows(lacking: Callable[[dict], list[str]] | None = None) -> list[dict]:
     """Every named experiment's row for `dlcli list`, from its YAML only (no validation, no Keras);
     given `lacking` (what a spec's data needs that this machine lacks, from its YAML mapping: e.g.
-    dlcli.datasets.presence.missing), also `data_missing` (those lines) and `data_present`."""
+    dlcli.datasets.presence.missing), also `data_missing` (those lines) and `data_present` (None,
+    like `backends` [], for a spec that cannot be read)."""
     from dlcli.backend.limits import backends_for
     from dlcli.spec.reading import read_yaml
 
@@ -69,7 +70,8 @@ def experiment_rows(lacking: Callable[[dict], list[str]] | None = None) -> list[
             raw = read_yaml(path)
         except SpecError:
             raw = None
-        raw = raw if isinstance(raw, dict) else {}
+        readable = isinstance(raw, dict)  # else nothing is known of its data and backends
+        raw = raw if readable else {}
         reference = raw["reference"] if isinstance(raw.get("reference"), dict) else {}
         source = reference.get("source", "")
         if reference.get("listing"):
@@ -80,11 +82,11 @@ def experiment_rows(lacking: Callable[[dict], list[str]] | None = None) -> list[
             "source": source,
             "dataset": (raw.get("data") or {}).get("name", "") if isinstance(raw.get("data"), dict) else "",
             "runtime": raw.get("runtime", ""),
-            "backends": backends_for(raw),
+            "backends": backends_for(raw) if readable else [],
             "path": str(path),
         }
         if lacking is not None:
-            row["data_missing"] = lacking(raw)
-            row["data_present"] = not row["data_missing"]
+            row["data_missing"] = lacking(raw) if readable else []
+            row["data_present"] = not row["data_missing"] if readable else None
         rows.append(row)
     return rows

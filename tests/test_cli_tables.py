@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dlcli.cli.options import table
 
 
@@ -18,3 +20,13 @@ def test_list_through_a_pipe_keeps_every_column(run_cli, monkeypatch):
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0].split() == ["NAME", "DATASET", "DATA", "BACKENDS", "DESCRIPTION", "SOURCE"]
     assert "…" not in result.stdout
+
+
+def test_list_claims_nothing_of_a_spec_it_cannot_read(run_cli, workdir):
+    """An unreadable spec's data and backends are unknown: not 'present' on every backend."""
+    (workdir / "experiments").mkdir()
+    (workdir / "experiments" / "aaa-broken.yaml").write_text("data: [unclosed\n")
+    row = json.loads(run_cli("list", "--json").stdout)["experiments"][0]
+    assert row["name"] == "aaa-broken" and row["data_present"] is None and row["backends"] == []
+    line = run_cli("list").stdout.splitlines()[1].split()
+    assert line[:2] == ["aaa-broken", "?"]

@@ -10,6 +10,9 @@ import click
 from dlcli.cli.options import command, fail, json_option, print_json, set_option, table, terminal_width
 
 
+DATA_CELLS = {True: "present", False: "missing", None: "?"}  # None: the spec cannot be read
+
+
 @command(name="list")
 @json_option
 def list_command(as_json: bool) -> None:
@@ -21,12 +24,12 @@ def list_command(as_json: bool) -> None:
     if as_json:
         print_json({"experiments": rows})
         return
-    shown = [[r["name"], r["dataset"], "present" if r["data_present"] else "missing", ",".join(r["backends"]),
+    shown = [[r["name"], r["dataset"], DATA_CELLS[r["data_present"]], ",".join(r["backends"]),
               r["description"] + (f" [{r['runtime']}]" if r["runtime"] else ""), r["source"]] for r in rows]
     # Narrow terminals keep the name, whether the data is here and the description longest.
     click.echo(table(shown, ["NAME", "DATASET", "DATA", "BACKENDS", "DESCRIPTION", "SOURCE"], terminal_width(),
                      shrink={"DESCRIPTION": 40, "SOURCE": 24, "DATASET": 8}, drop=("SOURCE", "BACKENDS", "DATASET")))
-    lacking = sum(not r["data_present"] for r in rows)
+    lacking = sum(r["data_present"] is False for r in rows)
     if lacking:
         click.echo("\n" + textwrap.fill(f"{lacking} of {len(rows)} experiments lack data on this machine: `dlcli list "
                                         "--json` says what each needs; `dlcli data list` shows the cache",

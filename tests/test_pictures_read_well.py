@@ -218,3 +218,17 @@ def test_a_run_is_titled_by_its_start_in_local_time_as_its_folder_is(workdir, mo
         title = curve_figures([run])["loss"].axes[0].get_title()
     time.tzset()
     assert title.startswith("digits-convnet (2026-12-04 03:30)")  # was 18:30, UTC, beside a folder named in local time
+
+
+def test_tile_numbers_do_not_tint_the_tile_under_them():
+    import numpy as np
+
+    from dlcli.viz.labelled import tile_sheet
+
+    yellow = (253, 231, 37)  # viridis' strongest response
+    sheet = tile_sheet(np.full((4, 3, 3, 3), yellow, dtype="uint8"), 4, "conv2d", [10, 11, 12, 13]).astype(int)
+    rows, columns = np.nonzero(np.abs(sheet - yellow).sum(axis=-1) < 30)
+    corner = sheet[rows.min():rows.min() + 20, columns.min():columns.min() + 30].reshape(-1, 3)  # tile 10's number
+    tile = np.abs(corner - yellow).sum(axis=1) < 30
+    ink = (np.abs(corner[:, 0] - corner[:, 1]) < 40) & (np.abs(corner[:, 1] - corner[:, 2]) < 40)  # white, black
+    assert (~tile & ~ink).sum() < 100  # a translucent black box made ~200 olive pixels: a tile that looked marked

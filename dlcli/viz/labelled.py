@@ -38,6 +38,9 @@ def tile_sheet(tiles: np.ndarray, columns: int, title: str, labels: list, marked
     label is in `marked` framed in red and crossed; `title` (and `note`, a second line) above."""
     from dlcli.viz.images import grid
 
+    from matplotlib.patheffects import withStroke
+
+    outline = withStroke(linewidth=2, foreground="black")  # white on a black outline: readable on any tile
     factor = scale_factor(tiles.shape[1], tiles.shape[2], MIN_TILE)
     scaled = np.stack([upscale(tile, factor) for tile in tiles])
     sheet = grid(scaled, columns, margin=MARGIN, fill=255)
@@ -48,7 +51,7 @@ def tile_sheet(tiles: np.ndarray, columns: int, title: str, labels: list, marked
         row, column = divmod(index, columns)
         top, left = row * (height + MARGIN), column * (width + MARGIN)
         axes.text(left + 2, top + 2, str(label), color="white", fontsize=font, va="top", ha="left",
-                  bbox={"facecolor": "black", "alpha": 0.6, "pad": 1.5, "linewidth": 0})
+                  path_effects=[outline])  # no box: a translucent one tinted olive over yellow, like a mark
         if label in marked:
             _mark(axes, left, top, width, height)
     return pixels(figure)

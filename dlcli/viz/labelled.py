@@ -36,9 +36,9 @@ def tile_sheet(tiles: np.ndarray, columns: int, title: str, labels: list, marked
     """RGB (H, W, 3) uint8: `tiles` (n, h, w, 3) uint8 scaled up to MIN_TILE pixels, `columns` a
     row, tile i labelled `labels[i]` (a channel's or filter's number) in its corner, the tiles whose
     label is in `marked` framed in red and crossed; `title` (and `note`, a second line) above."""
-    from dlcli.viz.images import grid
-
     from matplotlib.patheffects import withStroke
+
+    from dlcli.viz.images import grid
 
     outline = withStroke(linewidth=2, foreground="black")  # white on a black outline: readable on any tile
     factor = scale_factor(tiles.shape[1], tiles.shape[2], MIN_TILE)

@@ -340,3 +340,8 @@ def test_a_misspelt_command_is_told_the_nearest(run_cli):
     result = run_cli("trian", "x")  # dlcli's commands are loaded lazily: Click alone suggests none
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
     assert "'train'" in result.stderr.splitlines()[0]
+
+
+def test_compare_refuses_json_and_csv_together(run_cli):
+    result = run_cli("compare", str(hand_made_run()), "--json", "--csv")
+    assert result.exit_code == 2 and json.loads(result.stdout)["exit_code"] == 2  # one object, not CSV after it

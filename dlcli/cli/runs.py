@@ -50,7 +50,10 @@ def compare(runs, as_json: bool, as_csv: bool) -> None:
     """What differs between several runs: their final metrics, verdicts and spec values side by
     side, the values every run shares left out (a line counts them); --json keeps every metric."""
     from dlcli import api
+    from dlcli.errors import UsageError
 
+    if as_json and as_csv:  # as `dlcli runs` says
+        raise UsageError("--json and --csv: choose one")
     result = api.compare(list(runs))
     if as_json:
         print_json(result)

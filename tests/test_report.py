@@ -318,6 +318,20 @@ def test_one_run_given_twice_is_refused_not_compared_with_itself(run_cli, workdi
     assert not list(workdir.glob("report-*.html"))
 
 
+def test_a_page_that_cannot_be_written_is_one_line_exit_2(run_cli, workdir):
+    """A place that refuses the page is the user's to change (exit 2, one line naming it), not an
+    'unexpected' error with exit 1, the code of a failed run."""
+    run = make_run(workdir / "runs")
+    other = make_run(workdir / "runs", stamp="20261203-111500")
+    (run / "report.html").mkdir()  # where the file should go
+    refused = run_cli("report", str(run))
+    assert refused.exit_code == 2 and "cannot write the page" in refused.stderr, refused.stderr
+    assert refused.stderr.count("\n") == 1 and "unexpected" not in refused.stderr
+    if Path("/proc/self").is_dir():  # Linux: procfs takes no new file
+        several = run_cli("report", str(other), str(run), "--out", "/proc/page.html")
+        assert several.exit_code == 2 and "cannot write the page" in several.stderr, several.stderr
+
+
 def test_a_sweep_is_reported_alone(run_cli, workdir):
     sweep = make_sweep(workdir)
     result = run_cli("report", str(sweep), str(sweep / "trials" / "0000"))

@@ -9,9 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dlcli.errors import UsageError
 from dlcli.report.book import book_table
-from dlcli.runs import enclosing_run, runs_root
+from dlcli.runs import runs_root
 
 DEFAULT_NAME = "book-report.html"
 
@@ -42,17 +41,9 @@ def page_groups(rows: list[dict], folder: Path) -> list[dict[str, Any]]:
 def book_target(out: str | None) -> Path:
     """Where the page goes: --out (an .html file, outside every run directory), else book-report.html
     in the runs root, beside the runs it links to."""
-    if out is None:
-        return runs_root() / DEFAULT_NAME
-    path = Path(out)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"--out {out}: give a file name ending in .html")
-    if not path.parent.is_dir():
-        raise UsageError(f"--out {out}: no such folder {path.parent}")
-    owner = enclosing_run(path.parent)
-    if owner is not None:
-        raise UsageError(f"--out {out}: inside the run directory {owner}; the book's table goes outside every run")
-    return path
+    from dlcli.report.writing import check_out
+
+    return runs_root() / DEFAULT_NAME if out is None else check_out(out, None)
 
 
 def book_report(out: str | None = None) -> dict[str, Any]:
@@ -60,16 +51,13 @@ def book_report(out: str | None = None) -> dict[str, Any]:
     'experiments'} (see `book_table`)."""
     from datetime import datetime
 
-    from dlcli.atomic import write_text_atomic
     from dlcli.report.rendering import render
+    from dlcli.report.writing import write_page
 
     target = book_target(out)
     table = book_table()
     html = render("book.html.j2", summary=table["summary"],
                   groups=page_groups(table["experiments"], target.parent.resolve()),
                   generated_at=datetime.now().astimezone().isoformat(timespec="seconds"))
-    try:
-        write_text_atomic(target, html)
-    except OSError as error:
-        raise UsageError(f"{target}: cannot write the page ({error.strerror or error}); choose another --out") from None
+    write_page(target, html)
     return {"path": str(target.resolve()), **table}

@@ -10,6 +10,7 @@ still finds the newest run.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from dlcli.runs import Run, enclosing_run, layout
 SWEEP_REPORT = "report.html"  # beside a sweep's sweep.csv
 
 
-def _check_out(out: str, own: Path | None, inside_checked: bool = True) -> Path:
+def check_out(out: str, own: Path | None, inside_checked: bool = True) -> Path:
     """--out: an .html file in an existing folder, outside every run directory or the reported
     run's own report.html (`inside_checked=False`: the run is not known yet)."""
     path = Path(out)
@@ -38,6 +39,21 @@ def _check_out(out: str, own: Path | None, inside_checked: bool = True) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def writing_page(target: Path):
+    """While a page is written: a place that refuses it (a read-only folder, a folder where the file
+    should be) is one line, exit 2, not an unexpected error."""
+    try:
+        yield
+    except OSError as error:
+        raise UsageError(f"{target}: cannot write the page ({error.strerror or error}); choose another --out") from None
+
+
+def write_page(target: Path, html: str) -> None:
+    with writing_page(target):
+        write_text_atomic(target, html)
+
+
 def report(references: list[str], out: str | None = None) -> dict[str, Any]:
     """Write the page RUN... asks for: one run's, several runs' side by side, or a sweep's.
     Returns {'path', 'kind' ('run', 'runs' or 'sweep'), 'runs', 'bytes'}, with 'run_dir' for one
@@ -46,7 +62,7 @@ def report(references: list[str], out: str | None = None) -> dict[str, Any]:
         raise UsageError("give one or more runs (a run directory, or an experiment for its latest completed run) "
                          "or a sweep directory")
     if out:
-        _check_out(out, None, inside_checked=False)  # before any run is looked for
+        check_out(out, None, inside_checked=False)  # before any run is looked for
     sweeps = [reference for reference in references if _is_sweep(reference)]
     if sweeps:
         if len(references) > 1:
@@ -56,17 +72,18 @@ def report(references: list[str], out: str | None = None) -> dict[str, Any]:
     _check_distinct(references, runs)
     if len(runs) == 1:
         run = Run.open(runs[0].path, draws=True)
-        target = _check_out(out, run.path) if out else None
-        if target is None or target.resolve() == run.file(layout.REPORT).resolve():
-            path = write_run_report(run)
+        target = check_out(out, run.path) if out else None
+        path = target or run.file(layout.REPORT)
+        if path.resolve() == run.file(layout.REPORT).resolve():
+            with writing_page(path):
+                write_run_report(run)
         else:
-            write_text_atomic(target, run_html(run))
-            path = target
+            write_page(path, run_html(run))
         return _result(path, "run", runs)
-    from dlcli.report.comparison import runs_html, runs_file_name
+    from dlcli.report.comparison import runs_file_name, runs_html
 
-    target = _check_out(out, None) if out else Path.cwd() / runs_file_name(runs)
-    write_text_atomic(target, runs_html(runs, generated_at()))
+    target = check_out(out, None) if out else Path.cwd() / runs_file_name(runs)
+    write_page(target, runs_html(runs, generated_at()))
     return _result(target, "runs", runs)
 
 
@@ -105,8 +122,8 @@ def _write_sweep(reference: str, out: str | None) -> dict[str, Any]:
     from dlcli.sweeps.directory import Sweep
 
     sweep = Sweep.open(reference)
-    target = _check_out(out, None) if out else sweep.folder / SWEEP_REPORT
-    write_text_atomic(target, sweep_html_of(sweep, target.parent))
+    target = check_out(out, None) if out else sweep.folder / SWEEP_REPORT
+    write_page(target, sweep_html_of(sweep, target.parent))
     return {"path": str(target.resolve()), "kind": "sweep", "runs": [], "sweep_dir": str(sweep.folder),
             "bytes": target.stat().st_size}
 

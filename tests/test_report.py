@@ -381,6 +381,29 @@ def test_confusion_counts_true_rows_against_predicted_columns():
         confusion_matrix(scores, [0, 1, 2, 3])
 
 
+def test_a_confusion_matrix_that_fails_is_a_note_in_run_json():
+    """An optional part: whatever goes wrong is one line in run.json's `confusion`, never a failed run."""
+    from dlcli.training.confusion import write_confusion
+
+    class Model:
+        outputs = ["one"]
+
+        def predict(self, *args, **kwargs):
+            raise RuntimeError("out of memory\nwhile predicting")
+
+    class Recorder:
+        notes: dict = {}
+
+        def update(self, **fields):
+            self.notes.update(fields)
+
+    from dlcli.datasets.base import Split
+
+    run = Recorder()
+    write_confusion(run, Model(), Split(x=[[0.0]], y=[0]), 8, "sparse_categorical_crossentropy", None)
+    assert run.notes == {"confusion": "not written: RuntimeError: out of memory"}
+
+
 def test_a_run_without_a_confusion_matrix_says_why(run_cli, workdir):
     run = make_run(workdir / "runs", info={"confusion": "none: the model is not a single-output classifier"})
     assert run_cli("report", str(run)).exit_code == 0

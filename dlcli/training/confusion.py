@@ -82,14 +82,13 @@ def confusion_record(model, split, batch_size: int, loss: Any, class_names: list
 
 def write_confusion(run, model, split, batch_size: int, loss: Any, class_names: list | None) -> None:
     """confusion.json into the run (a writer), or run.json's `confusion` saying why there is none."""
+    from dlcli.report.run_report import not_written
     from dlcli.runs import layout
 
     try:
         record = confusion_record(model, split, batch_size, loss, class_names)
     except Exception as error:  # noqa: BLE001  an optional part: any failure is a note, never a failed run
-        text = str(error).strip().splitlines()
-        run.update(confusion=f"not written: {type(error).__name__}: {text[0][:200]}" if text else
-                   f"not written: {type(error).__name__}")
+        run.update(confusion=not_written(error))
         return
     if record is None:
         run.update(confusion="none: the model is not a single-output classifier with a cross-entropy loss")

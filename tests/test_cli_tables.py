@@ -30,3 +30,12 @@ def test_list_claims_nothing_of_a_spec_it_cannot_read(run_cli, workdir):
     assert row["name"] == "aaa-broken" and row["data_present"] is None and row["backends"] == []
     line = run_cli("list").stdout.splitlines()[1].split()
     assert line[:2] == ["aaa-broken", "?"]
+
+
+def test_list_stdout_is_the_table_alone(run_cli):
+    """A line an experiment under the header (`dlcli list | grep present`); the advice on what data
+    is missing goes to stderr."""
+    result = run_cli("list")
+    experiments = json.loads(run_cli("list", "--json").stdout)["experiments"]
+    assert len(result.stdout.splitlines()) == 1 + len(experiments)
+    assert "dlcli data list" in result.stderr

@@ -30,10 +30,10 @@ def list_command(as_json: bool) -> None:
     click.echo(table(shown, ["NAME", "DATASET", "DATA", "BACKENDS", "DESCRIPTION", "SOURCE"], terminal_width(),
                      shrink={"DESCRIPTION": 40, "SOURCE": 24, "DATASET": 8}, drop=("SOURCE", "BACKENDS", "DATASET")))
     lacking = sum(r["data_present"] is False for r in rows)
-    if lacking:
+    if lacking:  # advice, on stderr: stdout is the table alone, a line an experiment, for `| grep` and `| sort`
         click.echo("\n" + textwrap.fill(f"{lacking} of {len(rows)} experiments lack data on this machine: `dlcli list "
                                         "--json` says what each needs; `dlcli data list` shows the cache",
-                                        terminal_width() or 1_000_000))
+                                        terminal_width() or 1_000_000), err=True)
 
 
 @command()

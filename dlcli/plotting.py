@@ -25,7 +25,7 @@ from dlcli.reference import smooth_curve
 from dlcli.runs import Run, enclosing_run, layout
 
 ALIASES = {"acc": "accuracy", "accuracy": "acc", "mae": "mean_absolute_error", "mean_absolute_error": "mae"}
-LABELS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "mae": "MAE", "mse": "MSE"}
+LABELS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "mae": "MAE", "mse": "MSE", "kl_loss": "KL loss"}
 SKIPPED = {"epoch", "learning_rate", "lr"}
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
@@ -37,6 +37,16 @@ def metric_bases(history: dict) -> list[str]:
         if base not in SKIPPED and base not in bases:
             bases.append(base)
     return bases
+
+
+def _label(base: str) -> str:
+    """How titles, legends and axes call a metric: 'MAE', 'reconstruction loss' (not reconstruction_loss)."""
+    return LABELS.get(base, base.replace("_", " "))
+
+
+def _first_upper(text: str) -> str:
+    """'Validation MAE': str.capitalize would lower the rest ('Validation mae')."""
+    return text[:1].upper() + text[1:]
 
 
 def _resolve(history: dict, base: str) -> str | None:
@@ -190,13 +200,13 @@ def _one(source: Curves, base: str, smooth: float | None, skip_first: int) -> Dr
     if key is None:
         return None
     figure, axes = _figure()
-    label = LABELS.get(base, base)
+    label = _label(base)
     smoothed = "smoothed " if smooth else ""
     drew = []
     for name, style, text in ((key, "o-", "training"), (f"val_{key}", "s--", "validation")):
         epochs, values, missing = _series(source, name, smooth, skip_first)
         if values:
-            axes.plot(epochs, values, style, label=f"{smoothed}{text} {label}".capitalize() + _no_value(missing))
+            axes.plot(epochs, values, style, label=_first_upper(f"{smoothed}{text} {label}") + _no_value(missing))
             drew.append(text)
         elif missing:  # every epoch NaN: the legend says so rather than leave the curve out unsaid
             axes.plot([], [], linestyle="none", label=f"not drawn: {text} {label}{_no_value(missing)}")
@@ -211,7 +221,7 @@ def _overlay(sources: list[Curves], base: str, metric: str | None, smooth: float
              skip_first: int) -> Drawn | None:
     """Several runs' curves of one metric, each labelled by what differs, or None."""
     figure, axes = _figure()
-    label = LABELS.get(base, base)
+    label = _label(base)
     keys = [_resolve(source.history, base) for source in sources]
     validation = any(key and f"val_{key}" in source.history for key, source in zip(keys, sources))
     want_validation = _overlays_validation(metric) and validation  # training curves where no run validated
@@ -256,7 +266,7 @@ def _finished(figure, axes, label: str):
     if epochs and max(epochs) - min(epochs) < 2:  # one or two epochs: half an epoch of room each side,
         axes.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)  # not matplotlib's 5 % of a zero-wide range
     axes.set_xlabel("Epochs")
-    axes.set_ylabel(label.capitalize())
+    axes.set_ylabel(_first_upper(label))
     axes.legend(fontsize="small")
     figure.tight_layout()
     return figure

@@ -232,3 +232,16 @@ def test_tile_numbers_do_not_tint_the_tile_under_them():
     tile = np.abs(corner - yellow).sum(axis=1) < 30
     ink = (np.abs(corner[:, 0] - corner[:, 1]) < 40) & (np.abs(corner[:, 1] - corner[:, 2]) < 40)  # white, black
     assert (~tile & ~ink).sum() < 100  # a translucent black box made ~200 olive pixels: a tile that looked marked
+
+
+def test_metric_names_read_as_words_and_keep_their_capitals(workdir):
+    from dlcli.plotting import curve_figures
+
+    run = make_run("boston-kfold", {"mae": [3.0, 2.5], "val_mae": [3.2, 2.9],
+                                    "reconstruction_loss": [0.6, 0.5], "val_reconstruction_loss": [0.6, 0.55]})
+    figures = curve_figures([run])
+    mae = figures["mae"].axes[0]
+    assert legend_of(figures["mae"]) == ["Training MAE", "Validation MAE"]  # was 'Training mae' (str.capitalize)
+    assert mae.get_ylabel() == "MAE"
+    reconstruction = figures["reconstruction_loss"].axes[0]
+    assert reconstruction.get_ylabel() == "Reconstruction loss" and "reconstruction_loss" not in reconstruction.get_title()

@@ -48,16 +48,6 @@ def read_spec(run: Run) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
-def metric_bases(history: dict) -> list[str]:
-    """The metrics of a history, each once (`loss` for loss and val_loss), in its order."""
-    bases: list[str] = []
-    for key in history:
-        base = key.removeprefix("val_")
-        if base not in SKIPPED_COLUMNS and base not in bases and history.get(key):
-            bases.append(base)
-    return bases
-
-
 def epoch_rows(history: dict) -> list[dict[str, Any]]:
     """For each history column: its last value and, where better is known (loss lower, accuracy
     higher), its best value and the epoch it came at."""

@@ -245,3 +245,26 @@ def test_metric_names_read_as_words_and_keep_their_capitals(workdir):
     assert mae.get_ylabel() == "MAE"
     reconstruction = figures["reconstruction_loss"].axes[0]
     assert reconstruction.get_ylabel() == "Reconstruction loss" and "reconstruction_loss" not in reconstruction.get_title()
+
+
+def test_importances_of_one_varied_parameter_say_it_is_one_by_definition(tmp_path, monkeypatch):
+    import optuna
+
+    from dlcli.sweeps import report
+
+    study = optuna.create_study(direction="minimize")
+    distributions = {"lr": optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True),
+                     "units": optuna.distributions.CategoricalDistribution([16, 32])}
+    for lr, value in [(1e-4, 2.1), (1e-3, 1.5), (1e-2, 2.3)]:
+        study.add_trial(optuna.trial.create_trial(params={"lr": lr, "units": 16}, distributions=distributions,
+                                                  value=value))
+    sweep = types.SimpleNamespace(params={"lr": None, "units": None}, folder=tmp_path, trial_path=lambda name: None,
+                                  settings={"metric": "val_loss", "experiment": "digits-convnet",
+                                            "direction": "minimize", "trials": 3})
+    drawn = []
+    plot_figure = report.plot_figure
+    monkeypatch.setattr(report, "plot_figure", lambda *args: drawn.append(plot_figure(*args)) or drawn[-1])
+    assert report.write_report(sweep, study)["importances"] == {"lr": 1.0}
+    under = [text.get_text() for text in drawn[1].texts if text.get_text() != drawn[1].get_suptitle()]
+    assert under == ["only lr varied: its importance is 1 by definition; "
+                     "not shown, one value in every completed trial: units=16"]

@@ -139,7 +139,7 @@ def write_report(sweep, study) -> dict[str, Any]:
         elif name == "importances" and not varied:
             why_not = "not drawn: no parameter took more than one value in the completed trials"
         else:
-            why_not = _plot(figure_of, study, sweep.folder / f"{name}.png", _constant_note(constant)
+            why_not = _plot(figure_of, study, sweep.folder / f"{name}.png", _importances_note(varied, constant)
                             if name == "importances" else "", _title(name, sweep.settings, len(complete)))
         files[name] = why_not or f"{name}.png"
     best = None
@@ -161,9 +161,14 @@ def _title(name: str, settings: dict[str, Any], completed: int) -> str:
             f"{what}, {completed} completed trial{'s' if completed != 1 else ''}")
 
 
-def _constant_note(constant: dict[str, Any]) -> str:
-    text = ", ".join(f"{key}={value}" for key, value in constant.items())
-    return f"not shown, one value in every completed trial: {text}" if constant else ""
+def _importances_note(varied: list[str], constant: dict[str, Any]) -> str:
+    """What importances.png cannot say by itself: that one varied parameter has all of the importance
+    by definition, and which parameters it leaves out, with their one value."""
+    notes = [f"only {varied[0]} varied: its importance is 1 by definition"] if len(varied) == 1 else []
+    if constant:
+        notes.append("not shown, one value in every completed trial: "
+                     + ", ".join(f"{key}={value}" for key, value in constant.items()))
+    return "; ".join(notes)
 
 
 def varied_params(complete: list, params: list[str]) -> tuple[list[str], dict[str, Any]]:

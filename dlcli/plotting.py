@@ -95,13 +95,17 @@ def curve_figures(runs: list[Run], metric: str | None = None, smooth: float | No
 
 
 def draw(sources: list[Curves], metric: str | None, smooth: float | None, skip_first: int) -> dict[str, Drawn]:
-    """What `curve_figures` draws, with what each overlay shows and lacks."""
+    """What `curve_figures` draws, with what each overlay shows and lacks. Titles and legends are
+    drawn as written: a file named 'run$1$.json' is no mathematics (matplotlib's mathtext)."""
+    import matplotlib
+
     drawn = {}
-    for base in _bases(sources, metric):
-        figure = _one(sources[0], base, smooth, skip_first) if len(sources) == 1 else \
-            _overlay(sources, base, metric, smooth, skip_first)
-        if figure is not None:
-            drawn[base] = figure
+    with matplotlib.rc_context({"text.parse_math": False}):  # read by each text as it is made
+        for base in _bases(sources, metric):
+            figure = _one(sources[0], base, smooth, skip_first) if len(sources) == 1 else \
+                _overlay(sources, base, metric, smooth, skip_first)
+            if figure is not None:
+                drawn[base] = figure
     return drawn
 
 

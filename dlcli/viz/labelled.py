@@ -92,7 +92,8 @@ def _framed(picture: np.ndarray, title: str, right: int = 0):
     axes.set_xlim(-0.5, width - 0.5)
     axes.set_ylim(height - 0.5, -0.5)
     axes.set_axis_off()
-    figure.text(0.5, 1 - TITLE_BAND / 2 / total_height, title, ha="center", va="center", fontsize=TITLE_SIZE)
+    figure.text(0.5, 1 - TITLE_BAND / 2 / total_height, title, ha="center", va="center", fontsize=TITLE_SIZE,
+                parse_math=False)  # a file named 'a$x$.png' is drawn as named, not as mathematics
     return figure, axes
 
 
@@ -103,7 +104,7 @@ def title_width(title: str) -> int:
     from matplotlib.figure import Figure
 
     figure = Figure(dpi=DPI)
-    text = figure.text(0, 0, title, fontsize=TITLE_SIZE)
+    text = figure.text(0, 0, title, fontsize=TITLE_SIZE, parse_math=False)
     return int(np.ceil(text.get_window_extent(FigureCanvasAgg(figure).get_renderer()).width))
 
 

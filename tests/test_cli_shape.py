@@ -345,3 +345,15 @@ def test_a_misspelt_command_is_told_the_nearest(run_cli):
 def test_compare_refuses_json_and_csv_together(run_cli):
     result = run_cli("compare", str(hand_made_run()), "--json", "--csv")
     assert result.exit_code == 2 and json.loads(result.stdout)["exit_code"] == 2  # one object, not CSV after it
+
+
+def test_an_unexpected_error_is_one_line_even_when_its_message_has_several(run_cli, monkeypatch):
+    from dlcli import api
+
+    def broken():
+        raise ValueError("\nfirst line\n     ^\nsecond line")  # as pyparsing's errors read
+
+    monkeypatch.setattr(api, "list_experiments", broken)
+    result = run_cli("list", "--json")
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert "first line ^ second line" in result.stderr and json.loads(result.stdout)["exit_code"] == 1

@@ -166,7 +166,8 @@ def _invoke() -> int:
         if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:  # pathlib's is_dir() raises it
             report_error([f"{_shortened(error.filename)}: file name too long (a name may have 255 bytes at most)"])
             return EXIT_USAGE
-        report_error([f"unexpected {type(error).__name__}: {error} (rerun with --debug for the traceback)"])
+        message = " ".join(str(error).split())  # one line, whatever the library's message spans
+        report_error([f"unexpected {type(error).__name__}: {message} (rerun with --debug for the traceback)"])
         return EXIT_RUN_FAILED
 
 

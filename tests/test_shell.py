@@ -154,12 +154,20 @@ def test_dataset_names_complete_for_download_and_import(run_cli, monkeypatch):
 def test_runs_complete_as_experiment_names_then_run_directories(run_cli, monkeypatch, workdir):
     completed_run(workdir, "tiny", "20261203-101500")
     completed_run(workdir, "tiny", "20261203-111500")
-    assert completions(run_cli, monkeypatch, "dlcli plot ti") == [("dir", "ti"), ("plain", "tiny")]
+    assert completions(run_cli, monkeypatch, "dlcli compare ti") == [("dir", "ti"), ("plain", "tiny")]
     assert completions(run_cli, monkeypatch, "dlcli report runs/tiny/") == [
         ("dir", "runs/tiny/"), ("plain", "runs/tiny/20261203-101500"), ("plain", "runs/tiny/20261203-111500")]
     absolute = completions(run_cli, monkeypatch, f"dlcli evaluate {workdir}/runs/tiny/2026120")
     assert [value for kind, value in absolute if kind == "plain"] == [
         f"{workdir}/runs/tiny/20261203-101500", f"{workdir}/runs/tiny/20261203-111500"]
+
+
+def test_plot_completes_history_files_too(run_cli, monkeypatch, workdir):
+    """plot reads Keras' history JSON and CSVLogger files as well as runs: bash completes file names
+    (a 'file' item), not folders alone (a 'dir' item)."""
+    completed_run(workdir, "tiny", "20261203-101500")
+    assert completions(run_cli, monkeypatch, "dlcli plot ti") == [("file", "ti"), ("plain", "tiny")]
+    assert completions(run_cli, monkeypatch, "dlcli plot runs/tiny/")[0] == ("file", "runs/tiny/")
 
 
 def test_layer_names_come_from_the_runs_model_json_nested_ones_included(run_cli, monkeypatch, workdir):

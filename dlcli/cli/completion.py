@@ -118,6 +118,12 @@ def runs(ctx, param, incomplete: str) -> list[CompletionItem]:
     return _folders(incomplete) + _matching(directories, incomplete)
 
 
+def plot_inputs(ctx, param, incomplete: str) -> list[CompletionItem]:
+    """plot's inputs: runs (as RUN), and the history files it reads too (Keras' JSON, a CSVLogger
+    file): a file item first, so the shell completes file names, not folders alone."""
+    return _files(incomplete) + runs(ctx, param, incomplete)[1:]
+
+
 def models(ctx, param, incomplete: str) -> list[CompletionItem]:
     """--model: a run (as RUN), a .keras/.h5 file, or a keras.applications network."""
     from dlcli.pretrained import APPLICATIONS
@@ -207,6 +213,7 @@ COMPLETERS = {
     "runs experiment": lambda ctx, param, incomplete: _matching(experiments_with_runs(), incomplete),
     "run": runs,
     "runs": runs,
+    "plot runs": plot_inputs,
     "model": models,
     "layer": layers,
     "visualize activations layers": layers,

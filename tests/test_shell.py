@@ -170,6 +170,12 @@ def test_plot_completes_history_files_too(run_cli, monkeypatch, workdir):
     assert completions(run_cli, monkeypatch, "dlcli plot runs/tiny/")[0] == ("file", "runs/tiny/")
 
 
+def test_predict_completes_model_files_and_networks_as_model_does(run_cli, monkeypatch, workdir):
+    completed_run(workdir, "tiny", "20261203-101500")
+    assert completions(run_cli, monkeypatch, "dlcli predict ti") == [("file", "ti"), ("plain", "tiny")]
+    assert ("plain", "vgg16") in completions(run_cli, monkeypatch, "dlcli predict vg")
+
+
 def test_layer_names_come_from_the_runs_model_json_nested_ones_included(run_cli, monkeypatch, workdir):
     run = completed_run(workdir, "tiny", "20261203-101500")
     assert completions(run_cli, monkeypatch, f"dlcli visualize filters --model {run} --layer ") == [

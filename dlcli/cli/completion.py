@@ -214,6 +214,7 @@ COMPLETERS = {
     "run": runs,
     "runs": runs,
     "plot runs": plot_inputs,
+    "predict run": models,  # a run, a .keras file or a network, as --model
     "model": models,
     "layer": layers,
     "visualize activations layers": layers,

@@ -268,3 +268,13 @@ def test_importances_of_one_varied_parameter_say_it_is_one_by_definition(tmp_pat
     under = [text.get_text() for text in drawn[1].texts if text.get_text() != drawn[1].get_suptitle()]
     assert under == ["only lr varied: its importance is 1 by definition; "
                      "not shown, one value in every completed trial: units=16"]
+
+
+@pytest.mark.training
+def test_dream_says_sizes_as_width_by_height(run_cli, workdir):
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.zeros((40, 30, 3), dtype="uint8")).save(workdir / "portrait.png")  # 30 wide, 40 high
+    result = run_cli("dream", str(workdir / "portrait.png"), "--weights", "none", "--octaves", "1")
+    assert result.exit_code == 2 and "image of 30x40 pixels is too small" in result.stderr  # said 40x30

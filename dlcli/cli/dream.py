@@ -60,7 +60,7 @@ def dream(image, layers, octaves, octave_scale, iterations, step, max_loss, weig
     if as_json:
         print_json(result)
         return
-    rows = [[f"{number}", f"{octave['shape'][0]}x{octave['shape'][1]}", str(len(octave["losses"])),
+    rows = [[f"{number}", f"{octave['shape'][1]}x{octave['shape'][0]}", str(len(octave["losses"])),  # width x height
              f"{octave['losses'][0]:.4g}" if octave["losses"] else "-",
              f"{octave['losses'][-1]:.4g}" if octave["losses"] else "-",
              "" if octave["stopped_at"] is None else f"{octave['stopped_at']:.4g}", octave["file"]]

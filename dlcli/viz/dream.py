@@ -91,7 +91,7 @@ def layers_left_out(extractor, shapes: list[tuple[int, int]]) -> dict[tuple[int,
             if shape != shapes[-1]:  # only a smaller octave: fewer or closer octaves help too
                 remedies = f"fewer --octaves, a smaller --octave-scale, {remedies}"
             what = "the image" if shape == shapes[-1] else "an octave"
-            raise UsageError(f"{what} of {shape[0]}x{shape[1]} pixels is too small for the network up to the "
+            raise UsageError(f"{what} of {shape[1]}x{shape[0]} pixels is too small for the network up to the "
                              f"--layers asked for; use {remedies}") from None
         empty = [name for name, output in outputs.items() if min(output.shape[1:3]) <= 2 * BORDER]
         if empty:

@@ -80,7 +80,7 @@ def dream(image_path: str, layers: str = "mixed2=0.2,mixed3=3,mixed4=2,mixed5=1.
     image = read_image(image_path)  # a missing file is exit 3, a non-image exit 2, before any network
     shapes = octave_shapes(image.shape[:2], octaves, octave_scale)
     if min(shapes[0]) < 1:
-        raise UsageError(f"{image_path}: {image.shape[0]}x{image.shape[1]} pixels shrink to nothing at "
+        raise UsageError(f"{image_path}: {image.shape[1]}x{image.shape[0]} pixels shrink to nothing at "
                          f"--octaves {octaves} and --octave-scale {octave_scale:g}")
     weights_named = _weights_identity(placement, weights)
     main_identity = identity(kind="dream", image=placement.named(image_path), weights=weights_named,
@@ -103,7 +103,7 @@ def dream(image_path: str, layers: str = "mixed2=0.2,mixed3=3,mixed4=2,mixed5=1.
                            "stopped_at": octave.stopped_at} for (path, _), octave in zip(pictures, done)]}
     if left_out:
         result["warning"] = "; ".join(
-            f"at {h}x{w} pixels layers {', '.join(names)} add nothing (their output is at most "
+            f"at {w}x{h} pixels layers {', '.join(names)} add nothing (their output is at most "
             f"4 pixels across and the loss leaves out 2 at each border)" for (h, w), names in left_out.items())
     return result
 
@@ -124,10 +124,11 @@ def _check_dream_options(octaves: int, octave_scale: float, iterations: int, ste
 def _dream_pictures(placement: Placement, stem: str, shapes: list[tuple[int, int]], iterations: int,
                     main_identity: str) -> list[tuple[Path, str]]:
     """(path, identity) of each octave's picture, the last one the final dream (--out FILE, or named
-    after the photo and options); the others beside it, named after their octave and size."""
+    after the photo and options); the others beside it, named after their octave and size (width x
+    height, as image sizes are said)."""
     final = placement.path(picture_name([stem, "dream", "inceptionv3", f"{len(shapes)}octaves",
                                          f"{iterations}iterations"], main_identity))
-    octaves = [(placement.beside(final, f"octave{number}-{h}x{w}"), identity(dream=main_identity, octave=number))
+    octaves = [(placement.beside(final, f"octave{number}-{w}x{h}"), identity(dream=main_identity, octave=number))
                for number, (h, w) in enumerate(shapes[:-1], start=1)]
     return [*octaves, (final, main_identity)]
 
@@ -156,7 +157,7 @@ def style_transfer(content_path: str, style_path: str, height: int = 400, iterat
                             style=placement.named(style_path), weights=_weights_identity(placement, weights),
                             **_random_backend(weights),
                             size=list(size), loss_weights=vars(loss_weights))
-    stems = [Path(content_path).stem, "styled", Path(style_path).stem, f"{size[0]}x{size[1]}"]
+    stems = [Path(content_path).stem, "styled", Path(style_path).stem, f"{size[1]}x{size[0]}"]  # width x height
     pictures = [placement.folder / picture_name([*stems, f"iteration{number:02d}"], set_identity)
                 for number in range(1, iterations + 1)]
     identities = [identity(style_transfer=set_identity, iteration=number) for number in range(1, iterations + 1)]

@@ -44,7 +44,7 @@ def activation_sheet(tiles: np.ndarray, layer: str, position: int, image_name: s
     count, height, width = tiles.shape
     coloured = (colormaps["viridis"](tiles)[..., :3] * 255).astype("uint8")  # (channels, h, w, 3)
     title = (f"{layer} (feature-map layer {position}) for {image_name}: {count} channel{'s' if count > 1 else ''}"
-             f" of {height}x{width}")
+             f" of {width}x{height}")  # width x height, as every picture's size is said
     blank = blank_channels(tiles)
     note = ("each channel standardised on its own: yellow is where it responds most" if not blank else
             f"blank: {', '.join(map(str, blank[:6]))}{'...' if len(blank) > 6 else ''} (one value everywhere: what "

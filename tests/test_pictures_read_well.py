@@ -278,3 +278,15 @@ def test_dream_says_sizes_as_width_by_height(run_cli, workdir):
     Image.fromarray(np.zeros((40, 30, 3), dtype="uint8")).save(workdir / "portrait.png")  # 30 wide, 40 high
     result = run_cli("dream", str(workdir / "portrait.png"), "--weights", "none", "--octaves", "1")
     assert result.exit_code == 2 and "image of 30x40 pixels is too small" in result.stderr  # said 40x30
+
+
+def test_an_activation_grid_gives_its_maps_size_as_width_by_height(monkeypatch):
+    import numpy as np
+
+    from dlcli.viz import labelled
+    from dlcli.viz.activations import activation_sheet
+
+    titles = []
+    monkeypatch.setattr(labelled, "tile_sheet", lambda tiles, columns, title, *args, **kwargs: titles.append(title))
+    activation_sheet(np.random.default_rng(0).integers(0, 255, (3, 2, 5), dtype="uint8"), "conv1d", 1, "wide.png")
+    assert titles[0].endswith("3 channels of 5x2")  # maps 5 wide, 2 high (said 2x5)

@@ -272,3 +272,18 @@ def test_a_run_judged_against_another_reference_is_not_counted_as_reproducing_th
     row = rows_of(table)["mnist-dense"]
     assert row["verdict"] == "not comparable" and "reference" in row["reason"]
     assert row["actual"] == 0.981 and table["summary"]["reproduced"] == 1  # reuters-dense-final's alone
+
+
+def test_a_verdict_missed_on_a_later_check_names_that_check(runs):
+    """The row shows its first check's number: when another check is what missed, the reason says
+    which one and what it got, or the row would read as a pass with a 'differs' badge."""
+    metrics = runs["passed"] / "metrics.json"
+    stored = json.loads(metrics.read_text(encoding="utf-8"))
+    stored["check"] = {"status": "differs", "checks": [
+        {"status": "passed", "metric": "test_accuracy", "actual": 0.981},
+        {"status": "differs", "what": "test_loss 0.07 ± 0.01", "metric": "test_loss", "actual": 0.1234,
+         "direction": "worse", "margin": 0.0534, "reported": 0.07}]}
+    metrics.write_text(json.dumps(stored), encoding="utf-8")
+    row = rows_of(book_table())["mnist-dense"]
+    assert (row["verdict"], row["actual"]) == ("differs", 0.981)
+    assert row["reason"] == "test_loss 0.07 ± 0.01: got 0.1234; worse than the source (0.07) by 0.0534"

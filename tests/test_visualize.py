@@ -101,6 +101,28 @@ def test_a_run_that_outputs_logits_is_shown_as_probabilities(run_cli, workdir):
     assert explained["probability"] == pytest.approx(max(chances), abs=1e-5)
 
 
+def test_gradcam_of_one_logit_explains_the_class_predict_gives(run_cli, workdir):
+    """One output unit read as a logit (binary_crossentropy from_logits): a logit of 0.25 is class 1
+    (sigmoid 0.56), which Grad-CAM must explain, as predict says, not class 0 (0.25 < 0.5)."""
+    from test_image_training import SPEC, image_folder
+    from conftest import write
+    from dlcli.backend import import_keras
+
+    folder = image_folder(workdir / "images")
+    spec = SPEC.format(path=folder, epochs=1).replace("{units: 1, activation: sigmoid}", "{units: 1}").replace(
+        "loss: binary_crossentropy", "loss: {name: binary_crossentropy, from_logits: true}")
+    run = Path(json.loads(run_cli("train", str(write(workdir / "logit.yaml", spec)), "--json").stdout)["run_dir"])
+    keras = import_keras()
+    model = keras.models.load_model(run / "model.keras", compile=False)
+    kernel, _ = model.layers[-1].get_weights()
+    model.layers[-1].set_weights([np.zeros_like(kernel), np.array([0.25], "float32")])  # every image: logit 0.25
+    model.save(run / "model.keras")
+    image = next((folder / "test" / "night").iterdir())
+    predicted = json.loads(run_cli("predict", str(run), str(image), "--json").stdout)["predictions"][0]
+    explained = json.loads(run_cli("visualize", "gradcam", str(image), "--model", str(run), "--json").stdout)
+    assert predicted["index"] == 1 and explained["class_index"] == 1, explained
+
+
 def test_gradcam_bad_inputs(run_cli, workdir):
     from dlcli.backend import import_keras
 

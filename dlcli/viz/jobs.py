@@ -99,6 +99,8 @@ def visualize_gradcam(image_path: str, model: str | None = None, layer: str | No
     ranked = source.top(batch, count=2**31)  # every class: the one explained may not be in the top 3
     top = ranked[:3]
     wanted = _class_index(class_name, source.class_names)
+    if wanted is None:  # the class predict gives, from probabilities (a logit's own sign, not 0.5)
+        wanted = ranked[0][0]
     heatmap, chosen, layer_used = gradcam_heatmap(source.model, batch, layer, wanted)
     coloured, blended = overlay(image, heatmap, alpha)
     names = source.class_names

@@ -10,6 +10,7 @@ from typing import Any
 
 from dlcli.runs import Run
 
+
 def differing(flat: list[dict[str, Any]]) -> list[str]:
     """The keys whose values are not the same in every one of `flat` (a missing key differs)."""
     keys = sorted(set().union(*flat)) if flat else []
@@ -29,6 +30,8 @@ def runs_file_name(runs: list[Run]) -> str:
 
 
 def runs_page(runs: list[Run]) -> dict[str, Any]:
+    """What the page of several runs shows: each run's page without its pictures, the spec values and
+    final metrics that differ (and the metrics that do not), the curves overlaid."""
     from dlcli.comparing import flatten
     from dlcli.report.page import curves, read_spec, run_page
 
@@ -36,7 +39,7 @@ def runs_page(runs: list[Run]) -> dict[str, Any]:
     specs = [flatten({key: value for key, value in read_spec(run).items()
                       if key not in ("description", "notes", "reference", "runtime")}) for run in runs]
     spec_keys = differing(specs)
-    metric_keys = [key for key in differing([page["metrics"] for page in pages])]
+    metric_keys = differing([page["metrics"] for page in pages])
     same_metrics = sorted(set().union(*(page["metrics"] for page in pages)) - set(metric_keys))
     return {"pages": pages,
             "spec_keys": spec_keys, "specs": [{key: spec.get(key) for key in spec_keys} for spec in specs],

@@ -39,3 +39,27 @@ def test_list_stdout_is_the_table_alone(run_cli):
     experiments = json.loads(run_cli("list", "--json").stdout)["experiments"]
     assert len(result.stdout.splitlines()) == 1 + len(experiments)
     assert "dlcli data list" in result.stderr
+
+
+def test_compare_of_many_runs_on_a_narrow_terminal_keeps_every_value_whole(run_cli, monkeypatch, workdir):
+    """Ten runs do not fit side by side in 60 columns even turned: they go in blocks of runs, every
+    number whole (a number cut to '0.…' says nothing)."""
+    from dlcli.runs import Run
+
+    values = [round(0.1 + index / 37, 6) for index in range(10)]
+    for value in values:
+        run = Run.create("tiny")
+        run.write_text("spec.yaml", "seed: 1\n")
+        run.write_json("run.json", {"status": "completed", "experiment": "tiny"})
+        run.publish()
+        run.write_json("metrics.json", {"metrics": {"test_accuracy": value, "final_val_loss": 1 - value},
+                                        "check": {"status": "none", "checks": []}})
+        run.release()
+    monkeypatch.setenv("COLUMNS", "60")
+    result = run_cli("compare", *map(str, sorted((workdir / "runs" / "tiny").iterdir())))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines if not line.startswith("#")) <= 60, result.stdout
+    assert "…" not in result.stdout
+    assert all(f"{value:.4f}" in result.stdout and f"{1 - value:.4f}" in result.stdout for value in values)
+    assert sum(line.startswith("test_accuracy") for line in lines) >= 2  # a block, then another

@@ -93,11 +93,23 @@ def _print_comparison(result: dict, as_csv: bool) -> None:
 
 def _transposed(rows: list[list[str]], headers: list[str], width: int) -> str:
     """The comparison turned: one line per value that differs, one column per run (#1, #2...), the
-    runs named below it, so many differing values fit a narrow terminal."""
-    labels = [f"#{index}" for index in range(1, len(rows) + 1)]
-    lines = [[header, *(row[position] for row in rows)] for position, header in enumerate(headers) if position]
-    names = "\n".join(f"{label} {row[0]}" for label, row in zip(labels, rows))
-    return table(lines, ["", *labels], width, shrink=dict.fromkeys(["", *labels], MIN_COLUMN)) + "\n" + names
+    runs named below it, so many differing values fit a narrow terminal. Runs that do not fit beside
+    each other go on in another block under it: values are never cut (a number cut to '0.…' says
+    nothing), only the names of the values, down to a third of the width."""
+    runs = [[f"#{index}", *row[1:]] for index, row in enumerate(rows, start=1)]  # each: its label, its values
+    names = headers[1:]
+    name_width = min(max(map(len, names)), max(MIN_COLUMN, width // 3))
+    blocks, used = [[]], name_width
+    for run in runs:
+        needed = 2 + max(map(len, run))
+        if blocks[-1] and used + needed > width:
+            blocks.append([])
+            used = name_width
+        blocks[-1].append(run)
+        used += needed
+    shown = [table([[name, *(run[position] for run in block)] for position, name in enumerate(names, start=1)],
+                   ["", *(run[0] for run in block)], width, shrink={"": name_width}) for block in blocks]
+    return "\n\n".join(shown) + "\n" + "\n".join(f"{run[0]} {row[0]}" for run, row in zip(runs, rows))
 
 
 def _equal_line(result: dict, same: dict, metrics: list[str]) -> str:

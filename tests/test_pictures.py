@@ -230,3 +230,9 @@ def test_overlaid_runs_without_validation_show_training_curves_and_say_so(workdi
     second = make_run("a", {"loss": [1.0, 0.7, 0.6]}, spec="fit: {epochs: 3}\n")
     written = plot_runs([str(first.path), str(second.path)])
     assert len(written) == 1 and "/loss-training-vs-" in written[0]  # not named 'validation'
+
+
+def test_a_folder_given_as_an_image_is_said_to_be_a_folder(run_cli, workdir):
+    (workdir / "photos").mkdir()
+    result = run_cli("visualize", "gradcam", str(workdir / "photos"), "--model", "nowhere.keras")
+    assert result.exit_code == 2 and "a folder, not an image" in result.stderr and result.stderr.count("\n") == 1

@@ -19,6 +19,8 @@ def read_image(path: str | Path) -> np.ndarray:
     from dlcli.datasets.pixels import pixel_problem
 
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path}: a folder, not an image file (give its images: {path / '*.png'})")
     if not path.is_file():
         raise UsageError(f"{path}: no such image file")  # an argument that names nothing: exit 2, as a missing run
     problem = pixel_problem(path)

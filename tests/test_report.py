@@ -183,6 +183,27 @@ def test_pictures_and_samples_the_run_holds_are_embedded(run_cli, workdir):
     assert len(parsed(run / "report.html").sources) == 3  # loss and accuracy curves, the one real picture
 
 
+def test_pictures_are_embedded_up_to_a_byte_budget(run_cli, workdir, monkeypatch):
+    """60 pictures of up to 5 MB each made pages of hundreds of MB: past the folder's budget of bytes,
+    pictures are counted, not embedded."""
+    import numpy
+    from PIL import Image
+
+    from dlcli.report import page
+
+    run = make_run(workdir / "runs")
+    (run / "viz").mkdir()
+    noise = numpy.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype="uint8")  # compresses badly
+    for index in range(3):
+        Image.fromarray(noise).save(run / "viz" / f"picture-{index}.png")
+    size = (run / "viz" / "picture-0.png").stat().st_size
+    monkeypatch.setattr(page, "MAX_PICTURE_BYTES", 2 * size)
+    assert run_cli("report", str(run)).exit_code == 0
+    html = (run / "report.html").read_text()
+    assert 'alt="picture-1.png"' in html and 'alt="picture-2.png"' not in html
+    assert "and 1 more pictures not embedded" in html
+
+
 def test_links_out_of_the_run_are_not_embedded(run_cli, workdir):
     """A run received from someone (a tarball) may hold links to files outside it: its page, made
     here and sent back, must not carry this machine's files (a key, a photo) in it."""

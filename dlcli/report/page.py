@@ -18,7 +18,8 @@ from typing import Any
 from dlcli.errors import DlcliError
 from dlcli.runs import Run, layout
 
-MAX_PICTURES = 60  # per folder: a run that drew hundreds of pictures keeps its page in the megabytes
+MAX_PICTURES = 60  # per folder: a run that drew hundreds of pictures keeps its page in the megabytes,
+MAX_PICTURE_BYTES = 20_000_000  # as do a few large ones (dream, style transfer): the rest are counted
 MAX_TEXT = 20_000  # characters of one text sample or summary shown
 SKIPPED_COLUMNS = ("epoch", "learning_rate", "lr")
 VERDICT_COLOURS = {"passed": "passed", "differs": "differs", "failed": "failed", "unverifiable": "unverifiable",
@@ -83,7 +84,7 @@ def verdict_of(run: Run, metrics: dict, spec: dict) -> dict[str, Any]:
 
 def pictures(run: Run, folder: layout.Entry) -> dict[str, Any]:
     """The PNG pictures in one of the run's picture folders (viz/ named by its index.json's
-    descriptions), at most MAX_PICTURES of them, and how many more there are."""
+    descriptions), at most MAX_PICTURES of them and MAX_PICTURE_BYTES in all, and how many more there are."""
     from dlcli.report.pictures import png_file_uri
 
     root = run.file(folder)
@@ -102,13 +103,16 @@ def pictures(run: Run, folder: layout.Entry) -> dict[str, Any]:
                 for name in entry.get("files") or []:
                     described[str(name)] = what
     files = sorted(path for path in root.rglob("*.png") if path.is_file())
-    items = []
+    items, embedded = [], 0
     for path in files[:MAX_PICTURES]:
         name = path.relative_to(root).as_posix()
         own = own_file(run, path)
+        embedded += path.stat().st_size if own else 0
+        if embedded > MAX_PICTURE_BYTES:
+            break
         items.append({"name": name, "uri": png_file_uri(path) if own else None, "what": described.get(name, ""),
                       "note": "" if own else OUTSIDE})
-    return {"items": items, "more": max(0, len(files) - MAX_PICTURES)}
+    return {"items": items, "more": len(files) - len(items)}
 
 
 def texts(run: Run, folder: layout.Entry) -> list[dict[str, str]]:

@@ -77,6 +77,19 @@ def test_a_name_is_a_name_inside_the_runs_folder_too(run_cli, runs, workdir, mon
     assert run_cli("report", "mnist-dense/20261201-090000").exit_code == 0  # a run directory's path as before
 
 
+def test_a_name_without_a_completed_run_says_what_runs_it_has(run_cli, workdir):
+    """'train it first' is wrong advice for an experiment whose run was interrupted: the message
+    counts its runs by status and points at `dlcli runs`, and still says how to train it."""
+    make_run(workdir / "runs", "imdb-dense", "20261201-090000", status="interrupted", epochs=1)
+    make_run(workdir / "runs", "imdb-dense", "20261202-090000", status="failed", epochs=1)
+    result = run_cli("report", "imdb-dense")
+    assert result.exit_code == 3
+    assert "1 interrupted" in result.stderr and "1 failed" in result.stderr and "dlcli runs imdb-dense" in result.stderr
+    assert "dlcli resume imdb-dense" in result.stderr and "dlcli train imdb-dense" in result.stderr
+    with pytest.raises(DataUnavailable, match="train it first: dlcli train mnist-dense$"):
+        Run.find("mnist-dense", "RUN")  # no run at all: training is what is left
+
+
 def test_model_options_take_names_but_leave_networks_and_files_alone(runs, workdir):
     option = click.Option(["--model"])
     assert model_reference(None, option, "mnist-dense@2") == str(runs["first"])

@@ -42,7 +42,8 @@ class RunFinding:
             return Path(reference)
         name, nth = references.parse(reference, where)
         folders = references.run_folders(name)
-        matching = [path for path in folders if cls._status_or_none(path) in statuses]
+        status_of = {path: cls._status_or_none(path) for path in folders}
+        matching = [path for path in folders if status_of[path] in statuses]
         if len(matching) >= nth:
             path = matching[nth - 1]
             print(f"{reference}: {references.shown(path)} ({references.ordinal(nth)}latest "
@@ -56,7 +57,8 @@ class RunFinding:
             if name not in names:  # a typo, or a path that is not there: nothing to train
                 raise UsageError(f"{where}: '{reference}' is neither a run directory nor an experiment"
                                  f"{did_you_mean(name, sorted(names))} (see `dlcli list`)")
-        raise DataUnavailable(references.none_left(where, reference, statuses, len(matching)))
+        raise DataUnavailable(references.none_left(where, reference, statuses, len(matching),
+                                                   [status for status in status_of.values() if status]))
 
     @classmethod
     def _status_or_none(cls, path: Path) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 from dlcli.errors import UsageError
@@ -61,13 +62,19 @@ def kind_of(statuses: tuple[str, ...]) -> str:
     return "completed" if statuses == COMPLETED else "resumable"
 
 
-def none_left(where: str, reference: str, statuses: tuple[str, ...], found: int) -> str:
-    """The message for NAME@N when NAME has only `found` runs of `statuses` (0: none at all)."""
+def none_left(where: str, reference: str, statuses: tuple[str, ...], found: int, others: list[str] = ()) -> str:
+    """The message for NAME@N when NAME has only `found` runs of `statuses` (0: none at all);
+    `others`: the statuses of all its runs, counted in the message when none is completed."""
     name, nth = parse(reference, where)
     kind = kind_of(statuses)
     if found:
         return (f"{where}: {reference}: {name} has {found} {kind} run{'s' * (found > 1)} under {runs_root()}, "
                 f"not {nth} (see `dlcli runs {name}`)")
+    if statuses == COMPLETED and others:  # an interrupted or failed one may be resumed rather than trained anew
+        counted = ", ".join(f"{count} {status}" for status, count in Counter(others).items())
+        then = (f"resume it (dlcli resume {name}) or train it anew (dlcli train {name})"
+                if any(status in RESUMABLE for status in others) else f"train it anew: dlcli train {name}")
+        return f"{where}: no completed run of '{name}' under {runs_root()} (its runs: {counted}; see `dlcli runs {name}`); {then}"
     if statuses == COMPLETED:
         return f"{where}: no completed run of '{name}' under {runs_root()}; train it first: dlcli train {name}"
     return (f"{where}: no resumable run of '{name}' under {runs_root()} (interrupted, failed or crashed); "

@@ -132,7 +132,7 @@ def test_a_run_reference_that_names_nothing_is_a_usage_error_and_a_known_one_wit
     with pytest.raises(UsageError):
         Run.find("runs/nothere/20260101-000000", "RUN")
     for known in ("vae-mnist", "exp"):  # a named experiment, or runs of a spec file, none completed
-        with pytest.raises(DataUnavailable, match="train it first"):
+        with pytest.raises(DataUnavailable, match=f"dlcli train {known}"):  # exp's failed run: or resume it
             Run.find(known, "RUN")
 
 

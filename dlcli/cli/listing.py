@@ -36,7 +36,9 @@ def runs_command(experiment: str | None, status: str | None, limit: int | None, 
     RUN, EXPERIMENT alone means its latest completed run and EXPERIMENT@2 the one before (resume:
     its latest interrupted, failed or crashed run). METRIC is the reference's metric, else the
     first test metric, else the lowest validation loss; BEST is the epoch of the lowest validation
-    loss. To fit the terminal ($COLUMNS), OVERRIDES, METRIC and VERDICT are cut with
+    loss; a sweep's VALUE is its metric's best over its completed trials. STARTED is in this
+    machine's time zone, as the folders' names are. OVERRIDES are the run's as it is now (a
+    resume to N epochs shows fit.epochs=N). To fit the terminal ($COLUMNS), OVERRIDES, METRIC and VERDICT are cut with
     "…", then STARTED, WORKERS, BACKEND, BEST and OVERRIDES left out; RUN is never cut. A folder
     that is no readable run is listed as `damaged`, with why. --json and --csv hold every field.
     """
@@ -51,15 +53,27 @@ def runs_command(experiment: str | None, status: str | None, limit: int | None, 
     elif as_csv:
         _write_csv(listed["runs"])
     elif not listed["runs"] and not listed["sweeps"]:
-        where = f" of {experiment}" if experiment else ""
-        click.echo(f"no runs{where}{f' with status {status}' if status else ''} (train one: dlcli train NAME)",
-                   err=True)
+        click.echo(_none_listed(experiment, status), err=True)
     else:
         width = terminal_width()
         click.echo(table(_table_rows(listed), HEADERS, width, shrink=SHRINK, drop=DROP if width else ()))
         for row in listed["runs"]:
             if row.get("error"):
                 click.echo(f"damaged: {row['error']}")
+
+
+def _none_listed(experiment: str | None, status: str | None) -> str:
+    """Why the listing is empty: no run at all (train one), or none of that status (the statuses there are)."""
+    from collections import Counter
+
+    from dlcli import api
+
+    where = f" of {experiment}" if experiment else ""
+    if status is None:
+        return f"no runs{where} (train one: dlcli train {experiment or 'NAME'})"
+    counts = Counter(row["status"] for row in api.list_runs(experiment)["runs"])
+    there = ", ".join(f"{name} {count}" for name, count in counts.most_common())
+    return f"no run{where} has status {status}" + (f" (statuses: {there})" if there else f"; there are no runs{where}")
 
 
 def _table_rows(listed: dict) -> list[list[str]]:
@@ -75,9 +89,11 @@ def _table_rows(listed: dict) -> list[list[str]]:
     rows = []
     for _, runs, sweep in sorted(entries, key=lambda entry: entry[0], reverse=True):
         if sweep is not None:
+            best = sweep.get("best_value")
             rows.append([shown(Path(sweep["sweep_dir"])), _time(sweep["created_at"]), "sweep", "", "", "",
-                         sweep["metric"] or "", "", "", "",
-                         f"{sweep['trials']} trials" + (f", {sweep['direction']}" if sweep["direction"] else "")])
+                         sweep["metric"] or "", "" if best is None else number(float(best)), "", "",
+                         f"{sweep['trials']} trials" + (f", {sweep['direction']}" if sweep["direction"] else "")
+                         + ("" if best is None else f", best trial {sweep['best_trial']}")])
         rows += [_table_row(row, "  " if sweep is not None else "") for row in runs]
     return rows
 
@@ -91,8 +107,16 @@ def _table_row(row: dict, indent: str) -> list[str]:
 
 
 def _time(recorded: str | None) -> str:
-    """'2026-12-03 10:15' of an ISO 8601 time."""
-    return recorded[:16].replace("T", " ") if recorded else ""
+    """'2026-12-03 10:15' of an ISO 8601 time, in this machine's time zone as run folders are named
+    (a time without its zone is taken as local); the text as written when it is no such time."""
+    from datetime import datetime
+
+    if not recorded:
+        return ""
+    try:
+        return datetime.fromisoformat(recorded).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return recorded[:16].replace("T", " ")
 
 
 def _write_csv(rows: list[dict]) -> None:

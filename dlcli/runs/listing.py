@@ -18,11 +18,13 @@ from dlcli.errors import UsageError
 from dlcli.runs import layout
 from dlcli.runs.directory import Run
 from dlcli.runs.location import runs_root, sweeps_root
+from dlcli.runs.records import overrides_now
 from dlcli.runs.references import run_folders
 
 DAMAGED = "damaged"  # a folder under the runs root that is no readable run (never written into run.json)
 SWEEP_SETTINGS = "sweep.json"  # what marks a sweep directory (dlcli.sweeps.directory)
 SWEEP_TRIALS = "trials"
+SWEEP_TABLE = "sweep.csv"  # one row a trial, rewritten by the sweep after each (dlcli.sweeps.report)
 STAMP = re.compile(r"(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)")  # a run's folder name: when it was published
 
 
@@ -112,7 +114,7 @@ def _row(folder: Path) -> dict[str, Any]:
         return {**row, "error": str(error)}
     row.update(experiment=info.get("experiment") or row["experiment"], started_at=info.get("started_at"),
                status=status, backend=info.get("backend"), workers=(info.get("workers") or {}).get("processes", 1),
-               epochs=epochs, overrides=info.get("overrides") or [], **_key_metric(metrics))
+               epochs=epochs, overrides=overrides_now(info), **_key_metric(metrics))
     return row
 
 
@@ -155,7 +157,26 @@ def _sweep(folder: Path) -> dict[str, Any]:
     folders = sorted(path for path in trials.iterdir() if path.is_dir()) if trials.is_dir() else []
     sweep = {"sweep_dir": str(folder.resolve()), "experiment": settings.get("experiment") or folder.parent.name,
              "created_at": settings.get("created_at") or _stamp_time(folder.name), "metric": settings.get("metric"),
-             "direction": settings.get("direction"), "trials": len(folders)}
+             "direction": settings.get("direction"), "trials": len(folders),
+             **_best_trial(folder / SWEEP_TABLE, settings.get("direction"))}
     rows = [{**row, "sweep": sweep["sweep_dir"], "trial": int(trial.name) if trial.name.isdigit() else None}
             for row, trial in zip(_rows(folders), folders)]
     return {**sweep, "rows": rows}
+
+
+def _best_trial(table: Path, direction: str | None) -> dict[str, Any]:
+    """{'best_value', 'best_trial'}: the best value of the sweep's metric among its completed
+    trials, as sweep.csv has them (Optuna's best trial: pruned and failed trials do not count);
+    None for both when no trial completed or the table cannot be read."""
+    import csv
+
+    try:
+        with table.open(encoding="utf-8", newline="") as handle:
+            scored = [(float(row["value"]), int(row["trial"])) for row in csv.DictReader(handle)
+                      if row.get("state") == "complete" and row.get("value")]
+    except (OSError, ValueError, KeyError, TypeError):
+        scored = []
+    if not scored:
+        return {"best_value": None, "best_trial": None}
+    value, trial = (max if direction == "maximize" else min)(scored, key=lambda pair: pair[0])
+    return {"best_value": value, "best_trial": trial}

@@ -1,4 +1,5 @@
-"""What run.json records: at start, at each resume, at the close and on failure.
+"""What run.json records: at start, at each resume, at the close and on failure; and the
+overrides a run holds now that resumes may have changed (`overrides_now`).
 
 The functions build the fields; `Run` writes them (`Run.begin`, `Run.update`, `Run.record_failure`).
 What needs the training objects (the spec, the data bundle, the built model) is read from them
@@ -89,6 +90,18 @@ def resume_fields(info: dict, *, from_status: str, record: dict | None, epochs: 
                 "from_epoch": record["epoch"] if record else 0, "epochs": epochs,
                 "forced": bool(differences), "differences": differences, "recipe_changes": recipe_changes,
                 "command": command_line(), **more}]}
+
+
+def overrides_now(info: dict) -> list[str]:
+    """The run's overrides as its spec.yaml now is: those it started with, and fit.epochs as the
+    last resume that changed it set it (`resume --epochs N` rewrites spec.yaml, not `overrides`)."""
+    overrides = [str(text) for text in info.get("overrides") or []]
+    resumed_to = [resumed.get("epochs") for resumed in info.get("resumes") or []
+                  if isinstance(resumed, dict) and resumed.get("recipe_changes")]
+    if not resumed_to:
+        return overrides
+    kept = [text for text in overrides if text.split("=", 1)[0].strip() != "fit.epochs"]
+    return [*kept, f"fit.epochs={resumed_to[-1]}"]
 
 
 def close_fields(status: str, duration_s: float, signal_name: str | None = None) -> dict[str, Any]:

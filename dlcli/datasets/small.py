@@ -11,6 +11,20 @@ from dlcli.datasets.base import DataBundle, Split, limit, pixel_scaling, to_oneh
 from dlcli.datasets.params import DigitsParams, RandomParams, SyntheticParams, VerticalLineParams
 
 DIGITS_FILE = Path(__file__).parent / "files" / "digits.csv.gz"
+DIGITS_PER_CLASS = (178, 182, 177, 183, 181, 182, 181, 179, 174, 180)  # the shipped file's digits 0-9 (1,797)
+
+
+def digits_held_out(count: int, test_fraction: float) -> int:
+    """How many of a class's `count` digits go to the test split."""
+    return int(round(count * test_fraction))
+
+
+def digits_split_sizes(params: DigitsParams) -> tuple[int, int]:
+    """(training, test) samples load_digits returns, known without reading the file."""
+    test = sum(digits_held_out(count, params.test_fraction) for count in DIGITS_PER_CLASS)
+    train = sum(DIGITS_PER_CLASS) - test
+    return tuple(total if cap is None else min(cap, total)
+                 for total, cap in ((train, params.train_samples), (test, params.test_samples)))
 
 
 def load_digits(entry, params: DigitsParams, root: Path) -> DataBundle:
@@ -24,7 +38,7 @@ def load_digits(entry, params: DigitsParams, root: Path) -> DataBundle:
     for digit in range(10):  # stratified: the same fraction of each class goes to test
         rows = np.flatnonzero(y == digit)
         rng.shuffle(rows)
-        test_rows.extend(rows[: int(round(len(rows) * params.test_fraction))])
+        test_rows.extend(rows[: digits_held_out(len(rows), params.test_fraction)])
     is_test = np.zeros(len(y), dtype=bool)
     is_test[test_rows] = True
     order = rng.permutation(len(y))

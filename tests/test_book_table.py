@@ -287,3 +287,15 @@ def test_a_verdict_missed_on_a_later_check_names_that_check(runs):
     row = rows_of(book_table())["mnist-dense"]
     assert (row["verdict"], row["actual"]) == ("differs", 0.981)
     assert row["reason"] == "test_loss 0.07 ± 0.01: got 0.1234; worse than the source (0.07) by 0.0534"
+
+
+def test_a_run_whose_experiment_changed_its_recipe_since_is_not_comparable(runs):
+    """run.json records that the run followed its experiment's recipe as it was then; the row's
+    target and header speak of the experiment as it is now: a run whose spec differs from it (the
+    experiment's epochs changed since) reproduces nothing of it."""
+    spec = runs["passed"] / "spec.yaml"
+    text = spec.read_text(encoding="utf-8")
+    assert "epochs: 5" in text
+    spec.write_text(text.replace("epochs: 5", "epochs: 4"), encoding="utf-8")
+    row = rows_of(book_table())["mnist-dense"]
+    assert row["verdict"] == "not comparable" and "fit.epochs=4 (source: 5)" in row["reason"]

@@ -5,8 +5,8 @@ this machine's latest comparable run gave, grouped by chapter and source.
 A row's verdict is the one its run holds (metrics.json's `check`, written when the run closed or
 rewritten by `dlcli check`): passed, differs, failed, unverifiable or not comparable (see
 dlcli.reference). The run is the newest completed one that followed its experiment's recipe
-(`Run.latest_completed(..., follows_recipe=True)`: nothing changed but the seed); one judged against
-another reference than the experiment's now is `not comparable`. Where there is none the row says
+(`Run.latest_completed(..., follows_recipe=True)`: nothing changed but the seed); one that differs
+from the experiment as its file says it now (changed since) is `not comparable`. Where there is none the row says
 `not comparable` (only runs that changed the recipe exist), `never run`, or `data unavailable`
 (never run, and the data it needs is not in the cache). A reference that gives
 nothing to check, only a quote (chapter 8's generative models), has the verdict `none`: it is
@@ -77,7 +77,7 @@ def _expected(reference) -> tuple[str | None, Any, str | None]:
     return None, None, None
 
 
-def _run_part(name: str, reference, reference_checks: bool, raw: dict) -> dict[str, Any]:
+def _run_part(name: str, experiment_file: Path, reference_checks: bool, raw: dict) -> dict[str, Any]:
     """The row's fields that come from this machine's runs: verdict, actual value, run directory."""
     run = Run.latest_completed(name, follows_recipe=True)
     other = run or Run.latest_completed(name)
@@ -102,35 +102,33 @@ def _run_part(name: str, reference, reference_checks: bool, raw: dict) -> dict[s
 
         return {**part, "verdict": "not comparable",
                 "reason": f"only runs that changed the recipe: {', '.join(recipe_changes(other.info))}"}
-    if judged_by_another_reference(run, reference):
-        return {**part, "verdict": "not comparable", "reason": "judged against the reference its spec held, which "
-                "checks otherwise than the experiment's now: train it again"}
+    drifted = changed_since(run, experiment_file)
+    if drifted:
+        return {**part, "verdict": "not comparable", "reason": "the experiment has changed since this run, which "
+                f"now differs from it: {', '.join(drifted)}; train it again"}
     status = check.get("status")
     if status not in VERDICTS:  # no verdict in the run (an older dlcli, or metrics.json without one)
         return {**part, "verdict": "unverifiable", "reason": f"the run holds no verdict: run `dlcli check {other}`"}
     return {**part, "verdict": status}
 
 
-# What a reference checks; its words (source, listing, quote) may change without changing a verdict.
-CHECKED_FIELDS = {"metric", "value", "tolerance", "direction", "better", "better_counts", "also", "claims"}
+# A reference's words: rewording them changes no verdict.
+REFERENCE_WORDS = ("reference.source", "reference.listing", "reference.quote")
 
 
-def judged_by_another_reference(run: Run, reference) -> bool:
-    """Whether the run's verdict answers another question than the row's: its spec.yaml's reference
-    (what the run was judged by) checks otherwise than the experiment's now, or is absent or broken.
-    A run without a readable spec.yaml cannot tell: its verdict stands."""
-    from dlcli.spec import Reference
-    from dlcli.spec.reading import read_yaml
+def changed_since(run: Run, experiment_file: Path) -> list[str]:
+    """How the run's spec differs from its experiment's recipe as the file says it now ('fit.epochs=4
+    (source: 5)'): run.json records only that it followed the recipe as it was when the run started,
+    and the row shows the experiment as it is (its target included). [] when the run's spec.yaml no
+    longer loads (a damaged run, an older schema): then it cannot tell, and the run's verdict stands."""
+    from dlcli.recipe_source import recipe_differences
+    from dlcli.spec.loading import load_spec
 
     try:
-        raw = read_yaml(run.file(layout.SPEC))
+        changes = recipe_differences(run.spec(), load_spec(str(experiment_file))[0])
     except (DlcliError, OSError):
-        return False
-    try:
-        held = Reference.model_validate(raw.get("reference") if isinstance(raw, dict) else None)
-    except ValueError:  # pydantic's ValidationError: no reference, or one that no longer validates
-        return True
-    return held.model_dump(include=CHECKED_FIELDS) != reference.model_dump(include=CHECKED_FIELDS)
+        return []
+    return [change for change in changes if not change.startswith(REFERENCE_WORDS)]
 
 
 def _why(checks: list[dict]) -> str | None:
@@ -203,7 +201,7 @@ def experiment_row(name: str, path: Path) -> dict[str, Any] | None:
         "name": name, "chapter": section[0] if section else None, "section": list(section) if section else None,
         "source": reference.source, "source_name": source_name(reference.source), "listing": reference.listing,
         "quote": reference.quote, "metric": metric, "expected": expected, "criterion": criterion,
-        "direction": None, "margin": None, "missing": {}, **_run_part(_runs_name(name, raw), reference, checked, raw),
+        "direction": None, "margin": None, "missing": {}, **_run_part(_runs_name(name, raw), path, checked, raw),
     }
 
 

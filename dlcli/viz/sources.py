@@ -120,7 +120,7 @@ def _from_run(run: Run) -> ModelSource:
 
 def _reads_logits(loss) -> bool:
     """Whether a run's loss takes its model's outputs as logits (`from_logits: true`), which are no
-    probabilities until softmax. (A loss per output, or a .keras file's, is not read: taken as not.)"""
+    probabilities until softmax. compile.loss only: an output's own loss and a .keras file's are not read."""
     from dlcli.ensemble_arithmetic import task_of
 
     found = task_of(loss)

@@ -353,6 +353,17 @@ def test_a_page_that_cannot_be_written_is_one_line_exit_2(run_cli, workdir):
         assert several.exit_code == 2 and "cannot write the page" in several.stderr, several.stderr
 
 
+def test_several_runs_are_not_reported_into_the_run_one_stands_in(run_cli, workdir, monkeypatch):
+    """The page of several runs goes into the current folder by default: inside a run directory that
+    would add a file its layout does not list (and change its time); refused like --out there."""
+    run = make_run(workdir / "runs")
+    other = make_run(workdir / "runs", stamp="20261203-111500")
+    monkeypatch.chdir(run)
+    result = run_cli("report", str(run), str(other))
+    assert result.exit_code == 2 and "--out" in result.stderr and str(run) in result.stderr, result.stderr
+    assert not list(run.glob("report-*.html"))
+
+
 def test_a_sweep_is_reported_alone(run_cli, workdir):
     sweep = make_sweep(workdir)
     result = run_cli("report", str(sweep), str(sweep / "trials" / "0000"))

@@ -82,7 +82,7 @@ def report(references: list[str], out: str | None = None) -> dict[str, Any]:
         return _result(path, "run", runs)
     from dlcli.report.comparison import runs_file_name, runs_html
 
-    target = check_out(out, None) if out else Path.cwd() / runs_file_name(runs)
+    target = check_out(out, None) if out else _here(runs_file_name(runs))
     write_page(target, runs_html(runs, generated_at()))
     return _result(target, "runs", runs)
 
@@ -94,6 +94,16 @@ def _check_distinct(references: list[str], runs: list[Run]) -> None:
         if folder in folders[:index]:
             first = references[folders.index(folder)]
             raise UsageError(f"{references[index]}: the same run as {first} ({folder}), given twice; give each run once")
+
+
+def _here(name: str) -> Path:
+    """The default place of the page of several runs: the current folder, unless it lies in a run
+    directory, which holds only its layout's files."""
+    owner = enclosing_run(Path.cwd())
+    if owner is not None:
+        raise UsageError(f"the current folder is inside the run directory {owner}, which takes no page of several "
+                         "runs; give --out FILE outside every run, or run this from another folder")
+    return Path.cwd() / name
 
 
 def _is_sweep(reference: str) -> bool:

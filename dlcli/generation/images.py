@@ -63,7 +63,8 @@ def generate_images(run_path: str, count: int = 16, seed: int = 0, out: str | No
     images = generated_pixels(model, latent_points(model.latent_dim, count, seed))
     grid = image_grid(images)
     write_picture(run, placement, target, grid, picture)
-    return {"run_dir": str(run), "file": str(target), "count": count, "seed": seed,
+    return {"run_dir": str(run.path.absolute()), "file": str(Path(target).absolute()),  # --json: paths absolute
+            "count": count, "seed": seed,
             "image_size": list(images.shape[1:3]), "grid_size": list(grid.shape[:2])}
 
 

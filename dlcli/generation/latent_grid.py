@@ -68,5 +68,6 @@ def generate_latent_grid(run_path: str, n: int = 15, out: str | None = None, for
     image = grid_pixels(model.decoder.predict(points, batch_size=256, verbose=0), n)
     write_picture(run, placement, target, image, picture)
     gridded = "the first 2 of its dimensions, the others at 0" if model.latent_dim > 2 else "its 2 dimensions"
-    return {"run_dir": str(run), "file": str(target), "n": n, "latent_dim": model.latent_dim,
+    return {"run_dir": str(run.path.absolute()), "file": str(Path(target).absolute()),  # --json: paths absolute
+            "n": n, "latent_dim": model.latent_dim,
             "gridded": gridded, "image_size": list(model.image_shape[:2]), "grid_size": list(image.shape[:2])}

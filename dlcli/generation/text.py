@@ -185,7 +185,8 @@ def generate_text(run_path: str, seed_text: str | None = None, temperatures=None
     texts = [as_text(row, vocabulary) for row in sample_codes(model, window, temperatures, length, rng)]
     heading = "generating with the seed" + ("" if start is None else f" at character {start:,} of the training text")
     _write(run, target, samples_text(prefix, temperatures, texts, heading))
-    return {"run_dir": str(run), "file": str(target), "seed": seed, "seed_text": prefix, "length": length,
+    return {"run_dir": str(run.path.absolute()), "file": str(Path(target).absolute()),  # --json: paths absolute
+            "seed": seed, "seed_text": prefix, "length": length,
             "samples": [{"temperature": t, "text": text} for t, text in zip(temperatures, texts)]}
 
 

@@ -63,3 +63,23 @@ def test_compare_of_many_runs_on_a_narrow_terminal_keeps_every_value_whole(run_c
     assert "…" not in result.stdout
     assert all(f"{value:.4f}" in result.stdout and f"{1 - value:.4f}" in result.stdout for value in values)
     assert sum(line.startswith("test_accuracy") for line in lines) >= 2  # a block, then another
+
+
+def test_compare_run_too_wide_alone_keeps_the_names_of_its_values(run_cli, monkeypatch, workdir):
+    """In 30 columns a learning rate of 21 digits does not fit beside its name: the value stays whole
+    and the name keeps 10 characters (the line overflows), rather than 'fi…' for every name."""
+    from dlcli.runs import Run
+
+    for rate in (0.0005611516415334506, 0.0015751320499779737):
+        run = Run.create("tiny")
+        run.write_text("spec.yaml", f"compile: {{optimizer: {{name: adam, learning_rate: {rate}}}}}\n")
+        run.write_json("run.json", {"status": "completed", "experiment": "tiny"})
+        run.publish()
+        run.write_json("metrics.json", {"metrics": {"final_val_accuracy": rate * 100, "final_val_loss": 1 - rate},
+                                        "check": {"status": "none", "checks": []}})
+        run.release()
+    monkeypatch.setenv("COLUMNS", "30")
+    result = run_cli("compare", *map(str, sorted((workdir / "runs" / "tiny").iterdir())))
+    assert "0.0005611516415334506" in result.stdout
+    named = [line.split("  ")[0] for line in result.stdout.splitlines() if line[:1].isalpha() and "  " in line]
+    assert named and all(len(name) >= 10 for name in named), named

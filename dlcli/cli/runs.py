@@ -99,16 +99,18 @@ def _transposed(rows: list[list[str]], headers: list[str], width: int) -> str:
     runs = [[f"#{index}", *row[1:]] for index, row in enumerate(rows, start=1)]  # each: its label, its values
     names = headers[1:]
     name_width = min(max(map(len, names)), max(MIN_COLUMN, width // 3))
-    blocks, used = [[]], name_width
+    blocks, used = [[]], [name_width]  # the runs of each block, and the width they take
     for run in runs:
         needed = 2 + max(map(len, run))
-        if blocks[-1] and used + needed > width:
+        if blocks[-1] and used[-1] + needed > width:
             blocks.append([])
-            used = name_width
+            used.append(name_width)
         blocks[-1].append(run)
-        used += needed
+        used[-1] += needed
+    # A run too wide alone keeps its values whole and its names at name_width: the line overflows.
     shown = [table([[name, *(run[position] for run in block)] for position, name in enumerate(names, start=1)],
-                   ["", *(run[0] for run in block)], width, shrink={"": name_width}) for block in blocks]
+                   ["", *(run[0] for run in block)], max(width, taken), shrink={"": name_width})
+             for block, taken in zip(blocks, used)]
     return "\n\n".join(shown) + "\n" + "\n".join(f"{run[0]} {row[0]}" for run, row in zip(runs, rows))
 
 

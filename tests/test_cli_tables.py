@@ -83,3 +83,17 @@ def test_compare_run_too_wide_alone_keeps_the_names_of_its_values(run_cli, monke
     assert "0.0005611516415334506" in result.stdout
     named = [line.split("  ")[0] for line in result.stdout.splitlines() if line[:1].isalpha() and "  " in line]
     assert named and all(len(name) >= 10 for name in named), named
+
+
+def test_compare_csv_holds_every_metric(run_cli, workdir):
+    from dlcli.runs import Run
+
+    run = Run.create("tiny")
+    run.write_text("spec.yaml", "seed: 1\n")
+    run.write_json("run.json", {"status": "completed", "experiment": "tiny"})
+    run.publish()
+    run.write_json("metrics.json", {"metrics": {"test_accuracy": 0.9, "final_loss": 0.25, "epochs_completed": 3},
+                                    "check": {"status": "none", "checks": []}})
+    run.release()
+    header = run_cli("compare", str(run.path), "--csv").stdout.splitlines()[0].split(",")
+    assert {"test_accuracy", "final_loss", "epochs_completed"} <= set(header)

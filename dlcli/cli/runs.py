@@ -140,7 +140,7 @@ def _plain(value) -> str:
 def _write_csv(result: dict) -> None:
     import csv
 
-    metrics = _shown_metrics(result["metric_names"])
+    metrics = result["metric_names"]  # all of them, the training ones too: a script picks by name
     writer = csv.writer(sys.stdout)
     writer.writerow(["run", "experiment", "status", "check", *metrics, *result["differing_spec_keys"]])
     writer.writerows([[r["run"], r["experiment"], r["status"], _plain(r["check"]),

@@ -33,9 +33,18 @@ class GraphvizFailed(Exception):
     """Graphviz's `dot` exited with an error; the message is what it said."""
 
 
+SUMMARY_WIDTH = 150  # characters of summary.txt's table: long layer names and shapes whole
+
+
 def summary_text(model) -> str:
+    """model.summary() as text SUMMARY_WIDTH wide. Keras draws it with rich, whose console is as
+    wide as the terminal (80 columns in a pipe): a wider table is cut at the console's edge
+    ('Output Shap', no 'Param #'), so the console is given the table's width through COLUMNS."""
+    from unittest import mock
+
     lines: list[str] = []
-    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=150)
+    with mock.patch.dict(os.environ, {"COLUMNS": str(SUMMARY_WIDTH + 4)}):
+        model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=SUMMARY_WIDTH)
     return "\n".join(lines) + "\n"
 
 

@@ -85,7 +85,7 @@ def verdict_of(run: Run, metrics: dict, spec: dict) -> dict[str, Any]:
 def pictures(run: Run, folder: layout.Entry) -> dict[str, Any]:
     """The PNG pictures in one of the run's picture folders (viz/ named by its index.json's
     descriptions), at most MAX_PICTURES of them and MAX_PICTURE_BYTES in all, and how many more there are."""
-    from dlcli.report.pictures import png_file_uri
+    from dlcli.report.pictures import png_file_uri, shown_width
 
     root = run.file(folder)
     if not root.is_dir():
@@ -111,7 +111,7 @@ def pictures(run: Run, folder: layout.Entry) -> dict[str, Any]:
         if embedded > MAX_PICTURE_BYTES:
             break
         items.append({"name": name, "uri": png_file_uri(path) if own else None, "what": described.get(name, ""),
-                      "note": "" if own else OUTSIDE})
+                      "note": "" if own else OUTSIDE, "width": shown_width(path) if own else None})
     return {"items": items, "more": len(files) - len(items)}
 
 

@@ -3,7 +3,8 @@
 Figures come from matplotlib (the learning curves from dlcli.plotting, as `dlcli plot` draws
 them) as PNG, reduced to a palette of at most 256 colours by
 Pillow (a line chart keeps its look at about a third of the bytes); pictures a run holds are
-embedded as they are, once their bytes are checked to be a PNG.
+embedded as they are, once their bytes are checked to be a PNG; small ones are shown enlarged
+(`shown_width`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DPI = 90
+MIN_SHOWN_PX = 192  # a narrower picture (an 8x8 Grad-CAM heatmap) is enlarged to about this width
 
 
 def data_uri(png: bytes) -> str:
@@ -29,6 +31,22 @@ def png_file_uri(path: Path, max_bytes: int = 5_000_000) -> str | None:
     except OSError:
         return None
     return data_uri(png) if png.startswith(PNG_SIGNATURE) else None
+
+
+def shown_width(path: Path) -> int | None:
+    """The CSS width at which to show a PNG narrower than MIN_SHOWN_PX: a whole multiple of its
+    width, so each pixel stays a sharp square (the page sets `image-rendering: pixelated`); None for
+    a picture shown at its own size, or a file that is no readable PNG. The width is read from the
+    PNG's header (IHDR, bytes 16-19), not by decoding the picture."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(24)
+    except OSError:
+        return None
+    if not head.startswith(PNG_SIGNATURE) or len(head) < 24:
+        return None
+    width = int.from_bytes(head[16:20], "big")
+    return width * -(-MIN_SHOWN_PX // width) if 0 < width < MIN_SHOWN_PX else None
 
 
 def figure_uri(figure) -> str:

@@ -1,0 +1,53 @@
+"""A run's page shows its pictures readably: a tiny picture enlarged with square pixels, model.png at
+its own size in a frame that scrolls, and a summary.txt whose table is whole."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from test_report import make_run
+
+
+def img_tags(html: str) -> list[str]:
+    return re.findall(r"<img [^>]*>", html)
+
+
+def test_a_tiny_picture_is_shown_enlarged_and_a_large_one_as_it_is(run_cli, workdir):
+    from PIL import Image
+
+    run = make_run(workdir / "runs")
+    (run / "viz").mkdir()
+    Image.new("L", (8, 8), 90).save(run / "viz" / "gradcam-heatmap.png")
+    Image.new("L", (28, 20), 90).save(run / "viz" / "digit.png")
+    Image.new("L", (400, 300), 90).save(run / "viz" / "grid.png")
+    assert run_cli("report", str(run)).exit_code == 0
+    tags = {re.search(r'alt="([^"]*)"', tag)[1]: tag for tag in img_tags((run / "report.html").read_text())}
+    assert 'class="enlarged" style="width: 192px"' in tags["gradcam-heatmap.png"]  # 8 px x 24
+    assert 'style="width: 196px"' in tags["digit.png"]  # 28 px x 7: whole pixels
+    assert "enlarged" not in tags["grid.png"] and "style=" not in tags["grid.png"]
+    assert "img.enlarged { image-rendering: pixelated;" in (run / "report.html").read_text()
+
+
+def test_model_png_is_shown_at_its_own_size_in_a_scrolling_frame(run_cli, workdir):
+    from PIL import Image
+
+    run = make_run(workdir / "runs")
+    Image.new("L", (300, 1500), 255).save(run / "model.png")
+    assert run_cli("report", str(run)).exit_code == 0
+    html = (run / "report.html").read_text()
+    assert re.search(r'<div class="natural"><img src="data:image/png;base64,[^"]+" alt="model graph"></div>', html)
+    assert ".natural img { max-width: none;" in html and ".natural { overflow: auto;" in html
+
+
+def test_summary_txt_holds_the_whole_table_whatever_the_terminal(monkeypatch):
+    import keras
+
+    from dlcli.models.describing import summary_text
+
+    monkeypatch.setenv("COLUMNS", "80")  # a pipe's width: the table was cut at it ('Output Shap')
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="conv2d_with_a_long_name"),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    text = summary_text(model)
+    assert "Output Shape" in text and "Param #" in text and "1,450" in text and "conv2d_with_a_long_name" in text
+    assert os.environ["COLUMNS"] == "80"  # left as it was

@@ -57,19 +57,19 @@ def resolve_spec_path(name_or_path: str) -> Path:
 
 
 def experiment_rows(lacking: Callable[[dict], list[str]] | None = None) -> list[dict]:
-    """Every named experiment's row for `dlcli list`, from its YAML only (no validation, no Keras);
+    """Every named experiment's row for `dlcli list`, from its YAML only (no validation, no Keras;
+    parsed again only where the file changed: dlcli.parsed_specs);
     given `lacking` (what a spec's data needs that this machine lacks, from its YAML mapping: e.g.
     dlcli.datasets.presence.missing), also `data_missing` (those lines) and `data_present` (None,
     like `backends` [], for a spec that cannot be read)."""
     from dlcli.backend.limits import backends_for
-    from dlcli.spec.reading import read_yaml
+    from dlcli.parsed_specs import parsed_specs
 
+    files = experiment_files()
+    parsed = parsed_specs(list(files.values()))  # read as every spec is (an alias bomb: None), changed ones only
     rows = []
-    for name, path in experiment_files().items():
-        try:  # bounded like every spec read: an alias bomb among the experiments is one unreadable row
-            raw = read_yaml(path)
-        except SpecError:
-            raw = None
+    for name, path in files.items():
+        raw = parsed[path]
         readable = isinstance(raw, dict)  # else nothing is known of its data and backends
         raw = raw if readable else {}
         reference = raw["reference"] if isinstance(raw.get("reference"), dict) else {}

@@ -80,7 +80,7 @@ def test_a_features_base_needs_its_weights_without_top(workdir):
 
 def test_a_data_path_is_needed_as_given(workdir):
     spec = write(workdir / "t.yaml", "data: {name: text_file, path: corpus.txt}\n")
-    assert missing(str(spec)) == ["corpus.txt: no such file or folder (data.path of dataset 'text_file')"]
+    assert missing(str(spec)) == ["corpus.txt: no such text file (data.path of dataset 'text_file')"]
     write(workdir / "corpus.txt", "hello")
     assert present(str(spec))
 

@@ -122,7 +122,7 @@ def test_train_from_a_run_directory_says_where_it_writes_and_stays_comparable(ru
     assert first.exit_code == 0, first.stderr
     source = json.loads(first.stdout)["run_dir"]
     assert f"run directory: {source}" in first.stderr  # stderr: stdout holds the one JSON object
-    assert "loading synthetic" in first.stderr
+    assert "loading" not in first.stderr  # progress is for a terminal (see test_train_says_what_it_loads...)
     again = run_cli("train", source, "--json", "-q")
     assert again.exit_code == 0, again.stderr
     result = json.loads(again.stdout)
@@ -143,3 +143,15 @@ def test_pictures_and_samples_added_to_a_run_keep_its_time(runs):
     Run.open(run, draws=True).write_text(layout.GENERATED_TEXT, "text", tag="tag")  # generate text's samples
     assert (run / "viz" / "picture.png").is_file() and (run / "samples" / "generate-tag.txt").is_file()
     assert run.stat().st_mtime == 1_000_000_000
+
+
+def test_train_says_what_it_loads_on_a_terminal_only(run_cli, tiny_spec, monkeypatch):
+    import dlcli.terminal
+
+    monkeypatch.setattr(dlcli.terminal, "bars_shown", lambda: True)  # stderr a terminal, not --quiet nor --json
+    shown = run_cli("train", str(tiny_spec))
+    assert shown.exit_code == 0, shown.stderr
+    lines = shown.stderr.splitlines()
+    loading = [i for i, line in enumerate(lines) if line.startswith("loading synthetic: ")]
+    where = [i for i, line in enumerate(lines) if line.startswith("run directory: ")]
+    assert loading and where and loading[0] < where[0]  # said before the load, the run directory after it

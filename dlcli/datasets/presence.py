@@ -96,6 +96,10 @@ def _mappings(tree: Any):
             yield from _mappings(value)
 
 
+# What data.path names, in the words of each dataset's loader ("no such folder of images").
+PATH_NAMES = {"image_folder": "folder of images", "csv_series": "CSV file", "text_file": "text file"}
+
+
 def _dataset_need(data: dict) -> Need | None:
     """The dataset's files in the cache, or the file or folder data.path names; None for built-in data."""
     from dlcli.datasets import DATASETS
@@ -108,7 +112,8 @@ def _dataset_need(data: dict) -> Need | None:
         return None
     if data.get("path") is not None:
         path = Path(str(data["path"])).expanduser()
-        line = f"{path}: no such file or folder (data.path of dataset '{entry.name}')"
+        named = PATH_NAMES.get(entry.name, "file or folder")
+        line = f"{path}: no such {named} (data.path of dataset '{entry.name}')"
         return Need(f"data.path {path}", path.exists(), False, line, line)
     if entry.external:
         return None  # a spec without its required data.path is refused by validation

@@ -58,7 +58,9 @@ def start(spec, spec_path: Path, overrides: list[str], run_dir: str | None, verb
         Run.check_writable(spec.name, run_dir)  # before loading data, so a typo or a read-only disk costs nothing
     started = now()
     prepare(spec)
-    if bundle is None and verbose:
+    from dlcli import terminal
+
+    if bundle is None and verbose and terminal.bars_shown():  # progress, for a person at a terminal (as bars)
         from dlcli.datasets.counts import loading_message
 
         print(loading_message(spec.data), file=sys.stderr)  # before a load that may take a while

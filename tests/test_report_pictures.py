@@ -51,3 +51,17 @@ def test_summary_txt_holds_the_whole_table_whatever_the_terminal(monkeypatch):
     text = summary_text(model)
     assert "Output Shape" in text and "Param #" in text and "1,450" in text and "conv2d_with_a_long_name" in text
     assert os.environ["COLUMNS"] == "80"  # left as it was
+
+
+def test_a_resumed_runs_page_shows_its_resumes_and_the_spec_as_it_is_now(run_cli, workdir):
+    resumed = {"at": "2026-12-03T10:20:00+00:00", "from_status": "interrupted", "phase": "fit", "from_epoch": 2,
+               "epochs": 6, "forced": False, "differences": [], "recipe_changes": ["fit.epochs=6 (was 30)"],
+               "command": ["dlcli", "resume", "runs/tiny/20261203-101500", "--epochs", "6"]}
+    run = make_run(workdir / "runs", info={"overrides": ["fit.epochs=30"], "recipe_changes": ["fit.epochs=30 (source: 3)"],
+                                           "recipe_source": "experiments/tiny.yaml", "resumes": [resumed]})
+    assert run_cli("report", str(run)).exit_code == 0
+    html = (run / "report.html").read_text()
+    assert "<code>resumed with fit.epochs=6 (was 30)</code>" in html  # what differs, after the start's change
+    assert "Overrides (as the run is now): <code>fit.epochs=6</code></p>" in html
+    assert "resumed 1 time" in html and "from epoch 2 (interrupted), to 6 epochs in all" in html
+    assert "<code>dlcli resume runs/tiny/20261203-101500 --epochs 6</code>" in html

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from dlcli.errors import DlcliError
-from dlcli.runs import Run, layout
+from dlcli.runs import Run, layout, recipe_changes
+from dlcli.runs.records import overrides_now
 
 MAX_PICTURES = 60  # per folder: a run that drew hundreds of pictures keeps its page in the megabytes,
 MAX_PICTURE_BYTES = 20_000_000  # as do a few large ones (dream, style transfer): the rest are counted
@@ -194,8 +195,9 @@ def run_page(run: Run, whole: bool = True) -> dict[str, Any]:
         "verdict": verdict_of(run, metrics, spec),
         "metrics": metrics.get("metrics") if isinstance(metrics.get("metrics"), dict) else {},
         "epochs": epoch_rows(history), "curves": curves([run]) if whole else None,
-        "recipe_changes": info.get("recipe_changes") or [], "recipe_source": info.get("recipe_source"),
-        "overrides": info.get("overrides") or [],
+        "recipe_changes": recipe_changes(info), "recipe_source": info.get("recipe_source"),
+        "overrides": overrides_now(info),  # as spec.yaml now is: a resume to N epochs rewrote it
+        "resumed": len(info.get("resumes") or []),
         "spec_text": _file_text(run, layout.SPEC), "summary": _file_text(run, layout.MODEL_SUMMARY),
         **(_pictures(run, info, model_files) if whole else {}),
         "error": info.get("error"), "problems": problems,
@@ -220,9 +222,20 @@ def facts(info: dict) -> list[tuple[str, str]]:
         ("parameters", f"{info['params']:,}" if isinstance(info.get("params"), int) else None),
         ("versions", ", ".join(f"{key} {value}" for key, value in versions.items() if value)),
         ("git commit", info.get("git_commit")),
-        ("resumed", f"{len(info['resumes'])} time(s)" if info.get("resumes") else None),
     ]
+    for number, resumed in enumerate(info.get("resumes") or [], start=1):
+        if isinstance(resumed, dict):
+            rows += _resume_facts(number, resumed)
     return [(label, str(value)) for label, value in rows if value not in (None, "")]
+
+
+def _resume_facts(number: int, resumed: dict) -> list[tuple[str, Any]]:
+    """A resume's lines: when, from which epoch of which status, to how many epochs, and its command."""
+    command = resumed.get("command")
+    forced = f"; forced past: {'; '.join(map(str, resumed.get('differences') or []))}" if resumed.get("forced") else ""
+    return [(f"resume {number}", f"{resumed.get('at')}: from epoch {resumed.get('from_epoch')} "
+                                 f"({resumed.get('from_status')}), to {resumed.get('epochs')} epochs in all{forced}"),
+            (f"resume {number} command", shlex.join(map(str, command)) if isinstance(command, list) else command)]
 
 
 def _file_text(run: Run, entry: layout.Entry) -> str | None:

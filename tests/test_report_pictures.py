@@ -65,3 +65,17 @@ def test_a_resumed_runs_page_shows_its_resumes_and_the_spec_as_it_is_now(run_cli
     assert "Overrides (as the run is now): <code>fit.epochs=6</code></p>" in html
     assert "resumed 1 time" in html and "from epoch 2 (interrupted), to 6 epochs in all" in html
     assert "<code>dlcli resume runs/tiny/20261203-101500 --epochs 6</code>" in html
+
+
+def test_a_diverged_runs_page_says_why_curves_and_matrix_are_missing(run_cli, workdir):
+    history = {"epoch": [1, 2], "loss": [None, None], "accuracy": [0.3, 0.2]}  # NaN is written as null
+    run = make_run(workdir / "runs", status="failed", history=history,
+                   info={"error": "diverged: the loss was NaN at epoch 1; try a smaller learning rate"})
+    (run / "metrics.json").unlink()  # a failed run has no metrics.json
+    assert run_cli("report", str(run)).exit_code == 0
+    html = (run / "report.html").read_text()
+    header = html[html.index("<h1>"):html.index("</h1>")]
+    assert "badge" not in header  # no 'none' badge beside the failed status
+    assert "loss: no epoch has a finite value; not drawn." in html
+    assert "the run failed: its test split was never evaluated" in html
+    assert "models that are not single-output classifiers" not in html

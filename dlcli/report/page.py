@@ -28,6 +28,8 @@ VERDICT_COLOURS = {"passed": "passed", "differs": "differs", "failed": "failed",
 
 
 OUTSIDE = "a link to a file outside the run directory: not shown"
+UNFINISHED = {"failed": "the run failed", "interrupted": "the run was interrupted", "crashed": "the run crashed",
+              "running": "the run is still running"}
 
 
 def own_file(run: Run, path: Path) -> bool:
@@ -136,15 +138,20 @@ def _text(path: Path, name: str) -> dict[str, str]:
             "note": f"the first {MAX_TEXT:,} of {len(text):,} characters" if cut else ""}
 
 
-def confusion(run: Run, info: dict) -> dict[str, Any]:
-    """The confusion matrix the training's test evaluation wrote, drawn; else why there is none."""
+def confusion(run: Run, info: dict, status: str) -> dict[str, Any]:
+    """The confusion matrix the training's test evaluation wrote, drawn; else why there is none
+    (`status`: the run's, `crashed` for a dead `running` run)."""
     from dlcli.report.pictures import confusion_figure, figure_uri
 
     entry = layout.CONFUSION
     if not run.has(entry):
-        why = info.get("confusion") if isinstance(info.get("confusion"), str) else \
-            "the run holds none (runs made before dlcli wrote confusion matrices, and models that are not " \
-            "single-output classifiers, have none)"
+        if isinstance(info.get("confusion"), str):
+            why = info["confusion"]
+        elif status != "completed":  # a run that failed (diverged), was interrupted or died never reached it
+            why = f"{UNFINISHED.get(status, f'the run is {status}')}: its test split was never evaluated"
+        else:
+            why = "the run holds none (runs made before dlcli wrote confusion matrices, and models that are not " \
+                  "single-output classifiers, have none)"
         return {"uri": None, "note": why}
     try:
         data = run.read_json(entry)
@@ -158,16 +165,21 @@ def confusion(run: Run, info: dict) -> dict[str, Any]:
 def curves(runs: list[Run]) -> dict[str, Any]:
     """The learning curves `dlcli plot` draws (dlcli.plotting): one picture per metric, the runs
     overlaid when there are several; else why there are none."""
-    from dlcli.plotting import curve_figures
+    from dlcli.plotting import curve_figures, metric_bases
     from dlcli.report.pictures import figure_uri
 
     try:
-        figures = curve_figures(runs) if any(run.has(layout.HISTORY) for run in runs) else {}
+        histories = [run.history() for run in runs if run.has(layout.HISTORY)]
+        figures = curve_figures(runs) if histories else {}
     except DlcliError as error:
-        return {"items": [], "note": str(error)}
+        return {"items": [], "note": str(error), "missing": ""}
+    bases = metric_bases({key: None for history in histories if history.get("epoch") for key in history})
+    unplotted = [base for base in bases if base not in figures]  # as `dlcli plot` says of a diverged run's loss
+    missing = f"{', '.join(unplotted)}: no epoch has a finite value; not drawn" if unplotted else ""
     if not figures:
-        return {"items": [], "note": "no history: no epoch was completed"}
-    return {"items": [{"name": name, "uri": figure_uri(figure)} for name, figure in figures.items()], "note": ""}
+        return {"items": [], "note": missing or "no history: no epoch was completed", "missing": ""}
+    return {"items": [{"name": name, "uri": figure_uri(figure)} for name, figure in figures.items()], "note": "",
+            "missing": missing}
 
 
 def run_page(run: Run, whole: bool = True) -> dict[str, Any]:
@@ -186,12 +198,13 @@ def run_page(run: Run, whole: bool = True) -> dict[str, Any]:
     metrics = attempt(run.metrics, {})
     history = attempt(run.history, {})
     spec = read_spec(run)
+    status = attempt(lambda: run.status, "unknown")
     model_files = info.get("model_files") if isinstance(info.get("model_files"), dict) else {}
     return {
         "run_dir": str(run.path.resolve()), "name": run.path.name,
         "experiment": info.get("experiment") or run.path.parent.name,
         "description": spec.get("description", ""), "notes": spec.get("notes", ""),
-        "status": attempt(lambda: run.status, "unknown"), "info": info, "facts": facts(info),
+        "status": status, "info": info, "facts": facts(info),
         "verdict": verdict_of(run, metrics, spec),
         "metrics": metrics.get("metrics") if isinstance(metrics.get("metrics"), dict) else {},
         "epochs": epoch_rows(history), "curves": curves([run]) if whole else None,
@@ -199,13 +212,13 @@ def run_page(run: Run, whole: bool = True) -> dict[str, Any]:
         "overrides": overrides_now(info),  # as spec.yaml now is: a resume to N epochs rewrote it
         "resumed": len(info.get("resumes") or []),
         "spec_text": _file_text(run, layout.SPEC), "summary": _file_text(run, layout.MODEL_SUMMARY),
-        **(_pictures(run, info, model_files) if whole else {}),
+        **(_pictures(run, info, model_files, status) if whole else {}),
         "error": info.get("error"), "problems": problems,
     }
 
 
-def _pictures(run: Run, info: dict, model_files: dict) -> dict[str, Any]:
-    return {"model_plot": _model_plot(run, model_files), "confusion": confusion(run, info),
+def _pictures(run: Run, info: dict, model_files: dict, status: str) -> dict[str, Any]:
+    return {"model_plot": _model_plot(run, model_files), "confusion": confusion(run, info, status),
             "viz": pictures(run, layout.VIZ), "plots": pictures(run, layout.PLOTS),
             "sample_pictures": pictures(run, layout.SAMPLES), "sample_texts": texts(run, layout.SAMPLES)}
 

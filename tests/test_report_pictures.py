@@ -3,6 +3,7 @@ its own size in a frame that scrolls, and a summary.txt whose table is whole."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 
@@ -79,3 +80,36 @@ def test_a_diverged_runs_page_says_why_curves_and_matrix_are_missing(run_cli, wo
     assert "loss: no epoch has a finite value; not drawn." in html
     assert "the run failed: its test split was never evaluated" in html
     assert "models that are not single-output classifiers" not in html
+
+
+def test_not_comparable_has_one_colour_on_run_and_book_pages(run_cli, workdir):
+    import test_book_table
+
+    run = test_book_table.make_run(workdir, "jena-baseline", "20261203-100000", check={
+        "status": "not comparable", "metric": "val_mae", "actual": 0.31}, recipe_changes=["data.step=3 (source: 6)"])
+    check = {"status": "not comparable", "checks": [{"what": "val_mae 0.29 ± 0.03", "metric": "val_mae",
+                                                       "expected": "0.29 ± 0.03", "actual": 0.31, "status": "passed"}]}
+    (run / "metrics.json").write_text(json.dumps({"metrics": {"val_mae": 0.31}, "check": check}), encoding="utf-8")
+    page = run_cli("report", str(run))
+    assert page.exit_code == 0, page.stderr
+    book = run_cli("report", "--book", "--out", str(workdir / "book.html"))
+    assert book.exit_code == 0, book.stderr
+    colours = []
+    for page in (run / "report.html", workdir / "book.html"):
+        html = page.read_text(encoding="utf-8")
+        assert '<span class="badge not-comparable">' in html  # the verdict's badge, on both pages
+        rule = re.findall(r"\.badge\.not-comparable \{ background: var\(--([\w-]+)\); \}", html)
+        colours.append({re.search(rf"--{name}: (#\w+)", html)[1] for name in rule})
+    assert colours[0] == colours[1] and len(colours[0]) == 1
+
+
+def test_a_run_json_without_backend_or_duration_is_reported(run_cli, workdir):
+    older = [make_run(workdir / "runs", stamp=stamp) for stamp in ("20261203-101500", "20261203-101600")]
+    for run in older:  # run.json of a dlcli before backends were recorded, or of a run that never closed
+        info = json.loads((run / "run.json").read_text())
+        del info["backend"], info["duration_s"]
+        (run / "run.json").write_text(json.dumps(info))
+    single = run_cli("report", str(older[0]))
+    assert single.exit_code == 0, single.stderr
+    several = run_cli("report", *map(str, older), "--out", str(workdir / "both.html"))
+    assert several.exit_code == 0, several.stderr

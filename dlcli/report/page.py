@@ -24,7 +24,7 @@ MAX_PICTURE_BYTES = 20_000_000  # as do a few large ones (dream, style transfer)
 MAX_TEXT = 20_000  # characters of one text sample or summary shown
 SKIPPED_COLUMNS = ("epoch", "learning_rate", "lr")
 VERDICT_COLOURS = {"passed": "passed", "differs": "differs", "failed": "failed", "unverifiable": "unverifiable",
-                   "not comparable": "unverifiable", "none": "none"}
+                   "not comparable": "not-comparable", "none": "none"}  # base.html.j2's classes
 
 
 OUTSIDE = "a link to a file outside the run directory: not shown"

@@ -113,3 +113,16 @@ def test_a_run_json_without_backend_or_duration_is_reported(run_cli, workdir):
     assert single.exit_code == 0, single.stderr
     several = run_cli("report", *map(str, older), "--out", str(workdir / "both.html"))
     assert several.exit_code == 0, several.stderr
+
+
+def test_a_sweep_pages_parameters_show_4_significant_digits(run_cli, workdir):
+    from test_report import make_sweep
+
+    sweep = make_sweep(workdir)
+    table = (sweep / "sweep.csv").read_text()
+    (sweep / "sweep.csv").write_text(table.replace(",8,trials/0000", ",0.0012345678901234567,trials/0000")
+                                     .replace(",32,trials/0001", ",adam,trials/0001"))
+    assert run_cli("report", str(sweep)).exit_code == 0
+    html = (sweep / "report.html").read_text()
+    assert "<td>0.001235</td>" in html and "0.00123456" not in html
+    assert "<td>adam</td>" in html and "<td>64</td>" in html  # text and integers as they are

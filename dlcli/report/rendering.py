@@ -32,6 +32,7 @@ def environment():
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["number"] = number
     env.filters["duration"] = duration
+    env.filters["setting"] = setting
     return env
 
 
@@ -56,6 +57,15 @@ def number(value: Any) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.4g}"
+
+
+def setting(value: Any) -> str:
+    """A sweep parameter's value as sweep.csv holds it (text) shown as `number` shows a metric: a
+    learning rate drawn on a log scale is 0.001235, not 0.0012345678901234567; other text as it is."""
+    try:
+        return number(float(value))
+    except (TypeError, ValueError):
+        return "" if value is None else str(value)
 
 
 def duration(seconds: Any) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 from test_report import make_run
 
@@ -126,3 +127,22 @@ def test_a_sweep_pages_parameters_show_4_significant_digits(run_cli, workdir):
     html = (sweep / "report.html").read_text()
     assert "<td>0.001235</td>" in html and "0.00123456" not in html
     assert "<td>adam</td>" in html and "<td>64</td>" in html  # text and integers as they are
+
+
+def test_out_may_be_a_folder_that_gets_the_pages_default_name(run_cli, workdir):
+    from test_report import make_sweep
+
+    run = make_run(workdir / "runs")
+    other = make_run(workdir / "runs", stamp="20261203-101600")
+    (workdir / "pages").mkdir()
+    pages = {}
+    for kind, args in (("run", [str(run)]), ("runs", [str(run), str(other)]), ("sweep", [str(make_sweep(workdir))]),
+                       ("book", ["--book"])):
+        result = run_cli("report", *args, "--out", "pages", "--json")
+        assert result.exit_code == 0, result.stderr
+        pages[kind] = Path(json.loads(result.stdout)["path"])
+        assert pages[kind].parent == (workdir / "pages").resolve() and pages[kind].read_text().startswith("<!DOCTYPE")
+    assert pages["book"].name == "book-report.html" and pages["sweep"].name.startswith("report-sweep-tiny-")
+    assert len(set(pages.values())) == 4 and not (run / "report.html").exists()  # the run's own page untouched
+    refused = run_cli("report", str(other), "--out", str(run))  # a run's folder is no place for another page
+    assert refused.exit_code == 2 and "inside the run directory" in refused.stderr

@@ -9,9 +9,10 @@ from dlcli.cli.options import command, json_option, print_json
 
 @command()
 @click.argument("runs", nargs=-1, type=click.Path())
-@click.option("--out", type=click.Path(dir_okay=False),
-              help="The .html file to write; default: the run's report.html (one run), report-<runs>.html in the "
-                   "current folder (several), the sweep's report.html (a sweep).")
+@click.option("--out", type=click.Path(),
+              help="The .html file to write, or a folder to write it into under its default name; default: the "
+                   "run's report.html (one run), report-<runs>.html in the current folder (several), the sweep's "
+                   "report.html (a sweep).")
 @click.option("--open", "open_page", is_flag=True, help="Open the page in the web browser once written.")
 @click.option("--book", is_flag=True,
               help="The book's reproduction table instead: every named experiment's quoted result beside this "

@@ -39,11 +39,11 @@ def page_groups(rows: list[dict], folder: Path) -> list[dict[str, Any]]:
 
 
 def book_target(out: str | None) -> Path:
-    """Where the page goes: --out (an .html file, outside every run directory), else book-report.html
-    in the runs root, beside the runs it links to."""
+    """Where the page goes: --out (an .html file, or a folder for book-report.html in it, outside
+    every run directory), else book-report.html in the runs root, beside the runs it links to."""
     from dlcli.report.writing import check_out
 
-    return runs_root() / DEFAULT_NAME if out is None else check_out(out, None)
+    return runs_root() / DEFAULT_NAME if out is None else check_out(out, None, name=DEFAULT_NAME)
 
 
 def book_report(out: str | None = None) -> dict[str, Any]:

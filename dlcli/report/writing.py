@@ -3,7 +3,8 @@
 One run's page goes into the run as its report.html (the layout's REPORT; a command that draws
 from a finished run may write it, `Run.open(path, draws=True)`), several runs' page into the
 current folder under a name made of theirs, a sweep's page into the sweep directory (also
-written when the sweep ends: `sweep_report`); --out names another file, outside every run.
+written when the sweep ends: `sweep_report`); --out names another file, or a folder where the
+page gets a name made of the runs', outside every run.
 Writing into a finished run keeps its directory's times (a drawing Run's writes do), so `ls -t`
 still finds the newest run.
 """
@@ -22,14 +23,18 @@ from dlcli.runs import Run, enclosing_run, layout
 SWEEP_REPORT = "report.html"  # beside a sweep's sweep.csv
 
 
-def check_out(out: str, own: Path | None, inside_checked: bool = True) -> Path:
-    """--out: an .html file in an existing folder, outside every run directory or the reported
-    run's own report.html (`inside_checked=False`: the run is not known yet)."""
+def check_out(out: str, own: Path | None, inside_checked: bool = True, name: str | None = None) -> Path:
+    """--out: an .html file in an existing folder, or an existing folder, where the page gets `name`
+    (its default file name; None while only --out is checked, before the runs are known), outside
+    every run directory or the reported run's own report.html (`inside_checked=False`: the run is
+    not known yet)."""
     path = Path(out)
-    if path.suffix.lower() not in (".html", ".htm"):
-        raise UsageError(f"--out {out}: give a file name ending in .html")
     if path.is_dir():
-        raise UsageError(f"--out {out}: is a folder; give a file name ending in .html")
+        if name is None:
+            return path
+        path = path / name
+    elif path.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {out}: give a file name ending in .html, or a folder")
     if not path.parent.is_dir():
         raise UsageError(f"--out {out}: no such folder {path.parent}")
     owner = enclosing_run(path.parent) if inside_checked else None
@@ -70,9 +75,11 @@ def report(references: list[str], out: str | None = None) -> dict[str, Any]:
         return _write_sweep(sweeps[0], out)
     runs = [Run.find(reference, "RUN") for reference in references]
     _check_distinct(references, runs)
+    from dlcli.report.comparison import runs_file_name, runs_html
+
     if len(runs) == 1:
         run = Run.open(runs[0].path, draws=True)
-        target = check_out(out, run.path) if out else None
+        target = check_out(out, run.path, name=runs_file_name(runs)) if out else None
         path = target or run.file(layout.REPORT)
         if path.resolve() == run.file(layout.REPORT).resolve():
             with writing_page(path):
@@ -80,9 +87,7 @@ def report(references: list[str], out: str | None = None) -> dict[str, Any]:
         else:
             write_page(path, run_html(run))
         return _result(path, "run", runs)
-    from dlcli.report.comparison import runs_file_name, runs_html
-
-    target = check_out(out, None) if out else _here(runs_file_name(runs))
+    target = check_out(out, None, name=runs_file_name(runs)) if out else _here(runs_file_name(runs))
     write_page(target, runs_html(runs, generated_at()))
     return _result(target, "runs", runs)
 
@@ -132,7 +137,8 @@ def _write_sweep(reference: str, out: str | None) -> dict[str, Any]:
     from dlcli.sweeps.directory import Sweep
 
     sweep = Sweep.open(reference)
-    target = check_out(out, None) if out else sweep.folder / SWEEP_REPORT
+    named = f"report-sweep-{sweep.folder.parent.name}-{sweep.folder.name}.html"  # in another folder than its own
+    target = check_out(out, None, name=named) if out else sweep.folder / SWEEP_REPORT
     write_page(target, sweep_html_of(sweep, target.parent))
     return {"path": str(target.resolve()), "kind": "sweep", "runs": [], "sweep_dir": str(sweep.folder),
             "bytes": target.stat().st_size}

@@ -124,10 +124,13 @@ def test_counts_and_json_shape(run_cli, runs):
     assert passed == ["mnist-dense", "reuters-dense-final"] and summary["reproduced"] == 2
     quotes_only = [row for row in rows if row["verdict"] == "none"]
     assert {"vae-mnist", "gan-cifar10-frogs", "text-generation-lstm"} <= {row["name"] for row in quotes_only}
-    assert summary["quotes_only"] == len(quotes_only) and summary["checkable"] == len(rows) - len(quotes_only)
+    own = [row for row in rows if row["own_check"]]  # dlcli's own checks: not the sources' results
+    assert summary["quotes_only"] == len(quotes_only) and summary["own_checks"] == len(own) > 0
+    assert summary["checkable"] == len(rows) - len(quotes_only) - len(own)
     assert sum(summary["verdicts"].values()) == summary["checkable"]
     assert summary["verdicts"]["differs"] == summary["verdicts"]["failed"] == 1
-    assert summary["line"] == (f"2 of {summary['checkable']} checkable results reproduced on this machine; "
+    assert summary["line"] == (f"2 of {summary['checkable']} quoted results reproduced on this machine, and "
+                               f"{len(own)} checks of dlcli's own (0 passed); "
                                f"{len(quotes_only)} more quote the source with nothing to check")
     assert all(row["reason"] for row in rows if row["verdict"] == "data unavailable")
 
@@ -299,3 +302,16 @@ def test_a_run_whose_experiment_changed_its_recipe_since_is_not_comparable(runs)
     spec.write_text(text.replace("epochs: 5", "epochs: 4"), encoding="utf-8")
     row = rows_of(book_table())["mnist-dense"]
     assert row["verdict"] == "not comparable" and "fit.epochs=4 (source: 5)" in row["reason"]
+
+
+def test_dlcli_own_checks_are_counted_apart_from_the_sources_results(run_cli, runs, workdir):
+    make_run(workdir, "siamese-shared-lstm", "20261203-100000", check={  # 'computed [not in the book]'
+        "status": "passed", "metric": "params", "actual": 20673})
+    table = json.loads(run_cli("report", "--book", "--json").stdout)
+    rows, summary = rows_of(table), table["summary"]
+    own = {name for name, row in rows.items() if row["own_check"]}
+    assert {"siamese-shared-lstm", "qa-two-inputs",  # 'computed', 'random data, no result reported'
+            "imdb-conv1d-tensorboard", "separable-convnet-cifar10"} <= own  # claims marked '[not in the book]'
+    assert not rows["mnist-dense"]["own_check"] and not rows["vae-mnist"]["own_check"]  # a quote only: apart already
+    assert summary["reproduced"] == 2 and summary["own_passed"] == 1  # the passed own check is not 'reproduced'
+    assert f", and {len(own)} checks of dlcli's own (1 passed)" in summary["line"]

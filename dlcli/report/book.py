@@ -10,7 +10,8 @@ from the experiment as its file says it now (changed since) is `not comparable`.
 `not comparable` (only runs that changed the recipe exist), `never run`, or `data unavailable`
 (never run, and the data it needs is not in the cache). A reference that gives
 nothing to check, only a quote (chapter 8's generative models), has the verdict `none`: it is
-listed, and counted apart. Only YAML files and run.json/metrics.json are read: Keras is never imported.
+listed, and counted apart; so are dlcli's own checks (`own_check`: a source that reports no result,
+a count computed by hand), which the headline does not count as the sources' results. Only YAML files and run.json/metrics.json are read: Keras is never imported.
 The page that shows the table is report.book_page's.
 """
 
@@ -26,6 +27,10 @@ from dlcli.runs import Run, layout, runs_root
 # Verdicts of a row with something to check, in the order the page counts them.
 VERDICTS = ("passed", "differs", "failed", "unverifiable", "not comparable", "never run", "data unavailable")
 QUOTE_ONLY = "none"  # reference.py's status of a reference with nothing to check
+
+# A source that reports no result of its own: what its reference checks is dlcli's (a parameter
+# count computed by hand, a claim about random data), not a result of the source to reproduce.
+OWN_CHECK = re.compile(r"\bcomputed\b|not in the book|no result reported", re.IGNORECASE)
 
 # A section number, "6.27" or "7.1.3", standing alone: its first part is the chapter.
 SECTION = re.compile(r"(?:^|[\s(])([1-9])\.(\d{1,2})(?:\.\d+)?(?=$|[\s),:;-])")
@@ -75,6 +80,15 @@ def _expected(reference) -> tuple[str | None, Any, str | None]:
         claim = reference.claims[0]
         return f"{claim.statistic} of {claim.metric}", claim.value, claim_criterion(claim)
     return None, None, None
+
+
+def own_check(reference) -> bool:
+    """Whether what the reference checks is dlcli's own: its source reports no result ('computed',
+    'no result reported'), or it checks claims alone, each marked '[not in the book]'."""
+    if OWN_CHECK.search(reference.source):
+        return True
+    numbers = reference.metric is not None or bool(reference.also)
+    return not numbers and bool(reference.claims) and all(OWN_CHECK.search(claim.text or "") for claim in reference.claims)
 
 
 def _run_part(name: str, experiment_file: Path, reference_checks: bool, raw: dict) -> dict[str, Any]:
@@ -177,7 +191,8 @@ def experiment_row(name: str, path: Path) -> dict[str, Any] | None:
     file or its reference cannot be read). The row: name, chapter and section (from the listing, the
     source or the description), source (as written) and source_name (the work alone), listing, quote,
     metric, expected (the source's number, or a claim's [low, high]), criterion (what the check
-    asks: '0.9785 ± 0.01', 'between 2 and 5'), actual (the run's value for that metric), direction
+    asks: '0.9785 ± 0.01', 'between 2 and 5'), own_check (what it checks is dlcli's, not a result the
+    source reports), actual (the run's value for that metric), direction
     and margin (which way and how far it is off), verdict, reason, checks (the run's own), run_dir
     and report (absolute paths, or None)."""
     from dlcli.spec import Reference
@@ -201,7 +216,7 @@ def experiment_row(name: str, path: Path) -> dict[str, Any] | None:
         "name": name, "chapter": section[0] if section else None, "section": list(section) if section else None,
         "source": reference.source, "source_name": source_name(reference.source), "listing": reference.listing,
         "quote": reference.quote, "metric": metric, "expected": expected, "criterion": criterion,
-        "direction": None, "margin": None, "missing": {}, **_run_part(_runs_name(name, raw), path, checked, raw),
+        "own_check": checked and own_check(reference), "direction": None, "margin": None, "missing": {}, **_run_part(_runs_name(name, raw), path, checked, raw),
     }
 
 
@@ -223,11 +238,15 @@ def book_table() -> dict[str, Any]:
 
 
 def summary(rows: list[dict], without_reference: list[str], unreadable: list[str]) -> dict[str, Any]:
-    """The counts at the top of the page: how many of the checkable results (a reference with a number
-    or a claim to check) this machine reproduced, and the references that only quote."""
+    """The counts at the top of the page: how many of the sources' results (a reference with a number
+    or a claim to check, quoted from a source that reports it) this machine reproduced, dlcli's own
+    checks apart (`own_check`), and the references that only quote."""
     checked = [row for row in rows if row["verdict"] != QUOTE_ONLY]
-    counts = {verdict: sum(row["verdict"] == verdict for row in checked) for verdict in VERDICTS}
-    counted = {"reproduced": counts["passed"], "checkable": len(checked), "quotes_only": len(rows) - len(checked)}
+    quoted = [row for row in checked if not row.get("own_check")]
+    own = [row for row in checked if row.get("own_check")]
+    counts = {verdict: sum(row["verdict"] == verdict for row in quoted) for verdict in VERDICTS}
+    counted = {"reproduced": counts["passed"], "checkable": len(quoted), "quotes_only": len(rows) - len(checked),
+               "own_checks": len(own), "own_passed": sum(row["verdict"] == "passed" for row in own)}
     lacking = {what: advice for row in rows for what, advice in (row.get("missing") or {}).items()}
     return {**counted, "line": count_line(counted), "with_reference": len(rows), "verdicts": counts,
             "missing_data": dict(sorted(lacking.items())), "without_reference": without_reference,
@@ -235,7 +254,11 @@ def summary(rows: list[dict], without_reference: list[str], unreadable: list[str
 
 
 def count_line(summary_data: dict) -> str:
-    """'27 of 49 checkable results reproduced on this machine; 6 more quote the source with nothing to check'."""
-    line = f"{summary_data['reproduced']} of {summary_data['checkable']} checkable results reproduced on this machine"
+    """'27 of 47 quoted results reproduced on this machine, and 2 checks of dlcli's own (1 passed); 6 more
+    quote the source with nothing to check'."""
+    line = f"{summary_data['reproduced']} of {summary_data['checkable']} quoted results reproduced on this machine"
+    own = summary_data.get("own_checks", 0)
+    if own:
+        line += f", and {own} check{'s' if own != 1 else ''} of dlcli's own ({summary_data['own_passed']} passed)"
     quotes = summary_data["quotes_only"]
     return line + (f"; {quotes} more quote{'s' if quotes == 1 else ''} the source with nothing to check" if quotes else "")

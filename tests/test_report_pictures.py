@@ -1,5 +1,7 @@
-"""A run's page shows its pictures readably: a tiny picture enlarged with square pixels, model.png at
-its own size in a frame that scrolls, and a summary.txt whose table is whole."""
+"""The report pages read well: a run's pictures (a tiny one enlarged with square pixels, model.png at
+its own size in a frame that scrolls, a summary.txt whose table is whole), a resumed or diverged run
+said as it is, one colour per verdict, a sweep's parameters and the book's quotes in readable form,
+and --out as a folder."""
 
 from __future__ import annotations
 
@@ -146,3 +148,13 @@ def test_out_may_be_a_folder_that_gets_the_pages_default_name(run_cli, workdir):
     assert len(set(pages.values())) == 4 and not (run / "report.html").exists()  # the run's own page untouched
     refused = run_cli("report", str(other), "--out", str(run))  # a run's folder is no place for another page
     assert refused.exit_code == 2 and "inside the run directory" in refused.stderr
+
+
+def test_a_quoted_markdown_table_row_reads_as_words_on_the_book_page(run_cli, workdir):
+    assert run_cli("report", "--book", "--out", str(workdir / "book.html")).exit_code == 0
+    html = (workdir / "book.html").read_text(encoding="utf-8")
+    assert "«2 Conv+pooling · None · 0.876 · - · Kashif Rasul · link» (README.md L154)" in html
+    assert "[Kashif Rasul]" not in html and "|2 Conv+pooling" not in html
+    quotes = json.loads(run_cli("report", "--book", "--json", "--out", str(workdir / "again.html")).stdout)
+    row = next(row for row in quotes["experiments"] if row["name"] == "fashion-mnist-convnet")
+    assert "[Kashif Rasul](https://twitter.com/krasul)" in row["quote"]  # the data keep the source's characters

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 TEMPLATES = "templates"
+QUOTED_TABLE_ROW = re.compile(r"«\s*\|([^»]*)»")  # a markdown table's row, quoted as the source writes it
+MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
 def _source(name: str) -> str:
@@ -33,6 +36,7 @@ def environment():
     env.filters["number"] = number
     env.filters["duration"] = duration
     env.filters["setting"] = setting
+    env.filters["readable_quote"] = readable_quote
     return env
 
 
@@ -57,6 +61,18 @@ def number(value: Any) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.4g}"
+
+
+def readable_quote(quote: str | None) -> str | None:
+    """A quote as the page shows it: a quoted markdown table row ('«|2 Conv+pooling | None | 0.876 |
+    [Kashif Rasul](https://...) |»') as its cells' words ('«2 Conv+pooling · None · 0.876 · Kashif
+    Rasul»'), links as their text; the spec keeps the source's characters (--json shows them)."""
+    def cells(match: re.Match) -> str:
+        words = [MARKDOWN_LINK.sub(lambda link: link[1].strip(":"), cell).strip()
+                 for cell in match[1].strip().strip("|").split("|")]
+        return "«" + " · ".join(words) + "»"
+
+    return QUOTED_TABLE_ROW.sub(cells, quote) if quote else quote
 
 
 def setting(value: Any) -> str:

@@ -158,3 +158,13 @@ def test_a_quoted_markdown_table_row_reads_as_words_on_the_book_page(run_cli, wo
     quotes = json.loads(run_cli("report", "--book", "--json", "--out", str(workdir / "again.html")).stdout)
     row = next(row for row in quotes["experiments"] if row["name"] == "fashion-mnist-convnet")
     assert "[Kashif Rasul](https://twitter.com/krasul)" in row["quote"]  # the data keep the source's characters
+
+
+def test_book_group_subtitles_say_each_source_detail_once_and_rows_keep_their_own(run_cli, workdir):
+    assert run_cli("report", "--book", "--out", str(workdir / "book.html")).exit_code == 0
+    html = (workdir / "book.html").read_text(encoding="utf-8")
+    subtitles = re.findall(r'<p class="sources">(.*?)</p>', html)
+    assert "Russian translation (quotes and line numbers from it)" in subtitles  # shared by a chapter's rows: once
+    assert not any("L95-136" in subtitle or "L138-187" in subtitle for subtitle in subtitles)
+    row = html[html.index('id="conv-vertical-line-detector"'):]
+    assert '<span class="listing">L95-136</span>' in row[:row.index("</tr>")]  # the row's own lines, beside it

@@ -29,13 +29,31 @@ def page_groups(rows: list[dict], folder: Path) -> list[dict[str, Any]]:
         title = f"Chapter {row['chapter']} · {row['source_name']}" if row["chapter"] else row["source_name"]
         group = groups.setdefault(key, {"title": title, "anchor": re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-"),
                                         "sources": [], "rows": []})
-        if row["source"] not in (*group["sources"], row["source_name"]):  # its details, where it has any
-            group["sources"].append(row["source"])
         target = row["report"] or row["run_dir"]
         link = relative_link(target, folder, folder=not row["report"]) if target else None
         lang = "ru" if row["quote"] and CYRILLIC.search(row["quote"]) else None
-        group["rows"].append({**row, "link": link, "lang": lang})
+        group["rows"].append({**row, "link": link, "lang": lang, "source_detail": _detail(row)})
+    for group in groups.values():
+        _share_details(group)
     return list(groups.values())
+
+
+def _detail(row: dict) -> str | None:
+    """What a row's source says beyond the work's name ('L95-136', 'Russian translation (...)')."""
+    source, name = row["source"], row["source_name"]
+    detail = source[len(name):].lstrip(",;: ") if source.startswith(name) else source
+    return detail or None
+
+
+def _share_details(group: dict) -> None:
+    """A detail several rows share (or a lone row's) is said once under the group's title; one that
+    is a single row's (its line numbers) stays with that row, so the subtitle repeats nothing."""
+    details = [row["source_detail"] for row in group["rows"] if row["source_detail"]]
+    shared = [detail for detail in dict.fromkeys(details) if details.count(detail) > 1 or len(group["rows"]) == 1]
+    group["sources"] = shared
+    for row in group["rows"]:
+        if row["source_detail"] in shared:
+            row["source_detail"] = None
 
 
 def book_target(out: str | None) -> Path:

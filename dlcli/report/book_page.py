@@ -19,8 +19,9 @@ CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 def page_groups(rows: list[dict], folder: Path) -> list[dict[str, Any]]:
     """The page's sections, one per chapter and source, in table order; each row gets its link (the
-    run's report.html, else its folder) relative to `folder`, where the page is, and the language
-    of its quote (Russian quotes are marked so, for the browser's hyphenation and fonts)."""
+    run's report.html, else its folder) relative to `folder`, where the page is, the language
+    of its quote (Russian quotes are marked so, for the browser's hyphenation and fonts), and the
+    detail of its source that is its own (`_share_details`)."""
     from dlcli.report.rendering import relative_link
 
     groups: dict[tuple, dict[str, Any]] = {}

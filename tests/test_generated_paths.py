@@ -24,3 +24,16 @@ def test_latent_grid_json_paths_are_absolute_for_a_relative_run(run_cli, workdir
         written = json.loads(result.stdout)
         assert Path(written["file"]).is_absolute() and Path(written["run_dir"]).is_absolute()
         assert Path(written["file"]) == run.resolve() / "samples" / "latent-grid-2.png"
+
+
+def test_generate_images_json_paths_are_absolute_for_a_relative_run(run_cli, workdir, monkeypatch):
+    from test_gan import GAN_SPEC, tiny_mnist
+
+    monkeypatch.setenv("DLCLI_RUNS_DIR", "runs")
+    tiny_mnist(workdir)
+    result = run_cli("train", str(write(workdir / "gan.yaml", GAN_SPEC.format(epochs=1))), "--json", "-q")
+    run = Path(json.loads(result.stdout)["run_dir"])
+    result = run_cli("generate", "images", os.path.relpath(run, workdir), "--count", "1", "--json")
+    assert result.exit_code == 0, result.stderr
+    written = json.loads(result.stdout)
+    assert Path(written["file"]).is_absolute() and Path(written["file"]).parent == run.resolve() / "samples"

@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import write
 from test_vae import TINY_VAE, train
 

@@ -16,7 +16,7 @@ DIGITS_PER_CLASS = (178, 182, 177, 183, 181, 182, 181, 179, 174, 180)  # the shi
 
 def digits_held_out(count: int, test_fraction: float) -> int:
     """How many of a class's `count` digits go to the test split."""
-    return int(round(count * test_fraction))
+    return round(count * test_fraction)
 
 
 def digits_split_sizes(params: DigitsParams) -> tuple[int, int]:

@@ -246,8 +246,9 @@ def _resume_facts(number: int, resumed: dict) -> list[tuple[str, Any]]:
     """A resume's lines: when, from which epoch of which status, to how many epochs, and its command."""
     command = resumed.get("command")
     forced = f"; forced past: {'; '.join(map(str, resumed.get('differences') or []))}" if resumed.get("forced") else ""
-    return [(f"resume {number}", f"{resumed.get('at')}: from epoch {resumed.get('from_epoch')} "
-                                 f"({resumed.get('from_status')}), to {resumed.get('epochs')} epochs in all{forced}"),
+    what = (f"{resumed.get('at')}: from epoch {resumed.get('from_epoch')} ({resumed.get('from_status')}), "
+            f"to {resumed.get('epochs')} epochs in all{forced}")
+    return [(f"resume {number}", what),
             (f"resume {number} command", shlex.join(map(str, command)) if isinstance(command, list) else command)]
 
 

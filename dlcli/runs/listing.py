@@ -33,8 +33,9 @@ def list_runs(experiment: str | None = None, status: str | None = None, limit: i
     only) newest first, each sweep's trials after it in trial order; `limit` counts runs and sweeps,
     not trials. A row: run_dir (absolute), experiment, started_at, status, backend, workers, epochs,
     metric and value (the reference's metric, else the first test metric, else the lowest validation
-    loss), best_epoch (the epoch of the lowest validation loss), verdict, overrides; sweep and trial for a trial; error for a
-    damaged run."""
+    loss), best_epoch (the epoch of the lowest validation loss), verdict, overrides (as the run now
+    is: runs.records.overrides_now); sweep and trial for a trial; error for a damaged run. A sweep:
+    sweep_dir, experiment, created_at, metric, direction, trials, best_value and best_trial."""
     if experiment is not None:
         _check_named(experiment)
     entries = [(order_key(row["started_at"], row["run_dir"]), "run", row) for row in _rows(_run_dirs(experiment))]

@@ -132,6 +132,23 @@ def test_completion_prints_each_shells_script(run_cli, shell, marker):
     assert result.exit_code == 0 and marker in result.stdout and f"_DLCLI_COMPLETE={shell}_complete" in result.stdout
 
 
+@pytest.mark.parametrize("shell, script", [
+    ("bash", 'eval "$(dlcli completion bash)"; COMP_WORDS=(dlcli train digits-c); COMP_CWORD=2; '
+             '_dlcli_completion dlcli 2>/dev/null; printf "%s\\n" "${COMPREPLY[@]}"'),  # compopt: only inside Tab
+    ("fish", 'dlcli completion fish | source; complete -C "dlcli train digits-c"'),
+])
+def test_a_real_shell_completes_a_name_with_the_script_dlcli_prints(shell, script, workdir):
+    """The script runs in the shell itself (Click 8.4.0 and 8.4.1 printed a fish script that breaks)."""
+    import shutil
+
+    if shutil.which(shell) is None or shutil.which("dlcli") is None:
+        pytest.skip(f"{shell} or the dlcli command is not installed here")
+    done = subprocess.run([shell, "-c", script], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "DLCLI_RUNS_DIR": str(workdir / "runs")})
+    assert "digits-convnet" in done.stdout.split(), (done.stdout, done.stderr)
+    assert done.stderr == "", done.stderr
+
+
 def test_completing_imports_no_tensorflow_and_answers_names(workdir):
     done, imported = probe(env={"_DLCLI_COMPLETE": "bash_complete", "COMP_WORDS": "dlcli train mnist-d",
                                 "COMP_CWORD": "2"})

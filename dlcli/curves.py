@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dlcli.errors import UsageError
+from dlcli.errors import SpecError, UsageError
 from dlcli.runs import Run, enclosing_run, layout
 
 FORMATS = "plot reads run directories, history.history saved as .json and CSVLogger files"
@@ -76,7 +76,7 @@ def run_curves(run: Run) -> Curves:
 
     try:
         spec = read_yaml(run.file(layout.SPEC)) if run.has(layout.SPEC) else {}
-    except UsageError:  # an unreadable spec.yaml costs the labels their settings, not the plot
+    except SpecError:  # an unreadable spec.yaml (UsageError, SpecError) costs the labels their settings, not the plot
         spec = {}
     spec = {key: value for key, value in spec.items() if key not in UNLABELLED_SPEC_KEYS} if isinstance(spec, dict) else {}
     return Curves(run.history(), run.experiment, run.path, _local_time(run), flatten(spec), run.has(layout.FOLDS),

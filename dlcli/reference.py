@@ -178,6 +178,8 @@ def describe(verdict_data: dict) -> list[str]:
     """Human lines for a verdict, one per check."""
     lines = [f"  ({verdict_data[key]})" for key in ("reason", "recipe_note") if verdict_data.get(key)]
     for check in verdict_data.get("checks", []):
+        if not isinstance(check, dict):  # a metrics.json written by hand or by another tool
+            continue
         actual = check.get("actual")
         shown = _number(actual) if isinstance(actual, (int, float)) else "n/a"
         expected = check.get("expected")
@@ -192,7 +194,8 @@ def describe(verdict_data: dict) -> list[str]:
             source = f" than the source ({_number(check['reported'])})" if "reported" in check else ""
             reason = f", {check['direction']}{source} by {_number(check['margin'])}" + \
                 (f" ({check['note']})" if check.get("note") else "")
-        lines.append(f"  [{check['status']}] {check['what']}: got {shown}, expected {shown_expected}{reason}")
+        what = check.get("what") or check.get("metric") or "check"
+        lines.append(f"  [{check.get('status', 'unknown')}] {what}: got {shown}, expected {shown_expected}{reason}")
     return lines
 
 

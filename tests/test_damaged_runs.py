@@ -79,6 +79,13 @@ def _edit_run_json(**fields) -> callable:
     return edit
 
 
+def _edit_metrics_check(**fields) -> callable:
+    def edit(run: Path) -> None:
+        metrics = json.loads((run / "metrics.json").read_text())
+        (run / "metrics.json").write_text(json.dumps({**metrics, "check": {**metrics["check"], **fields}}))
+    return edit
+
+
 def _interrupted_with(damage) -> callable:
     """A resumable run (interrupted), then the damage (to its resume state)."""
     def apply(run: Path) -> None:
@@ -115,7 +122,10 @@ def _snapshot_file(name: str, content: bytes) -> callable:
     return damage
 
 
-ALL = ("check", "compare", "plot", "evaluate", "predict", "gradcam", "activations", "ensemble", "resume")
+# Readers of one run (report first: check rewrites the verdict it reads); `runs` lists every run and
+# refuses none (a damaged one is a row saying why).
+ALL = ("report", "check", "compare", "plot", "evaluate", "predict", "gradcam", "activations", "ensemble", "resume")
+LISTINGS = ("runs",)
 MODEL_READERS = ("evaluate", "predict", "gradcam", "activations", "ensemble")
 
 # damage -> (the file a refusal names, the readers that cannot do without that file)
@@ -146,6 +156,9 @@ DAMAGES = {
     "metrics.json truncated": (_truncate("metrics.json"), "metrics.json", ("compare",)),
     "metrics.json a string": (_json("metrics.json", '"ok"'), "metrics.json", ("compare",)),
     "metrics.json metrics a list": (_json("metrics.json", {"metrics": [1], "check": {}}), "metrics.json", ("compare",)),
+    "metrics.json checks by hand": (_edit_metrics_check(status="failed", checks=[{"what": "test_accuracy"}, "x"]),
+                                     "metrics.json",
+                                     ()),  # read as they are, each line saying what it can
     "model.keras missing": (lambda run: (run / "model.keras").unlink(), "model.keras", MODEL_READERS),
     "model.keras truncated": (_truncate("model.keras"), "model.keras", MODEL_READERS),
     "model.keras garbage": (_json("model.keras", "not a zip"), "model.keras", MODEL_READERS),
@@ -165,7 +178,8 @@ def _command(reader: str, run: Path, image: Path) -> list[str]:
     return {"predict": ["predict", str(run), str(image)],
             "gradcam": ["visualize", "gradcam", str(image), "--model", str(run)],
             "activations": ["visualize", "activations", str(image), "--model", str(run)],
-            "ensemble": ["ensemble", str(run), str(run.parent / "good")]}.get(reader, [reader, str(run)])
+            "ensemble": ["ensemble", str(run), str(run.parent / "good")],
+            "runs": ["runs"]}.get(reader, [reader, str(run)])
 
 
 @pytest.mark.parametrize("damage", list(DAMAGES))
@@ -173,8 +187,10 @@ def test_every_reader_says_which_file_is_damaged(damage, run, image, run_cli):
     apply, named, refusing = DAMAGES[damage]
     shutil.copytree(run, run.parent / "good")  # an undamaged second member for the ensemble
     apply(run)
-    before = {path: path.read_bytes() for path in run.rglob("*") if path.is_file() and path.name != ".lock"}
-    for reader in ALL:
+    # report rewrites the run's report.html, on purpose: every other file must stay as it was
+    before = {path: path.read_bytes() for path in run.rglob("*")
+              if path.is_file() and path.name not in (".lock", "report.html")}
+    for reader in ALL + LISTINGS:
         result = run_cli(*_command(reader, run, image))
         where = f"{reader} on {damage}"
         assert result.exit_code in (0, 2, 3), f"{where}: exit {result.exit_code}: {result.stderr}"
@@ -183,6 +199,8 @@ def test_every_reader_says_which_file_is_damaged(damage, run, image, run_cli):
             assert result.stderr.count("\n") == 1, f"{where}: {result.stderr}"
         if reader in refusing:
             assert result.exit_code in (2, 3) and named in result.stderr, f"{where}: {result.stderr}"
+        if reader in LISTINGS:
+            assert result.exit_code == 0, f"{where}: {result.stderr}"
     if "resume" in refusing:  # a refused resume leaves the run as it was
         after = {path: path.read_bytes() for path in before if path.is_file()}
         assert after == before, damage

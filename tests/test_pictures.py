@@ -70,6 +70,14 @@ def test_identical_settings_fall_back_to_the_run_time(workdir):
                       f"a ({second.path.name})"]
 
 
+def test_a_spec_yaml_that_cannot_be_read_costs_the_labels_not_the_curves(workdir):
+    from dlcli.plotting import curve_figures
+
+    broken = make_run("a", HISTORY, spec="seed: 1\nseed: 2\n")  # a key given twice: a spec error
+    figure = curve_figures([broken], metric="val_loss")["loss"]
+    assert lines_of(figure)  # drawn, its settings unknown
+
+
 def test_a_run_without_the_metric_is_named_not_dropped(run_cli, workdir):
     with_accuracy = make_run("mnist-dense", HISTORY, spec="fit: {epochs: 5}\n")
     without = make_run("mnist-dense", {"loss": [1.0, 0.5], "val_loss": [1.0, 0.9]}, spec="fit: {epochs: 2}\n")

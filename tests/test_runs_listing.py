@@ -181,3 +181,13 @@ def test_runs_started_in_the_same_second_are_ordered_by_their_folder(run_cli, wo
     older = make_run(workdir / "runs", "b-experiment", "20261201-100001", metrics=FINISHED, **same)
     newer = make_run(workdir / "runs", "a-experiment", "20261201-100002", metrics=FINISHED, **same)
     assert [row["run_dir"] for row in listed(run_cli)] == [str(newer.resolve()), str(older.resolve())]
+
+
+def test_a_hostile_run_json_cannot_write_escape_sequences_to_the_terminal(run_cli, workdir, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    make_run(workdir / "runs", "mnist-dense", "20261203-090000", metrics=FINISHED,
+             overrides=["fit.epochs=3\x1b]0;pwned\x07\x1b[2J"])
+    result = run_cli("runs")
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout  # no control character reaches it
+    assert "fit.epochs=3\\x1b]0;pwned" in result.stdout  # shown, as Python writes it in a string

@@ -125,7 +125,7 @@ def table(rows: list[list[str]], headers: list[str], width: int | None = None, s
     gives it, nor its header's), and if that is not enough the columns named in `drop` are left
     out, in that order, until it fits; failing that, the `shrink` columns are cut down to their headers.
     Without a `width` (a pipe, a file) every column is shown whole."""
-    rows = [[str(cell) for cell in row] for row in rows]
+    rows = [[printable(cell) for cell in row] for row in rows]
     natural = [max(len(str(x)) for x in column) for column in zip(headers, *rows)]
     shown, widths = list(range(len(headers))), natural
     if width:
@@ -133,6 +133,13 @@ def table(rows: list[list[str]], headers: list[str], width: int | None = None, s
     lines = [[str(headers[i]) for i in shown], *([row[i] for i in shown] for row in rows)]
     return "\n".join("  ".join(_cut(text, widths[i]).ljust(widths[i]) for text, i in zip(line, shown)).rstrip()
                      for line in lines)
+
+
+def printable(cell) -> str:
+    """A cell as text a terminal shows as it is: control characters (an escape sequence in a hostile
+    run.json, a line break in a name) written as Python writes them in a string (\\x1b, \\n)."""
+    text = str(cell)
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 MIN_COLUMN = 10  # what a shrunk column keeps when nothing more is to be said

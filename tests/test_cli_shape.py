@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pytest
 
-from conftest import TINY_SPEC, write
+from conftest import TINY_SPEC
 from dlcli.runs import Run
 
 
@@ -151,7 +151,7 @@ def test_train_json_and_the_advice_for_a_completed_run(run_cli, tiny_spec, workd
     refused = run_cli("resume", run_dir, "--json")
     assert refused.exit_code == 2
     assert "--epochs N" in refused.stderr and f"dlcli train {run_dir}/spec.yaml --epochs N" in refused.stderr
-    assert f"train tiny --epochs" not in refused.stderr  # that would drop fit.batch_size=8
+    assert "train tiny --epochs" not in refused.stderr  # that would drop fit.batch_size=8
     assert json.loads(refused.stdout)["exit_code"] == 2
     advised = run_cli("train", f"{run_dir}/spec.yaml", "--epochs", "2", "--json", "-q")  # the advice, followed
     assert advised.exit_code == 0, advised.stderr

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from dlcli.curves import Curves, epoch_spans, file_curves, overlay_labels, run_curves
+from dlcli.curves import Curves, epoch_spans, overlay_labels, run_curves
 from dlcli.errors import UsageError
-from dlcli.outputs import PLOT_FORMATS, Placement, identity, picture_name, place, save_figure, unusable_path
+from dlcli.outputs import PLOT_FORMATS, place, save_figure
+from dlcli.plot_sources import opened_sources, picture_target
 from dlcli.reference import smooth_curve
-from dlcli.runs import Run, enclosing_run, layout
+from dlcli.runs import Run, layout
 
 ALIASES = {"acc": "accuracy", "accuracy": "acc", "mae": "mean_absolute_error", "mean_absolute_error": "mae"}
 LABELS = {"loss": "loss", "acc": "accuracy", "accuracy": "accuracy", "mae": "MAE", "mse": "MSE", "kl_loss": "KL loss"}
@@ -136,7 +136,7 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
         raise UsageError(f"--smooth {smooth}: must be in [0, 1), e.g. 0.9 as in listing 3.31")
     if skip_first < 0:
         raise UsageError("--skip-first must be >= 0")
-    sources, own_run, folder = _opened(run_paths)
+    sources, own_run, folder = opened_sources(run_paths)
     placement = place(out, folder, own_run, force, PLOT_FORMATS)
     sources = [run_curves(source) if isinstance(source, Run) else source for source in sources]
     untrained = [source for source in sources if not source.history.get("epoch")]
@@ -157,28 +157,11 @@ def plot_runs(run_paths: list[str], metric: str | None = None, smooth: float | N
     for base, each in drawn.items():
         for source in (source for source in each.lacking if all(source is not other for other in untrained)):
             print(f"{source.path}: no {_curve_key(each.curves, base)}; not in the {base} plot", file=sys.stderr)
-    targets = {base: _target(placement, sources, base, each.curves, smooth, skip_first, len(drawn))
+    targets = {base: picture_target(placement, sources, base, each.curves, smooth, skip_first, len(drawn))
                for base, each in drawn.items()}
     placement.check(dict(targets.values()))
     return [str(save_figure(drawn[base].figure, path, picture_identity))
             for base, (path, picture_identity) in targets.items()]
-
-
-def _opened(paths: list[str]) -> tuple[list, Path | None, Path]:
-    """Each path as an open Run or the Curves of a history file; the run the pictures may go into
-    (the first path's) and their default folder."""
-    sources = []
-    for path in paths:
-        if (Path(path) / "sweep.json").is_file() and not (Path(path) / layout.INFO.name).exists():
-            raise UsageError(f"{path}: a sweep, not a run: overlay its trials with dlcli plot {Path(path) / 'trials'}/*"
-                             f" (its report: dlcli report {path})")
-        with unusable_path(path):
-            sources.append(file_curves(Path(path)) if Path(path).is_file() else Run.open(path))
-    first = sources[0]
-    if isinstance(first, Run):
-        return sources, first.path, first.file(layout.PLOTS)
-    owner = enclosing_run(first.path)
-    return sources, owner, (owner / layout.PLOTS.name) if owner is not None else first.path.parent
 
 
 def _curve_key(curves: str | None, base: str) -> str:
@@ -279,30 +262,3 @@ def _finished(figure, axes, label: str):
 def _overlays_validation(metric: str | None) -> bool:
     """Runs overlaid show validation curves, unless --metric names a training one (`loss`)."""
     return metric is None or metric.startswith("val_")
-
-
-def _target(placement: Placement, sources: list[Curves], base: str, which: str | None, smooth: float | None,
-            skip_first: int, count: int) -> tuple[Path, str]:
-    """(file, identity) of one metric's figure, `which` curves of runs overlaid (None: one run's
-    both): every source drawn and every option is in its identity; the name spells them out, with
-    the identity's hash where it cannot (runs overlaid, or a figure outside its run's plots/)."""
-    picture_identity = identity(kind="plot", runs=[placement.named(source.path) for source in sources], metric=base,
-                                curves=which, smooth=smooth or None, skip_first=skip_first)
-    options = [f"smooth{smooth:g}" if smooth else None, f"skip{skip_first}" if skip_first else None]
-    if len(sources) > 1:
-        others = "+".join(_file_labels(sources)[1:])
-        name = picture_name([base, which, *options, "vs", others], picture_identity)
-    elif placement.is_run_folder(layout.PLOTS.name) and sources[0].time:
-        name = picture_name([base, *options])  # the run's own plots/: the name says it all
-    else:
-        name = picture_name([sources[0].short, base, *options], picture_identity)
-    path = placement.path(name)
-    if placement.file is not None and count > 1:
-        path = placement.beside(placement.file, base)
-    return path, picture_identity
-
-
-def _file_labels(sources: list[Curves]) -> list[str]:
-    """What an overlay's file name calls each source: its short name, with its folder's where two share it."""
-    names = [source.short for source in sources]
-    return [f"{name} ({source.path.name})" if names.count(name) > 1 else name for name, source in zip(names, sources)]

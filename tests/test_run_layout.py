@@ -95,7 +95,7 @@ def test_the_layout_describes_each_entry_and_finds_them_in_a_run(workdir):
     assert len(names) == len(set(names))
     assert all(entry.writer and entry.description for entry in layout.entries())
     assert {entry.name for entry in layout.entries() if not entry.optional} == {"spec.yaml", "run.json", ".lock"}
-    assert "written by training.callbacks" in layout.describe("folds/fold-4/history.csv")
+    assert "written by training.fit_callbacks" in layout.describe("folds/fold-4/history.csv")
     assert layout.describe("logs/train/x").startswith("logs/:")
     with pytest.raises(ValueError):
         layout.describe("nothing.txt")

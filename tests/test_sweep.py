@@ -563,3 +563,15 @@ def test_a_ctrl_c_that_escapes_a_run_leaves_it_interrupted_and_resumable(run_cli
     result = run_cli("sweep", "--resume", folder, "--json", "-q")
     assert result.exit_code == 0, result.stderr
     assert [row["state"] for row in json.loads(result.stdout)["trials"]] == ["complete", "complete"]
+
+
+def test_every_path_in_a_sweeps_json_is_absolute(run_cli, workdir, tiny_spec):
+    first = run_cli("sweep", str(tiny_spec), "--param", "fit.batch_size=8,16", "--trials", "1", "--json", "-q")
+    assert first.exit_code == 0, first.stderr
+    folder = Path(json.loads(first.stdout)["sweep_dir"]).relative_to(workdir)  # as a user types it, from here
+    result = run_cli("sweep", "--resume", str(folder), "--json", "-q")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    paths = [report["sweep_dir"], report["run_dir"], report["best"]["run_dir"],
+             *(row["run_dir"] for row in report["trials"] if row["run_dir"])]
+    assert all(Path(path).is_absolute() and Path(path).is_dir() for path in paths), paths

@@ -8,6 +8,7 @@ EXIT_USAGE = 2
 EXIT_DATA = 3
 EXIT_REFERENCE = 4
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # stdout's reader went away (`dlcli list | head -1`): 128 + SIGPIPE, as a shell reports it
 
 
 class DlcliError(Exception):

@@ -357,3 +357,20 @@ def test_an_unexpected_error_is_one_line_even_when_its_message_has_several(run_c
     result = run_cli("list", "--json")
     assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
     assert "first line ^ second line" in result.stderr and json.loads(result.stdout)["exit_code"] == 1
+
+
+@pytest.mark.parametrize("args", [["list"], ["list", "--json"], ["show", "digits-convnet"]])
+def test_a_reader_that_goes_away_is_exit_141_not_a_failed_run(args, workdir):
+    """`dlcli list | head -1`: stdout's reader closes; exit 128 + SIGPIPE as a shell says it, nothing
+    on stderr (1 means a run failed)."""
+    import subprocess
+    import sys
+
+    reader, writer = os.pipe()
+    os.close(reader)  # gone before the first write
+    try:
+        done = subprocess.run([sys.executable, "-m", "dlcli", *args], stdout=writer, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(writer)
+    assert done.returncode == 141 and done.stderr == "", (done.returncode, done.stderr)

@@ -3,7 +3,7 @@
 Command groups live in their own modules and are imported only when used (Click's "lazily
 loading subcommands"), so `dlcli --help` imports neither TensorFlow nor any command's code.
 Exit codes: 0 ok, 1 run failed, 2 usage or spec error, 3 data or weights unavailable,
-4 reference not reproduced (--check, check), 130 interrupted.
+4 reference not reproduced (--check, check), 130 interrupted, 141 stdout's reader went away.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import click
 
 from dlcli import __version__
 from dlcli.cli.options import STATE, global_options
-from dlcli.errors import EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_USAGE, DlcliError
+from dlcli.errors import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_RUN_FAILED, EXIT_USAGE, DlcliError
 from dlcli.terminal import session
 
 COMMANDS = {
@@ -108,8 +108,13 @@ def main(fast_exit: bool = True) -> None:
     TensorFlow's teardown does takes over a second and leaves a window where a late Ctrl-C would
     end the process by signal. Every file dlcli writes is closed by then. (`fast_exit=False` for
     calling it in-process, as the tests do.)"""
-    code = _run()
-    sys.stdout.flush()
+    try:
+        code = _run()
+        sys.stdout.flush()
+    except BrokenPipeError:  # what is left to print has no reader: say nothing more, and exit as a shell would
+        code = EXIT_BROKEN_PIPE
+    if code == EXIT_BROKEN_PIPE:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit fails no more
     sys.stderr.flush()
     if fast_exit and "tensorflow" in sys.modules:
         os._exit(code)
@@ -159,7 +164,11 @@ def _invoke() -> int:
         click.echo("interrupted", err=True)
         return EXIT_INTERRUPTED
     except SystemExit as exit_:
+        if _stdout_reader_gone():
+            return EXIT_BROKEN_PIPE
         return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except BrokenPipeError:
+        return EXIT_BROKEN_PIPE
     except Exception as error:  # a bug: one line, the traceback only with --debug
         if STATE["debug"]:
             raise
@@ -174,3 +183,12 @@ def _invoke() -> int:
 def _shortened(name) -> str:
     text = str(name)
     return text if len(text) <= 60 else f"{text[:40]}…{text[-15:]}"
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether Click met a closed stdout (EPIPE) and exited 1 for it: it then wraps stdout so that
+    later flushes stay quiet (click.utils._PacifyFlushWrapper; without that class, never)."""
+    import click.utils
+
+    wrapper = getattr(click.utils, "_PacifyFlushWrapper", None)
+    return wrapper is not None and isinstance(sys.stdout, wrapper)

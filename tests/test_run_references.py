@@ -155,3 +155,13 @@ def test_train_says_what_it_loads_on_a_terminal_only(run_cli, tiny_spec, monkeyp
     loading = [i for i, line in enumerate(lines) if line.startswith("loading synthetic: ")]
     where = [i for i, line in enumerate(lines) if line.startswith("run directory: ")]
     assert loading and where and loading[0] < where[0]  # said before the load, the run directory after it
+
+
+def test_the_tenth_run_of_one_second_is_later_than_the_ninth(run_cli, workdir, capsys):
+    for suffix in ("", "-9", "-10"):
+        make_run(workdir / "runs", "tiny", f"20261203-090000{suffix}", metrics=FINISHED)
+    assert Run.find("tiny", "RUN").path.name == "20261203-090000-10"  # text order put -9 after -10
+    assert Run.find("tiny@3", "RUN").path.name == "20261203-090000"
+    listed = json.loads(run_cli("runs", "--json").stdout)["runs"]
+    assert [Path(row["run_dir"]).name for row in listed] == ["20261203-090000-10", "20261203-090000-9",
+                                                             "20261203-090000"]

@@ -17,7 +17,7 @@ from typing import Any
 from dlcli.errors import UsageError
 from dlcli.runs import layout
 from dlcli.runs.directory import Run
-from dlcli.runs.location import runs_root, sweeps_root
+from dlcli.runs.location import name_order, runs_root, sweeps_root
 from dlcli.runs.records import overrides_now
 from dlcli.runs.references import run_folders
 
@@ -84,11 +84,11 @@ def _rows(folders: list[Path]) -> list[dict[str, Any]]:
     return [_row(folder) for folder in folders]
 
 
-def order_key(recorded: str | None, folder: str) -> tuple[str, str]:
+def order_key(recorded: str | None, folder: str) -> tuple[str, tuple[str, int]]:
     """What orders runs and sweeps, newest last: the time recorded (ISO 8601, to the second), else
-    the one the folder's name says; then the folder's name (started in the same second)."""
+    the one the folder's name says; then the folder's name (started in the same second: -9 before -10)."""
     name = Path(folder).name
-    return (recorded or _stamp_time(name) or "")[:19], name
+    return (recorded or _stamp_time(name) or "")[:19], name_order(name)
 
 
 def _stamp_time(name: str) -> str | None:

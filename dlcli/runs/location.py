@@ -118,6 +118,13 @@ def publish_candidates(staging: Path, target: Path | None) -> list[Path]:
     return [target] if target is not None else new_run_names(staging.parent)
 
 
+def name_order(name: str) -> tuple[str, int]:
+    """What orders run folders by name, oldest first: `<YYYYmmdd-HHMMSS>` then its `-N` as a number,
+    so a tenth run of one second (`-10`) comes after the ninth (`-9`), which text order puts after it."""
+    stamp, dash, number = name.rpartition("-")
+    return (stamp, int(number)) if dash and number.isdigit() and len(number) < 6 else (name, 0)
+
+
 def new_run_names(parent: Path) -> list[Path]:
     """The names a new run under `parent` may take, in order: `<YYYYmmdd-HHMMSS>[-N]` (two runs
     started in the same second get -1, -2...)."""

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from dlcli.errors import UsageError
-from dlcli.runs.location import runs_root
+from dlcli.runs.location import name_order, runs_root
 
 # NAME or NAME@N: one path component (an experiment's file stem), never a path.
 REFERENCE = re.compile(r"(?P<name>[^/\\@]+)(?:@(?P<nth>\d+))?")
@@ -46,7 +46,7 @@ def run_folders(experiment: str) -> list[Path]:
     if not parent.is_dir():
         return []
     folders = [path for path in parent.iterdir() if path.is_dir() and not path.name.startswith(".")]
-    return sorted(folders, key=lambda path: path.name, reverse=True)
+    return sorted(folders, key=lambda path: name_order(path.name), reverse=True)
 
 
 def ordinal(nth: int) -> str:

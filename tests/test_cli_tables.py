@@ -97,3 +97,11 @@ def test_compare_csv_holds_every_metric(run_cli, workdir):
     run.release()
     header = run_cli("compare", str(run.path), "--csv").stdout.splitlines()[0].split(",")
     assert {"test_accuracy", "final_loss", "epochs_completed"} <= set(header)
+
+
+def test_new_lists_its_templates_alone_on_stdout_and_list_takes_no_template(run_cli):
+    listed = run_cli("new")
+    assert listed.exit_code == 0 and "write one: dlcli new" in listed.stderr
+    assert listed.stdout.splitlines()[0].startswith("TEMPLATE") and "write one" not in listed.stdout
+    refused = run_cli("new", "--list", "binary")
+    assert refused.exit_code == 2 and refused.stderr.startswith("error: ") and refused.stdout == ""

@@ -100,6 +100,8 @@ def new(template: str | None, name: str | None, out: str, force: bool, list_only
     from dlcli import api
     from dlcli.errors import UsageError
 
+    if list_only and template is not None:
+        raise UsageError(f"--list lists the templates; it takes no TEMPLATE ('{template}'): dlcli new --list")
     if as_json and (list_only or template is None):
         print_json({"templates": api.list_templates()})
         return
@@ -107,7 +109,7 @@ def new(template: str | None, name: str | None, out: str, force: bool, list_only
         click.echo(table([[row["name"], row["description"]] for row in api.list_templates()],
                          ["TEMPLATE", "DESCRIPTION"], terminal_width(), shrink={"DESCRIPTION": 20}))
         if not list_only:
-            click.echo("\nwrite one: dlcli new TEMPLATE NAME [--out DIR]")
+            click.echo("\nwrite one: dlcli new TEMPLATE NAME [--out DIR]", err=True)  # stdout: the table alone
         return
     if name is None:
         raise UsageError(f"missing NAME: dlcli new {template} NAME writes NAME.yaml")

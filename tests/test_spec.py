@@ -327,3 +327,13 @@ def test_a_deep_set_path_is_refused_quickly(tiny_spec, key):
         load_spec(str(tiny_spec), [f"{key}=1"])
     assert time.perf_counter() - started < HANG_GUARD_S  # each part looked for as a dotted key: cubic, minutes, before
     assert "\n" not in str(error.value) and len(str(error.value)) < 400
+
+
+@pytest.mark.parametrize("value", ["[1", "{a: 1", "!!python/object:os.system x"])
+def test_a_bad_override_value_names_the_override_not_a_line_and_column_of_it(value):
+    from dlcli.errors import SpecError
+    from dlcli.spec.overrides import parse_override
+
+    with pytest.raises(SpecError) as error:
+        parse_override(f"fit.epochs={value}")
+    assert str(error.value).startswith(f"--set fit.epochs={value}: ")  # not '...=[1:2:1: ...'

@@ -42,7 +42,7 @@ def parse_override(text: str) -> tuple[KeyPath, Any]:
     parts = [int(index) if index else name.strip() for index, name in _PART.findall(key)]
     if len(parts) > MAX_DEPTH:
         raise SpecError(f"--set {_cut(text)}: the key is {len(parts):,} levels deep (a spec nests at most {MAX_DEPTH})")
-    value = parse_yaml(raw, f"--set {_cut(text)}") if raw.strip() else None
+    value = parse_yaml(raw, f"--set {_cut(text)}", in_file=False) if raw.strip() else None
     return parts, value
 
 

@@ -70,8 +70,9 @@ def _expanded_size(node, depth: int = 0, sizes: dict | None = None) -> int:
     return sizes[id(node)]
 
 
-def parse_yaml(text: str, origin: str) -> Any:
-    """Safe YAML: no object tags, no alias bombs, no runaway nesting; errors as FILE:LINE:COLUMN."""
+def parse_yaml(text: str, origin: str, in_file: bool = True) -> Any:
+    """Safe YAML: no object tags, no alias bombs, no runaway nesting; errors as FILE:LINE:COLUMN
+    (`in_file=False`, a value given on the command line: ORIGIN alone)."""
     try:
         loader = _Loader(text)
         try:
@@ -93,19 +94,27 @@ def parse_yaml(text: str, origin: str) -> Any:
         raise SpecError(f"{origin}: refused: {why}") from None
     except DuplicateKey as error:
         mark = error.problem_mark
-        raise SpecError(f"{origin}:{mark.line + 1}: {error.problem}") from None
+        raise SpecError(f"{_at(origin, mark, in_file, column=False)}: {error.problem}") from None
     except yaml.constructor.ConstructorError as error:
         mark = error.problem_mark
         if not (error.problem or "").startswith("could not determine a constructor"):  # an unhashable key...
-            raise SpecError(f"{origin}:{mark.line + 1}:{mark.column + 1}: {error.problem}") from None
+            raise SpecError(f"{_at(origin, mark, in_file)}: {error.problem}") from None
         quoted = error.problem.split("'")
         tag = quoted[1].replace("tag:yaml.org,2002:", "!!") if len(quoted) > 2 else "a tag"
         raise SpecError(
-            f"{origin}:{mark.line + 1}:{mark.column + 1}: YAML tags that build objects are not "
+            f"{_at(origin, mark, in_file)}: YAML tags that build objects are not "
             f"allowed (found {tag}); write plain values"
         ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark else origin
+        where = _at(origin, mark, in_file) if mark else origin
         problem = getattr(error, "problem", None) or str(error)
         raise SpecError(f"{where}: malformed YAML: {problem}") from None
+
+
+def _at(origin: str, mark, in_file: bool, column: bool = True) -> str:
+    """Where in the text a YAML error is: FILE:LINE[:COLUMN] in a file; a value given on the command
+    line is short, and `--set fit.epochs=[1:2:1` would read as part of the value: its origin alone."""
+    if not in_file:
+        return origin
+    return f"{origin}:{mark.line + 1}" + (f":{mark.column + 1}" if column else "")

@@ -168,3 +168,15 @@ def test_book_group_subtitles_say_each_source_detail_once_and_rows_keep_their_ow
     assert not any("L95-136" in subtitle or "L138-187" in subtitle for subtitle in subtitles)
     row = html[html.index('id="conv-vertical-line-detector"'):]
     assert '<span class="listing">L95-136</span>' in row[:row.index("</tr>")]  # the row's own lines, beside it
+
+
+def test_class_names_with_dollars_are_drawn_as_written():
+    import io
+
+    from dlcli.report.pictures import confusion_figure
+
+    figure = confusion_figure([[1, 2], [3, 4]], ["$x_1$", "price$\\frac{$1"])
+    figure.savefig(io.BytesIO(), format="png")  # mathtext would refuse the second name
+    labels = figure.axes[0].get_xticklabels()
+    assert [label.get_text() for label in labels] == ["$x_1$", "price$\\frac{$1"]
+    assert not any(label.get_parse_math() for label in labels)

@@ -66,9 +66,15 @@ def confusion_figure(matrix: list[list[int]], class_names: list[str]):
     import numpy as np
     from matplotlib.figure import Figure
 
+    import matplotlib
+
     counts = np.asarray(matrix)
     size = max(3.0, min(0.45 * len(counts) + 2.0, 9.0))
-    figure = Figure(figsize=(size + 1, size))  # no pyplot: nothing global is left open
+    with matplotlib.rc_context({"text.parse_math": False}):  # a class named '$5' is no mathematics
+        return _confusion(Figure(figsize=(size + 1, size)), counts, class_names)  # no pyplot: nothing global left
+
+
+def _confusion(figure, counts, class_names: list[str]):
     axes = figure.subplots()
     shown = axes.imshow(counts, cmap="Blues")
     figure.colorbar(shown, ax=axes, fraction=0.046, pad=0.04)

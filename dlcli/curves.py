@@ -46,7 +46,7 @@ class Curves:
         validation_freq, None in history.json)."""
         values = self.history.get(key) or []
         epochs = list(self.history.get("epoch", range(1, len(values) + 1)))[skip_first:]
-        pairs = [(epoch, _finite(value)) for epoch, value in zip(epochs, values[skip_first:])]
+        pairs = [(epoch, finite_number(value)) for epoch, value in zip(epochs, values[skip_first:])]
         kept = [(epoch, value) for epoch, value in pairs if value is not None]
         return [epoch for epoch, _ in kept], [value for _, value in kept], [e for e, v in pairs if v is None]
 
@@ -61,7 +61,8 @@ def epoch_spans(epochs: list) -> str:
     return ", ".join(spans)
 
 
-def _finite(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """A value (a number, a CSV cell's text) as a finite float, else None (NaN, inf, '', text)."""
     try:
         number = float(value)
     except (TypeError, ValueError):

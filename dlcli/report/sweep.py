@@ -9,24 +9,16 @@ The trials are read from sweep.csv, the table the sweep itself writes after ever
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
 from typing import Any
 
+from dlcli.curves import finite_number
 from dlcli.errors import DlcliError, UsageError
 from dlcli.runs import Run, layout
 
 TRIALS_TABLE = "sweep.csv"  # written by sweeps.report
 PLOTS = ("history.png", "importances.png")  # Optuna's, written by sweeps.report
 CURVES_OF_BEST = 8  # trials whose curves are overlaid: more make a legend nobody reads
-
-
-def _value(text: str) -> float | None:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def trial_rows(sweep, page_folder: Path) -> list[dict[str, Any]]:
@@ -41,9 +33,9 @@ def trial_rows(sweep, page_folder: Path) -> list[dict[str, Any]]:
     except (OSError, csv.Error, UnicodeDecodeError) as error:
         raise UsageError(f"{path}: unreadable ({error}); the sweep directory is damaged") from None
     sign = -1 if sweep.settings.get("direction") == "maximize" else 1
-    rows.sort(key=lambda row: (_value(row.get("value")) is None, sign * (_value(row.get("value")) or 0)))
+    rows.sort(key=lambda row: (finite_number(row.get("value")) is None, sign * (finite_number(row.get("value")) or 0)))
     for row in rows:
-        row["value"], row["best"] = _value(row.get("value")), False
+        row["value"], row["best"] = finite_number(row.get("value")), False
         row.update(_trial_run(sweep, row.get("run_dir"), page_folder))
     if rows and rows[0]["value"] is not None:
         rows[0]["best"] = True
